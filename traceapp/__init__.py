@@ -1,0 +1,1 @@
+"""OCOP trace ledger Flask application."""
