@@ -1,0 +1,118 @@
+"""Fixtures in the flaskr style: ``app``, ``client``, ``runner``, plus the databases under them.
+
+Tests that use ``database_url`` (and so ``app``) run once on SQLite and once on a PostgreSQL
+database created for the run and dropped after. PostgreSQL being unreachable skips its half,
+unless ``TRACEAPP_TEST_REQUIRE_POSTGRES=1``, which turns it into a failure (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from traceapp import create_app, migrate
+
+PG_ADMIN_DSN = os.environ.get(
+    "TRACEAPP_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("TRACEAPP_TEST_REQUIRE_POSTGRES") == "1"
+TEST_PUBLIC_URL = "https://truyxuat.ocop.example.vn"
+
+
+def pg_url(dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(PG_ADMIN_DSN)
+    user = info.get("user", "postgres")
+    host = info.get("host", "127.0.0.1")
+    port = info.get("port", 5432)
+    password = f":{info['password']}" if info.get("password") else ""
+    return f"postgresql+psycopg://{user}{password}@{host}:{port}/{dbname}"
+
+
+def pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _require_postgres() -> None:
+    try:
+        pg_admin("SELECT 1")
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL unreachable at {PG_ADMIN_DSN}: {exc}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A database migrated to head once per session, copied for each test."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate.upgrade(f"sqlite:///{path}")
+        yield "sqlite", str(path)
+        return
+    _require_postgres()
+    name = f"traceapp_tpl_{secrets.token_hex(4)}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        migrate.upgrade(pg_url(name))
+        yield "postgresql", name
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database_url(database_template: tuple[str, str], tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the migrations' head, on the backend of this parametrisation."""
+    backend, template = database_template
+    if backend == "sqlite":
+        path = tmp_path / "traceapp.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"traceapp_test_{secrets.token_hex(6)}"
+    pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield pg_url(name)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "LOG_KEY_FILE": str(tmp_path / "instance" / "log.key"),
+        "PUBLIC_URL": TEST_PUBLIC_URL,
+        "LOG_ORIGIN": "truyxuat.ocop.example.vn/ledger",
+    }
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    app.extensions["traceapp.db"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from traceapp.config import DEVELOPMENT_KEK, ConfigError, load_settings
+
+KEK = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
+
+
+def test_defaults(tmp_path: Path) -> None:
+    settings = load_settings(environ={}, instance_path=tmp_path / "instance")
+    assert settings.database_url == f"sqlite:///{tmp_path}/instance/traceapp.db"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.log_origin == "127.0.0.1:8000/ocop-ledger"
+    assert settings.log_key_file == tmp_path / "instance" / "log.key"
+    assert settings.env == "development"
+    assert settings.graphiql and settings.introspection
+    assert settings.key_encryption_key == DEVELOPMENT_KEK
+
+
+def test_environment_prefix_and_overrides() -> None:
+    settings = load_settings(
+        environ={
+            "TRACEAPP_DATABASE_URL": "postgresql://u:p%40ss@db:5432/ocop",
+            "TRACEAPP_PUBLIC_URL": "https://truyxuat.example.vn/",
+            "TRACEAPP_GRAPHIQL": "off",
+            "DATABASE_URL": "ignored-without-prefix",
+        },
+        overrides={"introspection": False},
+    )
+    assert settings.database_url == "postgresql+psycopg://u:p%40ss@db:5432/ocop"
+    assert settings.public_url == "https://truyxuat.example.vn"
+    assert settings.log_origin == "truyxuat.example.vn/ocop-ledger"
+    assert not settings.graphiql and not settings.introspection
+
+
+def test_production_defaults_are_closed_and_require_secrets() -> None:
+    with pytest.raises(ConfigError, match="TRACEAPP_KEY_ENCRYPTION_KEY"):
+        load_settings(environ={"TRACEAPP_ENV": "production"})
+    settings = load_settings(
+        environ={
+            "TRACEAPP_ENV": "production",
+            "TRACEAPP_DATABASE_URL": "postgresql://db/ocop",
+            "TRACEAPP_PUBLIC_URL": "https://truyxuat.example.vn",
+            "TRACEAPP_LOG_ORIGIN": "truyxuat.example.vn/ledger",
+            "TRACEAPP_KEY_ENCRYPTION_KEY": KEK,
+        }
+    )
+    assert settings.is_production
+    assert not settings.graphiql and not settings.introspection
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_URL", "not a url", "not a database URL"),
+        ("DATABASE_URL", "mysql://db/x", "must be sqlite"),
+        ("PUBLIC_URL", "ftp://x", "absolute http"),
+        ("PUBLIC_URL", "https://x/?a=1", "absolute http"),
+        ("LOG_ORIGIN", "has space", "LOG_ORIGIN"),
+        ("LOG_ORIGIN", "a+b", "LOG_ORIGIN"),
+        ("KEY_ENCRYPTION_KEY", "c2hvcnQ=", "32 bytes"),
+        ("KEY_ENCRYPTION_KEY", "!!!", "base64"),
+        ("GRAPHIQL", "maybe", "boolean"),
+        ("ENV", "staging", "development"),
+    ],
+)
+def test_bad_values_give_one_clear_message(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as info:
+        load_settings(environ={f"TRACEAPP_{name}": value})
+    assert "\n" not in info.value.message

@@ -1,0 +1,70 @@
+"""Engine settings: SQLite durability pragmas, IMMEDIATE writers, append-only ledger tables."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from traceapp.db import get_database, make_engine
+from traceapp.ledger_store.models import APPEND_ONLY_TABLES
+
+
+def test_sqlite_pragmas(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/p.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    engine.dispose()
+
+
+def test_sqlite_writers_begin_immediate(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/w.db", sqlite_busy_timeout_ms=0)
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    with writer.connect() as first, first.begin():
+        # The first writer holds the write lock from BEGIN on, before it writes anything.
+        with (
+            writer.connect() as second,
+            pytest.raises(DBAPIError, match="locked"),
+            second.begin(),
+        ):
+            pass
+        # Readers are never blocked by a writer in WAL mode.
+        with engine.connect() as reader:
+            assert reader.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    engine.dispose()
+
+
+def test_write_transaction_commits_or_rolls_back(app: Flask) -> None:
+    database = get_database(app)
+    with database.write() as session:
+        session.execute(text("CREATE TABLE scratch (x INTEGER)"))
+    with pytest.raises(RuntimeError), database.write() as session:
+        session.execute(text("INSERT INTO scratch VALUES (1)"))
+        raise RuntimeError("boom")
+    with database.write() as session:
+        assert session.execute(text("SELECT count(*) FROM scratch")).scalar() == 0
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+@pytest.mark.parametrize("statement", ["UPDATE {t} SET log = 'x'", "DELETE FROM {t}"])
+def test_ledger_tables_refuse_update_and_delete(app: Flask, table: str, statement: str) -> None:
+    engine = get_database(app).engine
+    values = {
+        "ledger_entries": "('l', 0, x'00', x'00', 't', 'a')",
+        "ledger_hashes": "('l', 0, 0, x'00')",
+        "ledger_checkpoints": "('l', 1, x'00', 'n', CURRENT_TIMESTAMP)",
+    }[table]
+    if engine.dialect.name == "postgresql":
+        values = values.replace("x'00'", "'\\x00'::bytea")
+    with engine.begin() as conn:
+        conn.execute(text(f"INSERT INTO {table} VALUES {values}"))
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+        conn.execute(text(statement.format(t=table)))
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1

@@ -1,0 +1,168 @@
+"""Typed settings, read once from ``TRACEAPP_*`` environment variables (DESIGN §10)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PREFIX = "TRACEAPP_"
+Env = Literal["development", "production"]
+
+
+class ConfigError(click.ClickException):
+    """Bad or missing configuration; shown as one line by the CLI, never a traceback."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    public_url: str
+    log_origin: str
+    log_key_file: Path
+    key_encryption_key: bytes | None
+    graphiql: bool
+    introspection: bool
+    env: Env
+    instance_path: Path
+    testing: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{PREFIX}{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _database_url(raw: str, instance_path: Path) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise ConfigError(f"{PREFIX}DATABASE_URL is not a database URL: {raw!r}") from None
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        if database and database != ":memory:" and not Path(database).is_absolute():
+            # Relative SQLite paths are relative to the project root, like Flask's instance/.
+            database = str(instance_path.parent / database)
+        return url.set(database=database).render_as_string(hide_password=False)
+    if backend == "postgresql":
+        # psycopg 3 is the one PostgreSQL driver we support.
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise ConfigError(
+        f"{PREFIX}DATABASE_URL must be sqlite:/// or postgresql://, got backend {backend!r}"
+    )
+
+
+def _public_url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{PREFIX}PUBLIC_URL must be an absolute http(s) URL without query, got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def _log_origin(raw: str) -> str:
+    # C2SP tlog-checkpoint: the origin is a schema-less URL; it is also the log key's name,
+    # and signed-note key names may not contain '+' or white space.
+    if not raw or any(c.isspace() or c == "+" for c in raw):
+        raise ConfigError(f"{PREFIX}LOG_ORIGIN must be non-empty, without spaces or '+': {raw!r}")
+    return raw
+
+
+def _kek(raw: str | None) -> bytes | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must be base64 of 32 bytes") from None
+    if len(key) != 32:
+        raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must be base64 of 32 bytes, got {len(key)}")
+    return key
+
+
+# A fixed, clearly non-secret key so development works out of the box; production refuses it.
+DEVELOPMENT_KEK = b"ocop-trace-ledger-dev-only-kek!!"
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    instance_path: Path | None = None,
+) -> Settings:
+    """Build settings from defaults, then ``TRACEAPP_*`` variables, then ``overrides``."""
+    env_vars = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {k[len(PREFIX) :]: v for k, v in env_vars.items() if k.startswith(PREFIX)}
+    raw.update({k.upper(): v for k, v in (overrides or {}).items()})
+
+    instance = Path(raw.get("INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+    env = str(raw.get("ENV", "development")).strip().lower()
+    if env not in {"development", "production"}:
+        raise ConfigError(f"{PREFIX}ENV must be 'development' or 'production', got {env!r}")
+    production = env == "production"
+
+    public_url = _public_url(str(raw.get("PUBLIC_URL", "http://127.0.0.1:8000")))
+    default_origin = urlsplit(public_url).netloc + "/ocop-ledger"
+    dev_default = "0" if production else "1"
+
+    def flag(name: str) -> bool:
+        value = raw.get(name, dev_default)
+        return value if isinstance(value, bool) else _bool(name, str(value))
+
+    kek_raw = raw.get("KEY_ENCRYPTION_KEY")
+    kek = kek_raw if isinstance(kek_raw, bytes) else _kek(kek_raw)
+    settings = Settings(
+        database_url=_database_url(
+            str(raw.get("DATABASE_URL", "sqlite:///instance/traceapp.db")), instance
+        ),
+        public_url=public_url,
+        log_origin=_log_origin(str(raw.get("LOG_ORIGIN", default_origin))),
+        log_key_file=Path(raw.get("LOG_KEY_FILE") or instance / "log.key"),
+        key_encryption_key=kek,
+        graphiql=flag("GRAPHIQL"),
+        introspection=flag("INTROSPECTION"),
+        env="production" if production else "development",
+        instance_path=instance,
+        testing=bool(raw.get("TESTING", False)),
+    )
+    if production:
+        _check_production(settings, raw)
+    elif settings.key_encryption_key is None:
+        settings = replace(settings, key_encryption_key=DEVELOPMENT_KEK)
+    return settings
+
+
+def _check_production(settings: Settings, raw: Mapping[str, Any]) -> None:
+    missing = [
+        f"{PREFIX}{name}"
+        for name in ("DATABASE_URL", "PUBLIC_URL", "LOG_ORIGIN", "KEY_ENCRYPTION_KEY")
+        if not raw.get(name)
+    ]
+    if missing:
+        raise ConfigError(
+            "production configuration is missing required settings: " + ", ".join(missing)
+        )
+    if settings.key_encryption_key == DEVELOPMENT_KEK:
+        raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must not be the development key")

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage for the ledger library: entries, subtree hashes, checkpoints, head."""

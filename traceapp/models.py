@@ -1,0 +1,12 @@
+"""Imports every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = ("traceapp.ledger_store.models",)
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)

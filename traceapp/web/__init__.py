@@ -1,0 +1,1 @@
+"""HTTP blueprints: Digital Link resolver, QR images, ledger API, EPCIS REST, health."""
