@@ -20,6 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from traceapp import create_app, migrate
+from traceapp.db import get_database
+from traceapp.keys.services import init_ledger
+from traceapp.ledger_store.log import create_log_key
+from traceapp.ledger_store.runtime import get_ledger
 
 PG_ADMIN_DSN = os.environ.get(
     "TRACEAPP_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -52,21 +56,49 @@ def _require_postgres() -> None:
         pytest.skip(message)
 
 
+TEST_LOG_ORIGIN = "truyxuat.ocop.example.vn/ledger"
+
+
+@pytest.fixture(scope="session")
+def log_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One log key for the session; each test gets a copy beside its database."""
+    path = tmp_path_factory.mktemp("keys") / "log.key"
+    create_log_key(path, TEST_LOG_ORIGIN)
+    return path
+
+
+def _initialise(database_url: str, log_key: Path) -> None:
+    """Migrate to head and write the genesis (what `db upgrade` + `keys init` do)."""
+    migrate.upgrade(database_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "LOG_KEY_FILE": str(log_key),
+            "LOG_ORIGIN": TEST_LOG_ORIGIN,
+        }
+    )
+    database = get_database(app)
+    with database.write() as session:
+        init_ledger(session, get_ledger(app))
+    database.dispose()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_template(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, log_key_file: Path
 ) -> Iterator[tuple[str, str]]:
-    """A database migrated to head once per session, copied for each test."""
+    """A database migrated to head with its genesis, made once per session, copied per test."""
     if request.param == "sqlite":
         path = tmp_path_factory.mktemp("template") / "template.db"
-        migrate.upgrade(f"sqlite:///{path}")
+        _initialise(f"sqlite:///{path}", log_key_file)
         yield "sqlite", str(path)
         return
     _require_postgres()
     name = f"traceapp_tpl_{secrets.token_hex(4)}"
     pg_admin(f'CREATE DATABASE "{name}"')
     try:
-        migrate.upgrade(pg_url(name))
+        _initialise(pg_url(name), log_key_file)
         yield "postgresql", name
     finally:
         pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -74,7 +106,7 @@ def database_template(
 
 @pytest.fixture
 def database_url(database_template: tuple[str, str], tmp_path: Path) -> Iterator[str]:
-    """A fresh database at the migrations' head, on the backend of this parametrisation."""
+    """A fresh database at head with a genesis entry, on this parametrisation's backend."""
     backend, template = database_template
     if backend == "sqlite":
         path = tmp_path / "traceapp.db"
@@ -90,14 +122,18 @@ def database_url(database_template: tuple[str, str], tmp_path: Path) -> Iterator
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
+def app_config(database_url: str, tmp_path: Path, log_key_file: Path) -> dict[str, Any]:
+    key = tmp_path / "instance" / "log.key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(log_key_file, key)
+    key.chmod(0o600)
     return {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
-        "LOG_KEY_FILE": str(tmp_path / "instance" / "log.key"),
+        "LOG_KEY_FILE": str(key),
         "PUBLIC_URL": TEST_PUBLIC_URL,
-        "LOG_ORIGIN": "truyxuat.ocop.example.vn/ledger",
+        "LOG_ORIGIN": TEST_LOG_ORIGIN,
     }
 
 

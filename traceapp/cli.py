@@ -31,6 +31,18 @@ def check_database() -> None:
         raise ConfigError(f"cannot reach the database ({_redacted(settings)}): {reason}") from None
 
 
+def require_schema() -> None:
+    """Fail with one clear line unless the database is reachable and at the migrations' head."""
+    check_database()
+    with get_database().engine.connect() as conn:
+        current = migrate.current_revision(conn)
+    head = migrate.head_revision()
+    if current != head:
+        raise ConfigError(
+            f"database schema is at {current or 'nothing'}, not {head}: run `traceapp db upgrade`"
+        )
+
+
 def _redacted(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
@@ -98,6 +110,9 @@ def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(serve)
+    from traceapp import ledger_cli
+
+    ledger_cli.register(app.cli)
 
 
 def _create_app() -> Flask:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text
+from sqlalchemy import Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traceapp.db import Base
-
-# SQLite only gives INTEGER PRIMARY KEY its 64-bit rowid behaviour with that exact type name.
-BigInt = BigInteger().with_variant(Integer(), "sqlite")
+from traceapp.types import BigInt, UtcDateTime
 
 
 class LedgerEntry(Base):
@@ -42,7 +40,7 @@ class LedgerCheckpoint(Base):
     size: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
-    signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerHead(Base):
@@ -57,3 +55,42 @@ class LedgerHead(Base):
 
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_hashes", "ledger_checkpoints")
+
+
+class IdempotencyRecord(Base):
+    """A request already carried out: its retry returns this result and appends nothing."""
+
+    __tablename__ = "idempotency_records"
+
+    scope: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    first_seq: Mapped[int] = mapped_column(BigInt)
+    last_seq: Mapped[int] = mapped_column(BigInt)
+    result: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ActorKey(Base):
+    """The key registry: projection of ``key.registered`` / ``key.revoked`` (DESIGN §5)."""
+
+    __tablename__ = "actor_keys"
+
+    key_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    vkey: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str] = mapped_column(String(16))
+    producer_public_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    registered_seq: Mapped[int] = mapped_column(BigInt)
+    revoked_seq: Mapped[int | None] = mapped_column(BigInt)
+    revoke_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class CustodialKey(Base):
+    """A private key held for an actor, AES-256-GCM encrypted at rest; never leaves the server."""
+
+    __tablename__ = "custodial_keys"
+
+    key_name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

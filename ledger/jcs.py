@@ -1,0 +1,143 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS): the byte form of every ledger entry.
+
+`canonicalize` is `rfc8785.dumps` with a faster path for the common case. The fast path runs
+the C `json` encoder, and only where its output is provably the RFC 8785 output: no floats
+(RFC 8785 §3.2.2.3 needs ECMAScript number formatting), integers within the I-JSON range
+rfc8785 enforces, exact dict/list/str/int/bool/None types, and object keys below U+E000 (there,
+code-point order and the UTF-16 code-unit order of RFC 8785 §3.2.3 agree). Anything else goes
+to rfc8785. tests/ledger/test_jcs.py checks both paths byte for byte on generated input.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+import rfc8785
+
+from ledger.errors import FormatError
+
+# rfc8785 rejects integers outside the IEEE 754 exact range (RFC 8785 §3.2.2.3, RFC 7493 §2.2).
+_INT_MIN = -(2**53) + 1
+_INT_MAX = 2**53 - 1
+# Code points from here on sort differently by UTF-16 code unit than by code point.
+_FIRST_KEY_CHAR_NEEDING_UTF16_SORT = "\ue000"
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False,
+    separators=(",", ":"),
+    sort_keys=True,
+    allow_nan=False,
+    check_circular=False,
+)
+
+
+class _NotOnFastPath(Exception):
+    """The value holds something the fast path does not handle exactly like rfc8785."""
+
+
+def canonicalize(obj: object) -> bytes:
+    """Return the RFC 8785 canonical JSON of `obj` as UTF-8 bytes (RFC 8785 §3.2).
+
+    Raises FormatError for values RFC 8785 cannot represent: NaN or infinite floats,
+    integers beyond ±(2**53 - 1), non-string keys, lone surrogates, other Python types.
+    """
+    try:
+        _check_fast_path(obj)
+        return _ENCODER.encode(obj).encode("utf-8")
+    except (_NotOnFastPath, UnicodeEncodeError):
+        pass
+    except RecursionError as exc:
+        raise FormatError("JSON value is nested too deeply (or is circular)") from exc
+    try:
+        return rfc8785.dumps(cast(Any, obj))  # rfc8785 checks the types itself
+    except (rfc8785.CanonicalizationError, UnicodeError) as exc:
+        # rfc8785 lets a lone surrogate in an object key escape as UnicodeEncodeError.
+        raise FormatError(f"cannot canonicalize as RFC 8785 JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise FormatError("JSON value is nested too deeply (or is circular)") from exc
+
+
+def parse_canonical(data: bytes) -> Any:
+    """Parse JSON that must already be in RFC 8785 canonical form (RFC 8785 §3.2).
+
+    Raises FormatError for invalid UTF-8 (RFC 8785 §3.2.4), invalid JSON, duplicate object
+    keys (RFC 8785 §3.1, I-JSON), or any byte that differs from `canonicalize` of the result.
+    """
+    if not isinstance(data, bytes):
+        raise FormatError(f"canonical JSON must be bytes, got {type(data).__name__}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"JSON is not valid UTF-8: {exc}") from exc
+    try:
+        parsed = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_int=_parse_integer_literal,
+            parse_constant=_reject_constant,
+        )
+    except ValueError as exc:  # json.JSONDecodeError and any other malformed literal
+        raise FormatError(f"invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise FormatError("JSON is nested too deeply") from exc
+    canonical = canonicalize(parsed)
+    if canonical != data:
+        offset = next(
+            (i for i, (a, b) in enumerate(zip(canonical, data, strict=False)) if a != b),
+            min(len(canonical), len(data)),
+        )
+        raise FormatError(
+            f"JSON is not in RFC 8785 canonical form (first difference at byte {offset})"
+        )
+    return parsed
+
+
+def _check_fast_path(value: object) -> None:
+    """Raise _NotOnFastPath unless the json encoder's output for `value` is RFC 8785's."""
+    # Exact types only: subclasses (bool of int, str enums, dict subclasses) go to rfc8785.
+    if type(value) is str or type(value) is bool or value is None:
+        return
+    if type(value) is int:
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise _NotOnFastPath
+    elif type(value) is dict:
+        for key, item in value.items():
+            if type(key) is not str or (
+                not key.isascii() and max(key) >= _FIRST_KEY_CHAR_NEEDING_UTF16_SORT
+            ):
+                raise _NotOnFastPath
+            if type(item) is not str:
+                _check_fast_path(item)
+    elif type(value) is list:
+        for item in value:
+            if type(item) is not str:
+                _check_fast_path(item)
+    else:
+        raise _NotOnFastPath
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise FormatError(f"duplicate JSON object key {key!r}")
+        result[key] = value
+    return result
+
+
+def _parse_integer_literal(text: str) -> int | float:
+    """Read a JSON integer literal as RFC 8785 §3.2.2.3 models numbers: IEEE 754 doubles.
+
+    Within ±(2**53 - 1) that is the same number as a Python int. Beyond it only a float
+    serializes back the way JCS does (e.g. 2**53 as a double is written "9007199254740992").
+    """
+    if len(text) <= 20:  # also keeps int() away from Python's limit on huge literals
+        value = int(text)
+        if _INT_MIN <= value <= _INT_MAX:
+            return value
+    return float(text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise FormatError(f"{name} is not JSON")

@@ -1,0 +1,428 @@
+"""Merkle tree of the ledger: RFC 6962 §2.1 / RFC 9162 §2.1, SHA-256.
+
+Hashes of *perfect* subtrees (2**level leaves starting at leaf ``index * 2**level``) are the
+only thing ever stored. Every other node the RFC tree needs lies on its right edge and is
+recomputed from the O(log n) perfect pieces that cover it, so roots and proofs for any past tree
+size come from the same append-only store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+from ledger.errors import FormatError, ProofError
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Hash of a leaf, SHA-256(0x00 || data) (RFC 6962 §2.1, RFC 9162 §2.1.1)."""
+    return hashlib.sha256(_LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Hash of an interior node, SHA-256(0x01 || left || right) (RFC 6962 §2.1)."""
+    return hashlib.sha256(_NODE_PREFIX + left + right).digest()
+
+
+def root_from_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """MTH(D[n]) of RFC 6962 §2.1 from the n leaf hashes; SHA-256("") when n is 0.
+
+    Hashes level by level, carrying an unpaired last node up unchanged, which builds the same
+    tree as the RFC's split at the largest power of two below n.
+    """
+    if not hashes:
+        return EMPTY_ROOT
+    level = list(hashes)
+    for h in level:
+        _require_hash("leaf hash", h)
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+# (level, index, hash): the hash of the perfect subtree of 2**level leaves that starts at leaf
+# index * 2**level. Level 0 holds the leaf hashes.
+SubtreeHash = tuple[int, int, bytes]
+
+
+class HashStore(Protocol):
+    """Read access to stored perfect-subtree hashes (level, index) -> hash (see `SubtreeHash`)."""
+
+    def get(self, level: int, index: int) -> bytes:
+        """Return one subtree hash; raise LookupError (e.g. KeyError) if it is not stored."""
+        ...
+
+    def get_many(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        """Return the hashes of `keys` (level, index) in order; raise LookupError if any is absent.
+
+        One call per proof, so an SQL store can answer it with a single query.
+        """
+        ...
+
+
+class MemoryHashStore:
+    """An in-memory, append-only `HashStore`: one list of hashes per level."""
+
+    def __init__(self) -> None:
+        self._levels: list[list[bytes]] = []
+
+    def get(self, level: int, index: int) -> bytes:
+        if level < 0 or index < 0 or level >= len(self._levels):
+            raise KeyError((level, index))
+        row = self._levels[level]
+        if index >= len(row):
+            raise KeyError((level, index))
+        return row[index]
+
+    def get_many(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        return [self.get(level, index) for level, index in keys]
+
+    def put(self, level: int, index: int, digest: bytes) -> None:
+        """Store a subtree hash; subtrees of a level must arrive in index order.
+
+        Storing the same hash again is a no-op; a different hash for a stored subtree, or a
+        gap, is a ValueError, since it means the caller's tree diverged from this one.
+        """
+        if level < 0 or index < 0:
+            raise ValueError(f"negative subtree coordinates ({level}, {index})")
+        if len(digest) != HASH_SIZE:
+            raise ValueError(f"subtree hash must be {HASH_SIZE} bytes, got {len(digest)}")
+        while len(self._levels) <= level:
+            self._levels.append([])
+        row = self._levels[level]
+        if index == len(row):
+            row.append(digest)
+        elif index > len(row):
+            raise ValueError(f"subtree ({level}, {index}) stored before ({level}, {len(row)})")
+        elif row[index] != digest:
+            raise ValueError(f"subtree ({level}, {index}) already stored with another hash")
+
+    def put_many(self, subtrees: Iterable[tuple[int, int, bytes]]) -> None:
+        """Store each (level, index, hash), e.g. the result of `CompactRange.append`."""
+        for level, index, h in subtrees:
+            self.put(level, index, h)
+
+    @property
+    def leaf_count(self) -> int:
+        """Number of leaf hashes stored (level 0)."""
+        return len(self._levels[0]) if self._levels else 0
+
+
+def frontier_keys(size: int) -> list[tuple[int, int]]:
+    """The perfect subtrees that cover leaves [0, size), largest (leftmost) first.
+
+    There is one per set bit of `size`: this is the right frontier of the RFC 6962 §2.1 tree.
+    """
+    if size < 0:
+        raise ValueError(f"tree size must not be negative, got {size}")
+    return _cover_keys(0, size)
+
+
+class CompactRange:
+    """The right frontier of a tree of `size` leaves: an incremental RFC 6962 §2.1 appender."""
+
+    def __init__(self) -> None:
+        self._size = 0
+        self._hashes: list[bytes] = []  # one per set bit of _size, largest subtree first
+
+    @classmethod
+    def from_frontier(cls, size: int, hashes: Sequence[bytes]) -> CompactRange:
+        """Restore from `size` and the hashes of `frontier_keys(size)`, in that order."""
+        keys = frontier_keys(size)
+        if len(hashes) != len(keys):
+            raise FormatError(f"frontier of size {size} has {len(keys)} hashes, got {len(hashes)}")
+        for h in hashes:
+            _require_hash("frontier hash", h)
+        compact = cls()
+        compact._size = size
+        compact._hashes = list(hashes)
+        return compact
+
+    @classmethod
+    def from_store(cls, store: HashStore, size: int) -> CompactRange:
+        """Restore from a store holding a tree of at least `size` leaves (O(log n) reads)."""
+        return cls.from_frontier(size, store.get_many(frontier_keys(size)))
+
+    @property
+    def size(self) -> int:
+        """Number of leaves appended so far."""
+        return self._size
+
+    def frontier(self) -> list[SubtreeHash]:
+        """The frontier subtrees, largest first, for a store that wants to persist them."""
+        return [
+            (level, index, h)
+            for (level, index), h in zip(frontier_keys(self._size), self._hashes, strict=True)
+        ]
+
+    def append(self, leaf_hash: bytes) -> list[SubtreeHash]:
+        """Append a leaf hash; return every perfect subtree this completes.
+
+        That is the leaf itself at level 0, then each parent whose last leaf it is: exactly
+        the rows a storage backend has to insert.
+        """
+        _require_hash("leaf hash", leaf_hash)
+        index = self._size
+        completed: list[SubtreeHash] = [(0, index, leaf_hash)]
+        h = leaf_hash
+        level = 0
+        # Each trailing 1 bit of the old size is a left sibling this leaf now completes.
+        while (index >> level) & 1:
+            h = node_hash(self._hashes.pop(), h)
+            level += 1
+            completed.append((level, index >> level, h))
+        self._hashes.append(h)
+        self._size = index + 1
+        return completed
+
+    def root(self) -> bytes:
+        """MTH of the leaves appended so far (RFC 6962 §2.1)."""
+        return _fold_right(self._hashes) if self._hashes else EMPTY_ROOT
+
+
+def root_at(store: HashStore, size: int) -> bytes:
+    """MTH(D[size]) (RFC 6962 §2.1) of the first `size` leaves of the tree in `store`."""
+    if size == 0:
+        return EMPTY_ROOT
+    return _fold_right(store.get_many(frontier_keys(size)))
+
+
+def inclusion_proof(store: HashStore, index: int, size: int) -> list[bytes]:
+    """PATH(index, D[size]) of RFC 6962 §2.1.1 (inclusion_path of RFC 9162 §2.1.3.1)."""
+    if not 0 <= index < size:
+        raise ValueError(f"leaf index {index} is not in a tree of size {size}")
+    ranges: list[tuple[int, int]] = []  # root to leaf; the RFC lists them leaf to root
+    start, end = 0, size
+    while end - start > 1:
+        k = _split(end - start)
+        if index < start + k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            start += k
+    ranges.reverse()
+    return _range_hashes(store, ranges)
+
+
+def consistency_proof(store: HashStore, old_size: int, new_size: int) -> list[bytes]:
+    """PROOF(old_size, D[new_size]) of RFC 6962 §2.1.2 (RFC 9162 §2.1.4.1).
+
+    Empty when old_size is 0 or equal to new_size: there is nothing to prove.
+    """
+    if not 0 <= old_size <= new_size:
+        raise ValueError(f"no consistency proof from size {old_size} to size {new_size}")
+    if old_size in (0, new_size):
+        return []
+    ranges: list[tuple[int, int]] = []  # root to leaf; the RFC lists them leaf to root
+    start, end = 0, new_size
+    m = old_size
+    complete = True  # SUBPROOF's flag b: D[start:end] is still the whole old tree's prefix
+    while m != end - start:
+        k = _split(end - start)
+        if m <= k:
+            ranges.append((start + k, end))
+            end = start + k
+        else:
+            ranges.append((start, start + k))
+            m -= k
+            start += k
+            complete = False
+    if not complete:
+        ranges.append((start, end))
+    ranges.reverse()
+    return _range_hashes(store, ranges)
+
+
+def verify_inclusion(
+    leaf_hash: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
+) -> None:
+    """Verify an inclusion proof as RFC 9162 §2.1.3.2 does; raise ProofError if it fails.
+
+    Malformed arguments (negative numbers, hashes that are not 32 bytes) raise FormatError.
+    """
+    _require_non_negative("index", index)
+    _require_non_negative("size", size)
+    _require_hash("leaf hash", leaf_hash)
+    _require_hash("root", root)
+    _require_proof_hashes(proof)
+    what = f"inclusion proof for index {index} in tree of size {size}"
+    # Step 1.
+    if index >= size:
+        raise ProofError(f"{what}: index is not less than size")
+    # Steps 2-5 accept a proof only if it has exactly this many elements.
+    expected = _path_length(index, size - 1)
+    if len(proof) != expected:
+        raise ProofError(f"{what}: proof has {len(proof)} hashes, expected {expected}")
+    fn, sn = index, size - 1
+    r = leaf_hash
+    for p in proof:
+        if fn & 1 or fn == sn:
+            r = node_hash(p, r)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            r = node_hash(r, p)
+        fn >>= 1
+        sn >>= 1
+    if not hmac.compare_digest(r, root):
+        raise ProofError(f"{what}: computed root {r.hex()}, expected {root.hex()}")
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> None:
+    """Verify a consistency proof as RFC 9162 §2.1.4.2 does; raise ProofError if it fails.
+
+    Beyond the RFC's 0 < old_size < new_size: equal sizes need an empty proof and equal
+    roots, and the empty tree (old_size 0, root SHA-256("")) is consistent with any tree
+    through an empty proof (as C2SP tlog-witness accepts). Malformed arguments raise
+    FormatError.
+    """
+    _require_non_negative("old size", old_size)
+    _require_non_negative("new size", new_size)
+    _require_hash("old root", old_root)
+    _require_hash("new root", new_root)
+    _require_proof_hashes(proof)
+    what = f"consistency proof from size {old_size} to size {new_size}"
+    if old_size > new_size:
+        raise ProofError(f"{what}: old size is larger than new size")
+    if old_size in (0, new_size):
+        if proof:
+            raise ProofError(f"{what}: proof has {len(proof)} hashes, expected 0")
+        if old_size == 0 and not hmac.compare_digest(old_root, EMPTY_ROOT):
+            raise ProofError(
+                f"{what}: old root {old_root.hex()} is not the empty-tree root {EMPTY_ROOT.hex()}"
+            )
+        if old_size == new_size and not hmac.compare_digest(old_root, new_root):
+            raise ProofError(
+                f"{what}: same size but roots differ: {old_root.hex()} and {new_root.hex()}"
+            )
+        return
+
+    path = list(proof)
+    # Step 2: a power-of-two old tree is itself a node of the new one, so its root seeds.
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    # Steps 3-4.
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    # Steps 1 and 6a-7 accept a path only if it has exactly this many elements.
+    expected = 1 + _path_length(fn, sn)
+    if len(path) != expected:
+        seeded = len(path) - len(proof)
+        raise ProofError(f"{what}: proof has {len(proof)} hashes, expected {expected - seeded}")
+    # Step 5.
+    fr = sr = path[0]
+    # Step 6.
+    for c in path[1:]:
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while True:
+                    fn >>= 1
+                    sn >>= 1
+                    if fn & 1 or fn == 0:
+                        break
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    # Step 7 (sn == 0 holds by the length check).
+    if not hmac.compare_digest(fr, old_root):
+        raise ProofError(f"{what}: computed old root {fr.hex()}, expected {old_root.hex()}")
+    if not hmac.compare_digest(sr, new_root):
+        raise ProofError(f"{what}: computed new root {sr.hex()}, expected {new_root.hex()}")
+
+
+def _path_length(fn: int, sn: int) -> int:
+    """How many path elements the RFC 9162 §2.1.3.2 / §2.1.4.2 loop consumes before sn is 0.
+
+    The loop's index arithmetic never depends on the hashes, so this is the only proof length
+    the RFC algorithms accept.
+    """
+    count = 0
+    while sn:
+        if not fn & 1 and fn == sn:
+            while True:
+                fn >>= 1
+                sn >>= 1
+                if fn & 1 or fn == 0:
+                    break
+        fn >>= 1
+        sn >>= 1
+        count += 1
+    return count
+
+
+def _split(n: int) -> int:
+    """The k of RFC 6962 §2.1: the largest power of two smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def _cover_keys(start: int, end: int) -> list[tuple[int, int]]:
+    """The maximal aligned perfect subtrees covering leaves [start, end), left to right.
+
+    For every node of an RFC 6962 tree, MTH of its range is the right fold of these pieces:
+    a perfect node is one piece, a right-edge node is the binary decomposition of its width.
+    """
+    keys = []
+    while start < end:
+        level = (end - start).bit_length() - 1
+        if start:
+            level = min(level, (start & -start).bit_length() - 1)
+        keys.append((level, start >> level))
+        start += 1 << level
+    return keys
+
+
+def _fold_right(hashes: Sequence[bytes]) -> bytes:
+    """MTH of adjacent subtrees given largest first: H(h0, H(h1, ... H(h[-2], h[-1])))."""
+    result = hashes[-1]
+    for h in reversed(hashes[:-1]):
+        result = node_hash(h, result)
+    return result
+
+
+def _range_hashes(store: HashStore, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    """MTH of each leaf range, from one `get_many` call for all the pieces they need."""
+    covers = [_cover_keys(start, end) for start, end in ranges]
+    unique_keys = list(dict.fromkeys(key for cover in covers for key in cover))
+    fetched = dict(zip(unique_keys, store.get_many(unique_keys), strict=True))
+    return [_fold_right([fetched[key] for key in cover]) for cover in covers]
+
+
+def _require_non_negative(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise FormatError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def _require_hash(name: str, value: bytes) -> None:
+    if not isinstance(value, bytes) or len(value) != HASH_SIZE:
+        got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
+        raise FormatError(f"{name} must be {HASH_SIZE} bytes, got {got}")
+
+
+def _require_proof_hashes(proof: Sequence[bytes]) -> None:
+    if isinstance(proof, bytes | str):
+        raise FormatError("proof must be a sequence of hashes, not a single string")
+    for i, p in enumerate(proof):
+        _require_hash(f"proof[{i}]", p)

@@ -1,0 +1,1 @@
+"""Shared test support: scenarios built through the real services."""

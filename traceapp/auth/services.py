@@ -1,0 +1,81 @@
+"""API tokens: random 32 bytes, shown once, stored as SHA-256 (DESIGN §12)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from traceapp.auth.models import ROLES, ApiToken
+from traceapp.keys.services import admin_key_name
+from traceapp.ledger_store.errors import ValidationFailed
+from traceapp.ledger_store.ids import IdSource
+from traceapp.producers.services import get_producer, producer_key
+
+TOKEN_PREFIX = "ocop_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a role, the producer it is scoped to, and the key that signs its writes."""
+
+    role: str
+    producer: str | None = None
+    key_name: str | None = None
+    token_id: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.role == "anonymous"
+
+
+ANONYMOUS = Principal("anonymous")
+
+
+def token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def create_token(
+    session: Session, role: str, producer: str | None = None, label: str | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; the plaintext is returned once and never stored."""
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
+    if (role == "producer") != (producer is not None):
+        raise ValidationFailed("a producer token names its producer, and only it", field="producer")
+    key_name: str | None = None
+    if role == "producer":
+        assert producer is not None
+        get_producer(session, producer)
+        key_name = producer_key(session, producer)
+    elif role == "admin":
+        key_name = admin_key_name(session)
+    plaintext = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip(
+        "="
+    )
+    token = ApiToken(
+        public_id=IdSource().public_id("tok"),
+        token_hash=token_hash(plaintext),
+        role=role,
+        producer_public_id=producer,
+        key_name=key_name,
+        label=label,
+        created_at=datetime.now(UTC),
+    )
+    session.add(token)
+    return token, plaintext
+
+
+def authenticate(session: Session, token: str) -> Principal | None:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(token))
+    ).scalar_one_or_none()
+    if row is None or row.revoked_at is not None:
+        return None
+    return Principal(row.role, row.producer_public_id, row.key_name, row.public_id)

@@ -1,0 +1,55 @@
+"""EPCIS 2.0 events: canonical JSON plus indexed columns, and the EPCs each event touches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceapp.db import Base
+from traceapp.types import BigInt, UtcDateTime
+
+EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransformationEvent",
+    "TransactionEvent",
+    "AssociationEvent",
+)
+EPC_ROLES = ("epc", "parent", "child", "input", "output", "quantity")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_time_id", "event_time", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    event_id: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(24), index=True)
+    action: Mapped[str | None] = mapped_column(String(8))
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime)
+    event_time_zone_offset: Mapped[str] = mapped_column(String(6))
+    biz_step: Mapped[str | None] = mapped_column(String(200), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(200), index=True)
+    read_point: Mapped[str | None] = mapped_column(String(300), index=True)
+    biz_location: Mapped[str | None] = mapped_column(String(300), index=True)
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
+    document: Mapped[str] = mapped_column(Text)
+    ledger_seq: Mapped[int] = mapped_column(BigInt, unique=True)
+    # Set when a later errorDeclaration retracts this event (append-only correction).
+    error_declared_seq: Mapped[int | None] = mapped_column(BigInt)
+    error_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class EventEpc(Base):
+    __tablename__ = "event_epcs"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    # Keyed by the event's ledger index so a bulk append needs no generated keys back.
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.ledger_seq"), index=True)
+    role: Mapped[str] = mapped_column(String(10))
+    epc: Mapped[str] = mapped_column(String(300), index=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)

@@ -1,0 +1,123 @@
+"""Commands that write the ledger or read it whole: keys, tokens, privacy, rebuild."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from traceapp.cli import require_schema
+from traceapp.config import ConfigError, Settings
+from traceapp.db import get_database
+from traceapp.ledger_store.errors import DomainError
+from traceapp.ledger_store.log import create_log_key
+from traceapp.ledger_store.models import LedgerHead
+from traceapp.ledger_store.runtime import get_ledger
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.config["TRACEAPP"]
+    return settings
+
+
+@click.group("keys", help="The log key and the genesis of the ledger.")
+def keys_group() -> None:
+    pass
+
+
+@keys_group.command("init")
+@click.option(
+    "--existing-log-key",
+    is_flag=True,
+    help="Use the log key file already there (for a new, empty database).",
+)
+@with_appcontext
+def keys_init(existing_log_key: bool) -> None:
+    """Create the log key (mode 0600) and write the genesis: the first admin key."""
+    from traceapp.keys.services import init_ledger
+
+    settings = _settings()
+    require_schema()
+    if not existing_log_key:
+        create_log_key(settings.log_key_file, settings.log_origin)
+    try:
+        with get_database().write() as session:
+            admin, service = init_ledger(session, get_ledger())
+    except DomainError as exc:
+        raise ConfigError(exc.message) from None
+    ledger = get_ledger()
+    click.echo(f"log origin: {ledger.origin}")
+    click.echo(f"log vkey:   {ledger.log.vkey}")
+    click.echo(f"admin key:  {admin}")
+    click.echo(f"service key: {service}")
+
+
+@click.command("tokens")
+@click.argument("action", type=click.Choice(["create"]))
+@click.option("--role", type=click.Choice(["admin", "producer", "auditor"]), required=True)
+@click.option("--producer", help="The producer's public ID (role producer).")
+@click.option("--label", help="What the token is for.")
+@with_appcontext
+def tokens(action: str, role: str, producer: str | None, label: str | None) -> None:
+    """Create an API token; it is printed once and stored only as a hash."""
+    from traceapp.auth.services import create_token
+
+    require_schema()
+    try:
+        with get_database().write() as session:
+            token, plaintext = create_token(session, role, producer, label)
+            token_id = token.public_id
+    except DomainError as exc:
+        raise click.UsageError(f"{exc.field or 'token'}: {exc.message}") from None
+    click.echo(f"token {token_id} ({role}{' ' + producer if producer else ''}); shown once:")
+    click.echo(plaintext)
+
+
+@click.group("privacy", help="Personal data kept off the ledger.")
+def privacy_group() -> None:
+    pass
+
+
+@privacy_group.command("erase")
+@click.argument("producer")
+@with_appcontext
+def privacy_erase(producer: str) -> None:
+    """Erase a producer's personal data; the ledger and its proofs stay valid."""
+    from traceapp.producers.services import erase_personal_data, get_producer
+
+    require_schema()
+    with get_database().write() as session:
+        try:
+            get_producer(session, producer)
+        except DomainError as exc:
+            raise click.UsageError(exc.message) from None
+        count = erase_personal_data(session, producer)
+    click.echo(f"erased {count} personal field(s) of {producer}")
+
+
+@click.group("ledger", help="Verify, export and rebuild the ledger.")
+def ledger_group() -> None:
+    pass
+
+
+@ledger_group.command("rebuild")
+@with_appcontext
+def ledger_rebuild() -> None:
+    """Recreate every projection table from the ledger entries alone."""
+    from traceapp.ledger_store.rebuild import rebuild
+
+    require_schema()
+    origin = get_ledger().origin
+    with get_database().write() as session:
+        head = session.get(LedgerHead, origin)
+        size = head.size if head else 0
+        with click.progressbar(length=size, label="replaying", show_pos=True) as bar:
+            count = rebuild(session, origin, progress=lambda _n: bar.update(1000))
+    click.echo(f"rebuilt the projections from {count} entries")
+
+
+def register(app_cli: click.Group) -> None:
+    app_cli.add_command(keys_group)
+    app_cli.add_command(tokens)
+    app_cli.add_command(privacy_group)
+    app_cli.add_command(ledger_group)

@@ -1,0 +1,53 @@
+"""Projections: how each statement type changes the domain tables (DESIGN principle 1).
+
+The services and ``traceapp ledger rebuild`` apply entries through these same functions, so the
+tables are, by construction, what the ledger says.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from traceapp.ledger_store.sequencer import Appended
+
+Projector = Callable[[Session, Appended], None]
+P = TypeVar("P", bound=Projector)
+
+PROJECTORS: dict[str, Projector] = {}
+
+PROJECTION_MODULES = (
+    "traceapp.keys.projections",
+    "traceapp.producers.projections",
+    "traceapp.products.projections",
+    "traceapp.locations.projections",
+    "traceapp.batches.projections",
+    "traceapp.events.projections",
+    "traceapp.recalls.projections",
+)
+
+
+def projector(statement_type: str) -> Callable[[P], P]:
+    def register(fn: P) -> P:
+        if statement_type in PROJECTORS:
+            raise RuntimeError(f"two projectors for {statement_type}")
+        PROJECTORS[statement_type] = fn
+        return fn
+
+    return register
+
+
+def load_projectors() -> None:
+    for name in PROJECTION_MODULES:
+        importlib.import_module(name)
+
+
+def project(session: Session, appended: Appended) -> None:
+    try:
+        apply = PROJECTORS[appended.entry.type]
+    except KeyError:
+        raise RuntimeError(f"no projector for statement type {appended.entry.type}") from None
+    apply(session, appended)

@@ -1,0 +1,120 @@
+"""The sequencer: appends entries in the caller's transaction (DESIGN §11).
+
+Lock the log's head (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write session's
+``BEGIN IMMEDIATE`` already holds the database's write lock), assign consecutive ``seq``, insert
+the entries and the subtree hashes they complete, sign and store the checkpoint, move the head.
+The unique ``(log, seq)`` key makes a gap or a fork impossible even if the lock were bypassed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
+from ledger.merkle import CompactRange, leaf_hash
+from traceapp.ledger_store.log import LogIdentity
+from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
+from traceapp.ledger_store.store import SqlHashStore
+
+
+@dataclass(frozen=True)
+class SignedStatement:
+    type: str
+    actor: str
+    statement: dict[str, Any]
+    sig: bytes
+
+
+@dataclass(frozen=True)
+class Appended:
+    entry: Entry
+    leaf_hash: bytes
+
+    @property
+    def seq(self) -> int:
+        return self.entry.seq
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    appended: list[Appended]
+    checkpoint: str
+    size: int
+
+
+def append(
+    session: Session,
+    log: LogIdentity,
+    statements: Sequence[SignedStatement],
+    now: datetime | None = None,
+) -> AppendResult:
+    if not statements:
+        raise ValueError("nothing to append")
+    origin = log.origin
+    head = session.execute(
+        select(LedgerHead).where(LedgerHead.log == origin).with_for_update()
+    ).scalar_one_or_none()
+    size = head.size if head is not None else 0
+    prev = head.last_leaf_hash if head is not None else GENESIS_PREV
+    compact = CompactRange.from_store(SqlHashStore(session, origin), size)
+    recorded = format_recorded(now or datetime.now(UTC))
+
+    entry_rows: list[dict[str, Any]] = []
+    hash_rows: list[dict[str, Any]] = []
+    appended: list[Appended] = []
+    for offset, signed in enumerate(statements):
+        seq = size + offset
+        data = build_entry(
+            origin, seq, prev, recorded, signed.type, signed.actor, signed.statement, signed.sig
+        )
+        leaf = leaf_hash(data)
+        entry = Entry(
+            1, origin, seq, prev, recorded, signed.type, signed.actor, signed.statement, signed.sig
+        )
+        appended.append(Appended(entry, leaf))
+        entry_rows.append(
+            {
+                "log": origin,
+                "seq": seq,
+                "entry": data,
+                "leaf_hash": leaf,
+                "type": signed.type,
+                "actor": signed.actor,
+            }
+        )
+        hash_rows.extend(
+            {"log": origin, "level": level, "idx": idx, "hash": digest}
+            for level, idx, digest in compact.append(leaf)
+        )
+        prev = leaf
+
+    new_size = compact.size
+    root = compact.root()
+    note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
+    session.execute(insert(LedgerEntry), entry_rows)
+    session.execute(insert(LedgerHash), hash_rows)
+    session.execute(
+        insert(LedgerCheckpoint).values(
+            log=origin, size=new_size, root_hash=root, note=note, signed_at=datetime.now(UTC)
+        )
+    )
+    if head is None:
+        session.execute(
+            insert(LedgerHead).values(
+                log=origin, size=new_size, last_leaf_hash=prev, root_hash=root
+            )
+        )
+    else:
+        session.execute(
+            update(LedgerHead)
+            .where(LedgerHead.log == origin)
+            .values(size=new_size, last_leaf_hash=prev, root_hash=root)
+        )
+    return AppendResult(appended, note, new_size)

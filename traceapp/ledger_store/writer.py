@@ -1,0 +1,165 @@
+"""The write path every service uses: sign, append, check the actor, project (DESIGN §3)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.entry import sign_statement, statement_message
+from ledger.errors import LedgerError
+from ledger.keys import Verifier
+from traceapp.ledger_store.errors import (
+    IdempotencyConflict,
+    PermissionDenied,
+    SignatureRejected,
+)
+from traceapp.ledger_store.ids import IdSource
+from traceapp.ledger_store.keystore import KeyStore
+from traceapp.ledger_store.log import LogIdentity
+from traceapp.ledger_store.models import ActorKey, IdempotencyRecord
+from traceapp.ledger_store.projections import load_projectors, project
+from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, append
+
+KEY_STATEMENTS = ("key.registered", "key.revoked")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A statement built by a service, before anyone signs it."""
+
+    type: str
+    statement: dict[str, Any]
+
+    def message(self, actor: str) -> bytes:
+        """The exact bytes ``actor`` signs (DESIGN §5)."""
+        return statement_message(actor, self.type, self.statement)
+
+
+@dataclass
+class Ledger:
+    """App-scoped: the log identity, the custodial key store and the ID secret."""
+
+    log: LogIdentity
+    keystore: KeyStore
+    id_secret: bytes
+    _actor_cache: dict[str, ActorKey] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        load_projectors()
+
+    @property
+    def origin(self) -> str:
+        return self.log.origin
+
+    def ids(self, actor: str, idempotency_key: str | None) -> IdSource:
+        if idempotency_key is None:
+            return IdSource()
+        return IdSource.derived(self.id_secret, actor, idempotency_key)
+
+    def sign(
+        self, session: Session, actor: str, drafts: Sequence[Draft], signature: bytes | None = None
+    ) -> list[SignedStatement]:
+        """Sign with the actor's custodial key, or check a client's signature (one draft)."""
+        if signature is not None:
+            if len(drafts) != 1:
+                raise SignatureRejected("a client signature covers exactly one statement")
+            verifier = self._active_verifier(session, actor)
+            try:
+                verifier.verify(drafts[0].message(actor), signature)
+            except LedgerError:
+                raise SignatureRejected(
+                    f"signature does not verify under {actor} over the prepared statement",
+                    field="signature",
+                ) from None
+            return [SignedStatement(drafts[0].type, actor, drafts[0].statement, signature)]
+        signer = self.keystore.signer(session, actor)
+        return [
+            SignedStatement(d.type, actor, d.statement, sign_statement(signer, d.type, d.statement))
+            for d in drafts
+        ]
+
+    def record(self, session: Session, signed: Sequence[SignedStatement]) -> AppendResult:
+        """Append and project, in the caller's transaction; raises before anything commits."""
+        result = append(session, self.log, signed)
+        for appended in result.appended:
+            if appended.seq > 0:
+                self._check_actor(session, appended.entry.actor, appended.entry.type)
+            project(session, appended)
+            if appended.entry.type in KEY_STATEMENTS:
+                self._actor_cache.clear()
+        return result
+
+    def _active_key(self, session: Session, actor: str) -> ActorKey:
+        key = self._actor_cache.get(actor)
+        if key is None:
+            key = session.execute(
+                select(ActorKey).where(ActorKey.key_name == actor)
+            ).scalar_one_or_none()
+            if key is None:
+                raise SignatureRejected(f"key {actor} is not registered in the log", field="actor")
+            if key.revoked_seq is None:
+                self._actor_cache[actor] = key
+        if key.revoked_seq is not None:
+            raise SignatureRejected(f"key {actor} was revoked", field="actor")
+        return key
+
+    def _active_verifier(self, session: Session, actor: str) -> Verifier:
+        return Verifier.from_vkey(self._active_key(session, actor).vkey)
+
+    def _check_actor(self, session: Session, actor: str, statement_type: str) -> None:
+        key = self._active_key(session, actor)
+        if statement_type in KEY_STATEMENTS and key.role != "admin":
+            raise PermissionDenied(f"only an admin key may sign {statement_type}", field="actor")
+
+    def role_of(self, session: Session, actor: str) -> ActorKey:
+        return self._active_key(session, actor)
+
+
+def request_hash(payload: Any) -> bytes:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).digest()
+
+
+def idempotent(
+    session: Session,
+    scope: str,
+    key: str | None,
+    payload: Any,
+    run: Callable[[], tuple[AppendResult, dict[str, Any]]],
+) -> tuple[dict[str, Any], bool]:
+    """Run once per (scope, key): a retry returns the first result and appends nothing.
+
+    Returns ``(result, replayed)``. The same key with a different request is a conflict.
+    """
+    digest = request_hash(payload)
+    if key is not None:
+        record = session.get(IdempotencyRecord, (scope, key))
+        if record is not None:
+            if not hmac.compare_digest(record.request_hash, digest):
+                raise IdempotencyConflict(
+                    "this idempotency key was used for a different request", field="idempotencyKey"
+                )
+            replay: dict[str, Any] = json.loads(record.result)
+            return replay, True
+    result, outcome = run()
+    if key is not None:
+        session.add(
+            IdempotencyRecord(
+                scope=scope,
+                key=key,
+                request_hash=digest,
+                first_seq=result.appended[0].seq,
+                last_seq=result.appended[-1].seq,
+                result=json.dumps(outcome),
+                created_at=datetime.now(UTC),
+            )
+        )
+    return outcome, False

@@ -1,0 +1,28 @@
+"""Locations: farms, facilities, warehouses, shops (GLN or internal code)."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceapp.db import Base
+from traceapp.types import BigInt
+
+LOCATION_KINDS = ("farm", "facility", "warehouse", "shop", "other")
+
+
+class Location(Base):
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("producer_id", "code"),)
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    gln: Mapped[str | None] = mapped_column(String(13), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    province: Mapped[str | None] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(300))
+    ledger_seq: Mapped[int] = mapped_column(BigInt)

@@ -1,0 +1,30 @@
+"""Projection of ``location.registered``."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.sequencer import Appended
+from traceapp.locations.models import Location
+from traceapp.products.projections import producer_pk
+
+
+@projector("location.registered")
+def location_registered(session: Session, appended: Appended) -> None:
+    s = appended.entry.statement
+    address = s["address"]
+    session.add(
+        Location(
+            public_id=s["id"],
+            producer_id=producer_pk(session, s["producer"]),
+            gln=s["gln"],
+            code=s["code"],
+            name=s["name"],
+            kind=s["kind"],
+            province=address["province"],
+            commune=address["commune"],
+            street=address["street"],
+            ledger_seq=appended.seq,
+        )
+    )

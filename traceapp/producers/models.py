@@ -1,0 +1,44 @@
+"""Producers (chủ thể OCOP) and their personal data, kept off the ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceapp.db import Base
+from traceapp.types import BigInt
+
+PRODUCER_KINDS = ("enterprise", "cooperative", "household_business")
+PERSONAL_FIELDS = ("owner_name", "phone", "email", "personal_address")
+
+
+class Producer(Base):
+    __tablename__ = "producers"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    tax_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    province: Mapped[str] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    street: Mapped[str | None] = mapped_column(String(300))
+    address_recorded_on: Mapped[date] = mapped_column(Date)
+    gln: Mapped[str | None] = mapped_column(String(13), unique=True)
+    ledger_seq: Mapped[int] = mapped_column(BigInt)
+    updated_seq: Mapped[int] = mapped_column(BigInt)
+
+
+class PersonalData(Base):
+    """Principle 5: the ledger holds SHA-256(salt || value); erasure deletes value and salt."""
+
+    __tablename__ = "personal_data"
+
+    # Off-ledger rows refer to public IDs, which survive a rebuild of the projections.
+    producer_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[bytes] = mapped_column(LargeBinary(32))
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    value: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,32 @@
+"""Projection of ``producer.registered``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.sequencer import Appended
+from traceapp.producers.models import Producer
+
+
+@projector("producer.registered")
+def producer_registered(session: Session, appended: Appended) -> None:
+    s = appended.entry.statement
+    address = s["address"]
+    session.add(
+        Producer(
+            public_id=s["id"],
+            kind=s["kind"],
+            name=s["name"],
+            tax_code=s["tax_code"],
+            province=address["province"],
+            commune=address["commune"],
+            street=address["street"],
+            address_recorded_on=date.fromisoformat(address["recorded_on"]),
+            gln=s["gln"],
+            ledger_seq=appended.seq,
+            updated_seq=appended.seq,
+        )
+    )

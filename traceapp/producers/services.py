@@ -1,0 +1,167 @@
+"""Producers: registration, with personal fields kept off the ledger (principle 5)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from traceapp import validation as v
+from traceapp.gs1.identifiers import normalise_gln
+from traceapp.keys.services import create_custodial_key
+from traceapp.ledger_store.errors import AlreadyExists, NotFound, PermissionDenied
+from traceapp.ledger_store.ids import IdSource
+from traceapp.ledger_store.models import ActorKey
+from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.producers.models import PERSONAL_FIELDS, PRODUCER_KINDS, PersonalData, Producer
+
+
+@dataclass(frozen=True)
+class ProducerInput:
+    kind: str
+    name: str
+    province: str
+    address_recorded_on: date | str
+    tax_code: str | None = None
+    commune: str | None = None
+    street: str | None = None
+    gln: str | None = None
+    personal: dict[str, str] = field(default_factory=dict)
+
+
+def personal_digest(salt: bytes, value: str) -> bytes:
+    """SHA-256(salt || value): what the ledger holds instead of a personal field."""
+    return hashlib.sha256(salt + value.encode()).digest()
+
+
+def _validated(session: Session, data: ProducerInput) -> dict[str, object]:
+    tax_code = v.text(data.tax_code, "taxCode", max_length=20, required=False)
+    if tax_code is not None:
+        if not tax_code.replace("-", "").isdigit():
+            raise v.ValidationFailed("must be digits (10 or 13, with '-')", field="taxCode")
+        if session.execute(select(Producer.id).where(Producer.tax_code == tax_code)).first():
+            raise AlreadyExists("a producer with this tax code exists", field="taxCode")
+    gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
+    if gln and session.execute(select(Producer.id).where(Producer.gln == gln)).first():
+        raise AlreadyExists("a producer with this GLN exists", field="gln")
+    for name in data.personal:
+        v.choice(name, f"personal.{name}", PERSONAL_FIELDS)
+    return {
+        "kind": v.choice(data.kind, "kind", PRODUCER_KINDS),
+        "name": v.required_text(data.name, "name", max_length=300),
+        "tax_code": tax_code,
+        "address": {
+            "province": v.required_text(data.province, "province", max_length=100),
+            "commune": v.text(data.commune, "commune", max_length=100, required=False),
+            "street": v.text(data.street, "street", max_length=300, required=False),
+            "recorded_on": v.iso_date(data.address_recorded_on, "addressRecordedOn").isoformat(),
+        },
+        "gln": gln,
+    }
+
+
+def register_producer(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    data: ProducerInput,
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+    custodial_key: bool = True,
+) -> Receipt:
+    """Register a producer (admin only) and, by default, give it a custodial signing key."""
+    if ledger.role_of(session, actor).role != "admin":
+        raise PermissionDenied("only the programme office registers producers")
+    personal: dict[str, tuple[bytes, str]] = {}
+
+    def build(ids: IdSource) -> Sequence[Draft]:
+        statement = _validated(session, data)
+        public_id = ids.public_id("pro")
+        digests: dict[str, str] = {}
+        for name, raw in sorted(data.personal.items()):
+            value = v.required_text(raw, f"personal.{name}", max_length=300)
+            salt = ids.salt()
+            personal[name] = (salt, value)
+            digests[name] = base64.b64encode(personal_digest(salt, value)).decode()
+        return [Draft("producer.registered", {"id": public_id, **statement, "personal": digests})]
+
+    receipt = perform(
+        session,
+        ledger,
+        actor,
+        build,
+        request={"op": "register_producer", **data.__dict__},
+        idempotency_key=idempotency_key,
+        signature=signature,
+    )
+    if not receipt.replayed:
+        producer_id = receipt.public_ids[0]
+        for name, (salt, value) in personal.items():
+            session.add(
+                PersonalData(
+                    producer_public_id=producer_id,
+                    field=name,
+                    salt=salt,
+                    value=value,
+                    digest=personal_digest(salt, value),
+                )
+            )
+        if custodial_key:
+            create_custodial_key(
+                session, ledger, actor, f"ocop-{producer_id}", "producer", producer_id
+            )
+    return receipt
+
+
+def get_producer(session: Session, public_id: str) -> Producer:
+    producer = session.execute(
+        select(Producer).where(Producer.public_id == public_id)
+    ).scalar_one_or_none()
+    if producer is None:
+        raise NotFound(f"no producer {public_id}", field="producer")
+    return producer
+
+
+def producer_key(session: Session, producer_public_id: str) -> str:
+    """The producer's active signing key (the first registered one)."""
+    name = session.execute(
+        select(ActorKey.key_name)
+        .where(
+            ActorKey.producer_public_id == producer_public_id,
+            ActorKey.revoked_seq.is_(None),
+        )
+        .order_by(ActorKey.registered_seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    if name is None:
+        raise NotFound(f"producer {producer_public_id} has no active key", field="producer")
+    return name
+
+
+def require_producer_actor(session: Session, ledger: Ledger, actor: str, producer: str) -> None:
+    """An actor may write for a producer if it is an admin or that producer's own key."""
+    key = ledger.role_of(session, actor)
+    if key.role == "admin" or (key.role == "producer" and key.producer_public_id == producer):
+        return
+    raise PermissionDenied(f"{actor} may not act for producer {producer}", field="producer")
+
+
+def erase_personal_data(session: Session, producer_public_id: str) -> int:
+    """Delete the values and salts; the digests stay, so the ledger and its proofs still verify."""
+    rows = session.execute(
+        select(PersonalData).where(PersonalData.producer_public_id == producer_public_id)
+    ).scalars()
+    count = 0
+    for row in rows:
+        if row.value is not None or row.salt is not None:
+            row.value = None
+            row.salt = None
+            count += 1
+    return count

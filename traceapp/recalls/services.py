@@ -1,0 +1,74 @@
+"""Recalls: a batch is withdrawn; every scan of its items shows the warning."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from traceapp import validation as v
+from traceapp.batches.models import Batch
+from traceapp.batches.services import batch_producer
+from traceapp.events.services import format_event_time
+from traceapp.ledger_store.errors import NotFound, ValidationFailed
+from traceapp.ledger_store.ids import IdSource
+from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.producers.services import require_producer_actor
+from traceapp.recalls.models import SEVERITIES
+
+
+@dataclass(frozen=True)
+class RecallInput:
+    batches: list[str]
+    reason: str
+    severity: str
+    issued_at: datetime | None = None
+
+
+def issue_recall(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    data: RecallInput,
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+) -> Receipt:
+    def build(ids: IdSource) -> Sequence[Draft]:
+        if not data.batches:
+            raise ValidationFailed("name at least one batch", field="batches")
+        batches = sorted(set(data.batches))
+        for index, batch_id in enumerate(batches):
+            batch = session.execute(
+                select(Batch).where(Batch.public_id == batch_id)
+            ).scalar_one_or_none()
+            if batch is None:
+                raise NotFound(f"no batch {batch_id}", field=f"batches.{index}")
+            require_producer_actor(session, ledger, actor, batch_producer(session, batch))
+        issued_at, _zone = format_event_time(data.issued_at or datetime.now(UTC))
+        return [
+            Draft(
+                "recall.issued",
+                {
+                    "id": ids.public_id("rcl"),
+                    "batches": batches,
+                    "reason": v.required_text(data.reason, "reason", max_length=2000),
+                    "severity": v.choice(data.severity, "severity", SEVERITIES),
+                    "issued_at": issued_at,
+                },
+            )
+        ]
+
+    return perform(
+        session,
+        ledger,
+        actor,
+        build,
+        request={"op": "issue_recall", **data.__dict__},
+        idempotency_key=idempotency_key,
+        signature=signature,
+    )

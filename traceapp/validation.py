@@ -1,0 +1,71 @@
+"""Input checks shared by the services: every failure names its field and changes nothing."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from traceapp.gs1.errors import Gs1Error
+from traceapp.ledger_store.errors import ValidationFailed
+
+T = TypeVar("T")
+
+
+def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str | None:
+    """NFC-normalised, trimmed text (Vietnamese keeps its diacritics in one form everywhere)."""
+    if value is None or not value.strip():
+        if required:
+            raise ValidationFailed("is required", field=field)
+        return None
+    cleaned = unicodedata.normalize("NFC", value.strip())
+    if len(cleaned) > max_length:
+        raise ValidationFailed(f"must be at most {max_length} characters", field=field)
+    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in cleaned):
+        raise ValidationFailed("must not contain control characters", field=field)
+    return cleaned
+
+
+def required_text(value: str | None, field: str, *, max_length: int) -> str:
+    result = text(value, field, max_length=max_length)
+    assert result is not None
+    return result
+
+
+def choice(value: str, field: str, allowed: Iterable[str]) -> str:
+    options = tuple(allowed)
+    if value not in options:
+        raise ValidationFailed(f"must be one of {', '.join(options)}", field=field)
+    return value
+
+
+def gs1(check: Callable[[str], T], value: str, field: str) -> T:
+    try:
+        return check(value)
+    except Gs1Error as exc:
+        raise ValidationFailed(
+            exc.message, field=field, code="INVALID_" + exc.code.upper()
+        ) from None
+
+
+def iso_date(value: str | date, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("must be a date YYYY-MM-DD", field=field) from None
+
+
+def decimal(value: str | Decimal | int | None, field: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        result = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationFailed("must be a decimal number", field=field) from None
+    if not result.is_finite() or result < 0:
+        raise ValidationFailed("must be a non-negative number", field=field)
+    return result
