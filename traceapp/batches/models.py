@@ -6,9 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Date, ForeignKey, LargeBinary, Numeric, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base
+from traceapp.locations.models import Location
+from traceapp.products.models import Product
 from traceapp.types import BigInt
 
 ITEM_STATUSES = ("active", "sold", "recalled", "destroyed", "claimed")
@@ -28,6 +30,17 @@ class Batch(Base):
     unit: Mapped[str | None] = mapped_column(String(20))
     origin_location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
     ledger_seq: Mapped[int] = mapped_column(BigInt)
+
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    product: Mapped[Product] = relationship(viewonly=True, lazy="raise")
+    origin_location: Mapped[Location | None] = relationship(viewonly=True, lazy="raise")
+    input_batches: Mapped[list[Batch]] = relationship(
+        secondary="batch_inputs",
+        primaryjoin="Batch.id == BatchInput.batch_id",
+        secondaryjoin="Batch.id == BatchInput.input_batch_id",
+        viewonly=True,
+        lazy="raise",
+    )
 
 
 class BatchInput(Base):
@@ -53,6 +66,8 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(16))
     issued_seq: Mapped[int] = mapped_column(BigInt)
     status_seq: Mapped[int] = mapped_column(BigInt)
+
+    batch: Mapped[Batch] = relationship(viewonly=True, lazy="raise")
 
 
 class ItemPinSalt(Base):

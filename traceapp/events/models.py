@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base
+from traceapp.producers.models import Producer
 from traceapp.types import BigInt, UtcDateTime
 
 EVENT_TYPES = (
@@ -41,6 +42,12 @@ class Event(Base):
     # Set when a later errorDeclaration retracts this event (append-only correction).
     error_declared_seq: Mapped[int | None] = mapped_column(BigInt)
     error_reason: Mapped[str | None] = mapped_column(String(200))
+
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    producer: Mapped[Producer | None] = relationship(viewonly=True, lazy="raise")
+    epcs: Mapped[list[EventEpc]] = relationship(
+        viewonly=True, lazy="raise", order_by=lambda: EventEpc.id
+    )
 
 
 class EventEpc(Base):

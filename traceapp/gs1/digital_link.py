@@ -100,10 +100,26 @@ def format_uri(base_url: str, link: DigitalLink, *, today: date | None = None) -
     return uri
 
 
-def parse_uri(uri: str, *, today: date | None = None) -> DigitalLink:
-    """Parse a whole URI whose path starts with ``/01/`` (e.g. read from a QR code)."""
+def parse_uri(uri: str, *, base_url: str | None = None, today: date | None = None) -> DigitalLink:
+    """Parse a whole URI (e.g. read from a QR Code).
+
+    Without ``base_url`` the path must start with ``/01/``; with it, the URI must be on that
+    base (scheme and host compared case-insensitively) and its path may carry the base's
+    own path prefix, as ``format_uri`` writes it.
+    """
     parts = urlsplit(uri)
-    return parse_path(parts.path, parts.query, today=today)
+    path = parts.path
+    if base_url is not None:
+        base = urlsplit(base_url)
+        prefix = base.path.rstrip("/")
+        same_site = (parts.scheme.lower(), parts.netloc.lower()) == (
+            base.scheme.lower(),
+            base.netloc.lower(),
+        )
+        if not same_site or not path.startswith(prefix + "/"):
+            raise InvalidDigitalLink("This link does not belong to this site.", code="foreign")
+        path = path[len(prefix) :]
+    return parse_path(path, parts.query, today=today)
 
 
 def parse_path(path: str, query: str = "", *, today: date | None = None) -> DigitalLink:
@@ -137,12 +153,12 @@ def parse_path(path: str, query: str = "", *, today: date | None = None) -> Digi
         rank = _QUALIFIER_RANK.get(ai)
         if rank is None:
             raise InvalidDigitalLink(
-                f"/{ai}/ cannot appear in a product link; after the GTIN only /10/ (lot) "
-                "and then /21/ (serial number) may follow.",
+                f"A product link cannot contain /{ai}/: after the GTIN only /10/ (lot) and "
+                "then /21/ (serial number) may follow.",
                 code="unknown_qualifier",
             )
         if ai in qualifiers:
-            raise InvalidDigitalLink(f"/{ai}/ appears twice in the link.", code="duplicate")
+            raise InvalidDigitalLink(f"The link gives /{ai}/ twice.", code="duplicate")
         if rank < previous_rank:
             raise InvalidDigitalLink(
                 "The lot (/10/) must come before the serial number (/21/).", code="order"
@@ -178,7 +194,9 @@ def _parse_query_expiry(query: str, today: date | None) -> date | None:
     for key, value in _query_params(query):
         if key in _PATH_ONLY_AIS:
             raise InvalidDigitalLink(
-                f"{key} belongs in the link's path, not after '?'.", code="misplaced", field=key
+                f"The identifier {key} belongs in the link's path, not after '?'.",
+                code="misplaced",
+                field=key,
             )
         if key != EXPIRY_AI:
             continue

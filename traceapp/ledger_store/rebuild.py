@@ -90,7 +90,7 @@ def _public_ids(session: Session) -> dict[str, dict[int, str]]:
     for name in PROJECTION_TABLES:
         table = Base.metadata.tables[name]
         if "public_id" in table.c and "id" in table.c:
-            maps[name] = dict(session.execute(select(table.c.id, table.c.public_id)).tuples())
+            maps[name] = {i: p for i, p in session.execute(select(table.c.id, table.c.public_id))}
     return maps
 
 

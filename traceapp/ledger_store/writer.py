@@ -6,11 +6,10 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.entry import sign_statement, statement_message
@@ -51,7 +50,6 @@ class Ledger:
     log: LogIdentity
     keystore: KeyStore
     id_secret: bytes
-    _actor_cache: dict[str, ActorKey] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         load_projectors()
@@ -90,35 +88,31 @@ class Ledger:
     def record(self, session: Session, signed: Sequence[SignedStatement]) -> AppendResult:
         """Append and project, in the caller's transaction; raises before anything commits."""
         result = append(session, self.log, signed)
+        # Checked against the registry as of each entry: keys never cached across
+        # transactions, since another worker may have revoked one meanwhile.
+        known: dict[str, ActorKey] = {}
         for appended in result.appended:
+            entry = appended.entry
             if appended.seq > 0:
-                self._check_actor(session, appended.entry.actor, appended.entry.type)
+                key = known.get(entry.actor) or self._active_key(session, entry.actor)
+                known[entry.actor] = key
+                if entry.type in KEY_STATEMENTS and key.role != "admin":
+                    raise PermissionDenied(f"only an admin key may sign {entry.type}", field="actor")
             project(session, appended)
-            if appended.entry.type in KEY_STATEMENTS:
-                self._actor_cache.clear()
+            if entry.type in KEY_STATEMENTS:
+                known.clear()
         return result
 
     def _active_key(self, session: Session, actor: str) -> ActorKey:
-        key = self._actor_cache.get(actor)
+        key = session.get(ActorKey, actor)
         if key is None:
-            key = session.execute(
-                select(ActorKey).where(ActorKey.key_name == actor)
-            ).scalar_one_or_none()
-            if key is None:
-                raise SignatureRejected(f"key {actor} is not registered in the log", field="actor")
-            if key.revoked_seq is None:
-                self._actor_cache[actor] = key
+            raise SignatureRejected(f"key {actor} is not registered in the log", field="actor")
         if key.revoked_seq is not None:
             raise SignatureRejected(f"key {actor} was revoked", field="actor")
         return key
 
     def _active_verifier(self, session: Session, actor: str) -> Verifier:
         return Verifier.from_vkey(self._active_key(session, actor).vkey)
-
-    def _check_actor(self, session: Session, actor: str, statement_type: str) -> None:
-        key = self._active_key(session, actor)
-        if statement_type in KEY_STATEMENTS and key.role != "admin":
-            raise PermissionDenied(f"only an admin key may sign {statement_type}", field="actor")
 
     def role_of(self, session: Session, actor: str) -> ActorKey:
         return self._active_key(session, actor)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base
+from traceapp.producers.models import Producer
 from traceapp.types import BigInt
 
 LOCATION_KINDS = ("farm", "facility", "warehouse", "shop", "other")
@@ -26,3 +27,6 @@ class Location(Base):
     commune: Mapped[str | None] = mapped_column(String(100))
     street: Mapped[str | None] = mapped_column(String(300))
     ledger_seq: Mapped[int] = mapped_column(BigInt)
+
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    producer: Mapped[Producer] = relationship(viewonly=True, lazy="raise")

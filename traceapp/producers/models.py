@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Date, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from traceapp.db import Base
 from traceapp.types import BigInt
@@ -29,6 +29,13 @@ class Producer(Base):
     gln: Mapped[str | None] = mapped_column(String(13), unique=True)
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     updated_seq: Mapped[int] = mapped_column(BigInt)
+
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    personal_data: Mapped[list[PersonalData]] = relationship(
+        primaryjoin=lambda: Producer.public_id == foreign(PersonalData.producer_public_id),
+        viewonly=True,
+        lazy="raise",
+    )
 
 
 class PersonalData(Base):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import JSON, Date, ForeignKey, SmallInteger, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base
+from traceapp.producers.models import Producer
 from traceapp.types import BigInt
 
 PRODUCT_GROUPS = (
@@ -47,6 +48,12 @@ class Product(Base):
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     updated_seq: Mapped[int] = mapped_column(BigInt)
 
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    producer: Mapped[Producer] = relationship(viewonly=True, lazy="raise")
+    certifications: Mapped[list[Certification]] = relationship(
+        viewonly=True, lazy="raise", order_by=lambda: Certification.ledger_seq
+    )
+
 
 class Certification(Base):
     __tablename__ = "certifications"
@@ -64,6 +71,8 @@ class Certification(Base):
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     revoked_seq: Mapped[int | None] = mapped_column(BigInt)
     revoke_reason: Mapped[str | None] = mapped_column(String(500))
+
+    product: Mapped[Product] = relationship(viewonly=True, lazy="raise")
 
     def status(self, today: date) -> str:
         """Derived from dates and revocation: revoked, expired, not_yet_valid or valid."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from traceapp.batches.models import Batch
 from traceapp.db import Base
 from traceapp.types import BigInt, UtcDateTime
 
@@ -22,6 +23,11 @@ class Recall(Base):
     severity: Mapped[str] = mapped_column(String(10))
     issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ledger_seq: Mapped[int] = mapped_column(BigInt)
+
+    # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
+    batches: Mapped[list[Batch]] = relationship(
+        secondary="recall_batches", viewonly=True, lazy="raise", order_by=lambda: Batch.ledger_seq
+    )
 
 
 class RecallBatch(Base):

@@ -1,0 +1,52 @@
+"""An independent check of a database's ledger, using only the ledger library."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.checkpoint import open_checkpoint
+from ledger.entry import GENESIS_PREV, parse_entry
+from ledger.merkle import CompactRange, leaf_hash, verify_consistency
+from ledger.registry import KeyRegistry
+from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry
+from traceapp.ledger_store.reads import consistency
+from traceapp.ledger_store.writer import Ledger
+
+
+def assert_ledger_intact(session: Session, ledger: Ledger) -> int:
+    """Contiguous seq, chain, signatures, every checkpoint's root, and consistency with the last.
+
+    Returns the log size.
+    """
+    compact = CompactRange()
+    roots: dict[int, bytes] = {}
+    registry = KeyRegistry()
+    prev = GENESIS_PREV
+    rows = session.execute(
+        select(LedgerEntry.seq, LedgerEntry.entry).order_by(LedgerEntry.seq)
+    ).all()
+    for index, (seq, data) in enumerate(rows):
+        assert seq == index, f"gap or duplicate at {index}: found seq {seq}"
+        entry = parse_entry(data)
+        assert entry.seq == index and entry.prev == prev, f"chain broken at {index}"
+        registry.required_verifier(entry).verify(entry.signed_message(), entry.sig)
+        registry.apply(entry)
+        prev = leaf_hash(data)
+        compact.append(prev)
+        roots[compact.size] = compact.root()
+    checkpoints = session.execute(
+        select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)
+    ).scalars()
+    last = None
+    opened = []
+    for row in checkpoints:
+        checkpoint = open_checkpoint(row.note, ledger.log.verifier)
+        assert checkpoint.size == row.size and checkpoint.root_hash == roots[row.size]
+        opened.append(checkpoint)
+        last = checkpoint
+    assert last is not None and last.size == len(rows)
+    for checkpoint in opened:
+        proof = consistency(session, ledger.origin, checkpoint.size, last.size)
+        verify_consistency(checkpoint.size, last.size, checkpoint.root_hash, last.root_hash, proof)
+    return len(rows)

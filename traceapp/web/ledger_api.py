@@ -1,0 +1,94 @@
+"""The HTTP ledger API (DESIGN §7): checkpoints, the log vkey, entries and proofs."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, jsonify, request
+
+from traceapp.db import get_session
+from traceapp.ledger_store import reads
+from traceapp.ledger_store.errors import DomainError, NotFound
+from traceapp.ledger_store.runtime import get_ledger
+
+bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _text(body: str, max_age: int) -> Response:
+    response = Response(body, mimetype="text/plain")
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response
+
+
+def _int_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    if not raw.isdigit() or len(raw) > 18:
+        raise _BadRequest(name, "must be a non-negative integer")
+    return int(raw)
+
+
+class _BadRequest(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+@bp.errorhandler(_BadRequest)
+def _bad_request(error: _BadRequest) -> tuple[Response, int]:
+    return jsonify(error={"field": error.field, "message": error.message, "code": "INVALID"}), 400
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError) -> tuple[Response, int]:
+    status = 404 if isinstance(error, NotFound) else 400
+    return jsonify(
+        error={"field": error.field, "message": error.message, "code": error.code}
+    ), status
+
+
+@bp.get("/checkpoint")
+def checkpoint() -> Response:
+    """The latest checkpoint; it changes with every append, so caches keep it briefly."""
+    origin = get_ledger().origin
+    return _text(reads.latest_checkpoint(get_session(), origin).note, max_age=1)
+
+
+@bp.get("/checkpoint/<int:size>")
+def checkpoint_of_size(size: int) -> Response:
+    """A stored checkpoint: the same size always returns the same bytes, so cache it long."""
+    origin = get_ledger().origin
+    return _text(reads.checkpoint_at(get_session(), origin, size).note, max_age=86400)
+
+
+@bp.get("/vkey")
+def vkey() -> Response:
+    return _text(get_ledger().log.vkey + "\n", max_age=3600)
+
+
+@bp.get("/entries/<int:index>")
+def entry(index: int) -> Response:
+    row = reads.entry_at(get_session(), get_ledger().origin, index)
+    response = jsonify(index=row.seq, entry=_b64(row.entry), leaf=_b64(row.leaf_hash))
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400  # entries never change
+    return response
+
+
+@bp.get("/proof/inclusion")
+def inclusion_proof() -> Response:
+    index, size = _int_arg("index"), _int_arg("size")
+    proof = reads.inclusion(get_session(), get_ledger().origin, index, size)
+    return jsonify(index=index, size=size, proof=[_b64(h) for h in proof])
+
+
+@bp.get("/proof/consistency")
+def consistency_proof() -> Response:
+    old, new = _int_arg("old"), _int_arg("new")
+    proof = reads.consistency(get_session(), get_ledger().origin, old, new)
+    return jsonify(old=old, new=new, proof=[_b64(h) for h in proof])
