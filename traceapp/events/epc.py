@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from traceapp.epcis.event_hash import canonical_digital_link
 from traceapp.gs1.identifiers import with_check_digit
 
 GS1_DL = "https://id.gs1.org"
@@ -36,7 +37,12 @@ def _gtin_from_urn(company: str, reference: str) -> str:
 
 
 def parse_epc(uri: str) -> EpcRef | None:
-    """Our reading of an EPC: a GTIN with a serial or a lot, or None when it is not one."""
+    """Our reading of an EPC: a GTIN with a serial or a lot, or None when it is not one.
+
+    EPC URNs and GS1 Digital Links on any host (with or without the lot before the serial) are
+    first brought to the canonical id.gs1.org form, so every spelling of our items resolves.
+    """
+    uri = canonical_digital_link(uri) or uri
     if m := _ITEM.match(uri):
         return EpcRef(m.group(1), serial=unquote(m.group(2)))
     if m := _CLASS.match(uri):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db import Base
@@ -39,6 +39,8 @@ class Event(Base):
     producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
     document: Mapped[str] = mapped_column(Text)
     ledger_seq: Mapped[int] = mapped_column(BigInt, unique=True)
+    # EPCIS recordTime: when the ledger recorded the event (its entry's ``recorded``).
+    record_time: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     # Set when a later errorDeclaration retracts this event (append-only correction).
     error_declared_seq: Mapped[int | None] = mapped_column(BigInt)
     error_reason: Mapped[str | None] = mapped_column(String(200))
@@ -60,3 +62,22 @@ class EventEpc(Base):
     epc: Mapped[str] = mapped_column(String(300), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+
+
+class CaptureJob(Base):
+    """An EPCIS REST capture job (``GET /epcis/capture/{id}``): what one capture request did.
+
+    Not a projection and not in the ledger: the events a capture recorded are ledger entries;
+    this only keeps the report, including the refused events that were never recorded.
+    """
+
+    __tablename__ = "epcis_capture_jobs"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    actor: Mapped[str] = mapped_column(String(255), index=True)  # the key that signed
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    error_behaviour: Mapped[str] = mapped_column(String(8))
+    success: Mapped[bool] = mapped_column(Boolean)
+    report: Mapped[str] = mapped_column(Text)  # JSON

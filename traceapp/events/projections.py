@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
+from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import batch_projector, projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Product
@@ -26,20 +27,44 @@ STATUS_BY_DISPOSITION = {
     "recalled": "recalled",
 }
 CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-")
+CBV_ERROR_REASON = "https://ref.gs1.org/cbv/ER-"
 
 
 def short_cbv(value: str | None) -> str | None:
-    """CBV values are stored in their short form (``shipping``), extensions as URIs."""
+    """CBV values are stored in their short form (``shipping``), extensions as URIs.
+
+    EPCIS 1.x URNs (``urn:epcglobal:cbv:bizstep:shipping``) count as the value they name.
+    """
     if value is None:
         return None
+    if value.startswith("urn:epcglobal:cbv:"):
+        value = web_vocabulary(value)
     for prefix in CBV_PREFIXES:
         if value.startswith(prefix):
             return value[len(prefix) :]
     return value
 
 
+def error_reason(reason: object) -> str | None:
+    """An errorDeclaration reason as stored: CBV names (bare or URN) as web URIs."""
+    if not isinstance(reason, str) or not reason:
+        return None
+    reason = web_vocabulary(reason)
+    return reason if ":" in reason else CBV_ERROR_REASON + reason
+
+
+def stored_epc(epc: str) -> str:
+    """EPCs are indexed as canonical GS1 Digital Links, so URN and DL spellings match alike."""
+    return canonical_digital_link(epc) or epc
+
+
 def event_epcs(event: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(role, epc) for every EPC and EPC class the event names."""
+    """(role, epc) for every EPC and EPC class the event names, as stored (``stored_epc``)."""
+    for role, epc in _raw_epcs(event):
+        yield role, stored_epc(epc) if isinstance(epc, str) else epc
+
+
+def _raw_epcs(event: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for epc in event.get("epcList", []):
         yield "epc", epc
     if "parentID" in event:
@@ -101,58 +126,94 @@ def _resolve(
     return item_ids, batch_ids
 
 
-def _producer_id(session: Session, public_id: str | None) -> int | None:
-    if public_id is None:
-        return None
-    return session.execute(select(Producer.id).where(Producer.public_id == public_id)).scalar_one()
+def _producer_ids(session: Session, public_ids: set[str]) -> dict[str, int]:
+    if not public_ids:
+        return {}
+    rows = session.execute(
+        select(Producer.public_id, Producer.id).where(Producer.public_id.in_(public_ids))
+    )
+    return {public_id: pk for public_id, pk in rows}
 
 
 @projector("event.recorded")
 def event_recorded(session: Session, appended: Appended) -> None:
-    s = appended.entry.statement
-    event = s["event"]
-    session.execute(
-        insert(Event).values(
-            public_id=s["id"],
-            event_id=event["eventID"],
-            type=event["type"],
-            action=event.get("action"),
-            event_time=parse_event_time(event),
-            event_time_zone_offset=event["eventTimeZoneOffset"],
-            biz_step=short_cbv(event.get("bizStep")),
-            disposition=short_cbv(event.get("disposition")),
-            read_point=(event.get("readPoint") or {}).get("id"),
-            biz_location=(event.get("bizLocation") or {}).get("id"),
-            producer_id=_producer_id(session, s["producer"]),
-            document=canonicalize(event).decode(),
-            ledger_seq=appended.seq,
+    events_recorded(session, [appended])
+
+
+@batch_projector("event.recorded")
+def events_recorded(session: Session, run: Sequence[Appended]) -> None:
+    """One INSERT per table for a whole bulk append, one query to resolve every EPC."""
+    statements = [a.entry.statement for a in run]
+    producers = _producer_ids(session, {s["producer"] for s in statements if s["producer"]})
+    rows = []
+    refs: list[tuple[int, str, str]] = []
+    for appended, s in zip(run, statements, strict=True):
+        event = s["event"]
+        # An event captured with its errorDeclaration (its original was never recorded here)
+        # is recorded already retracted.
+        declaration = event.get("errorDeclaration")
+        declared = isinstance(declaration, dict)
+        rows.append(
+            {
+                "public_id": s["id"],
+                "event_id": event["eventID"],
+                "type": event["type"],
+                "action": event.get("action"),
+                "event_time": parse_event_time(event),
+                "event_time_zone_offset": event["eventTimeZoneOffset"],
+                "biz_step": short_cbv(event.get("bizStep")),
+                "disposition": short_cbv(event.get("disposition")),
+                "read_point": (event.get("readPoint") or {}).get("id"),
+                "biz_location": (event.get("bizLocation") or {}).get("id"),
+                "producer_id": producers.get(s["producer"]) if s["producer"] else None,
+                "document": canonicalize(event).decode(),
+                "ledger_seq": appended.seq,
+                "record_time": datetime.fromisoformat(
+                    appended.entry.recorded.replace("Z", "+00:00")
+                ),
+                "error_declared_seq": appended.seq if declared else None,
+                "error_reason": error_reason(declaration.get("reason")) if declared else None,
+            }
         )
-    )
-    refs = list(event_epcs(event))
+        refs.extend((appended.seq, role, epc) for role, epc in event_epcs(event))
+    session.execute(insert(Event), rows)
     if not refs:
         return
-    item_ids, batch_ids = _resolve(session, refs)
+    item_ids, batch_ids = _resolve(session, [(role, epc) for _, role, epc in refs])
     session.execute(
         insert(EventEpc),
         [
             {
-                "event_seq": appended.seq,
+                "event_seq": seq,
                 "role": role,
                 "epc": epc,
                 "item_id": item_ids.get(epc),
                 "batch_id": batch_ids.get(epc),
             }
-            for role, epc in refs
+            for seq, role, epc in refs
         ],
     )
-    status = STATUS_BY_DISPOSITION.get(short_cbv(event.get("disposition")) or "")
-    touched = [item_ids[epc] for role, epc in refs if role in ("epc", "child") and epc in item_ids]
-    if status and touched and event.get("action") != "DELETE":
-        session.execute(
-            update(Item)
-            .where(Item.id.in_(touched), Item.status != "claimed")
-            .values(status=status, status_seq=appended.seq)
-        )
+    _apply_statuses(session, run, item_ids)
+
+
+def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[str, int]) -> None:
+    """Dispositions that change an item's status, in log order (the last one wins)."""
+    for appended in run:
+        event = appended.entry.statement["event"]
+        status = STATUS_BY_DISPOSITION.get(short_cbv(event.get("disposition")) or "")
+        if not status or event.get("action") == "DELETE":
+            continue
+        touched = [
+            item_ids[epc]
+            for role, epc in event_epcs(event)
+            if role in ("epc", "child") and epc in item_ids
+        ]
+        if touched:
+            session.execute(
+                update(Item)
+                .where(Item.id.in_(touched), Item.status != "claimed")
+                .values(status=status, status_seq=appended.seq)
+            )
 
 
 @projector("event.error_declared")

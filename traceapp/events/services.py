@@ -16,7 +16,14 @@ from traceapp.batches.models import Batch, Item
 from traceapp.batches.services import batch_producer
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.models import EVENT_TYPES, Event
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, ValidationFailed
+from traceapp.events.projections import error_reason, event_epcs
+from traceapp.ledger_store.errors import (
+    AlreadyExists,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -97,9 +104,14 @@ class _Resolver:
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
         self.session, self.ledger, self.actor = session, ledger, actor
-        self.producers: set[str] = set()
+        # A bulk append names the same items, batches and places over and over.
+        self.allowed_batches: set[int] = set()
+        self.items: dict[str, str] = {}
+        self.locations: dict[str, str] = {}
 
     def item(self, public_id: str, field_name: str) -> str:
+        if public_id in self.items:
+            return self.items[public_id]
         row = self.session.execute(
             select(Item.serial, Product.gtin, Batch.id)
             .join(Batch, Item.batch_id == Batch.id)
@@ -109,7 +121,8 @@ class _Resolver:
         if row is None:
             raise NotFound(f"no item {public_id}", field=field_name)
         self._producer_of(row[2])
-        return item_epc(row[1], row[0])
+        self.items[public_id] = item_epc(row[1], row[0])
+        return self.items[public_id]
 
     def quantity(self, q: Quantity, field_name: str) -> dict[str, Any]:
         batch = self.session.execute(
@@ -132,20 +145,24 @@ class _Resolver:
     def location(self, value: str, field_name: str) -> str:
         if ":" in value:
             return v.required_text(value, field_name, max_length=300)
-        location = self.session.execute(
-            select(Location).where(Location.public_id == value)
-        ).scalar_one_or_none()
-        if location is None:
-            raise NotFound(f"no location {value}", field=field_name)
-        return location_uri(location)
+        if value not in self.locations:
+            location = self.session.execute(
+                select(Location).where(Location.public_id == value)
+            ).scalar_one_or_none()
+            if location is None:
+                raise NotFound(f"no location {value}", field=field_name)
+            self.locations[value] = location_uri(location)
+        return self.locations[value]
 
     def _producer_of(self, batch_pk: int) -> None:
+        if batch_pk in self.allowed_batches:
+            return
         batch = self.session.get(Batch, batch_pk)
         assert batch is not None
-        producer = batch_producer(self.session, batch)
-        if producer not in self.producers:
-            require_producer_actor(self.session, self.ledger, self.actor, producer)
-            self.producers.add(producer)
+        require_producer_actor(
+            self.session, self.ledger, self.actor, batch_producer(self.session, batch)
+        )
+        self.allowed_batches.add(batch_pk)
 
 
 def build_epcis_event(resolver: _Resolver, data: EventInput) -> dict[str, Any]:
@@ -258,16 +275,218 @@ def check_epcis_event(event: dict[str, Any], index: int) -> dict[str, Any]:
 
 
 def _with_event_id(event: dict[str, Any], index: int) -> dict[str, Any]:
-    from traceapp.epcis.errors import EpcisError
-    from traceapp.epcis.event_hash import check_event_id, event_hash
+    """The event with its eventID: the sender's when present, else our CBV 2.0 hash.
 
+    A present eventID is kept as given (EPCIS lets the capturing application choose it, and
+    GS1's own examples carry hashes of an older draft); callers that want the mismatch reported
+    check it with ``traceapp.epcis.event_hash.check_event_id`` before calling.
+    """
+    from traceapp.epcis.errors import EpcisError
+    from traceapp.epcis.event_hash import event_hash
+
+    present = event.get("eventID")
+    if present is not None:
+        if not isinstance(present, str) or ":" not in present:
+            raise ValidationFailed("must be a URI", field=f"events.{index}.eventID")
+        return event
     try:
-        if "eventID" in event:
-            check_event_id(event)
-            return event
         return {**event, "eventID": event_hash(event)}
     except EpcisError as exc:
         raise ValidationFailed(str(exc), field=f"events.{index}.eventID") from None
+
+
+# Column widths of the events tables (models.py): longer values are refused up front, so one
+# odd event fails alone instead of aborting the whole transaction on PostgreSQL.
+_MAX_EPC = 300
+_MAX_VOCABULARY = 200
+# Room left in a ledger entry (65,535 bytes) for everything but the statement.
+_ENTRY_OVERHEAD = 1024
+
+
+def _check_storable(event: dict[str, Any], index: int) -> None:
+    from ledger.entry import MAX_ENTRY_SIZE
+    from ledger.jcs import canonicalize
+
+    where = f"events.{index}"
+    if len(event["eventID"]) > 200:
+        raise ValidationFailed("at most 200 characters", field=f"{where}.eventID")
+    for key in ("bizStep", "disposition"):
+        value = event.get(key)
+        if isinstance(value, str) and len(value) > _MAX_VOCABULARY:
+            raise ValidationFailed(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+    for key in ("readPoint", "bizLocation"):
+        value = (event.get(key) or {}).get("id")
+        if isinstance(value, str) and len(value) > _MAX_EPC:
+            raise ValidationFailed(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+    declaration = event.get("errorDeclaration")
+    if isinstance(declaration, dict) and len(error_reason(declaration.get("reason")) or "") > 200:
+        raise ValidationFailed("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+    for role, epc in event_epcs(event):
+        if not isinstance(epc, str) or len(epc) > _MAX_EPC:
+            raise ValidationFailed(
+                f"EPCs are URIs of at most {_MAX_EPC} characters", field=f"{where}.{role}"
+            )
+    size = len(canonicalize(event))
+    if size > MAX_ENTRY_SIZE - _ENTRY_OVERHEAD:
+        raise ValidationFailed(
+            f"the event is {size} bytes as canonical JSON; a ledger entry holds at most "
+            f"{MAX_ENTRY_SIZE - _ENTRY_OVERHEAD} bytes of event",
+            field=where,
+        )
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    """What one submitted EPCIS event becomes: a statement, nothing (already known) or an error.
+
+    ``outcome`` is ``recorded`` (an ``event.recorded`` statement), ``error_declared`` (its
+    eventID is recorded and it carries an ``errorDeclaration``: an ``event.error_declared``
+    statement), ``duplicate`` (nothing to append) or ``rejected`` (``error`` says why).
+    """
+
+    index: int
+    event_id: str | None
+    outcome: str
+    draft: Draft | None = None
+    error: DomainError | None = None
+
+
+class EventsRejected(ValidationFailed):
+    """All-or-nothing: some events were refused, so none was recorded."""
+
+    def __init__(self, failures: Sequence[EventPlan]) -> None:
+        self.failures = list(failures)
+        first = self.failures[0]
+        assert first.error is not None
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        super().__init__(f"{first.error.message}{more}", field=first.error.field)
+
+
+def _known_events(session: Session, event_ids: Sequence[str]) -> dict[str, tuple[int | None, bool]]:
+    """eventID -> (producer row id, error already declared) for the recorded ones."""
+    known: dict[str, tuple[int | None, bool]] = {}
+    unique = list(dict.fromkeys(event_ids))
+    for start in range(0, len(unique), 500):
+        rows = session.execute(
+            select(Event.event_id, Event.producer_id, Event.error_declared_seq).where(
+                Event.event_id.in_(unique[start : start + 500])
+            )
+        )
+        known.update((eid, (producer, declared is not None)) for eid, producer, declared in rows)
+    return known
+
+
+def _declaration_statement(
+    event_id: str,
+    declared_at: str,
+    reason: str | None,
+    corrective_event_ids: Sequence[str],
+    declaration: dict[str, Any] | None = None,
+) -> Draft:
+    statement: dict[str, Any] = {
+        "event_id": event_id,
+        "declared_at": declared_at,
+        "reason": reason,
+        "corrective_event_ids": list(corrective_event_ids),
+    }
+    if declaration is not None:  # an imported errorDeclaration, kept whole (extensions too)
+        statement["declaration"] = declaration
+    return Draft("event.error_declared", statement)
+
+
+def _imported_declaration(event: dict[str, Any], index: int) -> Draft:
+    declaration = event["errorDeclaration"]
+    where = f"events.{index}.errorDeclaration"
+    if not isinstance(declaration, dict):
+        raise ValidationFailed("must be an object", field=where)
+    try:
+        moment = datetime.fromisoformat(str(declaration.get("declarationTime")))
+    except ValueError:
+        raise ValidationFailed(
+            "must be an RFC 3339 date-time", field=f"{where}.declarationTime"
+        ) from None
+    declared_at, _zone = format_event_time(moment)
+    corrective = declaration.get("correctiveEventIDs") or []
+    if not isinstance(corrective, list) or not all(isinstance(c, str) for c in corrective):
+        raise ValidationFailed("must be a list of URIs", field=f"{where}.correctiveEventIDs")
+    reason = error_reason(declaration.get("reason"))
+    return _declaration_statement(event["eventID"], declared_at, reason, corrective, declaration)
+
+
+class _Corrector:
+    """Who may declare an error on a recorded event: its producer, or an admin."""
+
+    def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
+        from traceapp.producers.models import Producer
+
+        key = ledger.role_of(session, actor)
+        self.is_admin = key.role == "admin"
+        self.producer_id = (
+            session.execute(
+                select(Producer.id).where(Producer.public_id == key.producer_public_id)
+            ).scalar_one_or_none()
+            if key.producer_public_id
+            else None
+        )
+
+    def check(self, owner_id: int | None, field_name: str) -> None:
+        if self.is_admin or owner_id is None or owner_id == self.producer_id:
+            return
+        raise PermissionDenied("only the event's producer may correct it", field=field_name)
+
+
+def plan_epcis_events(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    ids: IdSource,
+    events: Sequence[dict[str, Any]],
+) -> list[EventPlan]:
+    """Decide, event by event and in order, what a capture appends.
+
+    A new eventID becomes ``event.recorded`` (with its errorDeclaration, if any, as received);
+    a recorded eventID appends nothing, unless the event carries an errorDeclaration and none
+    was declared yet: then it becomes ``event.error_declared`` (append-only correction).
+    """
+    producer = actor_producer(session, ledger, actor)
+    checked: list[dict[str, Any] | DomainError] = []
+    for n, raw in enumerate(events):
+        try:
+            event = _with_event_id(check_epcis_event(raw, n), n)
+            _check_storable(event, n)
+            checked.append(event)
+        except DomainError as exc:
+            checked.append(exc)
+    known = _known_events(session, [e["eventID"] for e in checked if isinstance(e, dict)])
+    corrector: _Corrector | None = None
+    declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
+    plans: list[EventPlan] = []
+    for n, event in enumerate(checked):
+        if isinstance(event, DomainError):
+            plans.append(EventPlan(n, None, "rejected", error=event))
+            continue
+        eid = event["eventID"]
+        has_declaration = "errorDeclaration" in event
+        if eid not in known:
+            known[eid] = (None, has_declaration)  # recorded by this very capture
+            if has_declaration:
+                declared.add(eid)
+            statement = {"id": ids.public_id("evt"), "producer": producer, "event": event}
+            plans.append(EventPlan(n, eid, "recorded", Draft("event.recorded", statement)))
+            continue
+        if not has_declaration or eid in declared:
+            plans.append(EventPlan(n, eid, "duplicate"))
+            continue
+        try:
+            corrector = corrector or _Corrector(session, ledger, actor)
+            corrector.check(known[eid][0], f"events.{n}.errorDeclaration")
+            draft = _imported_declaration(event, n)
+        except DomainError as exc:
+            plans.append(EventPlan(n, eid, "rejected", error=exc))
+            continue
+        declared.add(eid)
+        plans.append(EventPlan(n, eid, "error_declared", draft))
+    return plans
 
 
 def _drafts_for(
@@ -275,18 +494,14 @@ def _drafts_for(
 ) -> list[Draft]:
     """One ``event.recorded`` per new eventID; already recorded events append nothing."""
     with_ids = [_with_event_id(check_epcis_event(e, n), n) for n, e in enumerate(events)]
-    wanted = [e["eventID"] for e in with_ids]
-    known: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        known.update(
-            session.execute(select(Event.event_id).where(Event.event_id.in_(chunk))).scalars()
-        )
+    for n, event in enumerate(with_ids):
+        _check_storable(event, n)
+    known = _known_events(session, [e["eventID"] for e in with_ids])
     drafts = []
     for event in with_ids:
         if event["eventID"] in known:
             continue
-        known.add(event["eventID"])
+        known[event["eventID"]] = (None, False)
         drafts.append(
             Draft(
                 "event.recorded",
@@ -351,27 +566,58 @@ def record_epcis_events(
     *,
     idempotency_key: str | None = None,
 ) -> Receipt | None:
-    """Record EPCIS 2.0 event objects as given (capture, import). Known eventIDs are skipped."""
-    producer = actor_producer(session, ledger, actor)
-    drafts_cache: list[Draft] = []
+    """Record EPCIS 2.0 event objects as given (capture, import), all or nothing.
+
+    Known eventIDs are skipped (errorDeclarations on them become ``event.error_declared``);
+    None when nothing was new. Raises ``EventsRejected`` listing every refused event.
+    """
+    receipt, _plans = capture_epcis_events(
+        session, ledger, actor, events, idempotency_key=idempotency_key
+    )
+    return receipt
+
+
+def capture_epcis_events(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    events: Sequence[dict[str, Any]],
+    *,
+    proceed: bool = False,
+    idempotency_key: str | None = None,
+) -> tuple[Receipt | None, list[EventPlan]]:
+    """Like ``record_epcis_events`` but returns each event's plan; with ``proceed`` the valid
+    events are recorded and the refused ones only reported (EPCIS capture error behaviour).
+
+    The plans are empty when an idempotency key replays an earlier request.
+    """
+    plans: list[EventPlan] = []
 
     def build(ids: IdSource) -> Sequence[Draft]:
-        drafts_cache.extend(_drafts_for(session, ids, producer, events))
-        if not drafts_cache:
+        plans[:] = plan_epcis_events(session, ledger, actor, ids, events)
+        failures = [p for p in plans if p.outcome == "rejected"]
+        if failures and not proceed:
+            raise EventsRejected(failures)
+        drafts = [p.draft for p in plans if p.draft is not None]
+        if not drafts:
             raise _NothingNew
-        return drafts_cache
+        return drafts
 
     try:
-        return perform(
+        receipt = perform(
             session,
             ledger,
             actor,
             build,
-            request={"op": "record_epcis_events", "events": list(events)},
+            request={"op": "record_epcis_events", "events": list(events), "proceed": proceed},
             idempotency_key=idempotency_key,
+            ids_of=lambda drafts: [
+                d.statement.get("id", d.statement.get("event_id")) for d in drafts
+            ],
         )
     except _NothingNew:
-        return None
+        return None, plans
+    return receipt, plans
 
 
 class _NothingNew(Exception):
@@ -399,26 +645,17 @@ def declare_error(
         if old.error_declared_seq is not None:
             raise AlreadyExists("an error was already declared for this event", field="eventId")
         producer = actor_producer(session, ledger, actor)
-        role = ledger.role_of(session, actor).role
-        if role != "admin" and old.producer_id is not None:
-            from traceapp.producers.models import Producer
-
-            owner = session.get(Producer, old.producer_id)
-            if owner is None or owner.public_id != producer:
-                raise ValidationFailed("only the event's producer may correct it", code="FORBIDDEN")
+        _Corrector(session, ledger, actor).check(old.producer_id, "eventId")
         resolver = _Resolver(session, ledger, actor)
         fixes = _drafts_for(
             session, ids, producer, [build_epcis_event(resolver, e) for e in corrective]
         )
         when, _zone = format_event_time(declared_at or datetime.now(UTC))
-        declaration = Draft(
-            "event.error_declared",
-            {
-                "event_id": event_id,
-                "declared_at": when,
-                "reason": _cbv("ER", v.required_text(reason, "reason", max_length=200), "reason"),
-                "corrective_event_ids": [d.statement["event"]["eventID"] for d in fixes],
-            },
+        declaration = _declaration_statement(
+            event_id,
+            when,
+            _cbv("ER", v.required_text(reason, "reason", max_length=200), "reason"),
+            [d.statement["event"]["eventID"] for d in fixes],
         )
         return [*fixes, declaration]
 

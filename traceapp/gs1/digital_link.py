@@ -129,7 +129,7 @@ def parse_path(path: str, query: str = "", *, today: date | None = None) -> Digi
     into ``/`` and cannot tell a slash inside a lot from a separator. GTIN-8/12/13 are
     padded to 14 digits. In the query, ``17`` gives the expiry, ``linkType`` is left to the
     resolver, other parameters are ignored. Raises ``Gs1Error`` subclasses whose ``field``
-    is ``gtin``, ``lot``, ``serial``, ``expiry`` or ``path``.
+    is ``gtin``, ``lot``, ``serial``, ``expiry``, ``path`` or ``query``.
     """
     if not path.startswith("/"):
         raise InvalidDigitalLink("A link path starts with '/'.", code="relative_path")
@@ -152,8 +152,9 @@ def parse_path(path: str, query: str = "", *, today: date | None = None) -> Digi
             raise InvalidDigitalLink("The link has an empty part ('//').", code="empty_segment")
         rank = _QUALIFIER_RANK.get(ai)
         if rank is None:
+            shown = f"/{ai}/" if ai.isascii() and ai.isdigit() and len(ai) <= 4 else "this part"
             raise InvalidDigitalLink(
-                f"A product link cannot contain /{ai}/: after the GTIN only /10/ (lot) and "
+                f"A product link cannot contain {shown}: after the GTIN only /10/ (lot) and "
                 "then /21/ (serial number) may follow.",
                 code="unknown_qualifier",
             )
@@ -196,7 +197,7 @@ def _parse_query_expiry(query: str, today: date | None) -> date | None:
             raise InvalidDigitalLink(
                 f"The identifier {key} belongs in the link's path, not after '?'.",
                 code="misplaced",
-                field=key,
+                field="query",
             )
         if key != EXPIRY_AI:
             continue

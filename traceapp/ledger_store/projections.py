@@ -7,7 +7,8 @@ tables are, by construction, what the ledger says.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from itertools import groupby
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -15,9 +16,13 @@ from sqlalchemy.orm import Session
 from traceapp.ledger_store.sequencer import Appended
 
 Projector = Callable[[Session, Appended], None]
+BatchProjector = Callable[[Session, Sequence[Appended]], None]
 P = TypeVar("P", bound=Projector)
+B = TypeVar("B", bound=BatchProjector)
 
 PROJECTORS: dict[str, Projector] = {}
+# Types whose runs of consecutive entries are applied in one go (bulk appends).
+BATCH_PROJECTORS: dict[str, BatchProjector] = {}
 
 PROJECTION_MODULES = (
     "traceapp.keys.projections",
@@ -40,6 +45,16 @@ def projector(statement_type: str) -> Callable[[P], P]:
     return register
 
 
+def batch_projector(statement_type: str) -> Callable[[B], B]:
+    """Register a projector for runs of entries; the single projector must apply the same."""
+
+    def register(fn: B) -> B:
+        BATCH_PROJECTORS[statement_type] = fn
+        return fn
+
+    return register
+
+
 def load_projectors() -> None:
     for name in PROJECTION_MODULES:
         importlib.import_module(name)
@@ -51,3 +66,13 @@ def project(session: Session, appended: Appended) -> None:
     except KeyError:
         raise RuntimeError(f"no projector for statement type {appended.entry.type}") from None
     apply(session, appended)
+
+
+def project_all(session: Session, entries: Sequence[Appended]) -> None:
+    """Apply entries in order, runs of one batch-projected type at a time."""
+    for statement_type, run in groupby(entries, key=lambda a: a.entry.type):
+        if statement_type in BATCH_PROJECTORS:
+            BATCH_PROJECTORS[statement_type](session, list(run))
+        else:
+            for appended in run:
+                project(session, appended)

@@ -12,7 +12,7 @@ from ledger.entry import parse_entry
 from ledger.merkle import leaf_hash
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerEntry
-from traceapp.ledger_store.projections import load_projectors, project
+from traceapp.ledger_store.projections import load_projectors, project_all
 from traceapp.ledger_store.sequencer import Appended
 
 # Children before parents, so clearing never trips a foreign key.
@@ -69,13 +69,18 @@ def replay(
 ) -> int:
     load_projectors()
     count = 0
+    chunk: list[Appended] = []
     for appended in entries:
-        project(session, appended)
-        count += 1
-        if progress is not None and count % 1000 == 0:
-            progress(count)
+        chunk.append(appended)
+        if len(chunk) == 1000:
+            project_all(session, chunk)
+            count += len(chunk)
+            chunk.clear()
+            if progress is not None:
+                progress(count)
+    project_all(session, chunk)
     session.flush()
-    return count
+    return count + len(chunk)
 
 
 def rebuild(session: Session, origin: str, progress: Callable[[int], None] | None = None) -> int:

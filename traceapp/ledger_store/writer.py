@@ -24,7 +24,7 @@ from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.keystore import KeyStore
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import ActorKey, IdempotencyRecord
-from traceapp.ledger_store.projections import load_projectors, project
+from traceapp.ledger_store.projections import load_projectors, project, project_all
 from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, append
 
 KEY_STATEMENTS = ("key.registered", "key.revoked")
@@ -97,10 +97,14 @@ class Ledger:
                 key = known.get(entry.actor) or self._active_key(session, entry.actor)
                 known[entry.actor] = key
                 if entry.type in KEY_STATEMENTS and key.role != "admin":
-                    raise PermissionDenied(f"only an admin key may sign {entry.type}", field="actor")
-            project(session, appended)
+                    raise PermissionDenied(
+                        f"only an admin key may sign {entry.type}", field="actor"
+                    )
             if entry.type in KEY_STATEMENTS:
+                # Later entries are checked against the registry this one changes.
+                project(session, appended)
                 known.clear()
+        project_all(session, [a for a in result.appended if a.entry.type not in KEY_STATEMENTS])
         return result
 
     def _active_key(self, session: Session, actor: str) -> ActorKey:
