@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -114,6 +121,75 @@ def ledger_rebuild() -> None:
         with click.progressbar(length=size, label="replaying", show_pos=True) as bar:
             count = rebuild(session, origin, progress=lambda _n: bar.update(1000))
     click.echo(f"rebuilt the projections from {count} entries")
+
+
+@ledger_group.command("verify")
+@click.option("--deep", is_flag=True, help="Also compare every projection row with a replay.")
+@with_appcontext
+def ledger_verify(deep: bool) -> None:
+    """Re-derive the whole ledger from its entries; exit 1 naming the first divergence."""
+    from traceapp.ledger_store.audit import AuditFailure, verify_database
+
+    require_schema()
+    ledger = get_ledger()
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = click.progressbar(
+                length=total or None, label=f"verifying {stage}", file=sys.stderr
+            )
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    with get_database().read_sessions() as session:
+        try:
+            report = verify_database(session, ledger, deep=deep, progress=progress)
+        except AuditFailure as failure:
+            _close(bars)
+            click.echo(f"FAILED: {failure}", err=True)
+            sys.exit(1)
+    _close(bars)
+    rows = f", {report.projection_rows} projection rows match a replay" if deep else ""
+    click.echo(
+        f"OK: {report.size} entries, {report.checkpoints} checkpoints, "
+        f"root {base64.b64encode(report.root).decode()}{rows}"
+    )
+
+
+def _close(bars: dict[str, Any]) -> None:
+    for bar in bars.values():
+        bar.__exit__(None, None, None)
+
+
+@ledger_group.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
+def ledger_export(file: Path) -> None:
+    """Write the log as JSON Lines (DESIGN §5) for `python -m ledger verify-log FILE`."""
+    from ledger.export import write_export
+    from traceapp.ledger_store.reads import latest_checkpoint
+    from traceapp.ledger_store.rebuild import iter_entry_bytes
+
+    require_schema()
+    ledger = get_ledger()
+    temporary = file.with_name(file.name + ".partial")
+    with get_database().read_sessions() as session:
+        checkpoint = latest_checkpoint(session, ledger.origin)
+        with (
+            temporary.open("wb") as out,
+            click.progressbar(length=checkpoint.size, label="exporting", file=sys.stderr) as bar,
+        ):
+
+            def entries() -> Iterator[tuple[int, bytes]]:
+                for index, data in iter_entry_bytes(session, ledger.origin, checkpoint.size):
+                    bar.update(1)
+                    yield index, data
+
+            count = write_export(out, checkpoint.note, ledger.log.vkey, entries())
+    os.replace(temporary, file)
+    click.echo(f"exported {count} entries to {file}")
 
 
 def register(app_cli: click.Group) -> None:

@@ -25,7 +25,6 @@ def upgrade() -> None:
     sa.Column('size', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=False, nullable=False),
     sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('signed_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('log', 'size', name=op.f('pk_ledger_checkpoints'))
     )
     op.create_table('ledger_entries',

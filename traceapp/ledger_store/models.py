@@ -39,8 +39,8 @@ class LedgerCheckpoint(Base):
     log: Mapped[str] = mapped_column(String(255), primary_key=True)
     size: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The signed note is the record; nothing beside it is stored that a verifier cannot check.
     note: Mapped[str] = mapped_column(Text)
-    signed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class LedgerHead(Base):

@@ -58,6 +58,24 @@ def stream_entries(session: Session, origin: str, batch: int = 2000) -> Iterator
         start += count
 
 
+def iter_entry_bytes(
+    session: Session, origin: str, size: int, batch: int = 5000
+) -> Iterator[tuple[int, bytes]]:
+    """(seq, entry bytes) for seq < size, in order, read in key ranges."""
+    start = 0
+    while start < size:
+        rows = session.execute(
+            select(LedgerEntry.seq, LedgerEntry.entry)
+            .where(LedgerEntry.log == origin, LedgerEntry.seq >= start, LedgerEntry.seq < size)
+            .order_by(LedgerEntry.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from ((seq, data) for seq, data in rows)
+        start = rows[-1][0] + 1
+
+
 def clear_projections(session: Session) -> None:
     tables = Base.metadata.tables
     for name in PROJECTION_TABLES:
@@ -129,8 +147,12 @@ def first_difference(
     expected: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
     found: dict[str, dict[tuple[Any, ...], dict[str, Any]]],
 ) -> str | None:
-    """The first row where ``found`` differs from ``expected``, described for a report."""
-    for name in PROJECTION_TABLES:
+    """The first row where ``found`` differs from ``expected``, described for a report.
+
+    Parents are compared before children, so a changed key is reported where it was changed,
+    not at the rows that refer to it.
+    """
+    for name in reversed(PROJECTION_TABLES):
         want, have = expected[name], found[name]
         for key in sorted(want.keys() | have.keys(), key=repr):
             if key not in have:

@@ -101,9 +101,7 @@ def append(
     session.execute(insert(LedgerEntry), entry_rows)
     session.execute(insert(LedgerHash), hash_rows)
     session.execute(
-        insert(LedgerCheckpoint).values(
-            log=origin, size=new_size, root_hash=root, note=note, signed_at=datetime.now(UTC)
-        )
+        insert(LedgerCheckpoint).values(log=origin, size=new_size, root_hash=root, note=note)
     )
     if head is None:
         session.execute(

@@ -1,0 +1,146 @@
+"""ledger.export: the JSON Lines export of DESIGN §5, written and read as a stream."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from ledger_support import LOG_KEY, SampleLog, make_signer, standard_log
+
+from ledger.errors import FormatError, SignatureError
+from ledger.export import EXPORT_TYPE, ExportHeader, read_export, write_export
+
+
+def entries_of(data: bytes) -> list[tuple[int, bytes]]:
+    return list(read_export(io.BytesIO(data)).entries())
+
+
+def with_line(data: bytes, number: int, line: bytes) -> bytes:
+    """The export with its line `number` (1-based) replaced."""
+    lines = data.split(b"\n")
+    lines[number - 1] = line
+    return b"\n".join(lines)
+
+
+def test_an_export_round_trips() -> None:
+    log = standard_log()
+    data = log.export()
+    reader = read_export(io.BytesIO(data))
+    assert reader.header == ExportHeader(log.checkpoint(), log.vkey)
+    assert list(reader.entries()) == log.pairs()
+
+
+def test_the_layout_is_the_documented_one() -> None:
+    log = standard_log()
+    first, second, *_ = log.export().decode().splitlines()
+    assert json.loads(first) == {
+        "type": "ocop-ledger-export/v1",
+        "checkpoint": log.checkpoint(),
+        "vkey": log.vkey,
+    }
+    assert json.loads(second) == {"index": 0, "entry": base64.b64encode(log.entries[0]).decode()}
+    assert len(log.export().splitlines()) == 1 + log.size
+
+
+def test_other_json_spellings_of_a_line_are_read_too() -> None:
+    log = standard_log()
+    entry = base64.b64encode(log.entries[0]).decode()
+    spaced = json.dumps({"entry": entry, "index": 0}, indent=1).replace("\n", " ").encode()
+    assert entries_of(with_line(log.export(), 2, spaced))[0] == (0, log.entries[0])
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (b"not json", "entry 0: export line 2: JSON: not JSON"),
+        (b"", "entry 0: export line 2: empty line"),
+        (b"[1, 2]", "entry 0: export line 2: expected fields ['entry', 'index'], found list"),
+        (b'{"index": 0}', "found ['index']"),
+        (b'{"index": 0, "entry": "", "proof": []}', "found ['entry', 'index', 'proof']"),
+        (b'{"index": 0, "index": 0, "entry": ""}', "duplicate object name 'index'"),
+        (b'{"index": "0", "entry": ""}', "index: expected an integer, found '0'"),
+        (b'{"index": true, "entry": ""}', "index: expected an integer, found True"),
+        (b'{"index": 1, "entry": ""}', "entry 0: export line 2: index: expected 0, found 1"),
+        (b'{"index": 0, "entry": 5}', "entry: expected a base64 string, found 5"),
+        (b'{"index":0,"entry":"AAB="}', "entry: not canonical base64"),
+        (b'{"index":0,"entry":"A*=="}', "entry: not standard base64"),
+    ],
+)
+def test_malformed_entry_lines_are_format_errors(line: bytes, message: str) -> None:
+    data = with_line(standard_log().export(), 2, line)
+    with pytest.raises(FormatError, match=r"^entry 0: export line 2: ") as caught:
+        entries_of(data)
+    assert message in str(caught.value)
+
+
+def test_an_error_comes_only_when_the_iteration_reaches_it() -> None:
+    log = standard_log()
+    data = with_line(log.export(), 5, b"garbage")
+    entries = read_export(io.BytesIO(data)).entries()
+    assert [next(entries) for _ in range(3)] == log.pairs()[:3]
+    with pytest.raises(FormatError, match=r"^entry 3: export line 5: "):
+        next(entries)
+
+
+def test_a_blank_line_at_the_end_is_malformed() -> None:
+    log = standard_log()
+    with pytest.raises(FormatError, match=f"^entry {log.size}: export line {log.size + 2}: empty"):
+        entries_of(log.export() + b"\n")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (b"", "missing: the export is empty"),
+        (b"{", "not JSON"),
+        (b'{"type": "ocop-ledger-export/v2", "checkpoint": "", "vkey": ""}', "type: expected"),
+        (b'{"type": "ocop-ledger-export/v1", "checkpoint": ""}', "expected fields"),
+        (b'{"type": "ocop-ledger-export/v1", "checkpoint": 1, "vkey": ""}', "checkpoint: expected"),
+    ],
+)
+def test_a_malformed_header_is_refused_at_once(header: bytes, message: str) -> None:
+    with pytest.raises(FormatError, match=r"^export line 1 \(header\): ") as caught:
+        read_export(io.BytesIO(header + b"\n"))
+    assert message in str(caught.value)
+
+
+def test_write_export_checks_indices_and_count() -> None:
+    log = standard_log()
+    with pytest.raises(FormatError, match="expected index 1 below size"):
+        write_export(io.BytesIO(), log.checkpoint(), log.vkey, [(0, b"x"), (2, b"y")])
+    with pytest.raises(FormatError, match=f"checkpoint has size {log.size}, but 2 entries came"):
+        write_export(io.BytesIO(), log.checkpoint(), log.vkey, log.pairs()[:2])
+    with pytest.raises(FormatError, match="expected index 3 below size 3"):
+        write_export(io.BytesIO(), log.checkpoint(3), log.vkey, log.pairs())
+
+
+def test_write_export_refuses_a_checkpoint_not_signed_by_the_vkey() -> None:
+    log = standard_log()
+    other = make_signer(log.origin, 66).verifier.vkey
+    assert other != LOG_KEY.verifier.vkey
+    with pytest.raises(SignatureError):
+        write_export(io.BytesIO(), log.checkpoint(), other, log.pairs())
+
+
+def test_reading_streams_in_constant_memory(tmp_path: Path) -> None:
+    log = SampleLog()
+    path = tmp_path / "big.jsonl"
+    entry = log.entries[0]
+    with path.open("wb") as fp:
+        fp.write(json.dumps({"type": EXPORT_TYPE, "checkpoint": "c", "vkey": "v"}).encode())
+        fp.write(b"\n")
+        for index in range(20_000):
+            fp.write(b'{"index":%d,"entry":"%s"}\n' % (index, base64.b64encode(entry)))
+    tracemalloc.start()
+    try:
+        with path.open("rb") as fp:
+            count = sum(1 for _ in read_export(fp).entries())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert path.stat().st_size > 5_000_000 and peak < 500_000

@@ -1,0 +1,340 @@
+"""ledger.verify: replaying a whole log against its checkpoint, in-process and on a pool."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from ledger_support import (
+    ADMIN,
+    ADMIN_2,
+    OUTSIDER,
+    PRODUCER,
+    PRODUCER_2,
+    SampleLog,
+    make_signer,
+    standard_log,
+)
+
+from ledger import verify as verify_module
+from ledger.batch import EntryBatch, check_batch
+from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.errors import ChainError, CheckpointError, FormatError, SignatureError
+from ledger.keys import b64encode
+from ledger.merkle import leaf_hash
+from ledger.replay import LogReplay, LogState
+from ledger.verify import verify_log
+
+
+def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
+    pairs = log.pairs() if pairs is None else pairs
+    return verify_log(pairs, kwargs.pop("checkpoint", None) or log.checkpoint(), log.vkey, **kwargs)
+
+
+def replace_text(data: bytes, old: bytes, new: bytes) -> bytes:
+    assert data.count(old) == 1
+    return data.replace(old, new)
+
+
+def test_a_good_log_verifies_with_its_trust_chain() -> None:
+    log = standard_log()
+    result = verify(log, jobs=1)
+    assert (result.size, result.root) == (log.size, log.root())
+    assert result.checkpoint.origin == log.origin
+    assert result.registry.active_keys() == {
+        k.key_name for k in (ADMIN, ADMIN_2, PRODUCER, PRODUCER_2)
+    }
+    assert [i for i, _ in result.state.key_entries] == log.key_indices()
+    assert result.state.last_leaf == leaf_hash(log.entries[-1])
+
+
+def test_the_empty_checkpoint_of_a_log_needs_no_entries() -> None:
+    log = SampleLog()
+    result = verify_log([], log.checkpoint(0), log.vkey)
+    assert result.size == 0
+
+
+def test_a_flipped_byte_in_a_signed_field_breaks_the_signature() -> None:
+    log = standard_log()
+    pairs = log.pairs()
+    pairs[5] = (5, replace_text(pairs[5][1], b"shipping", b"shippinh"))
+    with pytest.raises(SignatureError, match=r"^entry 5: signature: expected a valid Ed25519 "):
+        verify(log, pairs)
+
+
+def test_a_flipped_byte_in_an_unsigned_field_breaks_the_next_prev() -> None:
+    log = standard_log()
+    pairs = log.pairs()
+    pairs[5] = (5, replace_text(pairs[5][1], b".128Z", b".129Z"))
+    expected = b64encode(leaf_hash(pairs[5][1]))
+    found = b64encode(leaf_hash(log.entries[5]))
+    with pytest.raises(ChainError) as caught:
+        verify(log, pairs)
+    assert str(caught.value) == f"entry 6: prev: expected {expected}, found {found}"
+
+
+def test_a_flipped_byte_in_the_last_entry_breaks_the_root() -> None:
+    log = standard_log()
+    pairs = log.pairs()
+    last = log.size - 1
+    pairs[last] = (last, replace_text(pairs[last][1], b".132Z", b".133Z"))
+    with pytest.raises(CheckpointError, match=r"^checkpoint root: expected \S+, found \S+"):
+        verify(log, pairs)
+
+
+def test_a_dropped_entry_is_caught_by_index_or_by_seq() -> None:
+    log = standard_log()
+    dropped = log.pairs()[:4] + log.pairs()[5:]
+    with pytest.raises(ChainError, match=r"^entry 4: index: expected 4, found 5$"):
+        verify(log, dropped)
+    renumbered = [(i, data) for i, (_, data) in enumerate(dropped)]
+    with pytest.raises(ChainError, match=r"^entry 4: seq: expected 4, found 5$"):
+        verify(log, renumbered)
+
+
+def test_swapped_entries_are_caught() -> None:
+    log = standard_log()
+    entries = list(log.entries)
+    entries[4], entries[5] = entries[5], entries[4]
+    with pytest.raises(ChainError, match=r"^entry 4: seq: expected 4, found 5$"):
+        verify(log, list(enumerate(entries)))
+
+
+def test_a_truncated_log_does_not_reach_the_checkpoint() -> None:
+    log = standard_log()
+    with pytest.raises(
+        CheckpointError,
+        match=rf"^checkpoint size: expected {log.size} entries, found {log.size - 1}$",
+    ):
+        verify(log, log.pairs()[:-1])
+
+
+def test_a_checkpoint_for_a_smaller_size_rejects_the_extra_entries() -> None:
+    log = standard_log()
+    small = log.size - 2
+    with pytest.raises(
+        CheckpointError,
+        match=rf"^entry {small}: checkpoint size: expected {small} entries, found more$",
+    ):
+        verify(log, checkpoint=log.checkpoint(small))
+
+
+def test_a_checkpoint_with_another_root_is_rejected() -> None:
+    log = standard_log()
+    wrong = log.checkpoint(root=log.root(3))
+    with pytest.raises(CheckpointError) as caught:
+        verify(log, checkpoint=wrong)
+    assert str(caught.value) == (
+        f"checkpoint root: expected {b64encode(log.root(3))}, "
+        f"found {b64encode(log.root())} for {log.size} entries"
+    )
+
+
+def test_a_checkpoint_signed_by_a_foreign_key_is_rejected() -> None:
+    log = standard_log()
+    impostor = make_signer(log.origin, 77)  # same name, another key
+    foreign = sign_checkpoint(Checkpoint(log.origin, log.size, log.root()), impostor)
+    with pytest.raises(SignatureError, match="no verifiable signatures"):
+        verify(log, checkpoint=foreign)
+
+
+def test_a_checkpoint_of_another_origin_is_rejected() -> None:
+    other = SampleLog("other.example/log", make_signer("other.example/log", 78))
+    log = standard_log()
+    with pytest.raises(SignatureError):
+        verify_log(log.pairs(), other.checkpoint(), log.vkey)
+
+
+def test_an_entry_by_an_unregistered_key_is_rejected() -> None:
+    log = standard_log()
+    index = log.record(OUTSIDER)
+    with pytest.raises(SignatureError) as caught:
+        verify(log)
+    assert str(caught.value) == (
+        f"entry {index}: trust chain: actor {OUTSIDER.key_name} is not registered by an "
+        "earlier entry"
+    )
+
+
+def test_a_revoked_key_signs_validly_before_its_revocation_only() -> None:
+    log = standard_log()
+    before = log.record(PRODUCER)
+    revocation = log.revoke(PRODUCER)
+    after = log.record(PRODUCER)
+    verify_log(log.pairs(revocation), log.checkpoint(revocation), log.vkey)
+    assert verify_log(log.pairs(after), log.checkpoint(after), log.vkey).size == after > before
+    with pytest.raises(SignatureError) as caught:
+        verify(log)
+    assert str(caught.value) == (
+        f"entry {after}: trust chain: actor {PRODUCER.key_name} was revoked by entry {revocation}"
+    )
+
+
+def test_an_actor_claiming_another_key_fails_the_signature_check() -> None:
+    log = standard_log()
+    forged = log.make_entry(OUTSIDER, "event.recorded", {"n": 1}, actor=PRODUCER.key_name)
+    index = log.append_data(forged)
+    with pytest.raises(SignatureError) as caught:
+        verify(log)
+    assert str(caught.value) == (
+        f"entry {index}: signature: expected a valid Ed25519 signature by "
+        f"{PRODUCER.key_name}, found {json.loads(forged)['sig']}"
+    )
+
+
+def test_a_non_canonical_re_encoding_is_rejected_even_when_hashed_into_the_tree() -> None:
+    log = standard_log()
+    canonical = log.make_entry(PRODUCER, "event.recorded", {"b": 1, "a": 2})
+    re_encoded = json.dumps(json.loads(canonical), indent=1).encode()
+    index = log.append_data(re_encoded)
+    log.record(PRODUCER)
+    with pytest.raises(FormatError, match=rf"^entry {index}: format: JSON is not in RFC 8785"):
+        verify(log)
+
+
+def test_an_entry_of_another_log_is_rejected() -> None:
+    log = standard_log()
+    index = log.append_data(log.make_entry(PRODUCER, "event.recorded", {}, log="x.example/log"))
+    with pytest.raises(ChainError) as caught:
+        verify(log)
+    assert (
+        str(caught.value) == f"entry {index}: log: expected {log.origin!r}, found 'x.example/log'"
+    )
+
+
+def test_an_error_raised_by_the_input_comes_after_earlier_failures() -> None:
+    log = standard_log()
+
+    def entries_then_error(pairs: list[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        yield from pairs[:6]
+        raise FormatError("entry 6: export line 8: not JSON")
+
+    with pytest.raises(FormatError, match=r"^entry 6: export line 8: not JSON$"):
+        verify(log, entries_then_error(log.pairs()))
+    pairs = log.pairs()
+    pairs[5] = (5, replace_text(pairs[5][1], b"shipping", b"shippinX"))
+    with pytest.raises(SignatureError, match=r"^entry 5: signature"):
+        verify(log, entries_then_error(pairs))
+
+
+def test_resuming_from_a_state_matches_a_full_replay() -> None:
+    log = standard_log()
+    half = 5
+    first = verify_log(log.pairs(half), log.checkpoint(half), log.vkey)
+    rest = log.pairs()[half:]
+    resumed = verify_log(rest, log.checkpoint(), log.vkey, resume=first.state)
+    assert resumed.state == verify(log).state
+    assert resumed.registry.active_keys() == verify(log).registry.active_keys()
+
+
+def test_resuming_rejects_a_checkpoint_below_the_state() -> None:
+    log = standard_log()
+    state = verify(log).state
+    with pytest.raises(CheckpointError, match="expected at least the"):
+        verify_log([], log.checkpoint(3), log.vkey, resume=state)
+
+
+def test_resuming_from_a_state_with_a_broken_frontier_is_refused() -> None:
+    log = standard_log()
+    state = verify(log).state
+    broken = LogState(state.size, state.frontier[:-1], state.last_leaf, state.key_entries)
+    with pytest.raises(FormatError, match="frontier"):
+        verify_log([], log.checkpoint(), log.vkey, resume=broken)
+
+
+@pytest.fixture(scope="module")
+def big_log() -> SampleLog:
+    """A log just long enough for the process pool to be used with the default settings."""
+    log = standard_log(0)
+    while log.size < verify_module.PARALLEL_THRESHOLD + 100:
+        log.record(PRODUCER if log.size % 3 else PRODUCER_2)
+    return log
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Batches of 100 entries and a pool from 200 entries on, so short logs use the pool."""
+    monkeypatch.setattr(verify_module, "BATCH_SIZE", 100)
+    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 200)
+    return 100
+
+
+def pool_log(size: int) -> SampleLog:
+    log = standard_log(0)
+    while log.size < size:
+        log.record(PRODUCER if log.size % 3 else PRODUCER_2)
+    return log
+
+
+def test_the_pool_gives_the_same_result_as_one_process(big_log: SampleLog) -> None:
+    calls: list[tuple[int, int]] = []
+    pooled = verify(big_log, jobs=2, progress=lambda done, total: calls.append((done, total)))
+    alone = verify(big_log, jobs=1)
+    assert pooled.state == alone.state and pooled.root == big_log.root()
+    assert calls == [(2_000, big_log.size), (big_log.size, big_log.size)]
+
+
+def test_the_pool_reports_the_lowest_failing_index(small_batches: int) -> None:
+    log = pool_log(450)
+    pairs = log.pairs()
+    # a bad signature in the first batch, a format error in the second, a bad seq in the fifth
+    pairs[50] = (50, replace_text(pairs[50][1], b"shipping", b"shippinX"))
+    pairs[120] = (120, pairs[120][1] + b" ")
+    pairs[410] = (410, replace_text(pairs[410][1], b'"seq":410', b'"seq":411'))
+    for index, check in ((50, "signature"), (120, "format"), (410, "seq")):
+        with pytest.raises(
+            (SignatureError, FormatError, ChainError), match=rf"^entry {index}: {check}: "
+        ):
+            verify(log, pairs, jobs=2)
+        pairs[index] = (index, log.entries[index])
+    assert verify(log, pairs, jobs=2).root == log.root()
+
+
+def test_the_pool_checks_keys_registered_in_any_batch(small_batches: int) -> None:
+    log = pool_log(small_batches - 1)
+    late = make_signer("truyxuat.ocop.example.vn/late", 40)
+    later = make_signer("truyxuat.ocop.example.vn/later", 41)
+    log.register(late)  # the last entry of the first batch
+    first_use = log.record(late)  # the first entry of the second batch
+    log.register(later)
+    log.record(later)  # registered and used within one batch
+    while log.size < 450:
+        log.record(late if log.size % 2 else later)
+    result = verify(log, jobs=2)
+    assert {late.key_name, later.key_name} <= result.registry.active_keys()
+    pairs = log.pairs()
+    pairs[first_use] = (first_use, replace_text(pairs[first_use][1], b"shipping", b"shippinX"))
+    with pytest.raises(SignatureError, match=rf"^entry {first_use}: signature"):
+        verify(log, pairs, jobs=2)
+
+
+def test_the_pool_rejects_a_revoked_key_the_workers_still_knew(small_batches: int) -> None:
+    log = pool_log(350)
+    revocation = log.revoke(PRODUCER)
+    after = log.record(PRODUCER)
+    with pytest.raises(
+        SignatureError, match=rf"^entry {after}: trust chain: .* revoked by entry {revocation}$"
+    ):
+        verify(log, jobs=2)
+
+
+def test_a_wrong_key_hint_does_not_decide_a_signature() -> None:
+    log = standard_log()
+    hints = {PRODUCER.key_name: OUTSIDER.public_key, PRODUCER_2.key_name: PRODUCER_2.public_key}
+    checked = check_batch(EntryBatch(0, log.entries, hints))
+    assert checked.signatures[4] == (OUTSIDER.public_key, False)  # checked under the hint
+    replay = LogReplay(log.origin)
+    replay.accept_batch(checked)  # the replay checks entry 4 itself, under PRODUCER's key
+    assert replay.root() == log.root()
+
+
+def test_errors_name_index_check_expected_and_found() -> None:
+    log = standard_log()
+    pairs = log.pairs()
+    pairs[4] = (4, replace_text(pairs[4][1], b'"seq":4', b'"seq":9'))
+    with pytest.raises(ChainError) as caught:
+        verify(log, pairs)
+    assert re.fullmatch(r"entry 4: seq: expected 4, found 9", str(caught.value))
