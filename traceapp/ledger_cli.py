@@ -6,6 +6,7 @@ import base64
 import os
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,19 +144,42 @@ def ledger_verify(deep: bool) -> None:
             bar.__enter__()
         bar.update(done - bar.pos)
 
+    started = datetime.now(UTC)
     with get_database().read_sessions() as session:
         try:
             report = verify_database(session, ledger, deep=deep, progress=progress)
         except AuditFailure as failure:
             _close(bars)
+            _record_run(ledger.origin, started, deep, None, str(failure))
             click.echo(f"FAILED: {failure}", err=True)
             sys.exit(1)
     _close(bars)
+    _record_run(ledger.origin, started, deep, report.size, None)
     rows = f", {report.projection_rows} projection rows match a replay" if deep else ""
     click.echo(
         f"OK: {report.size} entries, {report.checkpoints} checkpoints, "
         f"root {base64.b64encode(report.root).decode()}{rows}"
     )
+
+
+def _record_run(
+    origin: str, started: datetime, deep: bool, size: int | None, failure: str | None
+) -> None:
+    """Remember the run for the auditors' summary (GraphQL ``auditSummary``)."""
+    from traceapp.ledger_store.models import AuditRun
+
+    with get_database().write() as session:
+        session.add(
+            AuditRun(
+                log=origin,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                deep=deep,
+                size=size or 0,
+                ok=failure is None,
+                failure=failure,
+            )
+        )
 
 
 def _close(bars: dict[str, Any]) -> None:

@@ -7,15 +7,22 @@ import sys
 from pathlib import Path
 
 from flask.testing import FlaskCliRunner
+from sqlalchemy import select
 from support.scenario import Scenario
+
+from traceapp.db import Database
+from traceapp.ledger_store.models import AuditRun
 
 
 def test_verify_deep_passes_on_an_intact_database(
-    runner: FlaskCliRunner, populated: Scenario
+    runner: FlaskCliRunner, database: Database, populated: Scenario
 ) -> None:
     result = runner.invoke(args=["ledger", "verify", "--deep"])
     assert result.exit_code == 0, result.output
     assert "OK: " in result.output and "projection rows match a replay" in result.output
+    with database.read_sessions() as s:
+        run = s.execute(select(AuditRun)).scalar_one()
+    assert run.ok and run.deep and run.size > 20 and run.failure is None
 
 
 def test_export_verifies_offline(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traceapp.db import Base
@@ -94,3 +94,18 @@ class CustodialKey(Base):
     nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditRun(Base):
+    """A run of `traceapp ledger verify`: when, how deep, and what it found (not in the ledger)."""
+
+    __tablename__ = "audit_runs"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    log: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deep: Mapped[bool] = mapped_column(Boolean)
+    size: Mapped[int] = mapped_column(BigInt)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    failure: Mapped[str | None] = mapped_column(Text)
