@@ -26,14 +26,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.scenario import build_scenario  # noqa: E402
+from support.scenario import build_scenario
 
-from traceapp import create_app, migrate  # noqa: E402
-from traceapp.db import get_database  # noqa: E402
-from traceapp.events.services import EventInput, record_event, record_events  # noqa: E402
-from traceapp.keys.services import admin_key_name, init_ledger  # noqa: E402
-from traceapp.ledger_store.log import create_log_key  # noqa: E402
-from traceapp.ledger_store.runtime import get_ledger  # noqa: E402
+from traceapp import create_app, migrate
+from traceapp.db import get_database
+from traceapp.events.services import EventInput, record_event, record_events
+from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_store.log import create_log_key
+from traceapp.ledger_store.runtime import get_ledger
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROW = (b"x" * 420, b"h" * 32, "event.recorded", "producer+0011aabb")
@@ -43,7 +43,9 @@ def raw_sqlite(path: Path, rows: int) -> tuple[float, float]:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, entry BLOB, leaf BLOB, type TEXT, actor TEXT)")
+    conn.execute(
+        "CREATE TABLE t (seq INTEGER PRIMARY KEY, entry BLOB, leaf BLOB, type TEXT, actor TEXT)"
+    )
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", ((i, *ROW) for i in range(rows)))
@@ -69,7 +71,9 @@ def raw_postgres(dsn: str, rows: int) -> tuple[float, float]:
         conn.commit()
         start = time.perf_counter()
         with conn.cursor() as cur:
-            cur.executemany("INSERT INTO t VALUES (%s, %s, %s, %s, %s)", [(i, *ROW) for i in range(rows)])
+            cur.executemany(
+                "INSERT INTO t VALUES (%s, %s, %s, %s, %s)", [(i, *ROW) for i in range(rows)]
+            )
         conn.commit()
         bulk = rows / (time.perf_counter() - start)
         singles = max(rows // 10, 200)
@@ -81,11 +85,19 @@ def raw_postgres(dsn: str, rows: int) -> tuple[float, float]:
     return bulk, single
 
 
-def domain(database_url: str, workdir: Path, bulk_events: int, single_events: int, profile: bool) -> tuple[float, float]:
+def domain(
+    database_url: str, workdir: Path, bulk_events: int, single_events: int, profile: bool
+) -> tuple[float, float]:
     key = workdir / "log.key"
     create_log_key(key, "bench.ocop.example.vn/ledger")
     migrate.upgrade(database_url)
-    app = create_app({"DATABASE_URL": database_url, "LOG_KEY_FILE": str(key), "LOG_ORIGIN": "bench.ocop.example.vn/ledger"})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "LOG_KEY_FILE": str(key),
+            "LOG_ORIGIN": "bench.ocop.example.vn/ledger",
+        }
+    )
     database, ledger = get_database(app), get_ledger(app)
     with database.write() as s:
         init_ledger(s, ledger)
@@ -96,8 +108,11 @@ def domain(database_url: str, workdir: Path, bulk_events: int, single_events: in
 
     def event(n: int) -> EventInput:
         return EventInput(
-            type="ObjectEvent", event_time=start_time + timedelta(seconds=n), biz_step="inspecting",
-            items=[scenario.items[n % len(scenario.items)]], read_point=scenario.farm,
+            type="ObjectEvent",
+            event_time=start_time + timedelta(seconds=n),
+            biz_step="inspecting",
+            items=[scenario.items[n % len(scenario.items)]],
+            read_point=scenario.farm,
         )
 
     profiler = cProfile.Profile() if profile else None
@@ -106,7 +121,9 @@ def domain(database_url: str, workdir: Path, bulk_events: int, single_events: in
     begin = time.perf_counter()
     for chunk in range(0, bulk_events, 1000):
         with database.write() as s:
-            record_events(s, ledger, scenario.producer_key, [event(n) for n in range(chunk, chunk + 1000)])
+            record_events(
+                s, ledger, scenario.producer_key, [event(n) for n in range(chunk, chunk + 1000)]
+            )
     bulk = bulk_events / (time.perf_counter() - begin)
     if profiler:
         profiler.disable()
@@ -120,9 +137,20 @@ def domain(database_url: str, workdir: Path, bulk_events: int, single_events: in
     return bulk, single
 
 
-def report(engine: str, bulk: float, single: float, raw_bulk: float, raw_single: float, goals: tuple[int, int]) -> None:
-    print(f"{engine}: bulk   {bulk:8.0f} events/s  (goal >= {goals[0]})  raw executemany {raw_bulk:9.0f} rows/s  ratio {bulk / raw_bulk:.3f}")
-    print(f"{engine}: single {single:8.0f} events/s  (goal >= {goals[1]})  raw commit/row  {raw_single:9.0f} rows/s  ratio {single / raw_single:.3f}")
+def report(
+    engine: str,
+    bulk: float,
+    single: float,
+    raw_bulk: float,
+    raw_single: float,
+    goals: tuple[int, int],
+) -> None:
+    print(
+        f"{engine}: bulk   {bulk:8.0f} events/s  (goal >= {goals[0]})  raw executemany {raw_bulk:9.0f} rows/s  ratio {bulk / raw_bulk:.3f}"
+    )
+    print(
+        f"{engine}: single {single:8.0f} events/s  (goal >= {goals[1]})  raw commit/row  {raw_single:9.0f} rows/s  ratio {single / raw_single:.3f}"
+    )
 
 
 def main() -> None:
@@ -137,7 +165,9 @@ def main() -> None:
             work = Path(tmp)
             if engine == "sqlite":
                 raw = raw_sqlite(work / "raw.db", args.events)
-                got = domain(f"sqlite:///{work}/bench.db", work, args.events, args.singles, args.profile)
+                got = domain(
+                    f"sqlite:///{work}/bench.db", work, args.events, args.singles, args.profile
+                )
                 report("SQLite", *got, *raw, (5000, 1000))
             else:
                 name = f"bench_{secrets.token_hex(4)}"
