@@ -25,10 +25,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, settings)
 
     from traceapp import cli
-    from traceapp.web import health, ledger_api
+    from traceapp.web import health, ledger_api, qr_api
 
     app.register_blueprint(health.bp)
     app.register_blueprint(ledger_api.bp)
+    app.register_blueprint(qr_api.bp)
     cli.register(app)
     return app
 

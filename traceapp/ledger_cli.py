@@ -221,3 +221,8 @@ def register(app_cli: click.Group) -> None:
     app_cli.add_command(tokens)
     app_cli.add_command(privacy_group)
     app_cli.add_command(ledger_group)
+    from traceapp.demo.cli import demo
+    from traceapp.labels.cli import labels
+
+    app_cli.add_command(demo)
+    app_cli.add_command(labels)
