@@ -137,6 +137,7 @@ def upgrade() -> None:
     sa.Column('producer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('document', sa.Text(), nullable=False),
     sa.Column('ledger_seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('record_time', sa.DateTime(timezone=True), nullable=False),
     sa.Column('error_declared_seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('error_reason', sa.String(length=200), nullable=True),
     sa.ForeignKeyConstraint(['producer_id'], ['producers.id'], name=op.f('fk_events_producer_id_producers')),
@@ -151,6 +152,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_events_disposition'), ['disposition'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_producer_id'), ['producer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_read_point'), ['read_point'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_record_time'), ['record_time'], unique=False)
         batch_op.create_index('ix_events_time_id', ['event_time', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
@@ -329,6 +331,7 @@ def downgrade() -> None:
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_type'))
         batch_op.drop_index('ix_events_time_id')
+        batch_op.drop_index(batch_op.f('ix_events_record_time'))
         batch_op.drop_index(batch_op.f('ix_events_read_point'))
         batch_op.drop_index(batch_op.f('ix_events_producer_id'))
         batch_op.drop_index(batch_op.f('ix_events_disposition'))
