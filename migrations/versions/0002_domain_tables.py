@@ -156,6 +156,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_events_time_id', ['event_time', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_type'), ['type'], unique=False)
 
+    op.create_table('epcis_capture_jobs',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('public_id', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=255), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('error_behaviour', sa.String(length=8), nullable=False),
+    sa.Column('success', sa.Boolean(), nullable=False),
+    sa.Column('report', sa.Text(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_epcis_capture_jobs')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_epcis_capture_jobs_public_id'))
+    )
+    with op.batch_alter_table('epcis_capture_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_epcis_capture_jobs_actor'), ['actor'], unique=False)
+
     op.create_table('locations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
@@ -339,6 +354,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_events_biz_location'))
 
     op.drop_table('events')
+    with op.batch_alter_table('epcis_capture_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_epcis_capture_jobs_actor'))
+
+    op.drop_table('epcis_capture_jobs')
     with op.batch_alter_table('scans', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scans_item_public_id'))
 
