@@ -25,11 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, settings)
 
     from traceapp import cli
-    from traceapp.web import health, ledger_api, qr_api
+    from traceapp.web import bundle_api, health, ledger_api, qr_api, resolver
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(ledger_api.bp)
-    app.register_blueprint(qr_api.bp)
+    for blueprint in (health.bp, ledger_api.bp, resolver.bp, bundle_api.bp, qr_api.bp):
+        app.register_blueprint(blueprint)
     cli.register(app)
     return app
 

@@ -1,0 +1,53 @@
+"""``GET /ledger/bundle/01/{gtin}/10/{lot}/21/{serial}``: an item's proof bundle (DESIGN §5).
+
+The bundle holds the entries behind everything the item's page shows, plus the genesis and
+every key.registered / key.revoked entry below the checkpoint size, each with its inclusion
+proof against the latest checkpoint, all served from stored subtree hashes.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from traceapp.db import get_session
+from traceapp.gs1.digital_link import parse_path
+from traceapp.gs1.errors import Gs1Error
+from traceapp.ledger_store.errors import NotFound
+from traceapp.ledger_store.runtime import get_ledger
+from traceapp.verification.bundles import item_bundle
+from traceapp.web.resolver import rate_limited, raw_path
+
+PREFIX = "/ledger/bundle"
+bp = Blueprint("bundle_api", __name__, url_prefix=PREFIX)
+
+
+def _error(status: int, field: str | None, message: str, code: str) -> Response:
+    response = jsonify(error={"field": field, "message": message, "code": code})
+    response.status_code = status
+    return response
+
+
+@bp.get("/01/<path:_rest>", merge_slashes=False)
+def bundle(_rest: str) -> Response:
+    wait = rate_limited("bundle")
+    if wait:
+        response = _error(429, None, f"too many requests; retry in {wait} s", "RATE_LIMITED")
+        response.headers["Retry-After"] = str(wait)
+        return response
+    try:
+        link = parse_path(raw_path(PREFIX))
+    except Gs1Error as exc:
+        return _error(400, exc.field, exc.message, exc.code)
+    if link.kind != "item" or link.lot is None:
+        return _error(
+            400, "path", "a bundle is for one item: /01/{gtin}/10/{lot}/21/{serial}", "NOT_ITEM"
+        )
+    try:
+        body = item_bundle(get_session(), get_ledger(), link)
+    except NotFound as exc:
+        return _error(404, exc.field, exc.message, exc.code)
+    response = jsonify(body)
+    filename = f"ocop-bundle-{link.gtin}-{link.serial}.json".replace('"', "")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.cache_control.no_cache = True
+    return response

@@ -1,0 +1,351 @@
+"""GS1 Digital Link resolver (DESIGN §6, §7): the consumer page, its JSON, linksets, PIN claims.
+
+``/01/{gtin}[/10/{lot}][/21/{serial}]``: HTML for browsers, JSON for ``Accept:
+application/json``, an RFC 9264 linkset for ``linkType=all`` or ``Accept:
+application/linkset+json``. Malformed codes give a helpful 400, unknown ones a 404.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from traceapp import get_settings
+from traceapp.db import get_database, get_session
+from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
+from traceapp.gs1.errors import Gs1Error
+from traceapp.ledger_store.errors import NotFound
+from traceapp.ledger_store.runtime import get_ledger
+from traceapp.verification import clones
+from traceapp.verification.loading import load
+from traceapp.verification.model import Verification
+from traceapp.verification.pins import ClaimResult, claim_with_pin
+from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
+from traceapp.verification.serialize import notice_text, verification_json
+from traceapp.verification.services import verify_code
+from traceapp.verification.texts import LANGUAGES, text
+
+bp = Blueprint("resolver", __name__)
+
+VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vietnamese dates
+GS1_VOC = "https://gs1.org/voc/"
+LINK_TYPES = ("pip", "traceability", "certificationInfo", "defaultLink")
+LINKSET = "application/linkset+json"
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+CLAIM_STATUS = {
+    "claimed": 200,
+    "wrong_pin": 400,
+    "locked": 429,
+    "already_claimed": 409,
+    "no_pin": 409,
+    "not_claimable": 409,
+}
+
+
+# --- request context -------------------------------------------------------------------
+
+
+def language() -> str:
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
+
+
+def client_fingerprint(**prefix: int) -> str:
+    settings = get_settings(current_app)
+    assert settings.key_encryption_key is not None
+    secret = hmac.new(settings.key_encryption_key, b"ocop/scan-client/v1", hashlib.sha256).digest()
+    return clones.client_fingerprint(secret, request.remote_addr or "", **prefix)
+
+
+def rate_limited(bucket: str) -> int:
+    """Seconds to wait, or 0; limits come from app.config["RATE_LIMITS"] when set."""
+    limiter: RateLimiter = current_app.extensions.setdefault("traceapp.ratelimiter", RateLimiter())
+    limits: dict[str, Limit] = current_app.config.get("RATE_LIMITS") or DEFAULT_LIMITS
+    # Full IPv4 address / IPv6 /64: one household, not a whole carrier-grade NAT /24.
+    return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])
+
+
+def raw_path(prefix: str = "") -> str:
+    """The request path still percent-encoded: a lot may contain an encoded '/'."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if raw:
+        path = urlsplit(raw).path if "://" in raw else raw.split("?", 1)[0]
+        root = request.script_root
+        if root and path.startswith(root):
+            path = path[len(root) :]
+    else:
+        path = quote(request.path, safe="/")
+    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
+
+
+def wants() -> str:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json", LINKSET])
+    return best or "text/html"
+
+
+def now_and_today() -> tuple[datetime, Any]:
+    now = datetime.now(UTC)
+    return now, now.astimezone(VN_TIME).date()
+
+
+def lang_url(lang: str) -> str:
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return raw_path() + "?" + urlencode([*args, ("lang", lang)])
+
+
+def image_src(view: Verification) -> str | None:
+    """Only a path on our own host: the page never loads anything from elsewhere."""
+    url = view.product.image_url
+    if not url:
+        return None
+    parts = urlsplit(url)
+    public = urlsplit(get_settings(current_app).public_url)
+    if not parts.scheme and not parts.netloc and url.startswith("/"):
+        return url
+    if parts.scheme in ("http", "https") and parts.netloc == public.netloc:
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return None
+
+
+def public_uri(link: DigitalLink) -> str:
+    return get_settings(current_app).public_url + link.path
+
+
+def bundle_path(view: Verification) -> str | None:
+    """The item's proof bundle (DESIGN §7), also for links that leave the lot out."""
+    if view.item is None or view.batch is None:
+        return None
+    full = DigitalLink(view.product.gtin, view.batch.lot, view.item.serial)
+    return f"/ledger/bundle{full.path}"
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+def _finish(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.vary.update(("Accept", "Accept-Language"))
+    response.cache_control.no_store = True  # scan counts and warnings change per request
+    return response
+
+
+def _error(status: int, code: str, field: str | None, message: str, lang: str) -> Response:
+    if wants() != "text/html":
+        response = jsonify(error={"field": field, "message": message, "code": code})
+    else:
+        key = "not_found" if status == 404 else "bad_code"
+        response = Response(
+            render_template(
+                "verify/error.html",
+                lang=lang,
+                t=partial(text, lang),
+                title_key=key,
+                field=field,
+                message=message,
+                status=status,
+                switch_url=lang_url("en" if lang == "vi" else "vi"),
+            ),
+            mimetype="text/html",
+        )
+    response.status_code = status
+    return _finish(response)
+
+
+def _too_many(seconds: int, lang: str) -> Response:
+    response = _error(429, "RATE_LIMITED", None, text(lang, "rate_limited", seconds=seconds), lang)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+def _page(
+    view: Verification,
+    link: DigitalLink,
+    lang: str,
+    section: str = "all",
+    claim: ClaimResult | None = None,
+    claim_message: str | None = None,
+) -> Response:
+    def t(key: str, **params: object) -> str:
+        return text(lang, key, **params)
+
+    if claim is not None:
+        claim_message = t(
+            f"claim_{claim.outcome}",
+            left=claim.attempts_left,
+            minutes=max(1, -(-claim.retry_after // 60)),
+        )
+    body = render_template(
+        "verify/page.html",
+        v=view,
+        lang=lang,
+        t=t,
+        notice=lambda n: notice_text(n, lang),
+        section=section,
+        uri=public_uri(link),
+        image=image_src(view),
+        bundle=bundle_path(view),
+        switch_url=lang_url("en" if lang == "vi" else "vi"),
+        claim=claim,
+        claim_message=claim_message,
+        vn=VN_TIME,
+        action=raw_path() + (f"?lang={lang}" if "lang" in request.args else ""),
+    )
+    return Response(body, mimetype="text/html")
+
+
+def _json(view: Verification, link: DigitalLink, lang: str, section: str) -> Response:
+    data = verification_json(view, lang, uri=public_uri(link), bundle=bundle_path(view))
+    if section == "journey":
+        data = {k: data[k] for k in ("kind", "code", "uri", "journey", "proofs")}
+    elif section == "certificates":
+        data = {k: data[k] for k in ("kind", "code", "uri", "ocop", "certificates", "proofs")}
+    return jsonify(data)
+
+
+def _linkset(view: Verification, link: DigitalLink, lang: str) -> Response:
+    anchor = public_uri(link)
+    name = view.product.name_en if lang == "en" and view.product.name_en else view.product.name_vi
+    titles = {
+        "pip": name,
+        "traceability": text(lang, "journey"),
+        "certificationInfo": text(lang, "certificates"),
+        "defaultLink": name,
+    }
+    entry: dict[str, Any] = {"anchor": anchor}
+    for link_type in LINK_TYPES:
+        href = anchor if link_type == "defaultLink" else f"{anchor}?linkType=gs1:{link_type}"
+        entry[GS1_VOC + link_type] = [
+            {"href": href, "title": titles[link_type], "hreflang": list(LANGUAGES), "type": kind}
+            for kind in ("text/html", "application/json")
+        ]
+    response = jsonify(linkset=[entry])
+    response.content_type = LINKSET
+    return response
+
+
+# --- routes ------------------------------------------------------------------------------
+
+
+# Slashes stay as sent: "//" is a malformed code (400), not a redirect.
+@bp.route("/01", methods=["GET", "HEAD", "POST"], strict_slashes=False, merge_slashes=False)
+@bp.route("/01/<path:_rest>", methods=["GET", "HEAD", "POST"], merge_slashes=False)
+def resolve(_rest: str = "") -> Response:
+    lang = language()
+    wait = rate_limited("claim" if request.method == "POST" else "page")
+    if wait:
+        return _too_many(wait, lang)
+    try:
+        link = parse_path(raw_path(), request.query_string.decode("latin-1"))
+    except Gs1Error as exc:
+        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+    try:
+        if request.method == "POST":
+            return _finish(_claim(link, lang))
+        return _finish(_resolve(link, lang))
+    except NotFound as exc:
+        return _error(404, "NOT_FOUND", exc.field, text(lang, "not_found_help"), lang)
+
+
+def _bad_code_message(exc: Gs1Error, lang: str) -> str:
+    summary = text(lang, f"bad_{exc.field}") if f"bad_{exc.field}" != "bad_code" else ""
+    return f"{summary} {exc.message}".strip() if lang == "en" else summary or exc.message
+
+
+def _resolve(link: DigitalLink, lang: str) -> Response:
+    link_type = (query_link_type(request.query_string.decode("latin-1")) or "").strip()
+    accept = wants()
+    now, today = now_and_today()
+    ledger = get_ledger()
+    if link_type == "all" or accept == LINKSET:
+        view = verify_code(
+            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+        )
+        return _linkset(view, link, lang)
+    section = {"gs1:traceability": "journey", "gs1:certificationInfo": "certificates"}.get(
+        link_type, "all"
+    )
+    if link.kind == "item" and request.method == "GET":
+        # A scan of an item is recorded (outside the ledger) for clone detection.
+        with get_database().write() as session:
+            view = verify_code(
+                session, ledger, link, today=today, now=now,
+                client=client_fingerprint(), record_scan=True,
+            )  # fmt: skip
+    else:
+        view = verify_code(
+            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+        )
+    if accept == "application/json":
+        return _json(view, link, lang, section)
+    return _page(view, link, lang, section)
+
+
+def same_origin() -> bool:
+    """CSRF defence without cookies: a browser's POST carries Origin (or at least Referer)."""
+    source = request.headers.get("Origin") or request.headers.get("Referer")
+    if not source or source == "null":
+        return False
+    netloc = urlsplit(source).netloc.lower()
+    public = urlsplit(get_settings(current_app).public_url).netloc.lower()
+    return netloc in {request.host.lower(), public}
+
+
+def _claim(link: DigitalLink, lang: str) -> Response:
+    now, today = now_and_today()
+    ledger = get_ledger()
+    if link.kind != "item":
+        raise NotFound("only an item can be claimed", field="serial")
+    if not same_origin():
+        view = verify_code(
+            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+        )
+        response = _page(view, link, lang, claim_message=text(lang, "claim_bad_origin"))
+        response.status_code = 403
+        return response
+    pin = (request.form.get("pin") or "").strip()[:32]
+    client = client_fingerprint()
+    with get_database().write() as session:
+        item = load(session, link).item
+        assert item is not None
+        result = claim_with_pin(session, ledger, item.public_id, pin, now=now, client=client)
+    view = verify_code(
+        get_session(), ledger, link, today=today, now=now, client=client, record_scan=False
+    )
+    response = _page(view, link, lang, claim=result)
+    response.status_code = CLAIM_STATUS[result.outcome]
+    if result.outcome == "locked":
+        response.headers["Retry-After"] = str(result.retry_after)
+    return response
+
+
+@bp.get("/.well-known/gs1resolver")
+def well_known() -> Response:
+    """The resolver description file (GS1 Digital Link resolver standard 1.x, §well-known)."""
+    root = get_settings(current_app).public_url
+    return jsonify(
+        {
+            "name": "Truy xuất nguồn gốc OCOP / OCOP traceability resolver",
+            "resolverRoot": root,
+            "supportedPrimaryKeys": ["gtin"],
+            "supportedLinkTypes": [
+                {"namespace": GS1_VOC, "prefix": "gs1:", "linkTypes": list(LINK_TYPES)}
+            ],
+            "supportedContextValuesEnumerated": [],
+            "linkTypeDefaultCanBeLinkset": False,
+            "supportedLanguages": list(LANGUAGES),
+            "validatingGS1DigitalLinkUris": True,
+        }
+    )
