@@ -72,6 +72,7 @@ class AuditResult:
 
     @property
     def new_entries(self) -> int:
+        """Entries verified in this run."""
         return self.checkpoint.size - self.previous_size
 
 
@@ -192,7 +193,10 @@ def _pinned_vkey(state: AuditState | None, vkey: str | None, state_path: Path) -
             raise AuditStateError(
                 f"no state file {state_path}: the first audit needs the log's vkey (--vkey)"
             )
-        Verifier.from_vkey(vkey)  # refuse a malformed key before pinning it
+        try:
+            Verifier.from_vkey(vkey)  # refuse a malformed key before pinning it
+        except FormatError as exc:
+            raise AuditStateError(f"--vkey: {exc}") from exc
         return vkey
     if vkey is not None and vkey != state.vkey:
         raise AuditStateError(f"--vkey {vkey} differs from {state.vkey} pinned in {state_path}")

@@ -133,7 +133,7 @@ def replay_entries(
             pool = None
     else:
         pool = None
-    keys = KeyHints()
+    keys = KeyHints.from_registry(replay.registry)
     if pool is None:
         for batch in reader:
             keys.scan(batch)
@@ -193,6 +193,16 @@ class KeyHints:
     def __init__(self) -> None:
         self._keys: dict[str, bytes] = {}
         self._snapshot: Mapping[str, bytes] | None = None
+
+    @classmethod
+    def from_registry(cls, registry: KeyRegistry) -> KeyHints:
+        """Hints holding the active keys of a trust chain replayed so far."""
+        hints = cls()
+        for name in registry.active_keys():
+            record = registry.record(name)
+            if record is not None:
+                hints._keys[name] = record.registration.verifier.public_key
+        return hints
 
     def scan(self, batch: list[bytes]) -> None:
         """Note the keys registered in `batch`; other entries cost one substring search."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +20,7 @@ from ledger.audit import EVIDENCE_TYPE, load_state
 from ledger.keys import b64encode
 from ledger.merkle import consistency_proof, leaf_hash
 
+ROOT = Path(__file__).resolve().parents[2]
 SERVER_LIFETIME = 120.0
 """The test server shuts itself down after this many seconds, whatever happens."""
 
@@ -237,6 +240,8 @@ def test_the_first_audit_needs_a_vkey(
     status, out, err = run_audit(served, tmp_path / "s.json", capsys)
     assert (status, out) == (2, "")
     assert "the first audit needs the log's vkey (--vkey)" in err
+    status, out, err = run_audit(served, tmp_path / "s.json", capsys, "--vkey", "no-vkey")
+    assert (status, out) == (2, "") and err.startswith("error: --vkey: vkey 'no-vkey'")
 
 
 def test_the_pinned_vkey_wins_over_the_server_and_the_command_line(
@@ -281,3 +286,24 @@ def test_a_malformed_state_file_is_exit_2(
     state.write_text(json.dumps(saved))
     status, _, err = run_audit(served, state, capsys)
     assert status == 2 and "is malformed" in err
+
+
+def test_audit_as_a_subprocess(served: LedgerServer, tmp_path: Path) -> None:
+    state = tmp_path / "audit.json"
+    command = [sys.executable, "-m", "ledger", "audit", served.url, "--state", str(state)]
+    first = subprocess.run(
+        [*command, "--vkey", served.log.vkey],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout.startswith(f"OK: {served.log.size} entries ({served.log.size} new)")
+    served.log = served.log.rewritten(4, {"eventID": "rewritten"})
+    forked = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert forked.returncode == 1
+    assert forked.stdout.startswith("FAIL: fork: ") and forked.stdout.count("\n") == 1

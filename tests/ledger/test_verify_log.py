@@ -26,7 +26,7 @@ from ledger.errors import ChainError, CheckpointError, FormatError, SignatureErr
 from ledger.keys import b64encode
 from ledger.merkle import leaf_hash
 from ledger.replay import LogReplay, LogState
-from ledger.verify import verify_log
+from ledger.verify import KeyHints, verify_log
 
 
 def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
@@ -329,6 +329,18 @@ def test_a_wrong_key_hint_does_not_decide_a_signature() -> None:
     replay = LogReplay(log.origin)
     replay.accept_batch(checked)  # the replay checks entry 4 itself, under PRODUCER's key
     assert replay.root() == log.root()
+
+
+def test_key_hints_come_from_the_input_and_from_a_resumed_trust_chain() -> None:
+    log = standard_log()
+    hints = KeyHints()
+    hints.scan(log.entries[:3])  # genesis, ADMIN_2, PRODUCER
+    assert hints.snapshot() == {k.key_name: k.public_key for k in (ADMIN, ADMIN_2, PRODUCER)}
+    log.revoke(PRODUCER)
+    registry = verify(log).registry
+    assert KeyHints.from_registry(registry).snapshot() == {
+        k.key_name: k.public_key for k in (ADMIN, ADMIN_2, PRODUCER_2)
+    }
 
 
 def test_errors_name_index_check_expected_and_found() -> None:

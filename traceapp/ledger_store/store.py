@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.models import LedgerHash
+
+
+_GET_MANY = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
+    LedgerHash.log == bindparam("log"),
+    tuple_(LedgerHash.level, LedgerHash.idx).in_(bindparam("keys", expanding=True)),
+)
 
 
 class SqlHashStore:
@@ -24,11 +30,10 @@ class SqlHashStore:
         if not keys:
             return []
         wanted = set(keys)
+        # One row-value IN with an expanding parameter: the statement compiles once and is
+        # cached, whatever the number of nodes a proof needs.
         rows = self.session.execute(
-            select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
-                LedgerHash.log == self.log,
-                or_(*(and_(LedgerHash.level == lv, LedgerHash.idx == ix) for lv, ix in wanted)),
-            )
+            _GET_MANY, {"log": self.log, "keys": [tuple(key) for key in wanted]}
         ).all()
         found = {(level, idx): digest for level, idx, digest in rows}
         missing = wanted - found.keys()
