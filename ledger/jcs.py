@@ -1,8 +1,8 @@
 """RFC 8785 JSON Canonicalization Scheme (JCS): the byte form of every ledger entry.
 
 `canonicalize` is `rfc8785.dumps` with a faster path for the common case. The fast path runs
-the C `json` encoder, and only where its output is provably the RFC 8785 output: no floats
-(RFC 8785 §3.2.2.3 needs ECMAScript number formatting), integers within the I-JSON range
+the C `json` encoder, and only where its output is provably the RFC 8785 output: floats only
+where Python's repr and ECMAScript number formatting (RFC 8785 §3.2.2.3) agree, integers within the I-JSON range
 rfc8785 enforces, exact dict/list/str/int/bool/None types, and object keys below U+E000 (there,
 code-point order and the UTF-16 code-unit order of RFC 8785 §3.2.3 agree). Anything else goes
 to rfc8785. tests/ledger/test_jcs.py checks both paths byte for byte on generated input.
@@ -20,6 +20,9 @@ from ledger.errors import FormatError
 # rfc8785 rejects integers outside the IEEE 754 exact range (RFC 8785 §3.2.2.3, RFC 7493 §2.2).
 _INT_MIN = -(2**53) + 1
 _INT_MAX = 2**53 - 1
+# Non-integral floats in this range print identically in Python and ECMAScript.
+_FLOAT_MIN = 1e-4
+_FLOAT_MAX = 1e16
 # Code points from here on sort differently by UTF-16 code unit than by code point.
 _FIRST_KEY_CHAR_NEEDING_UTF16_SORT = "\ue000"
 
@@ -58,6 +61,9 @@ def canonicalize(obj: object) -> bytes:
         raise FormatError("JSON value is nested too deeply (or is circular)") from exc
 
 
+_PLAIN_DECODER = json.JSONDecoder()
+
+
 def parse_canonical(data: bytes) -> Any:
     """Parse JSON that must already be in RFC 8785 canonical form (RFC 8785 §3.2).
 
@@ -70,6 +76,20 @@ def parse_canonical(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"JSON is not valid UTF-8: {exc}") from exc
+    # Fast path: the C decoder without hooks. Whatever it reads differently from the strict
+    # reader (duplicate keys, NaN, integers beyond 2^53) cannot re-encode to the same bytes,
+    # so only inputs that are canonical return here; the rest take the strict path below,
+    # which names the problem.
+    try:
+        parsed = _PLAIN_DECODER.decode(text)
+        if canonicalize(parsed) == data:
+            return parsed
+    except (ValueError, RecursionError, FormatError):
+        pass
+    return _parse_canonical_strictly(data, text)
+
+
+def _parse_canonical_strictly(data: bytes, text: str) -> Any:
     try:
         parsed = json.loads(
             text,
@@ -100,6 +120,12 @@ def _check_fast_path(value: object) -> None:
         return
     if type(value) is int:
         if not _INT_MIN <= value <= _INT_MAX:
+            raise _NotOnFastPath
+    elif type(value) is float:
+        # Python's repr and ECMAScript's Number::toString (RFC 8785 §3.2.2.3) both print the
+        # shortest round-trip digits; they also agree on notation for non-integral values
+        # from 1e-4 up to 1e16 (fixed point in both). Elsewhere only rfc8785 is exact.
+        if value.is_integer() or not _FLOAT_MIN <= abs(value) < _FLOAT_MAX:
             raise _NotOnFastPath
     elif type(value) is dict:
         for key, item in value.items():

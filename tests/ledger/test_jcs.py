@@ -332,3 +332,11 @@ def test_parse_canonical_of_a_ledger_like_entry() -> None:
     assert data.startswith(b'{"actor":"hoa+0a1b2c3d","log":')
     assert "Nước mắm Phú Quốc".encode() in data
     assert parse_canonical(data) == entry
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_floats_take_the_fast_path_only_where_python_and_ecmascript_agree(value: float) -> None:
+    # RFC 8785 §3.2.2.3: ECMAScript Number::toString; Python's repr agrees only on part of it.
+    assert canonicalize(value) == rfc8785.dumps(value)
+    assert canonicalize({"q": [value, 1.5, -0.25]}) == rfc8785.dumps({"q": [value, 1.5, -0.25]})
