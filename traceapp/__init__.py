@@ -25,10 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, settings)
 
     from traceapp import cli
-    from traceapp.web import bundle_api, health, ledger_api, qr_api, resolver
+    from traceapp.web import bundle_api, epcis_api, health, ledger_api, qr_api, resolver
 
-    for blueprint in (health.bp, ledger_api.bp, resolver.bp, bundle_api.bp, qr_api.bp):
-        app.register_blueprint(blueprint)
+    for blueprint in (health, ledger_api, resolver, bundle_api, qr_api, epcis_api):
+        app.register_blueprint(blueprint.bp)
     cli.register(app)
     return app
 

@@ -226,3 +226,6 @@ def register(app_cli: click.Group) -> None:
 
     app_cli.add_command(demo)
     app_cli.add_command(labels)
+    from traceapp.epcis.cli import epcis_group
+
+    app_cli.add_command(epcis_group)

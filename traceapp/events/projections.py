@@ -89,30 +89,51 @@ def parse_event_time(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
 
 
+_CHUNK = 500  # keys per IN list: PostgreSQL refuses very long row-value lists
+
+
+def _our_gtins(session: Session, gtins: set[str]) -> set[str]:
+    ours: set[str] = set()
+    listed = sorted(gtins)
+    for start in range(0, len(listed), _CHUNK):
+        chunk = listed[start : start + _CHUNK]
+        ours.update(session.execute(select(Product.gtin).where(Product.gtin.in_(chunk))).scalars())
+    return ours
+
+
 def _resolve(
     session: Session, refs: list[tuple[str, str]]
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """EPC -> item id and EPC class -> batch id, for the EPCs that are ours."""
+    """EPC -> item id and EPC class -> batch id, for the EPCs that are ours.
+
+    Imported events mostly name other companies' EPCs: only keys under one of our GTINs are
+    looked up, in chunks.
+    """
     parsed = {epc: parse_epc(epc) for _, epc in refs}
-    item_keys = {(r.gtin, r.serial) for r in parsed.values() if r and r.serial}
-    batch_keys = {(r.gtin, r.lot) for r in parsed.values() if r and r.lot}
+    ours = _our_gtins(session, {r.gtin for r in parsed.values() if r})
+    item_keys = sorted(
+        {(r.gtin, r.serial) for r in parsed.values() if r and r.serial and r.gtin in ours}
+    )
+    batch_keys = sorted(
+        {(r.gtin, r.lot) for r in parsed.values() if r and r.lot and r.gtin in ours}
+    )
     items: dict[tuple[str, str], int] = {}
     batches: dict[tuple[str, str], int] = {}
-    if item_keys:
+    for start in range(0, len(item_keys), _CHUNK):
         rows = session.execute(
             select(Product.gtin, Item.serial, Item.id)
             .join(Batch, Item.batch_id == Batch.id)
             .join(Product, Batch.product_id == Product.id)
-            .where(tuple_(Product.gtin, Item.serial).in_(list(item_keys)))
+            .where(tuple_(Product.gtin, Item.serial).in_(item_keys[start : start + _CHUNK]))
         ).all()
-        items = {(g, s): i for g, s, i in rows}
-    if batch_keys:
+        items.update(((g, s), i) for g, s, i in rows)
+    for start in range(0, len(batch_keys), _CHUNK):
         rows = session.execute(
             select(Product.gtin, Batch.lot, Batch.id)
             .join(Product, Batch.product_id == Product.id)
-            .where(tuple_(Product.gtin, Batch.lot).in_(list(batch_keys)))
+            .where(tuple_(Product.gtin, Batch.lot).in_(batch_keys[start : start + _CHUNK]))
         ).all()
-        batches = {(g, lot): b for g, lot, b in rows}
+        batches.update(((g, lot), b) for g, lot, b in rows)
     item_ids = {
         epc: items[(r.gtin, r.serial)]
         for epc, r in parsed.items()

@@ -461,10 +461,11 @@ def plan_epcis_events(
     corrector: _Corrector | None = None
     declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
     plans: list[EventPlan] = []
-    for n, event in enumerate(checked):
-        if isinstance(event, DomainError):
-            plans.append(EventPlan(n, None, "rejected", error=event))
+    for n, item in enumerate(checked):
+        if isinstance(item, DomainError):
+            plans.append(EventPlan(n, None, "rejected", error=item))
             continue
+        event = item
         eid = event["eventID"]
         has_declaration = "errorDeclaration" in event
         if eid not in known:
@@ -611,9 +612,7 @@ def capture_epcis_events(
             build,
             request={"op": "record_epcis_events", "events": list(events), "proceed": proceed},
             idempotency_key=idempotency_key,
-            ids_of=lambda drafts: [
-                d.statement.get("id", d.statement.get("event_id")) for d in drafts
-            ],
+            ids_of=_statement_ids,
         )
     except _NothingNew:
         return None, plans
@@ -622,6 +621,11 @@ def capture_epcis_events(
 
 class _NothingNew(Exception):
     pass
+
+
+def _statement_ids(drafts: Sequence[Draft]) -> list[str]:
+    """Receipt IDs: a recorded event's public ID, a declaration's eventID."""
+    return [str(d.statement.get("id", d.statement.get("event_id"))) for d in drafts]
 
 
 def declare_error(
@@ -666,5 +670,5 @@ def declare_error(
         build,
         request={"op": "declare_error", "event": event_id, "reason": reason},
         idempotency_key=idempotency_key,
-        ids_of=lambda drafts: [d.statement.get("id", d.statement.get("event_id")) for d in drafts],
+        ids_of=_statement_ids,
     )

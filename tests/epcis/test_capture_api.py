@@ -1,0 +1,147 @@
+"""POST /epcis/capture and GET /epcis/capture/{id}: who may capture, rollback and proceed,
+limits, and problem details naming every issue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from support.scenario import Scenario
+
+from traceapp.auth.services import create_token
+from traceapp.db import Database
+from traceapp.events.models import Event
+from traceapp.ledger_store.models import LedgerEntry, LedgerHead
+from traceapp.ledger_store.writer import Ledger
+
+GS1_EXAMPLES = Path(__file__).parent.parent / "fixtures" / "epcis" / "examples"
+EXAMPLE = (GS1_EXAMPLES / "Example_9.6.1-ObjectEvent.jsonld").read_bytes()
+
+
+def token(database: Database, role: str, producer: str | None = None) -> str:
+    with database.write() as session:
+        return create_token(session, role, producer)[1]
+
+
+def post(client: FlaskClient, body: bytes, bearer: str | None, **headers: str) -> Any:
+    sent = {"Content-Type": "application/ld+json", **headers}
+    if bearer:
+        sent["Authorization"] = f"Bearer {bearer}"
+    return client.post("/epcis/capture", data=body, headers=sent)
+
+
+def size(database: Database, ledger: Ledger) -> int:
+    with database.read_sessions() as session:
+        head = session.get(LedgerHead, ledger.origin)
+        return head.size if head else 0
+
+
+def two_events_one_bad() -> bytes:
+    document = json.loads(EXAMPLE)
+    del document["epcisBody"]["eventList"][1]["action"]
+    return json.dumps(document).encode()
+
+
+def test_producer_captures_and_the_entries_are_signed_by_its_key(
+    client: FlaskClient, database: Database, ledger: Ledger, scenario: Scenario
+) -> None:
+    response = post(client, EXAMPLE, token(database, "producer", scenario.producer))
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["success"] is True and len(body["recorded"]) == 2
+    assert body["captureErrorBehaviour"] == "rollback" and body["running"] is False
+    assert len(body["warnings"]) == 2  # GS1's example carries older-draft hash IDs
+    assert response.headers["Location"] == f"/epcis/capture/{body['captureID']}"
+    with database.read_sessions() as session:
+        entry = session.get(LedgerEntry, (ledger.origin, body["ledgerIndex"]))
+    assert entry is not None and entry.actor == scenario.producer_key
+    job = client.get(
+        response.headers["Location"],
+        headers={"Authorization": f"Bearer {token(database, 'admin')}"},
+    )
+    assert job.status_code == 200 and job.json["recorded"] == body["recorded"]
+
+
+def test_capture_needs_a_producer_or_admin_token(
+    client: FlaskClient, database: Database, ledger: Ledger
+) -> None:
+    before = size(database, ledger)
+    missing = post(client, EXAMPLE, None)
+    assert missing.status_code == 401 and "Bearer" in missing.headers["WWW-Authenticate"]
+    assert post(client, EXAMPLE, "ocop_not-a-token").status_code == 401
+    auditor = post(client, EXAMPLE, token(database, "auditor"))
+    assert auditor.status_code == 403
+    assert auditor.json["type"] == "epcisException:SecurityException"
+    assert size(database, ledger) == before
+
+
+def test_rollback_is_all_or_nothing(
+    client: FlaskClient, database: Database, ledger: Ledger
+) -> None:
+    before = size(database, ledger)
+    response = post(client, two_events_one_bad(), token(database, "admin"))
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert {"pointer": "/epcisBody/eventList/1/action", "rule": "required"}.items() <= (
+        response.json["issues"][0].items()
+    )
+    assert size(database, ledger) == before
+
+
+def test_proceed_records_the_valid_events(
+    client: FlaskClient, database: Database, ledger: Ledger
+) -> None:
+    admin = token(database, "admin")
+    response = post(
+        client, two_events_one_bad(), admin, **{"GS1-Capture-Error-Behaviour": "proceed"}
+    )
+    assert response.status_code == 201
+    assert response.json["success"] is False and len(response.json["recorded"]) == 1
+    assert response.json["errors"][0]["pointer"] == "/epcisBody/eventList/1/action"
+    job = client.get(response.headers["Location"], headers={"Authorization": f"Bearer {admin}"})
+    assert job.json["success"] is False and job.json["captureErrorBehaviour"] == "proceed"
+
+
+def test_recapture_appends_nothing(client: FlaskClient, database: Database, ledger: Ledger) -> None:
+    admin = token(database, "admin")
+    assert post(client, EXAMPLE, admin).status_code == 201
+    before = size(database, ledger)
+    again = post(client, EXAMPLE, admin)
+    assert again.status_code == 201 and len(again.json["duplicates"]) == 2
+    assert size(database, ledger) == before
+
+
+def test_bodies_over_20_mib_are_refused_before_parsing(
+    client: FlaskClient, database: Database, ledger: Ledger
+) -> None:
+    before = size(database, ledger)
+    response = post(client, b" " * (50 * 1024 * 1024), token(database, "admin"))
+    assert response.status_code == 413
+    assert response.json["type"] == "epcisException:CaptureLimitExceededException"
+    assert size(database, ledger) == before
+
+
+def test_invalid_json_and_wrong_media_type_are_refused(
+    client: FlaskClient, database: Database
+) -> None:
+    admin = token(database, "admin")
+    response = post(client, b'{"type": ', admin)
+    assert response.status_code == 400 and response.json["issues"][0]["rule"] == "json"
+    assert post(client, EXAMPLE, admin, **{"Content-Type": "text/plain"}).status_code == 415
+    bad = post(client, EXAMPLE, admin, **{"GS1-Capture-Error-Behaviour": "maybe"})
+    assert bad.status_code == 400
+    with database.read_sessions() as session:
+        assert session.execute(select(Event.id)).first() is None
+
+
+def test_capture_jobs_are_private_to_their_signer(
+    client: FlaskClient, database: Database, scenario: Scenario
+) -> None:
+    response = post(client, EXAMPLE, token(database, "admin"))
+    location = response.headers["Location"]
+    producer = token(database, "producer", scenario.producer)
+    assert client.get(location, headers={"Authorization": f"Bearer {producer}"}).status_code == 404
+    assert client.get(location).status_code == 401
