@@ -998,9 +998,13 @@ def _ordered(nodes: list[_Node], order: tuple[_Field, ...]) -> str:
             by_name.setdefault(node.name, []).append(node)
     consumed: set[int] = set()
     parts: list[str] = []
-    for spec in order:
+    # Only the fields present, in the order's sequence: the orders list every field the
+    # standard knows, while an event names a handful.
+    positions = _positions(order)
+    present = sorted((positions[name] for name in by_name if name in positions), key=lambda p: p[0])
+    for _position, spec in present:
         values = []
-        for node in by_name.get(spec.name, ()):
+        for node in by_name[spec.name]:
             rendered = _render_ordered(node, spec)
             if rendered:
                 values.append(rendered)
@@ -1011,6 +1015,21 @@ def _ordered(nodes: list[_Node], order: tuple[_Field, ...]) -> str:
     if extensions:
         parts.append(_generic(extensions))
     return "".join(parts)
+
+
+_POSITIONS: dict[int, dict[str, tuple[int, _Field]]] = {}
+
+
+def _positions(order: tuple[_Field, ...]) -> dict[str, tuple[int, _Field]]:
+    """Field name -> (position, field); keyed by identity, as orders are module constants
+    and hashing their nested dataclasses would cost more than the lookup saves."""
+    positions = _POSITIONS.get(id(order))
+    if positions is None:
+        positions = {}
+        for position, spec in enumerate(order):
+            positions.setdefault(spec.name, (position, spec))
+        _POSITIONS[id(order)] = positions
+    return positions
 
 
 def _render_ordered(node: _Node, spec: _Field) -> str:
