@@ -109,3 +109,15 @@ def test_bad_requests_get_clear_errors(
     response = client.get(path)
     assert response.status_code == status
     assert response.json is not None and response.json["error"]["field"] == field
+
+
+def test_public_ledger_api_is_rate_limited_per_client(app: Flask, client: FlaskClient) -> None:
+    from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
+
+    app.config["RATE_LIMITS"] = {**DEFAULT_LIMITS, "ledger": Limit(3, 60.0)}
+    assert [client.get("/ledger/vkey").status_code for _ in range(3)] == [200, 200, 200]
+    limited = client.get("/ledger/checkpoint")
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.json is not None and limited.json["error"]["code"] == "RATE_LIMITED"
+    other = client.get("/ledger/vkey", environ_overrides={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 200

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.models import LedgerHash
 
-
 _GET_MANY = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
     LedgerHash.log == bindparam("log"),
     tuple_(LedgerHash.level, LedgerHash.idx).in_(bindparam("keys", expanding=True)),

@@ -26,6 +26,8 @@ DEFAULT_LIMITS = {
     "page": Limit(60, 60.0),  # resolver pages and JSON
     "bundle": Limit(30, 60.0),  # proof bundles: heavier to build
     "claim": Limit(10, 60.0),  # PIN submissions, on top of the per-item lockout
+    "ledger": Limit(6000, 60.0),  # the HTTP ledger API: auditors page through entries
+    "qr": Limit(120, 60.0),  # QR images
 }
 MAX_KEYS = 100_000  # memory bound: beyond it, expired windows are dropped
 

@@ -15,7 +15,8 @@ from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.verification.bundles import item_bundle
-from traceapp.web.resolver import rate_limited, raw_path
+from traceapp.web.clients import rate_limited
+from traceapp.web.resolver import raw_path
 
 PREFIX = "/ledger/bundle"
 bp = Blueprint("bundle_api", __name__, url_prefix=PREFIX)

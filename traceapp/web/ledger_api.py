@@ -10,8 +10,10 @@ from traceapp.db import get_session
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.errors import DomainError, NotFound
 from traceapp.ledger_store.runtime import get_ledger
+from traceapp.web.clients import limit_blueprint
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
+limit_blueprint(bp, "ledger")
 
 
 def _b64(data: bytes) -> str:

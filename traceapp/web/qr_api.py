@@ -24,8 +24,10 @@ from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.qr import qr_png, qr_svg
 from traceapp.products.models import Product
+from traceapp.web.clients import limit_blueprint
 
 bp = Blueprint("qr_api", __name__)
+limit_blueprint(bp, "qr")
 
 PREFIX = "/qr"
 BOX_SIZE = 10  # pixels a module: ~450 px for an item URI, sharp on screens and in print

@@ -7,8 +7,6 @@ application/linkset+json``. Malformed codes give a helpful 400, unknown ones a 4
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
@@ -22,14 +20,13 @@ from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound
 from traceapp.ledger_store.runtime import get_ledger
-from traceapp.verification import clones
 from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
-from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code
 from traceapp.verification.texts import LANGUAGES, text
+from traceapp.web.clients import client_fingerprint, rate_limited
 
 bp = Blueprint("resolver", __name__)
 
@@ -59,21 +56,6 @@ def language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
-
-
-def client_fingerprint(**prefix: int) -> str:
-    settings = get_settings(current_app)
-    assert settings.key_encryption_key is not None
-    secret = hmac.new(settings.key_encryption_key, b"ocop/scan-client/v1", hashlib.sha256).digest()
-    return clones.client_fingerprint(secret, request.remote_addr or "", **prefix)
-
-
-def rate_limited(bucket: str) -> int:
-    """Seconds to wait, or 0; limits come from app.config["RATE_LIMITS"] when set."""
-    limiter: RateLimiter = current_app.extensions.setdefault("traceapp.ratelimiter", RateLimiter())
-    limits: dict[str, Limit] = current_app.config.get("RATE_LIMITS") or DEFAULT_LIMITS
-    # Full IPv4 address / IPv6 /64: one household, not a whole carrier-grade NAT /24.
-    return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])
 
 
 def raw_path(prefix: str = "") -> str:

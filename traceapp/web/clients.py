@@ -1,0 +1,51 @@
+"""Who is asking: a client's coarse fingerprint, and per-client rate limits for public endpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from traceapp import get_settings
+from traceapp.verification import clones
+from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
+
+
+def client_fingerprint(**prefix: int) -> str:
+    """A keyed hash of the client's network prefix: never the address itself."""
+    settings = get_settings(current_app)
+    assert settings.key_encryption_key is not None
+    secret = hmac.new(settings.key_encryption_key, b"ocop/scan-client/v1", hashlib.sha256).digest()
+    return clones.client_fingerprint(secret, request.remote_addr or "", **prefix)
+
+
+def rate_limited(bucket: str) -> int:
+    """Seconds to wait, or 0; limits come from app.config["RATE_LIMITS"] when set."""
+    limiter: RateLimiter = current_app.extensions.setdefault("traceapp.ratelimiter", RateLimiter())
+    limits: dict[str, Limit] = current_app.config.get("RATE_LIMITS") or DEFAULT_LIMITS
+    # Full IPv4 address / IPv6 /64: one household, not a whole carrier-grade NAT /24.
+    return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])
+
+
+def limit_blueprint(bp: Blueprint, bucket: str) -> None:
+    """Rate-limit every request to ``bp`` per client; over the limit: 429 with Retry-After."""
+
+    def check() -> Response | None:
+        wait = rate_limited(bucket)
+        if not wait:
+            return None
+        response = jsonify(
+            error={
+                "field": None,
+                "message": f"too many requests; retry in {wait} s",
+                "code": "RATE_LIMITED",
+            }
+        )
+        response.status_code = 429
+        response.headers["Retry-After"] = str(wait)
+        return response
+
+    hook: Callable[[], Response | None] = check
+    bp.before_request(hook)
