@@ -24,11 +24,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
     db.init_app(app, settings)
 
-    from traceapp import cli
+    from traceapp import api, cli
     from traceapp.web import bundle_api, epcis_api, health, ledger_api, qr_api, resolver
 
     for blueprint in (health, ledger_api, resolver, bundle_api, qr_api, epcis_api):
         app.register_blueprint(blueprint.bp)
+    api.init_app(app)
     cli.register(app)
     return app
 

@@ -113,6 +113,9 @@ def register(app: Flask) -> None:
     from traceapp import ledger_cli
 
     ledger_cli.register(app.cli)
+    from traceapp.api.cli import schema_group
+
+    app.cli.add_command(schema_group)
 
 
 def _create_app() -> Flask:

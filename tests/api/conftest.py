@@ -1,0 +1,116 @@
+"""Fixtures for the API: the scenario, tokens per role, a GraphQL client, a statement counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+from support.scenario import Scenario, build_scenario
+
+from traceapp.auth.services import create_token
+from traceapp.db import Database, get_database
+from traceapp.keys.services import admin_key_name
+from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_store.writer import Ledger
+
+OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
+
+
+@pytest.fixture
+def database(app: Flask) -> Database:
+    return get_database(app)
+
+
+@pytest.fixture
+def ledger(app: Flask) -> Ledger:
+    return get_ledger(app)
+
+
+@pytest.fixture
+def admin(database: Database) -> str:
+    with database.read_sessions() as session:
+        return admin_key_name(session)
+
+
+@pytest.fixture
+def scenario(database: Database, ledger: Ledger, admin: str) -> Scenario:
+    return build_scenario(database, ledger, admin)
+
+
+@pytest.fixture
+def tokens(database: Database, scenario: Scenario) -> dict[str, str | None]:
+    """A bearer token per role (None: anonymous); the producer's is the scenario's."""
+    out: dict[str, str | None] = {"anonymous": None}
+    with database.write() as session:
+        out["admin"] = create_token(session, "admin")[1]
+        out["auditor"] = create_token(session, "auditor")[1]
+        out["producer"] = create_token(session, "producer", scenario.producer)[1]
+    return out
+
+
+@dataclass
+class Gql:
+    """POSTs GraphQL to the test client and returns the decoded response."""
+
+    client: FlaskClient
+
+    def __call__(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        token: str | None = None,
+        operation_name: str | None = None,
+        status: int = 200,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body: dict[str, Any] = {"query": query, "variables": variables or {}}
+        if operation_name:
+            body["operationName"] = operation_name
+        response = self.client.post("/graphql", json=body, headers=headers)
+        assert response.status_code == status, response.get_data(as_text=True)
+        data: dict[str, Any] = response.get_json()
+        return data
+
+
+@pytest.fixture
+def gql(client: FlaskClient) -> Gql:
+    return Gql(client)
+
+
+def operation(name: str) -> str:
+    return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(database: Database) -> Iterator[StatementCounter]:
+    """Counts every SQL statement the app's engine executes (pragmas and BEGIN excluded)."""
+    counter = StatementCounter()
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN")):
+            counter.statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", before)
+    yield counter
+    event.remove(database.engine, "before_cursor_execute", before)
+
+
+def global_id(type_name: str, public_id: str) -> str:
+    from traceapp.api.ids import encode_global_id
+
+    return encode_global_id(type_name, public_id)

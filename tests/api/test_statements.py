@@ -1,0 +1,199 @@
+"""N+1 guard: every operation in graphql/operations/ runs a fixed number of SQL statements,
+however many rows it returns (eager loading planned from the selection set)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pytest
+from support.scenario import VN, Scenario
+
+from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.db import Database
+from traceapp.events.services import EventInput, record_event
+from traceapp.ledger_store.writer import Ledger
+from traceapp.locations.services import LocationInput, register_location
+from traceapp.products.services import (
+    CertificationInput,
+    ProductInput,
+    grant_certification,
+    register_product,
+)
+from traceapp.recalls.services import RecallInput, issue_recall
+
+from .conftest import Gql, StatementCounter, global_id, operation
+
+GTINS = ["8938505974026", "8938505974033", "8938505974040", "8938505974057"]
+
+
+def _grow(database: Database, ledger: Ledger, admin: str, scenario: Scenario, round_: int) -> None:
+    """More of everything: products with certificates, locations, batches, items, events."""
+    key = scenario.producer_key
+    with database.write() as s:
+        product = register_product(
+            s,
+            ledger,
+            key,
+            ProductInput(scenario.producer, GTINS[round_], f"Sản phẩm {round_}", "food"),
+        ).public_ids[0]
+        grant_certification(
+            s,
+            ledger,
+            admin,
+            CertificationInput(
+                product,
+                "VietGAP",
+                "Sở NN",
+                f"VG-{round_}",
+                date(2026, 1, 1),
+                valid_until=date(2028, 1, 1),
+            ),
+        )
+        location = register_location(
+            s,
+            ledger,
+            key,
+            LocationInput(scenario.producer, f"WH-{round_}", f"Kho {round_}", "warehouse"),
+        ).public_ids[0]
+        batch = create_batch(
+            s,
+            ledger,
+            key,
+            BatchInput(
+                product,
+                f"LOT-{round_}",
+                date(2026, 12, 1),
+                origin_location=location,
+                inputs=[scenario.batch],
+            ),
+        ).public_ids[0]
+        items = issue_items(s, ledger, key, batch, 4).receipt.public_ids
+        for n in range(3):
+            record_event(
+                s,
+                ledger,
+                key,
+                EventInput(
+                    type="ObjectEvent",
+                    event_time=datetime(2026, 12, 2, tzinfo=VN) + timedelta(hours=round_ * 10 + n),
+                    biz_step="shipping",
+                    items=items,
+                    read_point=location,
+                ),
+            )
+        issue_recall(s, ledger, key, RecallInput([batch], f"Lý do {round_}", "low"))
+
+
+def _variables(name: str, scenario: Scenario) -> dict[str, Any]:
+    return {
+        "ProductPage": {"gtin": "8938505974019"},
+        "VerifyItem": {
+            "code": f"/01/08938505974019/10/L2026-11A/21/{scenario.pins and next(iter(scenario.pins))}"
+        },
+        "InclusionProof": {"index": 1, "size": 3},
+        "ConsistencyProof": {"old": 2, "new": 5},
+        "ItemsOfBatch": {"batch": global_id("Batch", scenario.batch)},
+        "Nodes": {
+            "ids": [global_id("Product", scenario.product), global_id("Batch", scenario.batch)]
+            + [global_id("Item", i) for i in scenario.items]
+            + [global_id("Product", "prd_x")]
+        },
+    }.get(name, {})
+
+
+READS = [
+    ("consumer", "VerifyItem", None),
+    ("consumer", "ProductPage", None),
+    ("consumer", "Recalls", None),
+    ("auditor", "LedgerHead", "auditor"),
+    ("auditor", "LedgerEntries", "auditor"),
+    ("auditor", "InclusionProof", "auditor"),
+    ("auditor", "ConsistencyProof", "auditor"),
+    ("auditor", "ActorKeys", "auditor"),
+    ("app_events", "EventsPage", "auditor"),
+    ("app_events", "ItemsOfBatch", "producer"),
+    ("app_events", "Nodes", "admin"),
+]
+# Operations whose result does not grow with the data (a head, a proof, one product page).
+FIXED_SIZE = {
+    "VerifyItem",
+    "ActorKeys",
+    "LedgerHead",
+    "InclusionProof",
+    "ConsistencyProof",
+    "ProductPage",
+    "Nodes",
+    "ItemsOfBatch",
+}
+# Statements per operation, fixed: authentication (1 with a token) + the reads it plans.
+EXPECTED = {
+    "VerifyItem": 12,
+    "ProductPage": 2,
+    "Recalls": 2,
+    "LedgerHead": 2,
+    "LedgerEntries": 2,
+    "InclusionProof": 4,
+    "ConsistencyProof": 2,
+    "ActorKeys": 1,
+    "EventsPage": 3,
+    "ItemsOfBatch": 2,
+    "Nodes": 4,
+}
+
+
+@pytest.mark.parametrize(("file", "name", "role"), READS)
+def test_read_statement_count_is_fixed(
+    gql: Gql,
+    scenario: Scenario,
+    tokens: dict[str, str | None],
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    count_statements: StatementCounter,
+    file: str,
+    name: str,
+    role: str | None,
+) -> None:
+    document, variables = operation(file), _variables(name, scenario)
+    token = tokens[role] if role else None
+    counts, sizes = [], []
+    for round_ in range(3):
+        _grow(database, ledger, admin, scenario, round_)
+        count_statements.statements.clear()
+        result = gql(document, variables, token, name)
+        assert "errors" not in result, result
+        counts.append(count_statements.count - (1 if token else 0))
+        sizes.append(len(str(result["data"])))
+    assert sizes[0] < sizes[2] or name in FIXED_SIZE, (name, sizes)
+    assert counts == [EXPECTED[name]] * 3, (name, counts, count_statements.statements)
+
+
+def test_write_statement_count_does_not_grow_with_the_items_it_returns(
+    gql: Gql, scenario: Scenario, tokens: dict[str, str | None], count_statements: StatementCounter
+) -> None:
+    document = operation("producer_batch")
+    counts = []
+    for n, count in enumerate((2, 20)):
+        created = gql(
+            document,
+            {
+                "input": {
+                    "product": global_id("Product", scenario.product),
+                    "lot": f"L-COUNT-{n}",
+                    "productionDate": "2027-01-01",
+                }
+            },
+            tokens["producer"],
+            "CreateBatch",
+        )["data"]["createBatch"]
+        count_statements.statements.clear()
+        issued = gql(
+            document,
+            {"input": {"batch": created["batch"]["id"], "count": count}},
+            tokens["producer"],
+            "IssueItems",
+        )["data"]["issueItems"]
+        assert len(issued["items"]) == count
+        counts.append(count_statements.count)
+    assert counts[0] == counts[1], count_statements.statements

@@ -1,0 +1,202 @@
+"""Request limits: depth, aliases, tokens and a cost rule, all refused before execution.
+
+The cost of an operation estimates the rows it can touch: an object field costs 1 plus its
+children; a plain list multiplies that by ``LIST_FACTOR``; a connection multiplies its edges by
+``first`` (``DEFAULT_FIRST`` when absent, ``MAX_FIRST`` when it cannot be known). The figure is
+reported in ``extensions.cost`` of every response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.schema import validate_document
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+)
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5_000
+MAX_COST = 10_000
+MAX_FIRST = 100
+DEFAULT_FIRST = 20
+LIST_FACTOR = 10
+
+Composite = GraphQLObjectType | GraphQLInterfaceType
+
+
+def _unwrap(type_: Any) -> tuple[Any, bool]:
+    is_list = False
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        if isinstance(type_, GraphQLList):
+            is_list = True
+        type_ = type_.of_type
+    return type_, is_list
+
+
+def _first(field: FieldNode, variables: dict[str, Any]) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value != "first":
+            continue
+        value = argument.value
+        if isinstance(value, IntValueNode):
+            return int(value.value)
+        if isinstance(value, VariableNode):
+            raw = variables.get(value.name.value, DEFAULT_FIRST)
+            return raw if isinstance(raw, int) and not isinstance(raw, bool) else MAX_FIRST
+        return MAX_FIRST
+    return DEFAULT_FIRST
+
+
+class _Coster:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: dict[str, FragmentDefinitionNode],
+        variables: dict[str, Any],
+    ) -> None:
+        self.schema, self.fragments, self.variables = schema, fragments, variables
+        # A fragment spread many times costs one walk (no exponential blow-up).
+        self.memo: dict[tuple[str, str, int | None], int] = {}
+
+    def selection_set(
+        self,
+        node: SelectionSetNode | None,
+        parent: Composite,
+        page: int | None,
+        seen: frozenset[str],
+    ) -> int:
+        if node is None:
+            return 0
+        total = 0
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, page, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                target = parent
+                if selection.type_condition is not None:
+                    named = self.schema.get_type(selection.type_condition.name.value)
+                    target = named if isinstance(named, Composite) else parent
+                total += self.selection_set(selection.selection_set, target, page, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:  # cycles are the validator's to report
+                    continue
+                named = self.schema.get_type(fragment.type_condition.name.value)
+                target = named if isinstance(named, Composite) else parent
+                key = (name, target.name, page)
+                if key not in self.memo:
+                    self.memo[key] = self.selection_set(
+                        fragment.selection_set, target, page, seen | {name}
+                    )
+                total += self.memo[key]
+        return total
+
+    def field(
+        self, node: FieldNode, parent: Composite, page: int | None, seen: frozenset[str]
+    ) -> int:
+        definition = parent.fields.get(node.name.value)
+        if definition is None:
+            return 0
+        named, is_list = _unwrap(definition.type)
+        if not isinstance(named, Composite):
+            return 0
+        inner_page = _first(node, self.variables) if named.name.endswith("Connection") else None
+        cost = 1 + self.selection_set(node.selection_set, named, inner_page, seen)
+        if is_list:
+            cost *= page if page is not None else LIST_FACTOR
+        return cost
+
+
+def operation_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: dict[str, Any] | None,
+) -> int:
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    if len(operations) != 1:
+        return 0  # graphql-core reports the ambiguity
+    operation = operations[0]
+    root = schema.get_root_type(operation.operation)
+    if root is None:
+        return 0
+    coster = _Coster(schema, fragments, variables or {})
+    return coster.selection_set(operation.selection_set, root, None, frozenset())
+
+
+class CostLimiter(SchemaExtension):
+    """Computes the operation's cost before validation and refuses it above ``MAX_COST``."""
+
+    def __init__(self, max_cost: int = MAX_COST) -> None:
+        self.max_cost = max_cost
+        self.cost: int | None = None
+
+    def on_validate(self) -> Iterator[None]:
+        # Validate first (depth, aliases, fragment cycles ... are reported as such), then cost:
+        # strawberry skips its own validation when the errors are already set, and skips
+        # execution when they are not empty.
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context.pre_execution_errors is None:
+            errors = validate_document(context.schema._schema, document, context.validation_rules)
+            if not errors:
+                variables = context.variables if isinstance(context.variables, dict) else {}
+                self.cost = operation_cost(
+                    context.schema._schema, document, context.operation_name, variables
+                )
+                if self.cost > self.max_cost:
+                    errors = [
+                        GraphQLError(
+                            f"query cost {self.cost} exceeds the limit of {self.max_cost}"
+                            " (lower `first` or select fewer nested lists)",
+                            extensions={"code": "COST_LIMIT_EXCEEDED"},
+                        )
+                    ]
+            context.pre_execution_errors = errors
+        yield
+
+    def get_results(self) -> dict[str, Any]:
+        if self.cost is None:
+            return {}
+        return {"cost": {"requested": self.cost, "limit": self.max_cost}}
+
+
+def limit_extensions() -> list[Callable[[], SchemaExtension]]:
+    """Factories: strawberry builds fresh extensions per request (CostLimiter keeps state)."""
+    return [
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        CostLimiter,
+    ]

@@ -1,0 +1,1 @@
+"""Mutations: one per domain service, each also preparable for a client-held key."""

@@ -1,0 +1,214 @@
+"""The Mutation type and its ``prepareXxx`` queries (the client-held key flow)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import strawberry
+
+from traceapp.api.context import context_of
+from traceapp.api.mutations import calls
+from traceapp.api.mutations import inputs as i
+from traceapp.api.mutations import payloads as p
+from traceapp.api.mutations.runner import BuildCall, Outcome, run_prepare, run_write, user_errors
+from traceapp.batches.services import IssuedItems
+from traceapp.ledger_store.errors import DomainError
+from traceapp.ledger_store.service import Receipt
+
+Info = strawberry.Info[Any, Any]
+P = TypeVar("P", bound=p.Payload)
+
+
+def _receipt(outcome: Outcome) -> Receipt | None:
+    result = outcome.result
+    if isinstance(result, IssuedItems):
+        return result.receipt
+    return result if isinstance(result, Receipt) else None
+
+
+def _write(
+    info: Info, payload: Callable[..., P], build: BuildCall, data: i.Idempotent, **extra: Any
+) -> P:
+    outcome = run_write(
+        info,
+        build,
+        idempotency_key=data.idempotency_key,
+        actor=getattr(data, "actor", None),
+        signature=getattr(data, "signature", None),
+    )
+    return payload.of(_receipt(outcome), outcome.errors or [], **extra)  # type: ignore[attr-defined,no-any-return]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Register a producer (admin), with a custodial key.")
+    def register_producer(
+        self, info: Info, input: i.RegisterProducerInput
+    ) -> p.RegisterProducerPayload:
+        return _write(info, p.RegisterProducerPayload, calls.register_producer_call(input), input)
+
+    @strawberry.mutation(description="Register a product (GTIN-14) of a producer.")
+    def register_product(
+        self, info: Info, input: i.RegisterProductInput
+    ) -> p.RegisterProductPayload:
+        return _write(info, p.RegisterProductPayload, calls.register_product_call(input), input)
+
+    @strawberry.mutation(description="Change a product's descriptive fields.")
+    def update_product(self, info: Info, input: i.UpdateProductInput) -> p.UpdateProductPayload:
+        return _write(info, p.UpdateProductPayload, calls.update_product_call(input), input)
+
+    @strawberry.mutation(description="Record a certificate (admin): OCOP stars valid 36 months.")
+    def grant_certification(
+        self, info: Info, input: i.GrantCertificationInput
+    ) -> p.GrantCertificationPayload:
+        return _write(
+            info, p.GrantCertificationPayload, calls.grant_certification_call(input), input
+        )
+
+    @strawberry.mutation(description="Revoke a certificate (admin).")
+    def revoke_certification(
+        self, info: Info, input: i.RevokeCertificationInput
+    ) -> p.RevokeCertificationPayload:
+        return _write(
+            info, p.RevokeCertificationPayload, calls.revoke_certification_call(input), input
+        )
+
+    @strawberry.mutation(description="Register a farm, facility, warehouse or shop.")
+    def register_location(
+        self, info: Info, input: i.RegisterLocationInput
+    ) -> p.RegisterLocationPayload:
+        return _write(info, p.RegisterLocationPayload, calls.register_location_call(input), input)
+
+    @strawberry.mutation(description="Create a batch (lot) of a product.")
+    def create_batch(self, info: Info, input: i.CreateBatchInput) -> p.CreateBatchPayload:
+        return _write(info, p.CreateBatchPayload, calls.create_batch_call(input), input)
+
+    @strawberry.mutation(description="Issue serialised items of a batch, optionally with PINs.")
+    def issue_items(self, info: Info, input: i.IssueItemsInput) -> p.IssueItemsPayload:
+        outcome = run_write(
+            info,
+            calls.issue_items_call(input),
+            idempotency_key=input.idempotency_key,
+            actor=input.actor,
+            signature=input.signature,
+        )
+        pins: list[p.ItemPin] = []
+        if isinstance(outcome.result, IssuedItems):
+            pins = [p.ItemPin(serial=s, pin=n) for s, n in outcome.result.pins.items()]
+        return p.IssueItemsPayload.of(_receipt(outcome), outcome.errors or [], pins=pins)
+
+    @strawberry.mutation(description="Record one EPCIS 2.0 event.")
+    def record_event(self, info: Info, input: i.RecordEventInput) -> p.RecordEventPayload:
+        return _write(info, p.RecordEventPayload, calls.record_event_call(input), input)
+
+    @strawberry.mutation(description="Record many events in one transaction.")
+    def record_events(self, info: Info, input: i.RecordEventsInput) -> p.RecordEventsPayload:
+        return _write(info, p.RecordEventsPayload, calls.record_events_call(input), input)
+
+    @strawberry.mutation(description="Record EPCIS 2.0 event objects as given.")
+    def capture_epcis_events(
+        self, info: Info, input: i.CaptureEpcisEventsInput
+    ) -> p.CaptureEpcisEventsPayload:
+        return _write(
+            info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call(input), input
+        )
+
+    @strawberry.mutation(description="Retract an event with an EPCIS errorDeclaration.")
+    def declare_event_error(
+        self, info: Info, input: i.DeclareEventErrorInput
+    ) -> p.DeclareEventErrorPayload:
+        return _write(
+            info, p.DeclareEventErrorPayload, calls.declare_event_error_call(input), input
+        )
+
+    @strawberry.mutation(description="Recall batches: every scan of their items shows it.")
+    def issue_recall(self, info: Info, input: i.IssueRecallInput) -> p.IssueRecallPayload:
+        return _write(info, p.IssueRecallPayload, calls.issue_recall_call(input), input)
+
+    @strawberry.mutation(description="Register a client-held public key (admin).")
+    def register_key(self, info: Info, input: i.RegisterKeyInput) -> p.RegisterKeyPayload:
+        return _write(info, p.RegisterKeyPayload, calls.register_key_call(input), input)
+
+    @strawberry.mutation(description="Revoke a key (admin).")
+    def revoke_key(self, info: Info, input: i.RevokeKeyInput) -> p.RevokeKeyPayload:
+        return _write(info, p.RevokeKeyPayload, calls.revoke_key_call(input), input)
+
+
+def _prepare(info: Info, build: BuildCall, data: i.Signable) -> p.PreparedStatement:
+    try:
+        prepared = run_prepare(
+            context_of(info), build, idempotency_key=data.idempotency_key, actor=data.actor
+        )
+    except DomainError as exc:
+        return p.PreparedStatement(
+            actor=None,
+            type=None,
+            statement=None,
+            message=None,
+            idempotency_key=data.idempotency_key,
+            user_errors=user_errors(exc),
+        )
+    return p.PreparedStatement(
+        actor=prepared.actor,
+        type=prepared.draft.type,
+        statement=prepared.draft.statement,
+        message=base64.b64encode(prepared.draft.message(prepared.actor)).decode(),
+        idempotency_key=data.idempotency_key,
+        user_errors=[],
+    )
+
+
+PREPARE = (
+    "The bytes `actor` must sign for this input (idempotencyKey required); nothing is written."
+)
+
+
+@strawberry.type
+class PrepareQueries:
+    @strawberry.field(description=PREPARE)
+    def prepare_register_producer(
+        self, info: Info, input: i.RegisterProducerInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.register_producer_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_register_product(
+        self, info: Info, input: i.RegisterProductInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.register_product_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_update_product(
+        self, info: Info, input: i.UpdateProductInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.update_product_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_grant_certification(
+        self, info: Info, input: i.GrantCertificationInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.grant_certification_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_register_location(
+        self, info: Info, input: i.RegisterLocationInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.register_location_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_create_batch(self, info: Info, input: i.CreateBatchInput) -> p.PreparedStatement:
+        return _prepare(info, calls.create_batch_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_issue_items(self, info: Info, input: i.IssueItemsInput) -> p.PreparedStatement:
+        return _prepare(info, calls.issue_items_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_record_event(self, info: Info, input: i.RecordEventInput) -> p.PreparedStatement:
+        return _prepare(info, calls.record_event_call(input), input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_issue_recall(self, info: Info, input: i.IssueRecallInput) -> p.PreparedStatement:
+        return _prepare(info, calls.issue_recall_call(input), input)

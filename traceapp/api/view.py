@@ -1,0 +1,70 @@
+"""The sync GraphQL view: bearer-token authentication, context, error masking, UTF-8 JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Request, Response, current_app, g, request
+from flask.typing import ResponseReturnValue
+from strawberry.flask.views import GraphQLView
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
+
+from traceapp.api.context import ApiContext
+from traceapp.api.errors import present
+from traceapp.auth.services import ANONYMOUS, Principal, authenticate
+from traceapp.db import get_database
+
+
+def _unauthenticated(message: str) -> Response:
+    body = {
+        "data": None,
+        "errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}],
+    }
+    return Response(
+        json.dumps(body),
+        status=401,
+        content_type="application/json",
+        headers={"WWW-Authenticate": 'Bearer realm="ocop-trace-ledger"'},
+    )
+
+
+def principal_from(header: str | None) -> Principal | None:
+    """The caller: anonymous without a header, None when the header is not a valid token."""
+    if header is None:
+        return ANONYMOUS
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    # A short session of its own: the request's read session starts no snapshot before writes.
+    with get_database().read_sessions() as session:
+        return authenticate(session, token.strip())
+
+
+class TraceGraphQLView(GraphQLView):  # type: ignore[type-arg]
+    def dispatch_request(self) -> ResponseReturnValue:
+        principal = principal_from(request.headers.get("Authorization"))
+        if principal is None:
+            return _unauthenticated("invalid or revoked token")
+        g.api_principal = principal
+        return super().dispatch_request()
+
+    def get_context(self, request: Request, response: Response) -> ApiContext:
+        return ApiContext(
+            request=request,
+            response=response,
+            app=current_app._get_current_object(),  # type: ignore[attr-defined]
+            principal=g.api_principal,
+            database=get_database(),
+        )
+
+    def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Also covers errors raised outside the extensions' hooks.
+        if result.errors:
+            result.errors = [present(e) for e in result.errors]
+        return process_result(result)
+
+    def encode_json(self, data: Any) -> str:
+        # Vietnamese text goes out as stored (NFC), not as \\u escapes.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
