@@ -418,3 +418,24 @@ def test_declare_error_and_capture(gql: Gql, scenario: Scenario, tokens: Tokens)
     assert captured["events"] == [{"type": "OBJECT_EVENT", "bizStep": "inspecting"}]
     repeated = gql(query, {"input": {"events": [document]}}, token)["data"]["captureEpcisEvents"]
     assert repeated["entryCount"] == 0 and repeated["userErrors"] == []
+
+    # A whole EPCISDocument, validated against the GS1 schema, as the REST capture does.
+    epcis = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-12-24T10:05:00.000Z",
+        "epcisBody": {"eventList": [{**document, "eventTime": "2026-12-24T11:00:00.000Z"}]},
+    }
+    capture = """mutation($input: CaptureEpcisDocumentInput!) { captureEpcisDocument(input: $input) {
+                   events { bizStep } entryCount report userErrors { field code } } }"""
+    done = gql(capture, {"input": {"document": epcis}}, token)["data"]["captureEpcisDocument"]
+    assert done["userErrors"] == [] and done["entryCount"] == 1
+    assert done["events"] == [{"bizStep": "inspecting"}]
+    assert done["report"]["success"] and len(done["report"]["recorded"]) == 1
+    broken = {**epcis, "epcisBody": {"eventList": [{"type": "ObjectEvent", "action": "OBSERVE"}]}}
+    refused = gql(capture, {"input": {"document": broken}}, token)["data"]["captureEpcisDocument"]
+    assert refused["entryCount"] == 0
+    assert {"field": "/epcisBody/eventList/0/eventTime", "code": "EPCIS_REQUIRED"} in refused[
+        "userErrors"
+    ]

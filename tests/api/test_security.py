@@ -36,6 +36,7 @@ _INPUTS = {
     "recordEvent": '{event: {type: OBJECT_EVENT, eventTime: "2026-01-01T00:00:00+07:00"}}',
     "recordEvents": "{events: []}",
     "captureEpcisEvents": "{events: []}",
+    "captureEpcisDocument": "{document: {}}",
     "declareEventError": '{event: "x", reason: "incorrect_data"}',
     "issueRecall": '{batches: [], reason: "r", severity: LOW}',
     "registerKey": '{vkey: "x", role: AUDITOR}',

@@ -52,6 +52,7 @@ _WRITER_MUTATIONS = (
     "recordEvent",
     "recordEvents",
     "captureEpcisEvents",
+    "captureEpcisDocument",
     "declareEventError",
     "issueRecall",
 )

@@ -15,6 +15,8 @@ from traceapp.api.ids import public_id_of
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations.runner import BuildCall, Call
 from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.epcis.capture import CaptureResult, capture_document
+from traceapp.epcis.errors import EpcisValidationError
 from traceapp.events.models import Event
 from traceapp.events.services import (
     EventInput,
@@ -287,6 +289,37 @@ def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> BuildCall:
         return lambda s, ledger, actor, key, _sig: record_epcis_events(
             s, ledger, actor, events, idempotency_key=key
         )
+
+    return build
+
+
+class DocumentRejected(ValidationFailed):
+    """An EPCIS document refused as a whole: one userError per issue, by JSON pointer."""
+
+    def __init__(self, error: EpcisValidationError) -> None:
+        first = error.issues[0] if error.issues else None
+        super().__init__(str(error), field=first.pointer if first else "document")
+        self.issues = error.issues
+
+
+def capture_epcis_document_call(data: i.CaptureEpcisDocumentInput) -> BuildCall:
+    def build(_client_signed: bool) -> Call:
+        def call(
+            s: Session, ledger: Ledger, actor: str, key: str | None, _sig: bytes | None
+        ) -> CaptureResult:
+            try:
+                return capture_document(
+                    s,
+                    ledger,
+                    actor,
+                    data.document,
+                    error_behaviour=data.error_behaviour.value,
+                    idempotency_key=key,
+                )
+            except EpcisValidationError as exc:
+                raise DocumentRejected(exc) from None
+
+        return call
 
     return build
 

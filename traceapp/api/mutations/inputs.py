@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from traceapp.api.types.enums import (
+    CaptureErrorBehaviour,
     CertificationScheme,
     EventAction,
     EventType,
@@ -193,6 +194,15 @@ class RecordEventsInput(Idempotent):
 @strawberry.input(description="EPCIS 2.0 event objects as JSON, recorded as given.")
 class CaptureEpcisEventsInput(Idempotent):
     events: list[JSON]
+
+
+@strawberry.input(
+    description="A whole EPCISDocument or EPCISQueryDocument (JSON-LD), checked against "
+    "the GS1 schema; its events become ledger statements signed by the caller's key."
+)
+class CaptureEpcisDocumentInput(Idempotent):
+    document: JSON
+    error_behaviour: CaptureErrorBehaviour = CaptureErrorBehaviour.ROLLBACK
 
 
 @strawberry.input(description="Retract an event (EPCIS errorDeclaration), with corrections.")

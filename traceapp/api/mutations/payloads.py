@@ -7,6 +7,7 @@ from typing import Any, Self
 
 import strawberry
 from sqlalchemy import select
+from strawberry.scalars import JSON
 
 from traceapp.api.context import context_of
 from traceapp.api.nodes import load_by_public_ids
@@ -153,6 +154,15 @@ class RecordEventsPayload(Payload):
 @strawberry.type
 class CaptureEpcisEventsPayload(RecordEventsPayload):
     pass
+
+
+@strawberry.type
+class CaptureEpcisDocumentPayload(RecordEventsPayload):
+    report: JSON | None = strawberry.field(
+        default=None,
+        description="The capture report: recorded, duplicate and error-declared events and "
+        "eventID warnings, each by JSON pointer into the document.",
+    )
 
 
 @strawberry.type

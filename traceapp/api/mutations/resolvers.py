@@ -14,6 +14,7 @@ from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import BuildCall, Outcome, run_prepare, run_write, user_errors
 from traceapp.batches.services import IssuedItems
+from traceapp.epcis.capture import CaptureResult
 from traceapp.ledger_store.errors import DomainError
 from traceapp.ledger_store.service import Receipt
 
@@ -113,6 +114,20 @@ class Mutation:
     ) -> p.CaptureEpcisEventsPayload:
         return _write(
             info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call(input), input
+        )
+
+    @strawberry.mutation(description="Capture a whole EPCIS 2.0 document (GS1 REST binding rules).")
+    def capture_epcis_document(
+        self, info: Info, input: i.CaptureEpcisDocumentInput
+    ) -> p.CaptureEpcisDocumentPayload:
+        outcome = run_write(
+            info, calls.capture_epcis_document_call(input), idempotency_key=input.idempotency_key
+        )
+        result = outcome.result
+        if not isinstance(result, CaptureResult):
+            return p.CaptureEpcisDocumentPayload.of(None, outcome.errors or [])
+        return p.CaptureEpcisDocumentPayload.of(
+            result.receipt, outcome.errors or [], report=result.as_json()
         )
 
     @strawberry.mutation(description="Retract an event with an EPCIS errorDeclaration.")

@@ -51,6 +51,16 @@ class Outcome:
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
+    issues = getattr(exc, "issues", None)
+    if issues:  # a whole document refused: every problem, each at its JSON pointer
+        return [
+            UserError(
+                field=issue.pointer or "document",
+                message=issue.message,
+                code=f"EPCIS_{issue.rule.upper()}",
+            )
+            for issue in issues
+        ]
     return [UserError(field=exc.field, message=exc.message, code=exc.code)]
 
 

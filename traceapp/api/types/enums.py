@@ -107,3 +107,9 @@ class ViewerRole(Enum):
     PRODUCER = "producer"
     AUDITOR = "auditor"
     ANONYMOUS = "anonymous"
+
+
+@strawberry.enum(description="GS1-Capture-Error-Behaviour of the EPCIS REST binding.")
+class CaptureErrorBehaviour(Enum):
+    ROLLBACK = "rollback"
+    PROCEED = "proceed"
