@@ -155,6 +155,28 @@ def operation_cost(
     return coster.selection_set(operation.selection_set, root, None, frozenset())
 
 
+_VALIDATED: dict[tuple[int, str], list[GraphQLError]] = {}
+_VALIDATED_MAX = 1024
+
+
+def _validated(
+    schema: GraphQLSchema, document: DocumentNode, query: str | None, rules: Any
+) -> list[GraphQLError]:
+    """graphql-core validation, remembered per query text: apps send the same few operations
+    over and over, and validating one costs more than running a simple mutation's resolvers.
+    The rules depend only on the schema and the document, never on variables."""
+    if query is None:
+        return list(validate_document(schema, document, rules))
+    key = (id(schema), query)
+    errors = _VALIDATED.get(key)
+    if errors is None:
+        errors = list(validate_document(schema, document, rules))
+        if len(_VALIDATED) >= _VALIDATED_MAX:
+            _VALIDATED.clear()
+        _VALIDATED[key] = errors
+    return list(errors)
+
+
 class CostLimiter(SchemaExtension):
     """Computes the operation's cost before validation and refuses it above ``MAX_COST``."""
 
@@ -169,7 +191,9 @@ class CostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            errors = validate_document(context.schema._schema, document, context.validation_rules)
+            errors = _validated(
+                context.schema._schema, document, context.query, context.validation_rules
+            )
             if not errors:
                 variables = context.variables if isinstance(context.variables, dict) else {}
                 self.cost = operation_cost(

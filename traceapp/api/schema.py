@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from functools import partial
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -30,6 +31,7 @@ _schemas: dict[bool, strawberry.Schema] = {}
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorPolicy,  # first: it sees the final result of every other extension
+        partial(ParserCache, maxsize=1024),  # apps send the same operations again and again
         *limit_extensions(),
         FieldPermissions,
     ]

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
-from traceapp.batches.services import batch_producer
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.models import EVENT_TYPES, Event
 from traceapp.events.projections import error_reason, event_epcs
@@ -29,6 +28,7 @@ from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
+from traceapp.producers.models import Producer
 from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
 
@@ -104,36 +104,42 @@ class _Resolver:
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
         self.session, self.ledger, self.actor = session, ledger, actor
-        # A bulk append names the same items, batches and places over and over.
-        self.allowed_batches: set[int] = set()
+        # A bulk append names the same items, batches, producers and places over and over.
+        self.allowed_producers: set[str] = set()
         self.items: dict[str, str] = {}
+        self.batches: dict[str, str] = {}
         self.locations: dict[str, str] = {}
 
     def item(self, public_id: str, field_name: str) -> str:
         if public_id in self.items:
             return self.items[public_id]
+        # One query from the item to its GTIN and its producer.
         row = self.session.execute(
-            select(Item.serial, Product.gtin, Batch.id)
+            select(Item.serial, Product.gtin, Producer.public_id)
             .join(Batch, Item.batch_id == Batch.id)
             .join(Product, Batch.product_id == Product.id)
+            .join(Producer, Product.producer_id == Producer.id)
             .where(Item.public_id == public_id)
         ).first()
         if row is None:
             raise NotFound(f"no item {public_id}", field=field_name)
-        self._producer_of(row[2])
+        self._allow(row[2])
         self.items[public_id] = item_epc(row[1], row[0])
         return self.items[public_id]
 
     def quantity(self, q: Quantity, field_name: str) -> dict[str, Any]:
-        batch = self.session.execute(
-            select(Batch).where(Batch.public_id == q.batch)
-        ).scalar_one_or_none()
-        if batch is None:
-            raise NotFound(f"no batch {q.batch}", field=field_name)
-        self._producer_of(batch.id)
-        product = self.session.get(Product, batch.product_id)
-        assert product is not None
-        out: dict[str, Any] = {"epcClass": batch_epc_class(product.gtin, batch.lot)}
+        if q.batch not in self.batches:
+            row = self.session.execute(
+                select(Batch.lot, Product.gtin, Producer.public_id)
+                .join(Product, Batch.product_id == Product.id)
+                .join(Producer, Product.producer_id == Producer.id)
+                .where(Batch.public_id == q.batch)
+            ).first()
+            if row is None:
+                raise NotFound(f"no batch {q.batch}", field=field_name)
+            self._allow(row[2])
+            self.batches[q.batch] = batch_epc_class(row[1], row[0])
+        out: dict[str, Any] = {"epcClass": self.batches[q.batch]}
         if q.quantity is not None:
             if q.quantity < 0:
                 raise ValidationFailed("must not be negative", field=field_name)
@@ -154,15 +160,10 @@ class _Resolver:
             self.locations[value] = location_uri(location)
         return self.locations[value]
 
-    def _producer_of(self, batch_pk: int) -> None:
-        if batch_pk in self.allowed_batches:
-            return
-        batch = self.session.get(Batch, batch_pk)
-        assert batch is not None
-        require_producer_actor(
-            self.session, self.ledger, self.actor, batch_producer(self.session, batch)
-        )
-        self.allowed_batches.add(batch_pk)
+    def _allow(self, producer: str) -> None:
+        if producer not in self.allowed_producers:
+            require_producer_actor(self.session, self.ledger, self.actor, producer)
+            self.allowed_producers.add(producer)
 
 
 def build_epcis_event(resolver: _Resolver, data: EventInput) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from traceapp.ledger_store.projections import load_projectors, project, project_
 from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, append
 
 KEY_STATEMENTS = ("key.registered", "key.revoked")
+_ACTOR_KEYS = "traceapp.actor_keys"
 T = TypeVar("T")
 
 
@@ -104,11 +105,19 @@ class Ledger:
                 # Later entries are checked against the registry this one changes.
                 project(session, appended)
                 known.clear()
+                session.info.pop(_ACTOR_KEYS, None)
         project_all(session, [a for a in result.appended if a.entry.type not in KEY_STATEMENTS])
         return result
 
     def _active_key(self, session: Session, actor: str) -> ActorKey:
-        key = session.get(ActorKey, actor)
+        # Kept for the transaction (the identity map holds rows only weakly); cleared when a
+        # key statement changes the registry.
+        keys: dict[str, ActorKey] = session.info.setdefault(_ACTOR_KEYS, {})
+        key = keys.get(actor)
+        if key is None:
+            key = session.get(ActorKey, actor)
+            if key is not None:
+                keys[actor] = key
         if key is None:
             raise SignatureRejected(f"key {actor} is not registered in the log", field="actor")
         if key.revoked_seq is not None:
