@@ -47,6 +47,7 @@ _QUERIES = {
     "nodes": "{ nodes(ids: []) { id } }",
     "viewer": "{ viewer { role } }",
     "ledgerInfo": "{ ledgerInfo { size } }",
+    "auditSummary": "{ auditSummary { size } }",
     "latestCheckpoint": "{ latestCheckpoint { size } }",
     "checkpoint": "{ checkpoint(size: 1) { size } }",
     "inclusionProof": "{ inclusionProof(index: 0, size: 1) { proof } }",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from traceapp.api.context import context_of
 from traceapp.api.limits import DEFAULT_FIRST
@@ -14,6 +14,8 @@ from traceapp.api.types.common import Connection
 from traceapp.api.types.enums import KeyRole
 from traceapp.api.types.ledger import (
     ActorKey,
+    AuditRun,
+    AuditSummary,
     Checkpoint,
     ConsistencyProof,
     InclusionProof,
@@ -45,14 +47,46 @@ class LedgerQueries:
         after: str | None = None,
         type: str | None = None,
         actor: str | None = None,
+        from_index: int | None = None,
+        to_index: Annotated[
+            int | None, strawberry.argument(description="Exclusive: entries [fromIndex, toIndex).")
+        ] = None,
     ) -> Connection[LedgerEntry]:
         origin = context_of(info).origin
         stmt = select(models.LedgerEntry).where(models.LedgerEntry.log == origin)
+        if from_index is not None:
+            stmt = stmt.where(models.LedgerEntry.seq >= from_index)
+        if to_index is not None:
+            stmt = stmt.where(models.LedgerEntry.seq < to_index)
         if type is not None:
             stmt = stmt.where(models.LedgerEntry.type == type)
         if actor is not None:
             stmt = stmt.where(models.LedgerEntry.actor == actor)
         return paginate(info, LedgerEntry, stmt, [models.LedgerEntry.seq], first, after)
+
+    @strawberry.field(description="Size, checkpoints and the last self-audits (auditors, admins).")
+    def audit_summary(self, info: Info) -> AuditSummary:
+        context = context_of(info)
+        session, origin = context.session, context.origin
+        runs = select(models.AuditRun).where(models.AuditRun.log == origin)
+        newest = models.AuditRun.finished_at.desc()
+        last = session.execute(runs.order_by(newest).limit(1)).scalar_one_or_none()
+        full = session.execute(
+            runs.where(models.AuditRun.deep, models.AuditRun.ok).order_by(newest).limit(1)
+        ).scalar_one_or_none()
+        count = session.execute(
+            select(func.count())
+            .select_from(models.LedgerCheckpoint)
+            .where(models.LedgerCheckpoint.log == origin)
+        ).scalar_one()
+        return AuditSummary(
+            size=reads.log_size(session, origin),
+            checkpoint_count=count,
+            latest_checkpoint=Checkpoint(row=reads.latest_checkpoint(session, origin)),
+            vkey=context.ledger.log.vkey,
+            last_verification=AuditRun(row=last) if last else None,
+            last_full_verification=AuditRun(row=full) if full else None,
+        )
 
     @strawberry.field(description="The newest signed checkpoint.")
     def latest_checkpoint(self, info: Info) -> Checkpoint:

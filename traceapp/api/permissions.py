@@ -85,6 +85,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     **{("Query", name): EVERYONE for name in _PUBLIC_QUERIES},
     ("Query", "items"): SIGNED_IN - {ANONYMOUS},
     ("Query", "events"): SIGNED_IN - {ANONYMOUS},
+    ("Query", "auditSummary"): READ_ALL,
     **{("Mutation", name): WRITERS for name in _WRITER_MUTATIONS},
     **{("Mutation", name): ADMIN_ONLY for name in _ADMIN_MUTATIONS},
     # Personal data never leaves the server except to the programme office.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -123,3 +124,46 @@ class ActorKey:
     @strawberry.field
     def revoke_reason(self) -> str | None:
         return self.row.revoke_reason
+
+
+@strawberry.type(description="A run of `traceapp ledger verify` (its record is not in the ledger).")
+class AuditRun:
+    row: strawberry.Private[models.AuditRun]
+
+    @strawberry.field
+    def started_at(self) -> datetime:
+        return self.row.started_at
+
+    @strawberry.field
+    def finished_at(self) -> datetime:
+        return self.row.finished_at
+
+    @strawberry.field(description="True when every projection row was compared with a replay.")
+    def deep(self) -> bool:
+        return self.row.deep
+
+    @strawberry.field(description="Entries verified (0 when the run failed).")
+    def size(self) -> int:
+        return self.row.size
+
+    @strawberry.field
+    def ok(self) -> bool:
+        return self.row.ok
+
+    @strawberry.field(description="The first divergence found, when the run failed.")
+    def failure(self) -> str | None:
+        return self.row.failure
+
+
+@strawberry.type(description="What an auditor checks first.")
+class AuditSummary:
+    size: int
+    checkpoint_count: int
+    latest_checkpoint: Checkpoint
+    vkey: str
+    last_verification: AuditRun | None = strawberry.field(
+        description="The latest `traceapp ledger verify` run, whatever its result."
+    )
+    last_full_verification: AuditRun | None = strawberry.field(
+        description="The latest `traceapp ledger verify --deep` run that passed."
+    )
