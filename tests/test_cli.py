@@ -75,6 +75,7 @@ def test_serve_answers_health_and_readiness(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=30)
     assert "Booting worker" in output
+    assert "warning: log key" in output and "traceapp keys init" in output  # no keys init yet
     assert server.returncode == 0, output
 
 
@@ -95,6 +96,15 @@ def test_bad_configuration_is_one_clear_line(
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_an_unwritable_key_path_is_one_clear_line(tmp_path: Path) -> None:
+    assert _run(tmp_path, "db", "upgrade").returncode == 0
+    result = _run(tmp_path, "keys", "init", TRACEAPP_LOG_KEY_FILE="/proc/ocop/log.key")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if "cannot create log key" in line
+    ]
 
 
 def test_bad_usage_exits_2(tmp_path: Path) -> None:

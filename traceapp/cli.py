@@ -96,6 +96,13 @@ def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
     if not sep or not port.isdigit() or not host:
         raise click.BadParameter("expected HOST:PORT", param_hint="--bind")
     check_database()
+    try:
+        from traceapp.ledger_store.runtime import build_ledger
+
+        build_ledger(_settings())
+    except ConfigError as exc:
+        # Health probes and reads of an empty database still work; say why writes won't.
+        click.echo(f"warning: {exc.message}; the ledger cannot be written or proven", err=True)
     # No connection may cross the fork into the workers.
     get_database().dispose()
     if dev:
