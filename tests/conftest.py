@@ -19,12 +19,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings
+from support.scenario import Scenario, build_scenario
 
 from traceapp import create_app, migrate
-from traceapp.db import get_database
-from traceapp.keys.services import init_ledger
+from traceapp.db import Database, get_database
+from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_store.writer import Ledger
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; developers' runs
 # keep exploring new ones.
@@ -159,3 +161,26 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def database(app: Flask) -> Database:
+    return get_database(app)
+
+
+@pytest.fixture
+def ledger(app: Flask) -> Ledger:
+    return get_ledger(app)
+
+
+@pytest.fixture
+def admin(database: Database) -> str:
+    """The genesis admin key's name."""
+    with database.read_sessions() as session:
+        return admin_key_name(session)
+
+
+@pytest.fixture
+def scenario(database: Database, ledger: Ledger, admin: str) -> Scenario:
+    """A tea cooperative in Lào Cai with a product, a batch, items and a journey."""
+    return build_scenario(database, ledger, admin)

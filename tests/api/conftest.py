@@ -8,39 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
-from support.scenario import Scenario, build_scenario
+from support.scenario import Scenario
 
 from traceapp.auth.services import create_token
-from traceapp.db import Database, get_database
-from traceapp.keys.services import admin_key_name
-from traceapp.ledger_store.runtime import get_ledger
-from traceapp.ledger_store.writer import Ledger
+from traceapp.db import Database
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
-
-
-@pytest.fixture
-def database(app: Flask) -> Database:
-    return get_database(app)
-
-
-@pytest.fixture
-def ledger(app: Flask) -> Ledger:
-    return get_ledger(app)
-
-
-@pytest.fixture
-def admin(database: Database) -> str:
-    with database.read_sessions() as session:
-        return admin_key_name(session)
-
-
-@pytest.fixture
-def scenario(database: Database, ledger: Ledger, admin: str) -> Scenario:
-    return build_scenario(database, ledger, admin)
 
 
 @pytest.fixture

@@ -3,29 +3,17 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 from support.scenario import VN, Scenario, build_scenario
 
 from traceapp.batches.models import Item
 from traceapp.batches.services import BatchInput, claim_item, create_batch
-from traceapp.db import Database, get_database
+from traceapp.db import Database
 from traceapp.events.models import Event
 from traceapp.events.services import EventInput, Quantity, declare_error, record_event
 from traceapp.keys.services import admin_key_name, service_key_name
-from traceapp.ledger_store.runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 from traceapp.recalls.services import RecallInput, issue_recall
-
-
-@pytest.fixture
-def database(app: Flask) -> Database:
-    return get_database(app)
-
-
-@pytest.fixture
-def ledger(app: Flask) -> Ledger:
-    return get_ledger(app)
 
 
 @pytest.fixture
