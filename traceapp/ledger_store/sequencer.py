@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -22,6 +22,26 @@ from ledger.merkle import CompactRange, leaf_hash
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
+
+_HEADS = LedgerHead.__table__
+_LOCK_HEAD = (
+    select(_HEADS.c.size, _HEADS.c.last_leaf_hash)
+    .where(_HEADS.c.log == bindparam("log"))
+    .with_for_update()
+)
+_INSERT_ENTRY = insert(LedgerEntry.__table__)
+_INSERT_HASH = insert(LedgerHash.__table__)
+_INSERT_CHECKPOINT = insert(LedgerCheckpoint.__table__)
+_INSERT_HEAD = insert(_HEADS)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.log == bindparam("head_log"))
+    .values(
+        size=bindparam("new_size"),
+        last_leaf_hash=bindparam("new_last_leaf"),
+        root_hash=bindparam("new_root"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -58,9 +78,7 @@ def append(
     if not statements:
         raise ValueError("nothing to append")
     origin = log.origin
-    head = session.execute(
-        select(LedgerHead).where(LedgerHead.log == origin).with_for_update()
-    ).scalar_one_or_none()
+    head = session.execute(_LOCK_HEAD, {"log": origin}).first()
     size = head.size if head is not None else 0
     prev = head.last_leaf_hash if head is not None else GENESIS_PREV
     compact = CompactRange.from_store(SqlHashStore(session, origin), size)
@@ -98,21 +116,20 @@ def append(
     new_size = compact.size
     root = compact.root()
     note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
-    session.execute(insert(LedgerEntry), entry_rows)
-    session.execute(insert(LedgerHash), hash_rows)
+    # Core statements on the tables: the ORM's bulk path costs more than these inserts.
+    session.execute(_INSERT_ENTRY, entry_rows)
+    session.execute(_INSERT_HASH, hash_rows)
     session.execute(
-        insert(LedgerCheckpoint).values(log=origin, size=new_size, root_hash=root, note=note)
+        _INSERT_CHECKPOINT, {"log": origin, "size": new_size, "root_hash": root, "note": note}
     )
     if head is None:
         session.execute(
-            insert(LedgerHead).values(
-                log=origin, size=new_size, last_leaf_hash=prev, root_hash=root
-            )
+            _INSERT_HEAD,
+            {"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root},
         )
     else:
         session.execute(
-            update(LedgerHead)
-            .where(LedgerHead.log == origin)
-            .values(size=new_size, last_leaf_hash=prev, root_hash=root)
+            _MOVE_HEAD,
+            {"head_log": origin, "new_size": new_size, "new_last_leaf": prev, "new_root": root},
         )
     return AppendResult(appended, note, new_size)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.models import LedgerHash
 
-_GET_MANY = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
+# ``level IN (...) AND idx IN (...)``: both engines answer it with primary-key lookups, and the
+# statement compiles once. It may return a few extra nodes (levels x indices), dropped below.
+# Not ``(level, idx) IN (...)`` nor ``(level = ? AND idx = ?) OR ...``: given more than a few
+# nodes, SQLite then uses only the ``log`` column of the key and scans the whole log.
+_SELECT_NODES = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
     LedgerHash.log == bindparam("log"),
-    tuple_(LedgerHash.level, LedgerHash.idx).in_(bindparam("keys", expanding=True)),
+    LedgerHash.level.in_(bindparam("levels", expanding=True)),
+    LedgerHash.idx.in_(bindparam("indices", expanding=True)),
 )
 
 
@@ -29,12 +34,15 @@ class SqlHashStore:
         if not keys:
             return []
         wanted = set(keys)
-        # One row-value IN with an expanding parameter: the statement compiles once and is
-        # cached, whatever the number of nodes a proof needs.
         rows = self.session.execute(
-            _GET_MANY, {"log": self.log, "keys": [tuple(key) for key in wanted]}
+            _SELECT_NODES,
+            {
+                "log": self.log,
+                "levels": sorted({level for level, _ in wanted}),
+                "indices": sorted({idx for _, idx in wanted}),
+            },
         ).all()
-        found = {(level, idx): digest for level, idx, digest in rows}
+        found = {(level, idx): bytes(h) for level, idx, h in rows if (level, idx) in wanted}
         missing = wanted - found.keys()
         if missing:
             raise LookupError(f"subtree hashes missing from the store: {sorted(missing)[:5]}")
