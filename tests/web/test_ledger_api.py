@@ -121,3 +121,16 @@ def test_public_ledger_api_is_rate_limited_per_client(app: Flask, client: FlaskC
     assert limited.json is not None and limited.json["error"]["code"] == "RATE_LIMITED"
     other = client.get("/ledger/vkey", environ_overrides={"REMOTE_ADDR": "198.51.100.7"})
     assert other.status_code == 200
+
+
+def test_proof_nodes_are_primary_key_lookups_not_a_scan_of_the_log(app: Flask) -> None:
+    from traceapp.ledger_store.store import _SELECT_NODES
+
+    engine = get_database(app).engine
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's cost-based plan depends on the table's size; SQLite's does not")
+    statement = _SELECT_NODES.params(log="x", levels=list(range(16)), indices=list(range(16)))
+    sql = str(statement.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+    assert any("log=? AND level=? AND idx=?" in str(row) for row in plan), plan
