@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from traceapp.ledger_store.models import LedgerHash
 
-# ``level IN (...) AND idx IN (...)``: both engines answer it with primary-key lookups, and the
-# statement compiles once. It may return a few extra nodes (levels x indices), dropped below.
-# Not ``(level, idx) IN (...)`` nor ``(level = ? AND idx = ?) OR ...``: given more than a few
-# nodes, SQLite then uses only the ``log`` column of the key and scans the whole log.
-_SELECT_NODES = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).where(
-    LedgerHash.log == bindparam("log"),
-    LedgerHash.level.in_(bindparam("levels", expanding=True)),
-    LedgerHash.idx.in_(bindparam("indices", expanding=True)),
-)
+@cache
+def _select_nodes(count: int) -> TextClause:
+    """The nodes as a VALUES list joined to ``ledger_hashes``: one primary-key lookup each.
+
+    Built once per count. Alternatives that look simpler are not: with more than a few nodes,
+    SQLite answers ``(level, idx) IN (...)`` or an OR of equalities by scanning the whole log,
+    and PostgreSQL answers ``level IN (...) AND idx IN (...)`` the same way.
+    """
+    rows = ", ".join(f"(:l{n}, :i{n})" for n in range(count))
+    return text(
+        f"SELECT h.level, h.idx, h.hash FROM (VALUES {rows}) AS k "
+        "JOIN ledger_hashes h ON h.log = :log AND h.level = k.column1 AND h.idx = k.column2"
+    )
 
 
 class SqlHashStore:
@@ -33,17 +37,13 @@ class SqlHashStore:
     def get_many(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
         if not keys:
             return []
-        wanted = set(keys)
-        rows = self.session.execute(
-            _SELECT_NODES,
-            {
-                "log": self.log,
-                "levels": sorted({level for level, _ in wanted}),
-                "indices": sorted({idx for _, idx in wanted}),
-            },
-        ).all()
-        found = {(level, idx): bytes(h) for level, idx, h in rows if (level, idx) in wanted}
-        missing = wanted - found.keys()
+        wanted = list(dict.fromkeys(keys))
+        params: dict[str, object] = {"log": self.log}
+        for n, (level, idx) in enumerate(wanted):
+            params[f"l{n}"], params[f"i{n}"] = level, idx
+        rows = self.session.execute(_select_nodes(len(wanted)), params).all()
+        found = {(level, idx): bytes(digest) for level, idx, digest in rows}
+        missing = set(wanted) - found.keys()
         if missing:
             raise LookupError(f"subtree hashes missing from the store: {sorted(missing)[:5]}")
         return [found[key] for key in keys]
