@@ -162,9 +162,13 @@ class Result:
 Request = Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
 
 
+# One sequence for the whole run: the warm-up and the measurement must not repeat an event.
+_REQUEST_NUMBERS = itertools.count()
+
+
 def drive(port: int, name: str, make: Request, seconds: float, clients: int) -> Result:
     """Closed loop: ``clients`` threads, each with one keep-alive connection, for ``seconds``."""
-    counter = itertools.count()
+    counter = _REQUEST_NUMBERS
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
