@@ -176,7 +176,8 @@ def main() -> None:
                 try:
                     dsn = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
                     raw = raw_postgres(dsn, args.events)
-                    got = domain(dsn, work, args.events, args.singles, args.profile)
+                    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)
+                    got = domain(url, work, args.events, args.singles, args.profile)
                     report("PostgreSQL", *got, *raw, (3000, 500))
                 finally:
                     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
