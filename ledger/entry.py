@@ -55,10 +55,30 @@ class Entry:
     actor: str
     statement: dict[str, Any] = field(hash=False)
     sig: bytes
+    # The canonical statement as it stands in the parsed entry's bytes, when known.
+    statement_bytes: bytes | None = field(default=None, compare=False, repr=False)
 
     def signed_message(self) -> bytes:
-        """The bytes the actor signed (DESIGN §5)."""
-        return statement_message(self.actor, self.type, self.statement)
+        """The bytes the actor signed (DESIGN §5).
+
+        For a parsed entry the statement's canonical form is a slice of the entry's own
+        canonical bytes (RFC 8785 §3.2: members sorted, no white space), so it is not encoded
+        again; the result is byte for byte `statement_message`.
+        """
+        if self.statement_bytes is None:
+            return statement_message(self.actor, self.type, self.statement)
+        return b"".join(
+            (
+                STATEMENT_DOMAIN,
+                b'{"actor":',
+                canonicalize(self.actor),
+                b',"statement":',
+                self.statement_bytes,
+                b',"type":',
+                canonicalize(self.type),
+                b"}",
+            )
+        )
 
     def encode(self) -> bytes:
         """The entry's canonical bytes (what the leaf hash covers)."""
@@ -245,6 +265,24 @@ def parse_entry(data: bytes) -> Entry:
         actor=obj["actor"],
         statement=obj["statement"],
         sig=b64decode(obj["sig"], "entry sig"),
+        statement_bytes=_statement_slice(data, obj["type"]),
     )
     _check_fields(entry)
     return entry
+
+
+def _statement_slice(data: bytes, statement_type: object) -> bytes | None:
+    """The statement's bytes within a canonical entry (RFC 8785 §3.2.3 member order).
+
+    The top-level members sort as actor, log, prev, recorded, seq, sig, statement, type, v: the
+    statement follows the base64 `sig` (which holds no `,` or `"`) and precedes
+    `,"type":<type>,"v":1}`. None when the entry does not have that shape; callers then encode.
+    """
+    if not isinstance(statement_type, str):
+        return None
+    tail = b',"type":' + canonicalize(statement_type) + b',"v":1}'
+    sig = data.find(b'"sig":"')
+    start = data.find(b',"statement":', sig)
+    if sig < 0 or start < 0 or not data.endswith(tail):
+        return None
+    return data[start + len(b',"statement":') : len(data) - len(tail)]

@@ -354,3 +354,40 @@ def test_random_entries_round_trip_and_verify(
         microsecond=moment.microsecond // 1000 * 1000
     )
     SIGNER.verifier.verify(entry.signed_message(), entry.sig)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    statement=st.dictionaries(
+        st.text(min_size=1, max_size=8),
+        st.recursive(
+            st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=8,
+        ),
+        max_size=6,
+    )
+)
+def test_a_parsed_entry_signs_the_same_bytes_as_the_statement_message(
+    statement: dict[str, object],
+) -> None:
+    """DESIGN §5: the message is rebuilt from the entry's own bytes; it must not differ."""
+    from ledger.entry import GENESIS_PREV, build_entry, statement_message
+
+    actor = "htx-ban-me+0a1b2c3d"
+    data = build_entry(
+        "truyxuat.example.vn/log",
+        7,
+        GENESIS_PREV,
+        "2026-11-28T14:42:43.123Z",
+        "event.recorded",
+        actor,
+        statement,
+        bytes(64),
+    )
+    entry = parse_entry(data)
+    assert entry.statement_bytes is not None
+    assert entry.signed_message() == statement_message(actor, "event.recorded", statement)
