@@ -70,6 +70,31 @@ def latest(session: Session, ledger: Ledger) -> LedgerCheckpoint:
     return reads.latest_checkpoint(session, ledger.origin)
 
 
+# Per process: checkpoints whose signature already verified, by their exact note text (a
+# checkpoint is never re-signed, so a different text is a different checkpoint). Proofs are
+# still recomputed from the stored hashes on every request.
+_OPENED: dict[tuple[str, int], tuple[str, bytes, int, bool]] = {}
+_KEEP = 4
+
+
+def _opened(ledger: Ledger, row: LedgerCheckpoint) -> tuple[bytes, int, bool]:
+    """The checkpoint's root and size, and whether its signature verified (cached per note)."""
+    key = (ledger.log.vkey, row.size)  # the same note under another log key is another case
+    cached = _OPENED.get(key)
+    if cached is not None and cached[0] == row.note:
+        return cached[1], cached[2], cached[3]
+    try:
+        checkpoint = open_checkpoint(row.note, ledger.log.verifier)
+        result = (checkpoint.root_hash, checkpoint.size, True)
+    except LedgerError:
+        result = (row.root_hash, row.size, False)
+    if len(_OPENED) >= _KEEP:
+        _OPENED.clear()
+    if result[2]:
+        _OPENED[key] = (row.note, *result)
+    return result
+
+
 def check_entries(session: Session, ledger: Ledger, subjects: dict[int, str]) -> ProofReport:
     """Verify each entry (seq -> what it is about) against the latest signed checkpoint.
 
@@ -79,11 +104,7 @@ def check_entries(session: Session, ledger: Ledger, subjects: dict[int, str]) ->
     signed in the same transaction as every append.
     """
     row = latest(session, ledger)
-    try:
-        checkpoint = open_checkpoint(row.note, ledger.log.verifier)
-        root, size, signed = checkpoint.root_hash, checkpoint.size, True
-    except LedgerError:
-        root, size, signed = row.root_hash, row.size, False
+    root, size, signed = _opened(ledger, row)
     wanted = sorted(seq for seq in subjects if seq < size)
     entries = {
         e.seq: e
