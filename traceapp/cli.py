@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from traceapp import migrate
@@ -44,8 +45,6 @@ def require_schema() -> None:
 
 
 def _redacted(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.database_url).render_as_string(hide_password=True)
 
 

@@ -11,8 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.entry import MAX_ENTRY_SIZE
+from ledger.jcs import canonicalize
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
+from traceapp.epcis.errors import EpcisError
+from traceapp.epcis.event_hash import event_hash
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.models import EVENT_TYPES, Event
 from traceapp.events.projections import error_reason, event_epcs
@@ -282,9 +286,6 @@ def _with_event_id(event: dict[str, Any], index: int) -> dict[str, Any]:
     GS1's own examples carry hashes of an older draft); callers that want the mismatch reported
     check it with ``traceapp.epcis.event_hash.check_event_id`` before calling.
     """
-    from traceapp.epcis.errors import EpcisError
-    from traceapp.epcis.event_hash import event_hash
-
     present = event.get("eventID")
     if present is not None:
         if not isinstance(present, str) or ":" not in present:
@@ -305,9 +306,6 @@ _ENTRY_OVERHEAD = 1024
 
 
 def _check_storable(event: dict[str, Any], index: int) -> None:
-    from ledger.entry import MAX_ENTRY_SIZE
-    from ledger.jcs import canonicalize
-
     where = f"events.{index}"
     if len(event["eventID"]) > 200:
         raise ValidationFailed("at most 200 characters", field=f"{where}.eventID")
@@ -418,8 +416,6 @@ class _Corrector:
     """Who may declare an error on a recorded event: its producer, or an admin."""
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
-        from traceapp.producers.models import Producer
-
         key = ledger.role_of(session, actor)
         self.is_admin = key.role == "admin"
         self.producer_id = (
