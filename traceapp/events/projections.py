@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
@@ -90,6 +90,21 @@ def parse_event_time(event: dict[str, Any]) -> datetime:
 
 
 _CHUNK = 500  # keys per IN list: PostgreSQL refuses very long row-value lists
+# Per-transaction memos (``session.info``): the write path has just looked these rows up to
+# build the event, so its projection need not look them up again. Item and producer row IDs
+# never change, and a write session lives for one transaction.
+_ITEM_IDS = "traceapp.events.item_ids"
+_PRODUCER_IDS = "traceapp.events.producer_ids"
+
+
+def remember_items(session: Session, item_ids: dict[str, int]) -> None:
+    """EPC (canonical Digital Link) -> item row ID, known to this transaction."""
+    session.info.setdefault(_ITEM_IDS, {}).update(item_ids)
+
+
+def remember_producers(session: Session, producer_ids: dict[str, int]) -> None:
+    """Producer public ID -> producer row ID, known to this transaction."""
+    session.info.setdefault(_PRODUCER_IDS, {}).update(producer_ids)
 
 
 def _our_gtins(session: Session, gtins: set[str]) -> set[str]:
@@ -109,6 +124,9 @@ def _resolve(
     Imported events mostly name other companies' EPCs: only keys under one of our GTINs are
     looked up, in chunks.
     """
+    memo: dict[str, int] = session.info.get(_ITEM_IDS, {})
+    if all(epc in memo for _, epc in refs):
+        return {epc: memo[epc] for _, epc in refs}, {}
     parsed = {epc: parse_epc(epc) for _, epc in refs}
     ours = _our_gtins(session, {r.gtin for r in parsed.values() if r})
     item_keys = sorted(
@@ -148,12 +166,19 @@ def _resolve(
 
 
 def _producer_ids(session: Session, public_ids: set[str]) -> dict[str, int]:
-    if not public_ids:
-        return {}
-    rows = session.execute(
-        select(Producer.public_id, Producer.id).where(Producer.public_id.in_(public_ids))
-    )
+    memo: dict[str, int] = session.info.get(_PRODUCER_IDS, {})
+    if public_ids <= memo.keys():
+        return {public_id: memo[public_id] for public_id in public_ids}
+    rows = session.execute(_PRODUCERS_BY_PUBLIC_ID, {"ids": sorted(public_ids)})
     return {public_id: pk for public_id, pk in rows}
+
+
+_PRODUCERS = Producer.__table__
+_PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
+    _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
+)
+_INSERT_EVENTS = insert(Event.__table__)
+_INSERT_EVENT_EPCS = insert(EventEpc.__table__)
 
 
 @projector("event.recorded")
@@ -197,12 +222,12 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
             }
         )
         refs.extend((appended.seq, role, epc) for role, epc in event_epcs(event))
-    session.execute(insert(Event), rows)
+    session.execute(_INSERT_EVENTS, rows)
     if not refs:
         return
     item_ids, batch_ids = _resolve(session, [(role, epc) for _, role, epc in refs])
     session.execute(
-        insert(EventEpc),
+        _INSERT_EVENT_EPCS,
         [
             {
                 "event_seq": seq,

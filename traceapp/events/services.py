@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import MAX_ENTRY_SIZE
@@ -19,7 +19,12 @@ from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.models import EVENT_TYPES, Event
-from traceapp.events.projections import error_reason, event_epcs
+from traceapp.events.projections import (
+    error_reason,
+    event_epcs,
+    remember_items,
+    remember_producers,
+)
 from traceapp.ledger_store.errors import (
     AlreadyExists,
     DomainError,
@@ -103,6 +108,30 @@ def _cbv(kind: str, value: str | None, field_name: str) -> str | None:
     return f"{CBV}{kind}-{value}"
 
 
+# One query from an item to its EPC parts and its producer; built once (Core, no ORM layer).
+_ITEMS, _BATCHES = Item.__table__, Batch.__table__
+_PRODUCTS, _PRODUCERS = Product.__table__, Producer.__table__
+_ITEM_EPC = (
+    select(
+        _ITEMS.c.id,
+        _ITEMS.c.serial,
+        _PRODUCTS.c.gtin,
+        _PRODUCERS.c.public_id.label("producer"),
+        _PRODUCERS.c.id.label("producer_id"),
+    )
+    .select_from(
+        _ITEMS.join(_BATCHES, _ITEMS.c.batch_id == _BATCHES.c.id)
+        .join(_PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id)
+        .join(_PRODUCERS, _PRODUCTS.c.producer_id == _PRODUCERS.c.id)
+    )
+    .where(_ITEMS.c.public_id == bindparam("public_id"))
+)
+_LOCATIONS = Location.__table__
+_LOCATION = select(_LOCATIONS.c.public_id, _LOCATIONS.c.gln).where(
+    _LOCATIONS.c.public_id == bindparam("public_id")
+)
+
+
 class _Resolver:
     """Turns our public IDs into EPCs and URIs, checking that the actor may use them."""
 
@@ -117,19 +146,16 @@ class _Resolver:
     def item(self, public_id: str, field_name: str) -> str:
         if public_id in self.items:
             return self.items[public_id]
-        # One query from the item to its GTIN and its producer.
-        row = self.session.execute(
-            select(Item.serial, Product.gtin, Producer.public_id)
-            .join(Batch, Item.batch_id == Batch.id)
-            .join(Product, Batch.product_id == Product.id)
-            .join(Producer, Product.producer_id == Producer.id)
-            .where(Item.public_id == public_id)
-        ).first()
+        row = self.session.execute(_ITEM_EPC, {"public_id": public_id}).first()
         if row is None:
             raise NotFound(f"no item {public_id}", field=field_name)
-        self._allow(row[2])
-        self.items[public_id] = item_epc(row[1], row[0])
-        return self.items[public_id]
+        self._allow(row.producer)
+        epc = item_epc(row.gtin, row.serial)
+        # The projection of this very event resolves the same EPC: it need not ask again.
+        remember_items(self.session, {epc: row.id})
+        remember_producers(self.session, {row.producer: row.producer_id})
+        self.items[public_id] = epc
+        return epc
 
     def quantity(self, q: Quantity, field_name: str) -> dict[str, Any]:
         if q.batch not in self.batches:
@@ -156,12 +182,10 @@ class _Resolver:
         if ":" in value:
             return v.required_text(value, field_name, max_length=300)
         if value not in self.locations:
-            location = self.session.execute(
-                select(Location).where(Location.public_id == value)
-            ).scalar_one_or_none()
-            if location is None:
+            row = self.session.execute(_LOCATION, {"public_id": value}).first()
+            if row is None:
                 raise NotFound(f"no location {value}", field=field_name)
-            self.locations[value] = location_uri(location)
+            self.locations[value] = location_uri(row)
         return self.locations[value]
 
     def _allow(self, producer: str) -> None:
@@ -366,13 +390,15 @@ def _known_events(session: Session, event_ids: Sequence[str]) -> dict[str, tuple
     known: dict[str, tuple[int | None, bool]] = {}
     unique = list(dict.fromkeys(event_ids))
     for start in range(0, len(unique), 500):
-        rows = session.execute(
-            select(Event.event_id, Event.producer_id, Event.error_declared_seq).where(
-                Event.event_id.in_(unique[start : start + 500])
-            )
-        )
+        rows = session.execute(_KNOWN_EVENTS, {"ids": unique[start : start + 500]})
         known.update((eid, (producer, declared is not None)) for eid, producer, declared in rows)
     return known
+
+
+_EVENTS = Event.__table__
+_KNOWN_EVENTS = select(
+    _EVENTS.c.event_id, _EVENTS.c.producer_id, _EVENTS.c.error_declared_seq
+).where(_EVENTS.c.event_id.in_(bindparam("ids", expanding=True)))
 
 
 def _declaration_statement(

@@ -71,6 +71,8 @@ def project(session: Session, appended: Appended) -> None:
 def project_all(session: Session, entries: Sequence[Appended]) -> None:
     """Apply entries in order, runs of one batch-projected type at a time."""
     for statement_type, run in groupby(entries, key=lambda a: a.entry.type):
+        # Projectors read with Core statements, which do not autoflush earlier ORM changes.
+        session.flush()
         if statement_type in BATCH_PROJECTORS:
             BATCH_PROJECTORS[statement_type](session, list(run))
         else:

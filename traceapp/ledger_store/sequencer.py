@@ -25,7 +25,7 @@ from traceapp.ledger_store.store import SqlHashStore
 
 _HEADS = LedgerHead.__table__
 _LOCK_HEAD = (
-    select(_HEADS.c.size, _HEADS.c.last_leaf_hash)
+    select(_HEADS.c.size, _HEADS.c.last_leaf_hash, _HEADS.c.root_hash)
     .where(_HEADS.c.log == bindparam("log"))
     .with_for_update()
 )
@@ -42,6 +42,26 @@ _MOVE_HEAD = (
         root_hash=bindparam("new_root"),
     )
 )
+
+# The frontier this process left after its last appends, keyed by the head it produced. The
+# root commits to every leaf, so a head with the same size and root has the same frontier; a
+# head moved by another writer (or a rolled-back append) simply misses and is read from the
+# store. Bounded: a few recent heads per process.
+_FRONTIERS: dict[tuple[str, int, bytes], tuple[bytes, ...]] = {}
+_MAX_FRONTIERS = 8
+
+
+def _restore(session: Session, origin: str, size: int, root: bytes | None) -> CompactRange:
+    cached = _FRONTIERS.get((origin, size, root)) if root is not None else None
+    if cached is not None:
+        return CompactRange.from_frontier(size, cached)
+    return CompactRange.from_store(SqlHashStore(session, origin), size)
+
+
+def _remember(origin: str, compact: CompactRange, root: bytes) -> None:
+    if len(_FRONTIERS) >= _MAX_FRONTIERS:
+        _FRONTIERS.clear()
+    _FRONTIERS[(origin, compact.size, root)] = tuple(h for _, _, h in compact.frontier())
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,7 @@ def append(
     head = session.execute(_LOCK_HEAD, {"log": origin}).first()
     size = head.size if head is not None else 0
     prev = head.last_leaf_hash if head is not None else GENESIS_PREV
-    compact = CompactRange.from_store(SqlHashStore(session, origin), size)
+    compact = _restore(session, origin, size, bytes(head.root_hash) if head is not None else None)
     recorded = format_recorded(now or datetime.now(UTC))
 
     entry_rows: list[dict[str, Any]] = []
@@ -115,6 +135,7 @@ def append(
 
     new_size = compact.size
     root = compact.root()
+    _remember(origin, compact, root)
     note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
     # Core statements on the tables: the ORM's bulk path costs more than these inserts.
     session.execute(_INSERT_ENTRY, entry_rows)

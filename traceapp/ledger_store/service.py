@@ -48,6 +48,9 @@ def perform(
     """Build, sign (custodial key or client signature), append and project, idempotently."""
 
     def run() -> tuple[Any, dict[str, Any]]:
+        # The hot lookups are Core statements, which do not autoflush: earlier ORM changes in
+        # this transaction must be in the database before they run.
+        session.flush()
         drafts = build(ledger.ids(actor, idempotency_key))
         signed = ledger.sign(session, actor, drafts, signature)
         result = ledger.record(session, signed)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import sign_statement, statement_message
@@ -30,6 +31,21 @@ from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, appen
 KEY_STATEMENTS = ("key.registered", "key.revoked")
 _ACTOR_KEYS = "traceapp.actor_keys"
 T = TypeVar("T")
+_KEYS = ActorKey.__table__
+_REGISTERED_KEY = select(
+    _KEYS.c.key_name, _KEYS.c.vkey, _KEYS.c.role, _KEYS.c.producer_public_id, _KEYS.c.revoked_seq
+).where(_KEYS.c.key_name == bindparam("key_name"))
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    """An actor's row in the key registry, as of this transaction."""
+
+    key_name: str
+    vkey: str
+    role: str
+    producer_public_id: str | None
+    revoked_seq: int | None
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ class Ledger:
         result = append(session, self.log, signed)
         # Checked against the registry as of each entry: keys never cached across
         # transactions, since another worker may have revoked one meanwhile.
-        known: dict[str, ActorKey] = {}
+        known: dict[str, RegisteredKey] = {}
         for appended in result.appended:
             entry = appended.entry
             if appended.seq > 0:
@@ -109,15 +125,14 @@ class Ledger:
         project_all(session, [a for a in result.appended if a.entry.type not in KEY_STATEMENTS])
         return result
 
-    def _active_key(self, session: Session, actor: str) -> ActorKey:
-        # Kept for the transaction (the identity map holds rows only weakly); cleared when a
-        # key statement changes the registry.
-        keys: dict[str, ActorKey] = session.info.setdefault(_ACTOR_KEYS, {})
+    def _active_key(self, session: Session, actor: str) -> RegisteredKey:
+        # Kept for the transaction; cleared when a key statement changes the registry.
+        keys: dict[str, RegisteredKey] = session.info.setdefault(_ACTOR_KEYS, {})
         key = keys.get(actor)
         if key is None:
-            key = session.get(ActorKey, actor)
-            if key is not None:
-                keys[actor] = key
+            row = session.execute(_REGISTERED_KEY, {"key_name": actor}).first()
+            if row is not None:
+                key = keys[actor] = RegisteredKey(*row)
         if key is None:
             raise SignatureRejected(f"key {actor} is not registered in the log", field="actor")
         if key.revoked_seq is not None:
@@ -127,7 +142,7 @@ class Ledger:
     def _active_verifier(self, session: Session, actor: str) -> Verifier:
         return Verifier.from_vkey(self._active_key(session, actor).vkey)
 
-    def role_of(self, session: Session, actor: str) -> ActorKey:
+    def role_of(self, session: Session, actor: str) -> RegisteredKey:
         return self._active_key(session, actor)
 
 
@@ -146,27 +161,27 @@ def idempotent(
 
     Returns ``(result, replayed)``. The same key with a different request is a conflict.
     """
+    if key is None:
+        return run()[1], False
     digest = request_hash(payload)
-    if key is not None:
-        record = session.get(IdempotencyRecord, (scope, key))
-        if record is not None:
-            if not hmac.compare_digest(record.request_hash, digest):
-                raise IdempotencyConflict(
-                    "this idempotency key was used for a different request", field="idempotencyKey"
-                )
-            replay: dict[str, Any] = json.loads(record.result)
-            return replay, True
-    result, outcome = run()
-    if key is not None:
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                request_hash=digest,
-                first_seq=result.appended[0].seq,
-                last_seq=result.appended[-1].seq,
-                result=json.dumps(outcome),
-                created_at=datetime.now(UTC),
+    record = session.get(IdempotencyRecord, (scope, key))
+    if record is not None:
+        if not hmac.compare_digest(record.request_hash, digest):
+            raise IdempotencyConflict(
+                "this idempotency key was used for a different request", field="idempotencyKey"
             )
+        replay: dict[str, Any] = json.loads(record.result)
+        return replay, True
+    result, outcome = run()
+    session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            request_hash=digest,
+            first_seq=result.appended[0].seq,
+            last_seq=result.appended[-1].seq,
+            result=json.dumps(outcome),
+            created_at=datetime.now(UTC),
         )
+    )
     return outcome, False

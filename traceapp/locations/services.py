@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,14 @@ class LocationInput:
     street: str | None = None
 
 
-def location_uri(location: Location) -> str:
+class _LocationKeys(Protocol):
+    @property
+    def public_id(self) -> str: ...
+    @property
+    def gln(self) -> str | None: ...
+
+
+def location_uri(location: _LocationKeys) -> str:
     """The EPCIS readPoint/bizLocation URI: the GLN's Digital Link, else our URN."""
     if location.gln:
         return GLN_URI.format(gln=location.gln)
