@@ -6,11 +6,20 @@ where Python's repr and ECMAScript number formatting (RFC 8785 §3.2.2.3) agree,
 rfc8785 enforces, exact dict/list/str/int/bool/None types, and object keys below U+E000 (there,
 code-point order and the UTF-16 code-unit order of RFC 8785 §3.2.3 agree). Anything else goes
 to rfc8785. tests/ledger/test_jcs.py checks both paths byte for byte on generated input.
+
+`parse_canonical` checks a text by re-encoding what it reads. Its quickest path needs no walk
+over the value in Python: it reads with the C decoder set to refuse every float and every
+integer beyond ±(2**53 - 1), and only texts without a character from U+E000 on anywhere
+(no UTF-8 byte 0xEE-0xF4). Whatever that decoder returns is then inside the fast path's
+subset by construction, so one C encoding decides. tests/ledger/test_jcs.py checks that
+`parse_canonical` accepts exactly the texts rfc8785 writes, on that path and off it.
 """
 
 from __future__ import annotations
 
 import json
+import json.encoder
+import json.scanner
 from typing import Any, cast
 
 import rfc8785
@@ -63,6 +72,85 @@ def canonicalize(obj: object) -> bytes:
 
 _PLAIN_DECODER = json.JSONDecoder()
 
+# UTF-8 lead bytes of U+E000 and above: 0xEE and 0xEF start U+E000..U+FFFF, 0xF0..0xF4 the
+# supplementary planes (0xF5..0xFF never occur in UTF-8). A text without them has no object
+# key where UTF-16 code-unit order and code-point order differ.
+_BYTES_BELOW_0XEE = bytes(range(0xEE))
+
+
+def _has_code_points_from_u_e000(data: bytes) -> bool:
+    """Whether UTF-8 `data` holds a character from U+E000 on (one C pass, no Python loop)."""
+    return not data.isascii() and bool(data.translate(None, _BYTES_BELOW_0XEE))
+
+
+# An integer literal longer than this ("-" and 16 digits) is beyond ±(2**53 - 1) or not
+# canonical; the length test keeps int() away from long literals.
+_LONGEST_IN_RANGE_INTEGER = 17
+
+
+def _in_range_integer(text: str) -> int:
+    if len(text) > _LONGEST_IN_RANGE_INTEGER:
+        raise _NotOnFastPath
+    value = int(text)
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise _NotOnFastPath
+    return value
+
+
+def _refuse_literal(text: str) -> Any:
+    raise _NotOnFastPath
+
+
+# Reads only values on canonicalize's fast path: no floats, no NaN or Infinity, integers in
+# the I-JSON range; exact dict/list/str/int/bool/None types come from the decoder itself.
+_RESTRICTED_DECODER = json.JSONDecoder(
+    parse_int=_in_range_integer, parse_float=_refuse_literal, parse_constant=_refuse_literal
+)
+# The C scanner and encoder behind _RESTRICTED_DECODER and _ENCODER, called directly: the
+# Python wrappers around them (whitespace skipping, building the encoder anew on every call)
+# cost about a third of a quick parse. Without the C extension, the wrappers.
+_c_make_scanner: Any = getattr(json.scanner, "c_make_scanner", None)
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_SCAN_ONCE: Any = _c_make_scanner(_RESTRICTED_DECODER) if _c_make_scanner is not None else None
+_ENCODE_CHUNKS: Any = (
+    _c_make_encoder(
+        None,  # markers: no circular check (as check_circular=False)
+        _ENCODER.default,
+        json.encoder.encode_basestring,  # ensure_ascii=False
+        None,  # indent
+        ":",
+        ",",
+        True,  # sort_keys
+        False,  # skipkeys
+        False,  # allow_nan
+    )
+    if _c_make_encoder is not None
+    else None
+)
+
+
+def _read_restricted(text: str) -> Any:
+    """The value `text` holds, read by _RESTRICTED_DECODER; raises ValueError if it is not
+    one JSON value without surrounding white space, _NotOnFastPath off its subset."""
+    if _SCAN_ONCE is None:
+        return _RESTRICTED_DECODER.decode(text)
+    try:
+        value, end = _SCAN_ONCE(text, 0)
+    except StopIteration as exc:
+        raise ValueError("not JSON") from exc
+    if end != len(text):
+        raise ValueError("extra data")
+    return value
+
+
+def _encode_fast(value: Any) -> str:
+    """_ENCODER.encode(value), for values _check_fast_path accepts."""
+    if _ENCODE_CHUNKS is None:
+        return _ENCODER.encode(value)
+    if isinstance(value, str):
+        return json.encoder.encode_basestring(value)
+    return "".join(_ENCODE_CHUNKS(value, 0))
+
 
 def parse_canonical(data: bytes) -> Any:
     """Parse JSON that must already be in RFC 8785 canonical form (RFC 8785 §3.2).
@@ -76,6 +164,17 @@ def parse_canonical(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FormatError(f"JSON is not valid UTF-8: {exc}") from exc
+    # Quickest path: a value the restricted decoder reads is on canonicalize's fast path (no
+    # floats, integers in range, keys below U+E000 as the whole text is), so the C encoder's
+    # output is its RFC 8785 form. Strict UTF-8 decoding never yields a lone surrogate, so an
+    # escaped one read from the text cannot encode back to `text`.
+    if not _has_code_points_from_u_e000(data):
+        try:
+            parsed = _read_restricted(text)
+            if _encode_fast(parsed) == text:
+                return parsed
+        except (_NotOnFastPath, ValueError, RecursionError):
+            pass
     # Fast path: the C decoder without hooks. Whatever it reads differently from the strict
     # reader (duplicate keys, NaN, integers beyond 2^53) cannot re-encode to the same bytes,
     # so only inputs that are canonical return here; the rest take the strict path below,

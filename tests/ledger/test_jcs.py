@@ -340,3 +340,131 @@ def test_floats_take_the_fast_path_only_where_python_and_ecmascript_agree(value:
     # RFC 8785 §3.2.2.3: ECMAScript Number::toString; Python's repr agrees only on part of it.
     assert canonicalize(value) == rfc8785.dumps(value)
     assert canonicalize({"q": [value, 1.5, -0.25]}) == rfc8785.dumps({"q": [value, 1.5, -0.25]})
+
+
+# ------------------------------------------------ parse_canonical agrees with rfc8785 exactly
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def _double_or_int(text: str) -> int | float:
+    # RFC 8785 numbers are IEEE 754 doubles; within ±(2**53 - 1) an int is the same number.
+    value = int(text)
+    return value if -INT_MAX <= value <= INT_MAX else float(text)
+
+
+def rfc8785_accepts(data: bytes) -> bool:
+    """The oracle: `data` is what rfc8785 writes for the JSON value `data` holds."""
+    try:
+        value = json.loads(
+            data.decode("utf-8"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_int=_double_or_int,
+            parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)),
+        )
+    except (ValueError, RecursionError):
+        return False
+    return rfc8785_or_error(value) == data
+
+
+def parse_canonical_accepts(data: bytes) -> bool:
+    try:
+        parse_canonical(data)
+    except FormatError:
+        return False
+    return True
+
+
+# Edits that turn a canonical text into one that may or may not be canonical.
+EDITS = [b" ", b"\n", b"0", b"1", b".0", b"e1", b"-", b"\\", b'"', b",", b"u00e9", b"\xee\x80\x80"]
+
+
+@st.composite
+def edited_texts(draw: st.DrawFn) -> bytes:
+    value = draw(any_values)
+    canonical = rfc8785_or_error(value)
+    if canonical is None:
+        canonical = json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    position = draw(st.integers(min_value=0, max_value=len(canonical)))
+    kind = draw(st.sampled_from(["insert", "delete", "replace", "none"]))
+    if kind == "none":
+        return canonical
+    edit = draw(st.sampled_from(EDITS))
+    if kind == "insert":
+        return canonical[:position] + edit + canonical[position:]
+    if kind == "delete":
+        return canonical[:position] + canonical[position + 1 :]
+    return canonical[:position] + edit + canonical[position + len(edit) :]
+
+
+@settings(max_examples=600, deadline=None)
+@given(edited_texts())
+def test_parse_canonical_accepts_exactly_what_rfc8785_writes(data: bytes) -> None:
+    assert parse_canonical_accepts(data) == rfc8785_accepts(data)
+
+
+# Objects whose keys sort differently by code point and by UTF-16 code unit (RFC 8785 §3.2.3).
+order_sensitive_values = st.dictionaries(
+    st.text(st.sampled_from(["a", "\ue000", "\uffff", "\U00010000", "\U0001f600"]), max_size=2),
+    st.integers(min_value=0, max_value=9),
+    min_size=2,
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(any_values, order_sensitive_values),
+    st.sampled_from(
+        [
+            lambda v: json.dumps(v),
+            lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":")),
+            lambda v: json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+        ]
+    ),
+)
+def test_parse_canonical_agrees_with_rfc8785_on_other_encoders(value: Any, dumps: Any) -> None:
+    try:
+        data = dumps(value).encode("utf-8")
+    except (ValueError, UnicodeEncodeError):
+        return
+    assert parse_canonical_accepts(data) == rfc8785_accepts(data)
+
+
+# Float-free values whose every character (keys and strings) is below U+E000: the quickest
+# path's whole domain.
+quick_path_values = json_values(
+    fast_path_texts, st.one_of(st.none(), st.booleans(), in_range_ints, fast_path_texts)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(quick_path_values)
+def test_the_quickest_parse_path_reads_rfc8785_output_alone(value: Any) -> None:
+    canonical = rfc8785.dumps(value)
+    with (
+        mock.patch("ledger.jcs.rfc8785.dumps", side_effect=AssertionError("fell back")),
+        mock.patch("ledger.jcs._check_fast_path", side_effect=AssertionError("fell back")),
+    ):
+        parsed = parse_canonical(canonical)
+    assert parsed == value
+    assert rfc8785.dumps(parsed) == canonical
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"\ue000":1,"\U0001f600":2}'.encode(),  # code-point order, not UTF-16 order
+        b'{"a":1.5}',  # floats go to the slower paths, which accept canonical ones
+        b"[9007199254740991,-9007199254740991]",
+        b"9007199254740992",  # 2**53, read as a double
+        '{"\U0001f600":2,"\ue000":1}'.encode(),  # UTF-16 order: canonical
+    ],
+)
+def test_parse_canonical_agrees_with_rfc8785_off_the_quickest_path(data: bytes) -> None:
+    assert parse_canonical_accepts(data) == rfc8785_accepts(data)
