@@ -1,13 +1,19 @@
-"""Engine settings: SQLite durability pragmas, IMMEDIATE writers, append-only ledger tables."""
+"""Engine settings: SQLite durability pragmas, IMMEDIATE writers queued, append-only ledger tables."""
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
+from pathlib import Path
+from typing import Any
+
 import pytest
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
-from traceapp.db import get_database, make_engine
+from traceapp.config import Settings, load_settings
+from traceapp.db import Database, get_database, make_engine
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 
 
@@ -70,3 +76,46 @@ def test_ledger_tables_refuse_update_and_delete(app: Flask, table: str, statemen
         conn.execute(text(statement.format(t=table)))
     with engine.connect() as conn:
         assert conn.execute(count).scalar() == before
+
+
+def _write_rows(settings: Settings, process: int, rows: int) -> None:
+    """A worker process: two threads, each committing ``rows`` one-row write transactions."""
+    database = Database(settings)
+
+    @event.listens_for(database.engine, "connect")
+    def no_busy_wait(dbapi_conn: Any, _record: Any) -> None:
+        # Without the writer queue, the second writer to BEGIN IMMEDIATE fails at once.
+        dbapi_conn.execute("PRAGMA busy_timeout=0")
+
+    def write(thread: int) -> None:
+        for n in range(rows):
+            with database.write() as session:
+                session.execute(
+                    text("INSERT INTO queued VALUES (:p, :t, :n)"),
+                    {"p": process, "t": thread, "n": n},
+                )
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    database.dispose()
+
+
+def test_sqlite_writers_queue_across_threads_and_processes(tmp_path: Path) -> None:
+    settings = load_settings({}, {"DATABASE_URL": f"sqlite:///{tmp_path}/q.db"}, tmp_path)
+    engine = make_engine(settings.database_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE queued (p INTEGER, t INTEGER, n INTEGER)")
+    fork = multiprocessing.get_context("fork")
+    workers = [fork.Process(target=_write_rows, args=(settings, p, 100)) for p in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    # A writer that met "database is locked" would have died with a traceback.
+    assert [w.exitcode for w in workers] == [0, 0]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM queued").scalar() == 400
+    engine.dispose()

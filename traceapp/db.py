@@ -8,6 +8,9 @@ PostgreSQL goes through psycopg 3; the sequencer locks the log's head row itself
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,14 +68,58 @@ def make_engine(
     return create_engine(database_url, **kwargs)
 
 
+class WriterQueue:
+    """SQLite writers wait their turn on OS locks rather than in SQLite's busy handler.
+
+    The busy handler polls with sleeps of up to 100 ms, so a writer that loses the race for the
+    write lock waits far longer than the transaction it waits for (a p99 of 250 ms for 2 ms
+    writes). A thread lock orders this process's writers and an exclusive ``flock`` on a file
+    beside the database orders processes; each wakes the next writer as soon as it is released.
+    Programs that do not take it still meet ``busy_timeout``.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self._lock_path = f"{database_path}.writer-lock" if database_path else None
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int | None:
+        if self._lock_path is None:
+            return None
+        if self._pid != os.getpid():  # a descriptor inherited across fork shares its lock
+            self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._file() if self._depth == 0 else None
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if fd is not None:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 class Database:
     """The app's engine and session factories."""
 
     def __init__(self, settings: Settings) -> None:
+        database: str | None = None
         if settings.is_sqlite:
             database = settings.database_url.split("///", 1)[-1]
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+            else:
+                database = None
+        self.writers = WriterQueue(database) if settings.is_sqlite else None
         self.engine = make_engine(settings.database_url)
         self.is_sqlite = settings.is_sqlite
         self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -82,7 +129,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: commit on success, roll back on any error, always close."""
-        with self.write_sessions() as session, session.begin():
+        if self.writers is None:  # PostgreSQL: the sequencer's row lock orders writers
+            with self.write_sessions() as session, session.begin():
+                yield session
+            return
+        with self.writers.turn(), self.write_sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp.auth.models import ROLES, ApiToken
@@ -72,10 +72,19 @@ def create_token(
     return token, plaintext
 
 
+_TOKENS = ApiToken.__table__
+# Every authenticated request runs this: built once, Core only.
+_TOKEN_BY_HASH = select(
+    _TOKENS.c.role,
+    _TOKENS.c.producer_public_id,
+    _TOKENS.c.key_name,
+    _TOKENS.c.public_id,
+    _TOKENS.c.revoked_at,
+).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+
+
 def authenticate(session: Session, token: str) -> Principal | None:
-    row = session.execute(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token))
-    ).scalar_one_or_none()
+    row = session.execute(_TOKEN_BY_HASH, {"token_hash": token_hash(token)}).first()
     if row is None or row.revoked_at is not None:
         return None
     return Principal(row.role, row.producer_public_id, row.key_name, row.public_id)
