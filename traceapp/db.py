@@ -11,13 +11,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, Executable, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from traceapp.config import Settings
@@ -138,6 +138,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_rows(session: Session, statement: Executable, rows: Sequence[dict[str, Any]]) -> None:
+    """Execute an INSERT for ``rows``; a single row as a plain execute.
+
+    A list, even of one row, goes through the driver's ``executemany``, which on psycopg is a
+    pipeline with its own synchronisation: several round trips where one does.
+    """
+    if len(rows) == 1:
+        session.execute(statement, rows[0])
+    elif rows:
+        session.execute(statement, list(rows))
 
 
 def init_app(app: Flask, settings: Settings) -> Database:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
+from traceapp.db import insert_rows
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
@@ -222,11 +223,12 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
             }
         )
         refs.extend((appended.seq, role, epc) for role, epc in event_epcs(event))
-    session.execute(_INSERT_EVENTS, rows)
+    insert_rows(session, _INSERT_EVENTS, rows)
     if not refs:
         return
     item_ids, batch_ids = _resolve(session, [(role, epc) for _, role, epc in refs])
-    session.execute(
+    insert_rows(
+        session,
         _INSERT_EVENT_EPCS,
         [
             {

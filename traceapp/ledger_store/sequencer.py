@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.merkle import CompactRange, leaf_hash
+from traceapp.db import insert_rows
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
@@ -138,8 +139,8 @@ def append(
     _remember(origin, compact, root)
     note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
     # Core statements on the tables: the ORM's bulk path costs more than these inserts.
-    session.execute(_INSERT_ENTRY, entry_rows)
-    session.execute(_INSERT_HASH, hash_rows)
+    insert_rows(session, _INSERT_ENTRY, entry_rows)
+    insert_rows(session, _INSERT_HASH, hash_rows)
     session.execute(
         _INSERT_CHECKPOINT, {"log": origin, "size": new_size, "root_hash": root, "note": note}
     )
