@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.merkle import consistency_proof, inclusion_proof
@@ -62,3 +62,20 @@ def consistency(session: Session, origin: str, old: int, new: int) -> list[bytes
     if not 0 <= old <= new:
         raise ValidationFailed("must be between 0 and new", field="old")
     return consistency_proof(SqlHashStore(session, origin), old, new)
+
+
+# Built once: the consumer page reads the latest checkpoint on every request.
+_LATEST_HEAD = (
+    select(LedgerCheckpoint.size, LedgerCheckpoint.root_hash, LedgerCheckpoint.note)
+    .where(LedgerCheckpoint.log == bindparam("origin"))
+    .order_by(LedgerCheckpoint.size.desc())
+    .limit(1)
+)
+
+
+def latest_checkpoint_head(session: Session, origin: str) -> tuple[int, bytes, str]:
+    """(size, root hash, signed note) of the latest checkpoint: one indexed row, no ORM entity."""
+    row = session.execute(_LATEST_HEAD, {"origin": origin}).first()
+    if row is None:
+        raise NotFound("the log has no checkpoint yet", field="size")
+    return int(row[0]), bytes(row[1]), str(row[2])

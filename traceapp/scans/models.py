@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from traceapp.db import Base
@@ -13,15 +13,43 @@ from traceapp.types import BigInt, UtcDateTime
 
 class Scan(Base):
     __tablename__ = "scans"
+    # An item's latest scans in order from the index alone (the clone rules read the latest 500).
+    __table_args__ = (
+        Index("ix_scans_item_time", "item_public_id", "scanned_at", "id", "client", "result"),
+    )
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     # Off-ledger rows refer to public IDs, which survive a rebuild of the projections.
-    item_public_id: Mapped[str] = mapped_column(String(32), index=True)
+    item_public_id: Mapped[str] = mapped_column(String(32))
     scanned_at: Mapped[datetime] = mapped_column(UtcDateTime)
     # Coarse client fingerprint: a truncated keyed hash of the network prefix, never the IP.
     client: Mapped[str] = mapped_column(String(16))
     agent: Mapped[str | None] = mapped_column(String(40))
     result: Mapped[str] = mapped_column(String(20))
+
+
+class ScanTotals(Base):
+    """Per item: how many scans, since when, from how many clients; kept with every scan.
+
+    Counting an item's scans on each page would read all of them: a popular (or copied)
+    code has tens of thousands. These totals are updated in the scan's own transaction.
+    """
+
+    __tablename__ = "scan_totals"
+
+    item_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+    first_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    clients: Mapped[int] = mapped_column(Integer)
+
+
+class ScanClient(Base):
+    """The distinct clients that scanned an item: a new one adds 1 to ``ScanTotals.clients``."""
+
+    __tablename__ = "scan_clients"
+
+    item_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    client: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
 class PinAttempts(Base):

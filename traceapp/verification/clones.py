@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
 
-from traceapp.scans.models import Scan
+from traceapp.types import UtcDateTime
 from traceapp.verification.model import CloneAssessment, Notice, ScanSummary
 
 FINGERPRINT_CHARS = 16
@@ -56,37 +56,151 @@ class ScanRecord:
     result: str
 
 
-def load_scans(
-    session: Session, item_public_id: str
-) -> tuple[int, datetime | None, set[str], list[ScanRecord]]:
-    """Count, first time, distinct clients and the latest scans of an item (oldest first)."""
-    rows = session.execute(
-        select(Scan.scanned_at, Scan.client, Scan.result)
-        .where(Scan.item_public_id == item_public_id)
-        .order_by(Scan.scanned_at.desc(), Scan.id.desc())
-        .limit(RECENT_SCANS)
-    ).all()
-    recent = [ScanRecord(at, client, result) for at, client, result in reversed(rows)]
-    if len(rows) < RECENT_SCANS:
-        count = len(rows)
-        first = recent[0].at if recent else None
-        clients = {r.client for r in recent}
-    else:
-        count, first = session.execute(
-            select(func.count(), func.min(Scan.scanned_at)).where(
-                Scan.item_public_id == item_public_id
-            )
-        ).one()
-        clients = set(
-            session.execute(
-                select(Scan.client).where(Scan.item_public_id == item_public_id).distinct()
-            ).scalars()
+@dataclass(frozen=True)
+class Tally:
+    """An item's scans so far: how many, the first one's time, how many distinct clients."""
+
+    count: int
+    first_at: datetime | None
+    clients: int
+
+
+@dataclass(frozen=True)
+class RecentFacts:
+    """What the rules read from the item's latest RECENT_SCANS scans."""
+
+    others_after: int
+    """Distinct clients that checked after the sale or claim, other than any claimer."""
+    burst: bool
+
+
+_NO_SCANS = Tally(0, None, 0)
+
+# Plain SQL, the same on both engines (ON CONFLICT and RETURNING: SQLite 3.35+, PostgreSQL).
+_INSERT_SCAN = text(
+    "INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
+    "VALUES (:item, :at, :client, :agent, :result)"
+).bindparams(bindparam("at", type_=UtcDateTime()))
+_NEW_CLIENT = text(
+    "INSERT INTO scan_clients (item_public_id, client) VALUES (:item, :client) "
+    "ON CONFLICT DO NOTHING RETURNING client"
+)
+_COUNT_SCAN = (
+    text(
+        "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
+        "VALUES (:item, 1, :at, :new) "
+        "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
+        "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
+        "THEN excluded.first_at ELSE scan_totals.first_at END, "
+        "clients = scan_totals.clients + excluded.clients "
+        "RETURNING count, first_at, clients"
+    )
+    .bindparams(bindparam("at", type_=UtcDateTime()))
+    .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
+)
+_TALLY = text(
+    "SELECT count, first_at, clients FROM scan_totals WHERE item_public_id = :item"
+).columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
+_LATEST = text(
+    "SELECT scanned_at, client, result FROM scans WHERE item_public_id = :item "
+    "ORDER BY scanned_at DESC, id DESC LIMIT :limit"
+).columns(scanned_at=UtcDateTime(), client=String(), result=String())
+# Per distinct client among the latest scans: did it claim, did it check after ``since``.
+_AFTER = text(
+    "SELECT client, MAX(CASE WHEN result = 'claimed' THEN 1 ELSE 0 END), "
+    "MAX(CASE WHEN scanned_at > :since THEN 1 ELSE 0 END) "
+    "FROM (SELECT client, result, scanned_at FROM scans WHERE item_public_id = :item "
+    "ORDER BY scanned_at DESC, id DESC LIMIT :limit) AS recent GROUP BY client"
+).bindparams(bindparam("since", type_=UtcDateTime()))
+_BURST_FIRST_LOOK = 64
+
+
+def record(
+    session: Session,
+    item_public_id: str,
+    *,
+    at: datetime,
+    client: str,
+    agent: str | None,
+    result: str,
+) -> Tally:
+    """Store a scan and count it in the item's totals; returns the totals including it.
+
+    Three statements in the caller's transaction: the scan row, its client (a no-op when
+    known) and the totals, whose row lock orders concurrent scans of one item.
+    """
+    conn = session.connection()  # Core execution: less overhead than the ORM's
+    params = {
+        "item": item_public_id,
+        "at": at,
+        "client": client[:FINGERPRINT_CHARS],
+        "agent": (agent or None) and agent[:40],
+        "result": result[:20],
+    }
+    conn.execute(_INSERT_SCAN, params)
+    new = conn.execute(_NEW_CLIENT, params).first() is not None  # None: seen before
+    row = conn.execute(_COUNT_SCAN, {**params, "new": 1 if new else 0}).one()
+    return Tally(int(row[0]), row[1], int(row[2]))
+
+
+def tally(session: Session, item_public_id: str) -> Tally:
+    """The item's totals, one primary-key read."""
+    row = session.connection().execute(_TALLY, {"item": item_public_id}).first()
+    return _NO_SCANS if row is None else Tally(int(row[0]), row[1], int(row[2]))
+
+
+def recent_scans(
+    session: Session, item_public_id: str, limit: int = RECENT_SCANS
+) -> list[ScanRecord]:
+    """The item's latest ``limit`` scans, oldest first (one index range read)."""
+    rows = session.connection().execute(_LATEST, {"item": item_public_id, "limit": limit}).all()
+    return [ScanRecord(at, client, result) for at, client, result in reversed(rows)]
+
+
+def stored_facts(
+    session: Session,
+    item_public_id: str,
+    *,
+    status: str,
+    status_changed_at: datetime | None,
+    tally: Tally,
+) -> RecentFacts:
+    """``recent_facts`` of the item's latest RECENT_SCANS scans, read only as far as needed.
+
+    After a sale or claim, one aggregate gives each recent client's flags (no scan rows are
+    fetched). A burst needs BURST_CLIENTS distinct clients in all, so below that nothing is
+    read; else the latest 64 scans are searched first (a burst among them is a burst among
+    the latest 500: each window there is a subset of the full one), then all 500.
+    """
+    others = 0
+    if status in ("sold", "claimed") and status_changed_at is not None:
+        flags = session.connection().execute(
+            _AFTER, {"item": item_public_id, "since": status_changed_at, "limit": RECENT_SCANS}
         )
-    return count, first, clients, recent
+        others = sum(1 for _client, claimed, later in flags if later and not claimed)
+    burst = False
+    if tally.count >= BURST_CHECKS and tally.clients >= BURST_CLIENTS:
+        first = recent_scans(session, item_public_id, _BURST_FIRST_LOOK)
+        burst = _has_burst(first)
+        if not burst and len(first) == _BURST_FIRST_LOOK:
+            burst = _has_burst(recent_scans(session, item_public_id))
+    return RecentFacts(others, burst)
 
 
-def summarise(count: int, first: datetime | None, clients: set[str]) -> ScanSummary:
-    return ScanSummary(count=count, first_at=first, distinct_clients=len(clients))
+def recent_facts(
+    recent: Sequence[ScanRecord], *, status: str, status_changed_at: datetime | None
+) -> RecentFacts:
+    """The facts the rules need from a list of the latest scans (oldest first)."""
+    others = 0
+    if status in ("sold", "claimed") and status_changed_at is not None:
+        later = [r for r in recent if r.at > status_changed_at]
+        claimers = {r.client for r in recent if r.result == "claimed"}
+        others = len({r.client for r in later if r.client not in claimers})
+    return RecentFacts(others, _has_burst(recent))
+
+
+def summarise(tally: Tally) -> ScanSummary:
+    return ScanSummary(count=tally.count, first_at=tally.first_at, distinct_clients=tally.clients)
 
 
 def assess(
@@ -94,29 +208,29 @@ def assess(
     status: str,
     status_changed_at: datetime | None,
     count: int,
-    clients: set[str],
-    recent: Sequence[ScanRecord],
+    clients: Collection[str] | int,
+    recent: Sequence[ScanRecord] | RecentFacts,
 ) -> CloneAssessment:
-    """The clone signals for an item; ``recent`` includes the current scan when recorded."""
+    """The clone signals for an item; ``recent`` includes the current scan when recorded.
+
+    ``clients``: the distinct clients (or their number); ``recent``: the latest scans, or
+    their ``stored_facts``.
+    """
+    if not isinstance(recent, RecentFacts):
+        recent = recent_facts(recent, status=status, status_changed_at=status_changed_at)
     signals: list[Notice] = []
-    if count > MANY_CHECKS or len(clients) > MANY_CLIENTS:
+    distinct = clients if isinstance(clients, int) else len(clients)
+    if count > MANY_CHECKS or distinct > MANY_CLIENTS:
         signals.append(
-            Notice(
-                "clone_many_checks", "warning", {"count": str(count), "clients": str(len(clients))}
-            )
+            Notice("clone_many_checks", "warning", {"count": str(count), "clients": str(distinct)})
         )
     if status in ("sold", "claimed") and status_changed_at is not None:
-        later = [r for r in recent if r.at > status_changed_at]
-        claimers = {r.client for r in later if r.result == "claimed"} | {
-            r.client for r in recent if r.result == "claimed"
-        }
-        others = {r.client for r in later if r.client not in claimers}
         limit = 1 if status == "claimed" else AFTER_SALE_CLIENTS
-        if len(others) >= limit:
+        if recent.others_after >= limit:
             signals.append(
-                Notice(f"clone_after_{status}", "warning", {"clients": str(len(others))})
+                Notice(f"clone_after_{status}", "warning", {"clients": str(recent.others_after)})
             )
-    if _has_burst(recent):
+    if recent.burst:
         signals.append(Notice("clone_burst", "warning", {"checks": str(BURST_CHECKS)}))
     if status in ("recalled", "destroyed"):
         signals.append(Notice(f"clone_status_{status}", "danger"))
@@ -128,32 +242,21 @@ def assess(
 
 
 def _has_burst(recent: Sequence[ScanRecord]) -> bool:
-    """At least BURST_CHECKS checks within BURST_WINDOW from BURST_CLIENTS or more clients."""
+    """At least BURST_CHECKS checks within BURST_WINDOW from BURST_CLIENTS or more clients.
+
+    One pass: the window of each scan (the scans at most BURST_WINDOW before it) slides
+    forward with a count per client.
+    """
     start = 0
+    per_client: dict[str, int] = {}
     for end, scan in enumerate(recent):
+        per_client[scan.client] = per_client.get(scan.client, 0) + 1
         while scan.at - recent[start].at > BURST_WINDOW:
+            gone = recent[start].client
+            per_client[gone] -= 1
+            if not per_client[gone]:
+                del per_client[gone]
             start += 1
-        window = recent[start : end + 1]
-        if len(window) >= BURST_CHECKS and len({r.client for r in window}) >= BURST_CLIENTS:
+        if end - start + 1 >= BURST_CHECKS and len(per_client) >= BURST_CLIENTS:
             return True
     return False
-
-
-def record(
-    session: Session,
-    item_public_id: str,
-    *,
-    at: datetime,
-    client: str,
-    agent: str | None,
-    result: str,
-) -> None:
-    session.add(
-        Scan(
-            item_public_id=item_public_id,
-            scanned_at=at,
-            client=client[:FINGERPRINT_CHARS],
-            agent=(agent or None) and agent[:40],
-            result=result[:20],
-        )
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -66,6 +67,23 @@ def prefetched_store(store: HashStore, indices: Iterable[int], size: int) -> Has
     return _DictStore(dict(zip(keys, store.get_many(keys), strict=True)))
 
 
+class Head(NamedTuple):
+    """A stored checkpoint as read: its size, the stored root hash and the signed note."""
+
+    size: int
+    root_hash: bytes
+    note: str
+
+
+class _Checkpoint(Protocol):
+    @property
+    def size(self) -> int: ...
+    @property
+    def root_hash(self) -> bytes: ...
+    @property
+    def note(self) -> str: ...
+
+
 def latest(session: Session, ledger: Ledger) -> LedgerCheckpoint:
     return reads.latest_checkpoint(session, ledger.origin)
 
@@ -77,7 +95,7 @@ _OPENED: dict[tuple[str, int], tuple[str, bytes, int, bool]] = {}
 _KEEP = 4
 
 
-def _opened(ledger: Ledger, row: LedgerCheckpoint) -> tuple[bytes, int, bool]:
+def _opened(ledger: Ledger, row: _Checkpoint) -> tuple[bytes, int, bool]:
     """The checkpoint's root and size, and whether its signature verified (cached per note)."""
     key = (ledger.log.vkey, row.size)  # the same note under another log key is another case
     cached = _OPENED.get(key)
@@ -95,15 +113,18 @@ def _opened(ledger: Ledger, row: LedgerCheckpoint) -> tuple[bytes, int, bool]:
     return result
 
 
-def check_entries(session: Session, ledger: Ledger, subjects: dict[int, str]) -> ProofReport:
+def check_entries(
+    session: Session, ledger: Ledger, subjects: dict[int, str], *, head: _Checkpoint | None = None
+) -> ProofReport:
     """Verify each entry (seq -> what it is about) against the latest signed checkpoint.
 
     The checkpoint's signature is checked with the log key; each entry's leaf hash is
     recomputed from its stored bytes and its inclusion proof verified against the root
     (RFC 9162 §2.1.3.2). Entries added after the checkpoint cannot occur: the checkpoint is
-    signed in the same transaction as every append.
+    signed in the same transaction as every append. ``head``: that checkpoint, when the
+    caller has read it already.
     """
-    row = latest(session, ledger)
+    row = head if head is not None else latest(session, ledger)
     root, size, signed = _opened(ledger, row)
     wanted = sorted(seq for seq in subjects if seq < size)
     entries = {

@@ -1,8 +1,15 @@
-"""The Verification as JSON-ready data (resolver JSON; warnings carry their translated text)."""
+"""The Verification as JSON-ready data (resolver JSON; warnings carry their translated text).
+
+The parts that come from the cached ledger snapshot (product, producer, batch, item, journey,
+proofs, certificates) are the same objects request after request, so their JSON-ready form is
+memoised by object identity (bounded); only the warnings, scans and clone signals are
+converted per request.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -10,11 +17,29 @@ from typing import Any
 from traceapp.verification.model import Notice, Verification
 from traceapp.verification.texts import text
 
+_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+_MEMO: dict[int, tuple[object, Any]] = {}
+_MEMO_SIZE = 4096
+_MEMO_LOCK = threading.Lock()
+
+
+def _fields(cls: type) -> tuple[tuple[str, str], ...]:
+    """(attribute, camelCase key) of a dataclass, computed once per class."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple((f.name, _camel_key(f.name)) for f in dataclasses.fields(cls))
+        _FIELDS[cls] = names
+    return names
+
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
+    """JSON-ready copy: dataclasses as dicts with camelCase keys, dates as ISO strings,
+    decimals as strings, tuples as lists. Plain dicts (a notice's params) keep their keys."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {key: _plain(getattr(value, name)) for name, key in _fields(type(value))}
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
@@ -25,6 +50,26 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shared(value: Any) -> Any:
+    """``_plain(value)`` for an immutable part shared between requests, memoised by identity.
+
+    The memo holds the object itself, so its id cannot be reused while the entry lives.
+    Callers must not mutate the result.
+    """
+    if value is None:
+        return None
+    key = id(value)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    plain = _plain(value)
+    with _MEMO_LOCK:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = (value, plain)
+    return plain
+
+
 def notice_text(notice: Notice, lang: str) -> str:
     return text(lang, f"w_{notice.code}", **notice.params)
 
@@ -33,30 +78,41 @@ def _notice(notice: Notice, lang: str) -> dict[str, Any]:
     return {
         "code": notice.code,
         "severity": notice.severity,
-        "params": notice.params,
+        "params": dict(notice.params),
         "message": notice_text(notice, lang),
     }
 
 
 def verification_json(view: Verification, lang: str, **extra: Any) -> dict[str, Any]:
     """camelCase keys like the GraphQL API; ``extra`` adds links (uri, bundle) from the web."""
-    data = _plain(dataclasses.asdict(view))
-    data["warnings"] = [_notice(n, lang) for n in view.warnings]
+    proofs = {**_shared(view.proofs), "allVerified": view.proofs.all_verified}
+    clone = None
     if view.clone is not None:
-        data["clone"]["signals"] = [_notice(n, lang) for n in view.clone.signals]
-    data["proofs"]["allVerified"] = view.proofs.all_verified
-    data["language"] = lang
-    data.update(extra)
-    camel: dict[str, Any] = _camel(data)
-    return camel
-
-
-def _camel(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_camel_key(k): _camel(v) if k != "params" else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [_camel(v) for v in value]
-    return value
+        clone = {
+            "level": view.clone.level,
+            "signals": [_notice(n, lang) for n in view.clone.signals],
+        }
+    data: dict[str, Any] = {
+        "kind": view.kind,
+        "code": view.code,
+        "path": view.path,
+        "product": _shared(view.product),
+        "producer": _shared(view.producer),
+        "certificates": _shared(view.certificates),
+        "ocop": _shared(view.ocop),
+        "batch": _shared(view.batch),
+        "item": _shared(view.item),
+        "journey": _shared(view.journey),
+        "warnings": [_notice(n, lang) for n in view.warnings],
+        "scans": _plain(view.scans),
+        "clone": clone,
+        "proofs": proofs,
+        "checkedAt": view.checked_at.isoformat(),
+        "language": lang,
+    }
+    for key, value in extra.items():
+        data[_camel_key(key)] = value
+    return data
 
 
 def _camel_key(key: str) -> str:

@@ -7,12 +7,14 @@ application/linkset+json``. Malformed codes give a helpful 400, unknown ones a 4
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
 
 from traceapp import get_settings
 from traceapp.db import get_database, get_session
@@ -20,11 +22,12 @@ from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound
 from traceapp.ledger_store.runtime import get_ledger
+from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
-from traceapp.verification.services import verify_code
+from traceapp.verification.services import finish, observe_scans, prepare, verify_code
 from traceapp.verification.texts import LANGUAGES, text
 from traceapp.web.clients import client_fingerprint, rate_limited
 
@@ -74,6 +77,16 @@ def raw_path(prefix: str = "") -> str:
 def wants() -> str:
     best = request.accept_mimetypes.best_match(["text/html", "application/json", LINKSET])
     return best or "text/html"
+
+
+def scan_writer() -> GroupCommit:
+    """The app's group commit for scans (one per process: the app is built after the fork)."""
+    writer: GroupCommit | None = current_app.extensions.get("traceapp.scan_writer")
+    if writer is None:
+        writer = current_app.extensions.setdefault(
+            "traceapp.scan_writer", GroupCommit(get_database())
+        )
+    return writer
 
 
 def now_and_today() -> tuple[datetime, Any]:
@@ -152,6 +165,31 @@ def _too_many(seconds: int, lang: str) -> Response:
     return response
 
 
+# Rendered lists (certificates, journey, proofs) by the identity of the immutable tuple they
+# show: the cached snapshot hands the same tuple to every request of one checkpoint and day.
+# Each entry keeps its tuple alive, so an id is not reused while its entry exists.
+_FRAGMENTS: dict[tuple[int, str, str], tuple[object, Markup]] = {}
+_FRAGMENTS_KEPT = 2048
+_FRAGMENTS_LOCK = threading.Lock()
+
+
+def fragment(kind: str, items: tuple[object, ...], lang: str) -> Markup:
+    key = (id(items), kind, lang)
+    hit = _FRAGMENTS.get(key)
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    html = Markup(
+        render_template(
+            "verify/lists.html", kind=kind, items=items, t=partial(text, lang), lang=lang
+        )
+    )
+    with _FRAGMENTS_LOCK:
+        if len(_FRAGMENTS) >= _FRAGMENTS_KEPT:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = (items, html)
+    return html
+
+
 def _page(
     view: Verification,
     link: DigitalLink,
@@ -175,6 +213,7 @@ def _page(
         lang=lang,
         t=t,
         notice=lambda n: notice_text(n, lang),
+        fragment=lambda kind, items: fragment(kind, items, lang),
         section=section,
         uri=public_uri(link),
         image=image_src(view),
@@ -260,12 +299,15 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         link_type, "all"
     )
     if link.kind == "item" and request.method == "GET":
-        # A scan of an item is recorded (outside the ledger) for clone detection.
-        with get_database().write() as session:
-            view = verify_code(
-                session, ledger, link, today=today, now=now,
-                client=client_fingerprint(), record_scan=True,
-            )  # fmt: skip
+        # A scan of an item is recorded (outside the ledger) for clone detection. The view is
+        # prepared from the read session (cached per checkpoint); the scan's statements run in
+        # a write transaction shared with concurrent scans (one commit for all of them).
+        prepared = prepare(get_session(), ledger, link, today=today)
+        client = client_fingerprint()
+        tally, recent = scan_writer().run(
+            lambda session: observe_scans(session, prepared, now=now, client=client, record=True)
+        )
+        view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
         view = verify_code(
             get_session(), ledger, link, today=today, now=now, client=None, record_scan=False

@@ -1,0 +1,106 @@
+"""Group commit of scans: concurrent requests of one process share one write transaction.
+
+Every item page records a scan, and a durable commit waits for the disk (SQLite's WAL runs
+with ``synchronous=FULL``; PostgreSQL flushes its WAL): one fsync per scan would cap the pages
+at the disk's flush rate and hold SQLite's write lock through each flush. Here the first
+request to arrive leads: it takes every scan queued so far, runs them in one transaction of
+``Database.write()``, commits once, and hands each waiting request its own result. Requests that
+arrive meanwhile queue for the next transaction, which the first of them leads. Each request
+still returns only after its scan is committed, so nothing is acknowledged that could be lost,
+and each scan's statements run exactly as they would alone, in order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from traceapp.db import Database
+
+T = TypeVar("T")
+
+MAX_BATCH = 64
+"""Scans per transaction at most: bounds the time SQLite's write lock is held."""
+
+
+class _Pending(Generic[T]):
+    __slots__ = ("error", "event", "lead", "result", "work")
+
+    def __init__(self, work: Callable[[Session], T]) -> None:
+        self.work = work
+        self.event = threading.Event()
+        self.lead = False
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+class GroupCommit:
+    """Runs ``work(session)`` in a write transaction shared with concurrent callers."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._lock = threading.Lock()
+        self._queue: list[_Pending[object]] = []
+        self._busy = False
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """``work``'s result once its transaction has committed; its error if it failed.
+
+        ``work`` must only use the session (it may run on another request's thread), and an
+        error in it fails the whole transaction, so the others' scans are retried alone.
+        """
+        pending: _Pending[object] = _Pending(work)
+        with self._lock:
+            self._queue.append(pending)
+            lead = not self._busy
+            self._busy = True
+        if not lead:
+            pending.event.wait()
+            if not pending.lead:
+                return pending.outcome()  # type: ignore[return-value]
+        with self._lock:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        try:
+            self._commit(batch)
+        finally:
+            with self._lock:
+                if self._queue:  # the next leader takes what queued meanwhile
+                    self._queue[0].lead = True
+                    self._queue[0].event.set()
+                else:
+                    self._busy = False
+            for other in batch:
+                if other is not pending:
+                    other.event.set()
+        return pending.outcome()  # type: ignore[return-value]
+
+    def _commit(self, batch: list[_Pending[object]]) -> None:
+        try:
+            with self._database.write() as session:
+                for pending in batch:
+                    pending.result = pending.work(session)
+            return
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].result, batch[0].error = None, exc
+                return
+        except BaseException as exc:  # the worker is stopping: nobody was committed
+            for pending in batch:
+                pending.result, pending.error = None, exc
+            raise
+        # One scan's failure must not fail the others: each alone, in its own transaction.
+        for pending in batch:
+            pending.result, pending.error = None, None
+            try:
+                with self._database.write() as session:
+                    pending.result = pending.work(session)
+            except Exception as exc:
+                pending.result, pending.error = None, exc
