@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 
 from traceapp.config import Settings, load_settings
-from traceapp.db import Database, get_database, make_engine
+from traceapp.db import Database, get_database, make_engine, pipelined
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 
 
@@ -119,3 +119,19 @@ def test_sqlite_writers_queue_across_threads_and_processes(tmp_path: Path) -> No
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM queued").scalar() == 400
     engine.dispose()
+
+
+def test_pipelined_writes_land_and_errors_still_raise(app: Flask) -> None:
+    database = get_database(app)
+    with database.write() as session:
+        session.execute(text("CREATE TABLE piped (x INTEGER PRIMARY KEY)"))
+    with database.write() as session, pipelined(session):
+        for x in (1, 2, 3):
+            session.execute(text("INSERT INTO piped VALUES (:x)"), {"x": x})
+    # A duplicate key inside the block raises by the end of it, and nothing of it is kept.
+    with pytest.raises(DBAPIError), database.write() as session, pipelined(session):
+        session.execute(text("INSERT INTO piped VALUES (4)"))
+        session.execute(text("INSERT INTO piped VALUES (1)"))
+        session.execute(text("INSERT INTO piped VALUES (5)"))
+    with database.write() as session:
+        assert session.execute(text("SELECT x FROM piped ORDER BY x")).scalars().all() == [1, 2, 3]

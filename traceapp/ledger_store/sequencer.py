@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import insert_rows
+from traceapp.db import insert_rows, pipelined
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
@@ -138,20 +138,23 @@ def append(
     root = compact.root()
     _remember(origin, compact, root)
     note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
-    # Core statements on the tables: the ORM's bulk path costs more than these inserts.
-    insert_rows(session, _INSERT_ENTRY, entry_rows)
-    insert_rows(session, _INSERT_HASH, hash_rows)
-    session.execute(
-        _INSERT_CHECKPOINT, {"log": origin, "size": new_size, "root_hash": root, "note": note}
-    )
-    if head is None:
+    # Core statements on the tables: the ORM's bulk path costs more than these inserts. None
+    # returns rows, so on PostgreSQL they go out in one pipeline: one round trip, not four,
+    # while the head row is locked.
+    with pipelined(session):
+        insert_rows(session, _INSERT_ENTRY, entry_rows)
+        insert_rows(session, _INSERT_HASH, hash_rows)
         session.execute(
-            _INSERT_HEAD,
-            {"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root},
+            _INSERT_CHECKPOINT, {"log": origin, "size": new_size, "root_hash": root, "note": note}
         )
-    else:
-        session.execute(
-            _MOVE_HEAD,
-            {"head_log": origin, "new_size": new_size, "new_last_leaf": prev, "new_root": root},
-        )
+        if head is None:
+            session.execute(
+                _INSERT_HEAD,
+                {"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root},
+            )
+        else:
+            session.execute(
+                _MOVE_HEAD,
+                {"head_log": origin, "new_size": new_size, "new_last_leaf": prev, "new_root": root},
+            )
     return AppendResult(appended, note, new_size)
