@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db import insert_rows
+from traceapp.db import insert_rows, pipelined
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
@@ -178,8 +178,9 @@ _PRODUCERS = Producer.__table__
 _PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
     _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
 )
-_INSERT_EVENTS = insert(Event.__table__)
-_INSERT_EVENT_EPCS = insert(EventEpc.__table__)
+# Inline: the generated keys are not fetched back (no RETURNING), so the inserts can pipeline.
+_INSERT_EVENTS = insert(Event.__table__).inline()
+_INSERT_EVENT_EPCS = insert(EventEpc.__table__).inline()
 
 
 @projector("event.recorded")
@@ -223,24 +224,20 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
             }
         )
         refs.extend((appended.seq, role, epc) for role, epc in event_epcs(event))
-    insert_rows(session, _INSERT_EVENTS, rows)
-    if not refs:
-        return
     item_ids, batch_ids = _resolve(session, [(role, epc) for _, role, epc in refs])
-    insert_rows(
-        session,
-        _INSERT_EVENT_EPCS,
-        [
-            {
-                "event_seq": seq,
-                "role": role,
-                "epc": epc,
-                "item_id": item_ids.get(epc),
-                "batch_id": batch_ids.get(epc),
-            }
-            for seq, role, epc in refs
-        ],
-    )
+    epc_rows = [
+        {
+            "event_seq": seq,
+            "role": role,
+            "epc": epc,
+            "item_id": item_ids.get(epc),
+            "batch_id": batch_ids.get(epc),
+        }
+        for seq, role, epc in refs
+    ]
+    with pipelined(session):  # the reads are done: two INSERTs, one round trip on PostgreSQL
+        insert_rows(session, _INSERT_EVENTS, rows)
+        insert_rows(session, _INSERT_EVENT_EPCS, epc_rows)
     _apply_statuses(session, run, item_ids)
 
 
