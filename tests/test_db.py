@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from traceapp.config import Settings, load_settings
 from traceapp.db import Database, get_database, make_engine, pipelined
@@ -129,7 +129,7 @@ def test_pipelined_writes_land_and_errors_still_raise(app: Flask) -> None:
         for x in (1, 2, 3):
             session.execute(text("INSERT INTO piped VALUES (:x)"), {"x": x})
     # A duplicate key inside the block raises by the end of it, and nothing of it is kept.
-    with pytest.raises(DBAPIError), database.write() as session, pipelined(session):
+    with pytest.raises(IntegrityError), database.write() as session, pipelined(session):
         session.execute(text("INSERT INTO piped VALUES (4)"))
         session.execute(text("INSERT INTO piped VALUES (1)"))
         session.execute(text("INSERT INTO piped VALUES (5)"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, Executable, MetaData, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from traceapp.config import Settings
@@ -122,7 +123,16 @@ class Database:
         self.writers = WriterQueue(database) if settings.is_sqlite else None
         self.engine = make_engine(settings.database_url)
         self.is_sqlite = settings.is_sqlite
-        self.read_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads run in autocommit: at READ COMMITTED every statement takes its own
+        # snapshot anyway, so a read transaction only cost a BEGIN and a ROLLBACK, and psycopg
+        # drops every prepared statement of the connection on a ROLLBACK. SQLite keeps its
+        # read transactions: they hold one WAL snapshot for the whole request.
+        read_engine = (
+            self.engine
+            if settings.is_sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self.read_sessions = sessionmaker(read_engine, expire_on_commit=False)
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.write_sessions = sessionmaker(write_engine, expire_on_commit=False)
 
@@ -165,8 +175,14 @@ def pipelined(session: Session) -> Iterator[None]:
     if connection.dialect.name != "postgresql":
         yield
         return
-    with connection.connection.driver_connection.pipeline():
-        yield
+    dbapi_error = connection.dialect.loaded_dbapi.Error
+    try:
+        with connection.connection.driver_connection.pipeline():
+            yield
+    except dbapi_error as exc:
+        # Raised when the pipeline syncs, outside SQLAlchemy: wrap it as SQLAlchemy would have
+        # (IntegrityError and so on), so callers see the same exception either way.
+        raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
 
 
 def init_app(app: Flask, settings: Settings) -> Database:
