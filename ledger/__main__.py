@@ -21,7 +21,7 @@ from ledger.bundle import load_bundle, verify_bundle
 from ledger.errors import FormatError, LedgerError
 from ledger.export import read_export
 from ledger.keys import b64encode
-from ledger.verify import verify_log
+from ledger.verify import verify_export
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 PROGRESS_STEP = 100_000
@@ -84,14 +84,7 @@ def _verify_log(args: argparse.Namespace) -> int:
                 reader = read_export(fp)
             except FormatError as exc:
                 return _unusable(f"{args.file}: {exc}")
-            header = reader.header
-            result = verify_log(
-                reader.entries(),
-                header.checkpoint,
-                header.vkey,
-                jobs=args.jobs,
-                progress=_Progress(),
-            )
+            result = verify_export(reader, jobs=args.jobs, progress=_Progress())
     except LedgerError as exc:
         return _fail(exc)
     except OSError as exc:

@@ -8,14 +8,23 @@ Parsing is strict, so every entry has exactly one accepted byte form and one lea
 
 from __future__ import annotations
 
+import binascii
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.errors import FormatError
-from ledger.jcs import canonicalize, parse_canonical
-from ledger.keys import ED25519_SIGNATURE_SIZE, Signer, b64decode, b64encode, split_key_name
+from ledger.jcs import canonicalize, parse_canonical, read_canonical_object
+from ledger.keys import (
+    ED25519_SIGNATURE_SIZE,
+    Signer,
+    b64decode,
+    b64encode,
+    canonical_base64,
+    split_key_name,
+)
 from ledger.merkle import HASH_SIZE
 
 FORMAT_VERSION = 1
@@ -286,3 +295,213 @@ def _statement_slice(data: bytes, statement_type: object) -> bytes | None:
     if sig < 0 or start < 0 or not data.endswith(tail):
         return None
     return data[start + len(b',"statement":') : len(data) - len(tail)]
+
+
+class ScannedEntry(NamedTuple):
+    """What a verifier needs of an entry that passed every check of `parse_entry`."""
+
+    seq: int
+    log: str
+    prev: bytes
+    """Base64 of the 32-byte `prev` hash, canonical (RFC 4648 §4), as in the entry."""
+    type: str
+    actor: str
+    sig: bytes
+    message: bytes
+    """The bytes the actor signed (DESIGN §5), `statement_message` of the entry."""
+
+
+_SCAN_CACHE_LIMIT = 65_536
+_RECORDED_SIZE = 24  # YYYY-MM-DDTHH:MM:SS.mmmZ
+_HOUR_SIZE = 13  # YYYY-MM-DDTHH
+# The part of `recorded` after the hour, when the date and hour are known to be valid.
+_AFTER_THE_HOUR = re.compile(rb":[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z")
+# The canonical layout of an entry (RFC 8785 §3.2.3 orders the members so): the JSON strings
+# of log, type and actor without escapes, prev and sig as standard padded base64 of 32 and 64
+# bytes, recorded as a time, seq as a canonical integer, the statement an object.
+_ENTRY_LAYOUT = re.compile(
+    rb'\{"actor":("[^"\\]*"),"log":("[^"\\]*"),"prev":"([A-Za-z0-9+/]{43}=)",'
+    rb'"recorded":"(([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z)",'
+    rb'"seq":(0|[1-9][0-9]{0,15}),"sig":"([A-Za-z0-9+/]{86}==)"'
+    rb'(,"statement":(\{.*\}),"type":("[^"\\]*")),"v":1\}',
+    re.DOTALL,
+)
+# Base64 digits whose unused low bits are zero (RFC 4648 §3.5): the last digit of 32 bytes
+# (2 bits unused, before "=") and of 64 bytes (4 bits unused, before "==").
+_LAST_DIGIT_OF_32_BYTES = frozenset(b"AEIMQUYcgkosw048")
+_LAST_DIGIT_OF_64_BYTES = frozenset(b"AQgw")
+_ACTOR_MEMBER = b'{"actor":'
+_LOG_MEMBER = b',"log":'
+_STATEMENT_MEMBER = b',"statement":'
+_VERSION_MEMBER = b',"v":1}'
+
+
+class EntryScanner:
+    """Checks the entries of a log as `parse_entry` does, faster, for a verifier (DESIGN §5).
+
+    `scan` applies every rule of `parse_entry` (size, RFC 8785 canonical form, the nine
+    fields and each field's form) but builds no Entry. Values that repeat from entry to entry
+    (`log`, `type`, `actor`, the date and hour of `recorded`) are checked once and then
+    recognised by their canonical JSON. Once they are known, an entry is checked as the
+    byte-exact RFC 8785 layout of its members, `{"actor":<known>,"log":<known>,"prev":"<base64>",
+    "recorded":"<time>","seq":<n>,"sig":"<base64>","statement":<object>,"type":<known>,"v":1}`,
+    so only the statement is decoded and re-encoded (ledger.jcs.read_canonical_object).
+
+    `scan` returns None for an entry that breaks a rule and for one it is unsure of; the
+    caller then calls `parse_entry`, which raises the exact error or returns the entry. A
+    scanner only grows its caches (up to a bound), so one may serve every entry a process
+    checks.
+    """
+
+    def __init__(self) -> None:
+        self._logs: dict[bytes, str] = {}  # canonical JSON of a checked value -> the value
+        self._types: dict[bytes, str] = {}
+        self._actors: dict[bytes, str] = {}
+        self._hours: set[bytes] = set()
+
+    def scan(
+        self, data: bytes, expected_prev: bytes | None = None, expected_seq: int | None = None
+    ) -> ScannedEntry | None:
+        """The entry's fields and signed message if `parse_entry(data)` would accept it.
+
+        Spec: DESIGN §5 (entry format v1, the statement message), RFC 8785 (canonical form),
+        RFC 4648 §4 (base64). `expected_prev` is the base64 `prev` the caller expects, and
+        `expected_seq` the `seq`: an entry with exactly those values is checked quickest.
+        Returns None when `parse_entry` would raise, and possibly for an unusual valid entry
+        (floats, characters from U+E000 on, ...).
+        """
+        if len(data) > MAX_ENTRY_SIZE:
+            return None
+        if expected_seq is not None:
+            scanned = self._scan_layout(data, expected_prev, expected_seq)
+            if scanned is not None:
+                return scanned
+        return self._scan_parsed(data, expected_prev)
+
+    def _scan_layout(
+        self, data: bytes, expected_prev: bytes | None, seq: int
+    ) -> ScannedEntry | None:
+        """Match the canonical layout of an entry with known log, type and actor, and `seq`.
+
+        Each member's value is checked to be the RFC 8785 form of a valid value: the cached
+        canonical JSON of a checked log, type or actor; canonical base64 (which JSON writes as
+        is) for prev and sig; a checked time (digits and "-T:.Z" only) for recorded; the digits
+        of `seq`; a canonical object for the statement. So the entry is byte for byte the
+        `canonicalize` of those members, which is what parse_entry requires.
+        """
+        match = _ENTRY_LAYOUT.fullmatch(data)
+        if match is None:
+            return None
+        (
+            actor_json,
+            log_json,
+            prev,
+            recorded,
+            hour,
+            seq_text,
+            sig_text,
+            signed_members,
+            statement,
+            type_json,
+        ) = match.groups()
+        actor = self._actors.get(actor_json)
+        log = self._logs.get(log_json)
+        kind = self._types.get(type_json)
+        if actor is None or log is None or kind is None or int(seq_text) != seq:
+            return None
+        if hour not in self._hours and not self._recorded_ok(recorded):
+            return None
+        if prev != expected_prev and prev[42] not in _LAST_DIGIT_OF_32_BYTES:
+            return None
+        if sig_text[85] not in _LAST_DIGIT_OF_64_BYTES:
+            return None
+        if read_canonical_object(statement) is None:
+            return None
+        # The signed message {"actor":..,"statement":..,"type":..} is the entry's actor
+        # member and its statement and type members (see Entry.signed_message).
+        message = b"".join((STATEMENT_DOMAIN, data[: match.end(1)], signed_members, b"}"))
+        sig = binascii.a2b_base64(sig_text)
+        return ScannedEntry(seq, log, prev, kind, actor, sig, message)
+
+    def _scan_parsed(self, data: bytes, expected_prev: bytes | None) -> ScannedEntry | None:
+        """Parse the whole entry (ledger.jcs.parse_canonical) and check every field."""
+        try:
+            obj = parse_canonical(data)
+        except FormatError:
+            return None
+        if type(obj) is not dict or obj.keys() != ENTRY_FIELDS:
+            return None
+        v, log, seq, prev_text = obj["v"], obj["log"], obj["seq"], obj["prev"]
+        recorded, kind, actor, sig_text = obj["recorded"], obj["type"], obj["actor"], obj["sig"]
+        if type(v) is not int or v != FORMAT_VERSION:
+            return None
+        if type(seq) is not int or not 0 <= seq <= MAX_SEQ:
+            return None
+        if type(obj["statement"]) is not dict:
+            return None
+        for text in (log, kind, actor, prev_text, sig_text, recorded):
+            if type(text) is not str:
+                return None
+        if not self._learn(self._logs, log, _check_log):
+            return None
+        if not self._learn(self._types, kind, _check_type):
+            return None
+        if not self._learn(self._actors, actor, _check_actor):
+            return None
+        if not (prev_text.isascii() and sig_text.isascii() and recorded.isascii()):
+            return None
+        if not self._recorded_ok(recorded.encode("ascii")):
+            return None
+        prev = prev_text.encode("ascii")
+        if prev != expected_prev and len(canonical_base64(prev) or b"") != HASH_SIZE:
+            return None
+        sig = canonical_base64(sig_text.encode("ascii"))
+        if sig is None or len(sig) != ED25519_SIGNATURE_SIZE:
+            return None
+        # Canonical with exactly the v1 members, in the order actor, log, prev, recorded, seq,
+        # sig, statement, type, v (RFC 8785 §3.2.3): the statement message is two slices.
+        actor_end = len(_ACTOR_MEMBER) + len(canonicalize(actor))
+        statement_member = data.find(_STATEMENT_MEMBER, actor_end)
+        if (
+            statement_member < 0
+            or not data.startswith(_LOG_MEMBER, actor_end)
+            or not data.endswith(_VERSION_MEMBER)
+        ):
+            return None
+        message = b"".join(
+            (
+                STATEMENT_DOMAIN,
+                data[:actor_end],
+                data[statement_member : -len(_VERSION_MEMBER)],
+                b"}",
+            )
+        )
+        return ScannedEntry(seq, log, prev, kind, actor, sig, message)
+
+    def _learn(self, known: dict[bytes, str], value: str, check: Callable[[str], object]) -> bool:
+        """Check a log, type or actor once; remember it by its canonical JSON."""
+        try:
+            check(value)
+            encoded = canonicalize(value)
+        except FormatError:
+            return False
+        if len(known) >= _SCAN_CACHE_LIMIT:
+            known.clear()
+        known[encoded] = value
+        return True
+
+    def _recorded_ok(self, recorded: bytes) -> bool:
+        # "YYYY-MM-DDTHH" checked once per hour (parse_recorded: a real date, hour < 24); the
+        # minutes, seconds and milliseconds then only need their digits (< 60 for both).
+        if len(recorded) != _RECORDED_SIZE:
+            return False
+        if recorded[:_HOUR_SIZE] in self._hours:
+            return _AFTER_THE_HOUR.fullmatch(recorded, _HOUR_SIZE) is not None
+        try:
+            parse_recorded(recorded.decode("ascii"))
+        except (FormatError, UnicodeDecodeError):
+            return False
+        if len(self._hours) >= _SCAN_CACHE_LIMIT:
+            self._hours.clear()
+        self._hours.add(recorded[:_HOUR_SIZE])
+        return True

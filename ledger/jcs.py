@@ -166,15 +166,11 @@ def parse_canonical(data: bytes) -> Any:
         raise FormatError(f"JSON is not valid UTF-8: {exc}") from exc
     # Quickest path: a value the restricted decoder reads is on canonicalize's fast path (no
     # floats, integers in range, keys below U+E000 as the whole text is), so the C encoder's
-    # output is its RFC 8785 form. Strict UTF-8 decoding never yields a lone surrogate, so an
-    # escaped one read from the text cannot encode back to `text`.
+    # output is its RFC 8785 form.
     if not _has_code_points_from_u_e000(data):
-        try:
-            parsed = _read_restricted(text)
-            if _encode_fast(parsed) == text:
-                return parsed
-        except (_NotOnFastPath, ValueError, RecursionError):
-            pass
+        parsed = _read_quickly(text)
+        if parsed is not _UNSURE:
+            return parsed
     # Fast path: the C decoder without hooks. Whatever it reads differently from the strict
     # reader (duplicate keys, NaN, integers beyond 2^53) cannot re-encode to the same bytes,
     # so only inputs that are canonical return here; the rest take the strict path below,
@@ -186,6 +182,42 @@ def parse_canonical(data: bytes) -> Any:
     except (ValueError, RecursionError, FormatError):
         pass
     return _parse_canonical_strictly(data, text)
+
+
+_UNSURE = object()
+
+
+def _read_quickly(text: str) -> Any:
+    """The value of `text` if it is canonical and on the quickest path, else _UNSURE.
+
+    The caller has checked that `text` holds no character from U+E000 on. Strict UTF-8
+    decoding never yields a lone surrogate, so an escaped one read from `text` cannot encode
+    back to it.
+    """
+    try:
+        parsed = _read_restricted(text)
+        if _encode_fast(parsed) == text:
+            return parsed
+    except (_NotOnFastPath, ValueError, RecursionError):
+        pass
+    return _UNSURE
+
+
+def read_canonical_object(data: bytes) -> dict[str, Any] | None:
+    """The JSON object `data` holds, if `data` is its RFC 8785 form (RFC 8785 §3.2), quickly.
+
+    None when it is not, or when `data` is off `parse_canonical`'s quickest path (floats,
+    characters from U+E000 on, ...): then only `parse_canonical` can tell. A value this
+    returns is exactly what `parse_canonical(data)` returns.
+    """
+    if _has_code_points_from_u_e000(data):
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    parsed = _read_quickly(text)
+    return parsed if type(parsed) is dict else None
 
 
 def _parse_canonical_strictly(data: bytes, text: str) -> Any:

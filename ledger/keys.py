@@ -54,6 +54,31 @@ def b64decode(text: str, what: str) -> bytes:
     return data
 
 
+# Base64 digits whose unused low bits are zero, before "==" (4 bits unused) and "=" (2 bits).
+_ZERO_LOW_4_BITS = frozenset(b"AQgw")
+_ZERO_LOW_2_BITS = frozenset(b"AEIMQUYcgkosw048")
+
+
+def canonical_base64(text: bytes) -> bytes | None:
+    """The bytes `text` is the standard padded base64 of (RFC 4648 §4), or None.
+
+    Accepts exactly what `b64decode` accepts, without its error messages: whole 4-character
+    groups, strict decoding (no other characters, padding only at the end), and zero unused
+    bits before the padding (RFC 4648 §3.5) leave one text per byte string.
+    """
+    if len(text) % 4:
+        return None
+    try:
+        data = binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return None
+    if text.endswith(b"=="):
+        return data if text[-3] in _ZERO_LOW_4_BITS else None
+    if text.endswith(b"="):
+        return data if text[-2] in _ZERO_LOW_2_BITS else None
+    return data
+
+
 def validate_key_name(name: str) -> None:
     """Key names are non-empty, without Unicode spaces or '+' (c2sp.org/signed-note, "Format").
 

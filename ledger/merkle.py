@@ -186,6 +186,25 @@ class CompactRange:
         self._size = index + 1
         return completed
 
+    def extend(self, leaf_hashes: bytes) -> None:
+        """Append the 32-byte leaf hashes concatenated in `leaf_hashes`, in order (RFC 6962 §2.1).
+
+        The same as `append` for each, without listing the subtrees completed on the way.
+        """
+        if len(leaf_hashes) % HASH_SIZE:
+            raise FormatError(f"leaf hashes: {len(leaf_hashes)} bytes is not a multiple of 32")
+        hashes, size, sha256 = self._hashes, self._size, hashlib.sha256
+        for offset in range(0, len(leaf_hashes), HASH_SIZE):
+            h = leaf_hashes[offset : offset + HASH_SIZE]
+            index = size
+            # Each trailing 1 bit of the old size is a left sibling this leaf now completes.
+            while index & 1:
+                h = sha256(_NODE_PREFIX + hashes.pop() + h).digest()
+                index >>= 1
+            hashes.append(h)
+            size += 1
+        self._size = size
+
     def root(self) -> bytes:
         """MTH of the leaves appended so far (RFC 6962 §2.1)."""
         return _fold_right(self._hashes) if self._hashes else EMPTY_ROOT

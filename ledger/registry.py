@@ -22,6 +22,8 @@ from ledger.keys import Verifier, split_key_name
 
 KEY_REGISTERED = "key.registered"
 KEY_REVOKED = "key.revoked"
+KEY_TYPES = frozenset({KEY_REGISTERED, KEY_REVOKED})
+"""The statement types that change the trust chain."""
 
 Role = Literal["admin", "producer", "auditor", "service"]
 ROLES: frozenset[str] = frozenset({"admin", "producer", "auditor", "service"})
@@ -115,18 +117,10 @@ class KeyRegistry:
         not come after the last one applied, or the first entry is not entry 0; and
         VerificationError if a key statement contradicts the registry. Changes nothing.
         """
-        self._check_order(entry)
+        self._check_order(entry.seq)
         if self._last_seq is None:
             return self._genesis_verifier(entry)
-        record = self._keys.get(entry.actor)
-        if record is None:
-            raise SignatureError(
-                f"entry {entry.seq}: actor {entry.actor} is not registered by an earlier entry"
-            )
-        if not record.active:
-            raise SignatureError(
-                f"entry {entry.seq}: actor {entry.actor} was revoked by entry {record.revoked_seq}"
-            )
+        record = self._active_record(entry.seq, entry.actor)
         if entry.type == KEY_REGISTERED:
             self._require_admin(entry, record)
             self._check_new_key(entry, KeyRegistration.from_statement(entry.statement))
@@ -154,6 +148,22 @@ class KeyRegistry:
         self._last_seq = entry.seq
         return verifier
 
+    def apply_run(self, first_seq: int, last_seq: int, actor: str) -> Verifier:
+        """`apply` for entries `first_seq` to `last_seq`, all by `actor` and none a key statement.
+
+        Such entries do not change the registry, so the checks of the first one hold for all:
+        raises what `apply` would raise for entry `first_seq`, or returns the Verifier every
+        one of them must be signed under (the caller owes those Ed25519 checks).
+        """
+        if last_seq < first_seq:
+            raise ValueError(f"empty run of entries {first_seq} to {last_seq}")
+        self._check_order(first_seq)
+        if self._last_seq is None:
+            raise ValueError("the genesis entry is applied with apply(), not in a run")
+        record = self._active_record(first_seq, actor)
+        self._last_seq = last_seq
+        return record.registration.verifier
+
     def admit(self, entry: Entry) -> None:
         """Check `entry`'s authority and signature, then apply it (DESIGN §5, "Trust chain")."""
         verifier = self.required_verifier(entry)
@@ -173,14 +183,26 @@ class KeyRegistry:
         """The `name+hex8` of every registered, unrevoked key."""
         return frozenset(name for name, record in self._keys.items() if record.active)
 
-    def _check_order(self, entry: Entry) -> None:
+    def _check_order(self, seq: int) -> None:
         if self._last_seq is None:
-            if entry.seq != 0:
-                raise ChainError(f"the first entry must be the genesis (seq 0), found {entry.seq}")
-        elif entry.seq <= self._last_seq:
+            if seq != 0:
+                raise ChainError(f"the first entry must be the genesis (seq 0), found {seq}")
+        elif seq <= self._last_seq:
             raise ChainError(
-                f"entry {entry.seq} does not come after entry {self._last_seq} already applied"
+                f"entry {seq} does not come after entry {self._last_seq} already applied"
             )
+
+    def _active_record(self, seq: int, actor: str) -> KeyRecord:
+        record = self._keys.get(actor)
+        if record is None:
+            raise SignatureError(
+                f"entry {seq}: actor {actor} is not registered by an earlier entry"
+            )
+        if not record.active:
+            raise SignatureError(
+                f"entry {seq}: actor {actor} was revoked by entry {record.revoked_seq}"
+            )
+        return record
 
     def _genesis_verifier(self, entry: Entry) -> Verifier:
         if entry.type != KEY_REGISTERED:

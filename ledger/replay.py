@@ -3,22 +3,40 @@
 For entry `i`: `seq == i`, `log` is the origin, `prev` is the leaf hash of entry `i - 1`
 (32 zero bytes for the genesis), the trust chain admits its actor (ledger.registry), and its
 signature verifies under that actor's key. Each accepted leaf is appended to an RFC 6962
-§2.1 compact range, whose root a checkpoint must match. The parsing, hashing and signature
-work comes ready-made from ledger.batch, so this part stays cheap and sequential.
+§2.1 compact range, whose root a checkpoint must match. The parsing, hashing, signature and
+in-batch chain work comes ready-made from ledger.batch, so this part stays cheap and
+sequential: a run of entries by one actor costs one trust-chain lookup and its tree hashes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.batch import CheckedBatch, SignatureCheck
+from ledger.batch import (
+    CheckedBatch,
+    EntryBatch,
+    Run,
+    SignatureCheck,
+    Special,
+    entry_error,
+    log_error,
+    prev_error,
+    seq_error,
+)
 from ledger.entry import GENESIS_PREV, Entry, parse_entry
 from ledger.errors import ChainError, FormatError, LedgerError, SignatureError
 from ledger.keys import Verifier, b64encode
-from ledger.merkle import CompactRange, frontier_keys
-from ledger.registry import KEY_REGISTERED, KEY_REVOKED, KeyRegistry
+from ledger.merkle import HASH_SIZE, CompactRange, frontier_keys
+from ledger.registry import KEY_TYPES, KeyRegistry
 
-KEY_TYPES = frozenset({KEY_REGISTERED, KEY_REVOKED})
+__all__ = [
+    "KEY_TYPES",
+    "LogReplay",
+    "LogState",
+    "check_signature",
+    "entry_error",
+    "signature_failure",
+]
 
 
 def signature_failure(index: int, verifier: Verifier, entry: Entry) -> SignatureError:
@@ -35,14 +53,6 @@ def check_signature(index: int, verifier: Verifier, entry: Entry) -> None:
         verifier.verify(entry.signed_message(), entry.sig)
     except SignatureError:
         raise signature_failure(index, verifier, entry) from None
-
-
-def entry_error(index: int, check: str, exc: LedgerError) -> LedgerError:
-    """The same kind of error as `exc`, as `entry <index>: <check>: <detail>`."""
-    detail = str(exc).removeprefix(f"entry {index}: ")
-    error = type(exc)(f"entry {index}: {check}: {detail}")
-    error.__cause__ = exc
-    return error
 
 
 @dataclass(frozen=True)
@@ -109,28 +119,59 @@ class LogReplay:
             tuple(self._key_entries),
         )
 
-    def accept_batch(self, checked: CheckedBatch) -> None:
-        """Accept every entry of a checked batch, then raise its format failure, if any."""
-        if checked.first_index != self.size:
-            raise ValueError(f"batch starts at {checked.first_index}, expected {self.size}")
-        for entry, leaf, signature in zip(
-            checked.entries, checked.leaves, checked.signatures, strict=True
-        ):
-            self.accept(entry, leaf, signature)
+    def accept_batch(self, checked: CheckedBatch, source: EntryBatch | None = None) -> None:
+        """Accept every entry of a checked batch (ledger.batch), then raise its failure, if any.
+
+        `source`, the batch that was checked, is needed only if a worker checked a run's
+        signatures under another key than the trust chain names for its actor.
+        """
+        first = checked.first_index
+        if first != self.size:
+            raise ValueError(f"batch starts at {first}, expected {self.size}")
+        if checked.count and checked.origin != self.origin:
+            assert checked.origin is not None
+            raise log_error(first, self.origin, checked.origin)
+        for segment in checked.segments:
+            if isinstance(segment, Special):
+                self.accept(segment.entry, checked.leaf(segment.position), segment.signature)
+            else:
+                self._accept_run(checked, segment, source)
         if checked.failure is not None:
-            raise entry_error(self.size, "format", checked.failure)
+            raise checked.failure
+
+    def _accept_run(self, checked: CheckedBatch, run: Run, source: EntryBatch | None) -> None:
+        """Accept entries whose seq, log, in-batch prev and signature the worker checked."""
+        first = checked.first_index + run.start
+        if run.start == 0 and checked.first_prev != self._last_leaf:
+            assert checked.first_prev is not None
+            raise prev_error(first, self._last_leaf, checked.first_prev)
+        try:
+            verifier = self.registry.apply_run(first, checked.first_index + run.end - 1, run.actor)
+        except LedgerError as exc:
+            raise entry_error(first, "trust chain", exc) from exc
+        leaves = checked.leaves[run.start * HASH_SIZE : run.end * HASH_SIZE]
+        if verifier.public_key != run.key:
+            # Checked under another key than the trust chain names: check here, in order.
+            if source is None:
+                raise ValueError("checking a run under the trust chain's key needs its batch")
+            for position in range(run.start, run.end):
+                entry = parse_entry(source.entry_bytes(position))
+                check_signature(checked.first_index + position, verifier, entry)
+                leaf = checked.leaf(position)
+                self._compact.append(leaf)
+                self._last_leaf = leaf
+            return
+        self._compact.extend(leaves)
+        self._last_leaf = leaves[-HASH_SIZE:]
 
     def accept(self, entry: Entry, leaf: bytes, signature: SignatureCheck | None) -> None:
         """Accept the next entry, given its leaf hash and its signature check, if done."""
         index = self._compact.size
         if entry.seq != index:
-            raise ChainError(f"entry {index}: seq: expected {index}, found {entry.seq}")
+            raise seq_error(index, entry.seq)
         self._check_log(index, entry)
         if entry.prev != self._last_leaf:
-            raise ChainError(
-                f"entry {index}: prev: expected {b64encode(self._last_leaf)}, "
-                f"found {b64encode(entry.prev)}"
-            )
+            raise prev_error(index, self._last_leaf, entry.prev)
         try:
             verifier = self.registry.apply(entry)
         except LedgerError as exc:
@@ -153,4 +194,4 @@ class LogReplay:
 
     def _check_log(self, index: int, entry: Entry) -> None:
         if entry.log != self.origin:
-            raise ChainError(f"entry {index}: log: expected {self.origin!r}, found {entry.log!r}")
+            raise log_error(index, self.origin, entry.log)

@@ -3,25 +3,33 @@
 `verify_log` opens the checkpoint with the log's vkey (c2sp.org/tlog-checkpoint), then replays
 the entries in order: canonical form, `seq`, `log`, the `prev` chain, the trust chain and each
 actor's Ed25519 signature, building the RFC 6962 §2.1 tree whose root the checkpoint must
-match. Batches of a few thousand entries are parsed, hashed and signature-checked by a process
-pool (ledger.batch) while the parent reads the input and replays the results in index order
-(ledger.replay), so the failure reported is always the one with the lowest index, exactly what
-a one-entry-at-a-time verifier would report.
+match. Batches of a few thousand entries are parsed, hashed, chained and signature-checked by
+a pool of forked worker processes (ledger.batch) while the parent reads the input and replays
+the results in index order (ledger.replay): the trust chain, a batch's first `prev`, the tree.
+So the failure reported is always the one with the lowest index, exactly what a
+one-entry-at-a-time verifier would report. `verify_export` does the same for an export file,
+handing its lines to the workers undecoded, so that the parent does next to nothing per entry.
 """
 
 from __future__ import annotations
 
+import base64
+import multiprocessing
 import os
+import re
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.context import BaseContext
 
 from ledger.batch import CheckedBatch, EntryBatch, check_batch
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import parse_entry
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError
-from ledger.keys import Verifier, b64encode
+from ledger.export import ExportReader, decode_entry_lines
+from ledger.keys import Verifier, b64decode, b64encode
+from ledger.merkle import HASH_SIZE
 from ledger.registry import KEY_REGISTERED, KeyRegistration, KeyRegistry
 from ledger.replay import LogReplay, LogState
 
@@ -36,6 +44,42 @@ PARALLEL_THRESHOLD = 2_000
 
 # How a key.registered entry's canonical JSON spells its type (RFC 8785: no spaces).
 _KEY_REGISTERED_MARK = b'"type":"' + KEY_REGISTERED.encode() + b'"'
+
+
+def _base64_marks(mark: bytes) -> tuple[bytes, ...]:
+    """What the base64 (RFC 4648 §4) of any bytes holding `mark` holds, one per alignment.
+
+    Base64 encodes 3-byte groups from the start; wherever `mark` begins, the whole groups
+    inside it, from its first group boundary on, encode to one of these three texts.
+    """
+    return tuple(
+        base64.b64encode(mark[skip : skip + (len(mark) - skip) // 3 * 3]) for skip in range(3)
+    )
+
+
+_KEY_REGISTERED_BASE64_MARKS = _base64_marks(_KEY_REGISTERED_MARK)
+_EXPORT_ENTRY_BASE64 = re.compile(rb'"entry":"([A-Za-z0-9+/]*={0,2})"')
+
+
+@dataclass(frozen=True)
+class AcceptedEntries:
+    """Entries that the replay accepted, for an observer (an audit of stored copies, say)."""
+
+    first_index: int
+    leaves: bytes
+    """Their RFC 6962 §2.1 leaf hashes, 32 bytes each, concatenated."""
+    types: Sequence[str]
+    actors: Sequence[str]
+
+    @property
+    def count(self) -> int:
+        """How many entries."""
+        return len(self.leaves) // HASH_SIZE
+
+
+Observer = Callable[[AcceptedEntries], None]
+"""Called with each stretch of accepted entries, in order, before any failure after them is
+raised; whatever it raises ends the verification."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +117,14 @@ def verify_log(
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
     resume: LogState | None = None,
+    observer: Observer | None = None,
 ) -> VerifiedLog:
     """Verify `(index, entry bytes)` pairs, in order, against a checkpoint signed by `vkey`.
 
     Spec: DESIGN §5 (entries, trust chain, checkpoint), c2sp.org/tlog-checkpoint, RFC 6962
     §2.1. With `resume`, `entries` continue a log verified earlier (ledger.replay.LogState).
     `jobs` worker processes check signatures (default: every core; 1 runs in this process).
+    `observer` sees the accepted entries' leaf hashes, types and actors (see Observer).
 
     Raises FormatError for a bad vkey or entry, CheckpointError or SignatureError for a
     checkpoint that is not the log key's or does not match the entries, ChainError and
@@ -87,6 +133,57 @@ def verify_log(
     are re-raised after every earlier entry has been checked.
     """
     checkpoint = open_checkpoint(checkpoint_note, Verifier.from_vkey(vkey))
+    replay = _start_replay(checkpoint, resume)
+    reader = _PairReader(entries, replay.size, checkpoint.size)
+    _replay(reader, replay, checkpoint.size, jobs=jobs, progress=progress, observer=observer)
+    return _finish(checkpoint, replay)
+
+
+EntryChunk = tuple[int, Sequence[bytes]]
+"""The index of an entry and the bytes of it and of the entries right after it."""
+
+
+def verify_log_chunks(
+    chunks: Iterable[EntryChunk],
+    checkpoint_note: str | bytes,
+    vkey: str,
+    *,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    resume: LogState | None = None,
+    observer: Observer | None = None,
+) -> VerifiedLog:
+    """`verify_log` for input read in runs of consecutive entries, `(first index, entries)`.
+
+    Checks and raises exactly what `verify_log` does for the same entries as pairs; a chunk
+    that does not start where the last one ended is the first entry's `index` failure.
+    """
+    checkpoint = open_checkpoint(checkpoint_note, Verifier.from_vkey(vkey))
+    replay = _start_replay(checkpoint, resume)
+    reader = _ChunkReader(chunks, replay.size, checkpoint.size)
+    _replay(reader, replay, checkpoint.size, jobs=jobs, progress=progress, observer=observer)
+    return _finish(checkpoint, replay)
+
+
+def verify_export(
+    reader: ExportReader,
+    *,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> VerifiedLog:
+    """Verify an export (DESIGN §5, "Export") against its own checkpoint and vkey.
+
+    What `verify_log(reader.entries(), header.checkpoint, header.vkey)` checks, with the
+    same errors, but the worker processes decode the export lines too.
+    """
+    checkpoint = open_checkpoint(reader.header.checkpoint, Verifier.from_vkey(reader.header.vkey))
+    replay = _start_replay(checkpoint, None)
+    lines = _ExportLineReader(reader, replay.size, checkpoint.size)
+    _replay(lines, replay, checkpoint.size, jobs=jobs, progress=progress, observer=None)
+    return _finish(checkpoint, replay)
+
+
+def _start_replay(checkpoint: Checkpoint, resume: LogState | None) -> LogReplay:
     replay = (
         LogReplay(checkpoint.origin)
         if resume is None
@@ -97,7 +194,10 @@ def verify_log(
             f"checkpoint size: expected at least the {replay.size} entries verified before, "
             f"found {checkpoint.size}"
         )
-    replay_entries(entries, replay, checkpoint.size, jobs=jobs, progress=progress)
+    return replay
+
+
+def _finish(checkpoint: Checkpoint, replay: LogReplay) -> VerifiedLog:
     if replay.size != checkpoint.size:
         raise CheckpointError(
             f"checkpoint size: expected {checkpoint.size} entries, found {replay.size}"
@@ -118,62 +218,105 @@ def replay_entries(
     *,
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
+    observer: Observer | None = None,
 ) -> None:
     """Feed entries `replay.size`, `replay.size + 1`, ... (at most up to `limit`) to `replay`.
 
     Uses a pool of `jobs` processes (default: every core) unless fewer than
     PARALLEL_THRESHOLD entries remain. Raises the failure with the lowest index.
     """
-    reader = _BatchReader(entries, replay.size, limit)
+    reader = _PairReader(entries, replay.size, limit)
+    _replay(reader, replay, limit, jobs=jobs, progress=progress, observer=observer)
+
+
+def _replay(
+    reader: _BatchSource,
+    replay: LogReplay,
+    limit: int,
+    *,
+    jobs: int | None,
+    progress: ProgressCallback | None,
+    observer: Observer | None,
+) -> None:
     jobs = available_cores() if jobs is None else jobs
+    pool = None
     if jobs > 1 and limit - replay.size >= PARALLEL_THRESHOLD:
         try:
-            pool = ProcessPoolExecutor(max_workers=jobs)
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context())
         except (OSError, NotImplementedError):  # no process support here: stay in-process
             pool = None
-    else:
-        pool = None
     keys = KeyHints.from_registry(replay.registry)
+    tasks = reader.batches(keys, replay.origin, fields=observer is not None)
     if pool is None:
-        for batch in reader:
-            keys.scan(batch)
-            replay.accept_batch(check_batch(EntryBatch(replay.size, batch, keys.snapshot())))
+        for task in tasks:
+            _accept(replay, check_batch(task), task, observer)
             _report(progress, replay.size, limit)
     else:
         with pool:
             _replay_in_pool(
-                pool, reader, replay, keys, 2 * jobs, lambda: _report(progress, replay.size, limit)
+                pool,
+                tasks,
+                replay,
+                observer,
+                2 * jobs,
+                lambda: _report(progress, replay.size, limit),
             )
     if reader.error is not None:
         raise reader.error
 
 
+def _worker_context() -> BaseContext | None:
+    """Fork where there is fork: a worker starts at once, with the library already loaded."""
+    if "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return None
+
+
 def _replay_in_pool(
     pool: ProcessPoolExecutor,
-    batches: Iterable[list[bytes]],
+    tasks: Iterable[EntryBatch],
     replay: LogReplay,
-    keys: KeyHints,
+    observer: Observer | None,
     max_in_flight: int,
     report: Callable[[], None],
 ) -> None:
     """Keep up to `max_in_flight` batches in the workers; accept results in index order."""
-    in_flight: deque[Future[CheckedBatch]] = deque()
-    next_index = replay.size
+    in_flight: deque[tuple[EntryBatch, Future[CheckedBatch]]] = deque()
     try:
-        for batch in batches:
-            keys.scan(batch)
-            task = EntryBatch(next_index, batch, keys.snapshot())
-            in_flight.append(pool.submit(check_batch, task))
-            next_index += len(batch)
+        for task in tasks:
+            in_flight.append((task, pool.submit(check_batch, task)))
             if len(in_flight) >= max_in_flight:
-                replay.accept_batch(in_flight.popleft().result())
+                done, future = in_flight.popleft()
+                _accept(replay, future.result(), done, observer)
                 report()
         while in_flight:
-            replay.accept_batch(in_flight.popleft().result())
+            done, future = in_flight.popleft()
+            _accept(replay, future.result(), done, observer)
             report()
     finally:
-        for future in in_flight:
+        for _, future in in_flight:
             future.cancel()
+
+
+def _accept(
+    replay: LogReplay, checked: CheckedBatch, task: EntryBatch, observer: Observer | None
+) -> None:
+    """Accept a checked batch; show the observer what was accepted, even before a failure."""
+    start = replay.size
+    try:
+        replay.accept_batch(checked, task)
+    finally:
+        accepted = replay.size - start
+        if observer is not None and accepted > 0:
+            assert checked.types is not None and checked.actors is not None
+            observer(
+                AcceptedEntries(
+                    start,
+                    checked.leaves[: accepted * HASH_SIZE],
+                    checked.types[:accepted],
+                    checked.actors[:accepted],
+                )
+            )
 
 
 def _report(progress: ProgressCallback | None, done: int, total: int) -> None:
@@ -210,6 +353,32 @@ class KeyHints:
             if _KEY_REGISTERED_MARK in data:
                 self._note(data)
 
+    def scan_export_lines(self, lines: bytes) -> None:
+        """Note the keys registered in export lines (ledger.export) without decoding them all.
+
+        A line is decoded only where the base64 of a registration's type may be in it; the
+        other lines cost three substring searches over the whole batch.
+        """
+        hits = sorted(
+            {found for mark in _KEY_REGISTERED_BASE64_MARKS for found in _find_all(lines, mark)}
+        )
+        seen_line = -1
+        for found in hits:
+            line_start = lines.rfind(b"\n", 0, found) + 1
+            if line_start == seen_line:
+                continue
+            seen_line = line_start
+            line_end = lines.find(b"\n", found)
+            match = _EXPORT_ENTRY_BASE64.search(
+                lines, line_start, len(lines) if line_end < 0 else line_end
+            )
+            if match is not None:
+                try:
+                    data = b64decode(match[1].decode("ascii"), "entry")
+                except FormatError:
+                    continue  # the worker reports it, at its index
+                self.scan([data])
+
     def snapshot(self) -> Mapping[str, bytes]:
         """Key name -> public key; a copy the caller may hand to another process."""
         if self._snapshot is None:
@@ -228,21 +397,44 @@ class KeyHints:
         self._snapshot = None
 
 
-class _BatchReader:
-    """Groups `(index, bytes)` pairs into batches, checking indices and the size limit.
+def _find_all(data: bytes, part: bytes) -> Iterator[int]:
+    found = data.find(part)
+    while found >= 0:
+        yield found
+        found = data.find(part, found + 1)
+
+
+class _BatchSource:
+    """Batches for the workers from some input; a failure while reading is kept in `error`.
 
     A failure while reading (a wrong index, an entry beyond `limit`, or an error raised by
-    the input) ends the iteration after the entries read before it were yielded, and is
-    kept in `error`, to be raised once those entries have been checked.
+    the input) ends the batches after the entries read before it, and is kept in `error`, to
+    be raised once those entries have been checked.
     """
+
+    error: LedgerError | None = None
+
+    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+        """The batches, each with the key hints known once it has been read."""
+        raise NotImplementedError
+
+
+class _PairReader(_BatchSource):
+    """Groups `(index, bytes)` pairs into batches, checking indices and the size limit."""
 
     def __init__(self, entries: Iterable[tuple[int, bytes]], start: int, limit: int) -> None:
         self._entries = entries
         self._start = start
         self._limit = limit
-        self.error: LedgerError | None = None
 
-    def __iter__(self) -> Iterator[list[bytes]]:
+    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+        position = self._start
+        for batch in self._lists():
+            keys.scan(batch)
+            yield EntryBatch(position, batch, keys.snapshot(), origin, fields=fields)
+            position += len(batch)
+
+    def _lists(self) -> Iterator[list[bytes]]:
         batch: list[bytes] = []
         position = self._start
         try:
@@ -263,3 +455,61 @@ class _BatchReader:
             self.error = exc
         if batch:
             yield batch
+
+
+class _ChunkReader(_BatchSource):
+    """Cuts runs of consecutive entries into batches, checking indices and the size limit."""
+
+    def __init__(self, chunks: Iterable[EntryChunk], start: int, limit: int) -> None:
+        self._chunks = chunks
+        self._start = start
+        self._limit = limit
+
+    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+        position = self._start
+        try:
+            for first, entries in self._chunks:
+                if first != position:
+                    raise ChainError(f"entry {position}: index: expected {position}, found {first}")
+                for offset in range(0, len(entries), BATCH_SIZE):
+                    batch = list(entries[offset : offset + BATCH_SIZE])
+                    beyond = position + len(batch) - self._limit
+                    if beyond > 0:
+                        batch = batch[: len(batch) - beyond]
+                    if batch:
+                        keys.scan(batch)
+                        yield EntryBatch(position, batch, keys.snapshot(), origin, fields=fields)
+                        position += len(batch)
+                    if beyond > 0:
+                        raise CheckpointError(
+                            f"entry {position}: checkpoint size: expected {self._limit} "
+                            "entries, found more"
+                        )
+        except LedgerError as exc:
+            self.error = exc
+
+
+class _ExportLineReader(_BatchSource):
+    """Reads an export's entry lines in batches, undecoded: the workers decode them."""
+
+    def __init__(self, reader: ExportReader, start: int, limit: int) -> None:
+        self._reader = reader
+        self._start = start
+        self._limit = limit
+
+    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+        position = self._start
+        while position < self._limit:
+            count, lines = self._reader.entry_lines(min(BATCH_SIZE, self._limit - position))
+            if count == 0:
+                return  # fewer entries than the checkpoint says: the replay reports it
+            keys.scan_export_lines(lines)
+            yield EntryBatch(position, (), keys.snapshot(), origin, lines=lines, fields=fields)
+            position += count
+        count, extra = self._reader.entry_lines(1)
+        if count:
+            # ExportReader.entries() decodes a line before the count is checked
+            _, error = decode_entry_lines(extra, position)
+            self.error = error or CheckpointError(
+                f"entry {position}: checkpoint size: expected {self._limit} entries, found more"
+            )

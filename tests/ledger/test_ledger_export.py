@@ -9,10 +9,18 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_support import LOG_KEY, SampleLog, make_signer, standard_log
 
 from ledger.errors import FormatError, SignatureError
-from ledger.export import EXPORT_TYPE, ExportHeader, read_export, write_export
+from ledger.export import (
+    EXPORT_TYPE,
+    ExportHeader,
+    decode_entry_lines,
+    read_export,
+    write_export,
+)
 
 
 def entries_of(data: bytes) -> list[tuple[int, bytes]]:
@@ -144,3 +152,75 @@ def test_reading_streams_in_constant_memory(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == 20_000
     assert path.stat().st_size > 5_000_000 and peak < 500_000
+
+
+# ------------------------------------- decode_entry_lines: what the verifier's workers read
+
+
+def read_as_entries(data: bytes) -> tuple[list[bytes], str | None]:
+    """What ExportReader.entries() yields before its first error, and that error."""
+    found: list[bytes] = []
+    try:
+        for _, entry in read_export(io.BytesIO(data)).entries():
+            found.append(entry)
+    except FormatError as exc:
+        return found, str(exc)
+    return found, None
+
+
+def read_as_lines(data: bytes, batch: int) -> tuple[list[bytes], str | None]:
+    """The same through ExportReader.entry_lines and decode_entry_lines, `batch` lines a time."""
+    reader = read_export(io.BytesIO(data))
+    found: list[bytes] = []
+    while True:
+        count, lines = reader.entry_lines(batch)
+        if not count:
+            return found, None
+        entries, error = decode_entry_lines(lines, len(found))
+        found.extend(entries)
+        if error is not None:
+            return found, str(error)
+
+
+LINE_EDITS = [b" ", b"\r", b"\n", b"=", b"A", b"B", b'"', b"}", b"0", b"1", b"x", b"\xc3\xa9"]
+
+
+@st.composite
+def edited_exports(draw: st.DrawFn) -> bytes:
+    data = EDITED_LOG.export()
+    header_end = data.index(b"\n") + 1
+    position = draw(st.integers(min_value=header_end, max_value=len(data)))
+    kind = draw(st.sampled_from(["insert", "delete", "replace", "pad bits", "none"]))
+    if kind == "none":
+        return data
+    if kind == "pad bits":  # a last base64 digit with unused bits set (RFC 4648 §3.5)
+        padded = [i for i in range(len(data)) if data.startswith(b'="}', i)]
+        at = padded[draw(st.integers(min_value=0, max_value=len(padded) - 1))] - 1
+        while data[at] == ord("="):
+            at -= 1
+        return data[:at] + b"B" + data[at + 1 :]
+    if kind == "delete":
+        return data[:position] + data[position + 1 :]
+    edit = draw(st.sampled_from(LINE_EDITS))
+    if kind == "insert":
+        return data[:position] + edit + data[position:]
+    return data[:position] + edit + data[position + len(edit) :]
+
+
+EDITED_LOG = standard_log(3)
+
+
+@settings(max_examples=600, deadline=None)
+@given(edited_exports(), st.sampled_from([1, 2, 5, 100]))
+def test_decoding_lines_in_batches_reads_what_the_entries_iterator_reads(
+    data: bytes, batch: int
+) -> None:
+    assert read_as_lines(data, batch) == read_as_entries(data)
+
+
+def test_lines_without_a_final_newline_and_spelled_otherwise_are_read_too() -> None:
+    log = standard_log(2)
+    entry = base64.b64encode(log.entries[1]).decode()
+    spaced = json.dumps({"entry": entry, "index": 1}).encode()
+    data = with_line(log.export(), 3, spaced).rstrip(b"\n")
+    assert read_as_lines(data, 3) == read_as_entries(data) == (log.entries, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -22,11 +24,18 @@ from ledger_support import (
 from ledger import verify as verify_module
 from ledger.batch import EntryBatch, check_batch
 from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.errors import ChainError, CheckpointError, FormatError, SignatureError
+from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError, SignatureError
+from ledger.export import read_export
 from ledger.keys import b64encode
 from ledger.merkle import leaf_hash
 from ledger.replay import LogReplay, LogState
-from ledger.verify import KeyHints, verify_log
+from ledger.verify import (
+    AcceptedEntries,
+    KeyHints,
+    verify_export,
+    verify_log,
+    verify_log_chunks,
+)
 
 
 def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
@@ -350,3 +359,119 @@ def test_errors_name_index_check_expected_and_found() -> None:
     with pytest.raises(ChainError) as caught:
         verify(log, pairs)
     assert re.fullmatch(r"entry 4: seq: expected 4, found 9", str(caught.value))
+
+
+# ------------------------------------------------ verify_export: lines decoded by the workers
+
+
+def export_outcome(data: bytes, **kwargs: Any) -> tuple[str, str]:
+    try:
+        result = verify_export(read_export(io.BytesIO(data)), **kwargs)
+    except LedgerError as exc:
+        return type(exc).__name__, str(exc)
+    return "ok", b64encode(result.root) + repr(result.state)
+
+
+def entries_outcome(data: bytes, **kwargs: Any) -> tuple[str, str]:
+    reader = read_export(io.BytesIO(data))
+    header = reader.header
+    try:
+        result = verify_log(reader.entries(), header.checkpoint, header.vkey, **kwargs)
+    except LedgerError as exc:
+        return type(exc).__name__, str(exc)
+    return "ok", b64encode(result.root) + repr(result.state)
+
+
+def export_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+def tampered_exports(log: SampleLog) -> dict[str, bytes]:
+    data = log.export()
+    lines = export_lines(data)
+    signed = base64.b64encode(replace_text(log.entries[250], b"shipping", b"shippinX"))
+    return {
+        "intact": data,
+        "bad signature": data.replace(base64.b64encode(log.entries[250]), signed),
+        "bad line": b"\n".join([*lines[:120], b"not json", *lines[121:]]),
+        "line of another index": b"\n".join([*lines[:120], lines[121], *lines[121:]]),
+        "non-canonical base64": data.replace(lines[300], lines[300].replace(b'"}', b'\\n"}')),
+        "one line too many": data + lines[5] + b"\n",
+        "a blank line too many": data + b"\n",
+        "truncated": b"\n".join(lines[:-40]) + b"\n",
+        "no final newline": data.rstrip(b"\n"),
+    }
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_verify_export_reports_what_verifying_the_entries_reports(
+    small_batches: int, jobs: int
+) -> None:
+    log = pool_log(450)
+    for name, data in tampered_exports(log).items():
+        assert export_outcome(data, jobs=jobs) == entries_outcome(data, jobs=jobs), name
+
+
+def test_registrations_are_found_in_export_lines_at_every_alignment() -> None:
+    log = standard_log(0)
+    for number in range(12):  # names of every length mod 3 put the type at every offset
+        log.register(make_signer("truyxuat.ocop.example.vn/k" + "x" * number, 50 + number))
+    mark = b'"type":"key.registered"'
+    assert {data.find(mark) % 3 for data in log.entries} == {0, 1, 2}
+    from_lines, from_entries = KeyHints(), KeyHints()
+    from_lines.scan_export_lines(b"\n".join(export_lines(log.export())[1:]))
+    from_entries.scan(log.entries)
+    assert from_lines.snapshot() == from_entries.snapshot()
+    assert len(from_lines.snapshot()) == len(log.key_indices()) == 16
+
+
+# ------------------------------------------------------- chunks, observers and the runs
+
+
+def test_chunks_verify_as_pairs_do(small_batches: int) -> None:
+    log = pool_log(450)
+    chunks = [(start, log.entries[start : start + 70]) for start in range(0, log.size, 70)]
+    assert verify_log_chunks(chunks, log.checkpoint(), log.vkey).state == verify(log).state
+    with pytest.raises(ChainError, match=r"^entry 140: index: expected 140, found 141$"):
+        verify_log_chunks([chunks[0], chunks[1], (141, [])], log.checkpoint(), log.vkey)
+    with pytest.raises(
+        CheckpointError, match=r"^entry 300: checkpoint size: expected 300 entries, found more$"
+    ):
+        verify_log_chunks(chunks, log.checkpoint(300), log.vkey)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_observer_sees_every_accepted_entry_before_a_failure(
+    small_batches: int, jobs: int
+) -> None:
+    log = pool_log(450)
+    seen: list[AcceptedEntries] = []
+    verify(log, jobs=jobs, observer=seen.append)
+    assert [a.first_index for a in seen] == list(range(0, 450, 100))
+    assert b"".join(a.leaves for a in seen) == b"".join(leaf_hash(d) for d in log.entries)
+    types = [t for a in seen for t in a.types]
+    assert types[:4] == ["key.registered"] * 4 and set(types[4:]) == {"event.recorded"}
+    pairs = log.pairs()
+    pairs[250] = (250, replace_text(pairs[250][1], b"shipping", b"shippinX"))
+    seen.clear()
+    with pytest.raises(SignatureError, match=r"^entry 250: signature"):
+        verify(log, pairs, jobs=jobs, observer=seen.append)
+    assert sum(a.count for a in seen) == 250
+
+
+def test_a_run_checked_under_another_key_than_the_trust_chains_is_checked_again() -> None:
+    log = standard_log()
+    forged = log.make_entry(OUTSIDER, "event.recorded", {"n": 1}, actor=PRODUCER.key_name)
+    index = log.append_data(forged)
+    hints = {k.key_name: k.public_key for k in (ADMIN, ADMIN_2, PRODUCER_2)}
+    hints[PRODUCER.key_name] = OUTSIDER.public_key  # the forger's key: the signature verifies
+    task = EntryBatch(0, log.entries, hints, log.origin)
+    checked = check_batch(task)
+    assert checked.signatures[index] == (OUTSIDER.public_key, True)
+    with pytest.raises(ValueError, match="needs its batch"):
+        LogReplay(log.origin).accept_batch(checked)
+    with pytest.raises(SignatureError) as caught:
+        LogReplay(log.origin).accept_batch(checked, task)
+    assert str(caught.value).startswith(
+        f"entry {index}: signature: expected a valid Ed25519 signature by {PRODUCER.key_name}"
+    )

@@ -6,6 +6,11 @@ hash, type and actor columns; every stored subtree hash; every stored checkpoint
 signature, its root against the tree at its size, the stored root column); consistency between
 consecutive checkpoints; the head row. With ``deep``, every projection row against a replay of
 the ledger into a scratch database. The first divergence is raised as ``AuditFailure``.
+
+The worker processes of ``verify_log`` parse, hash and verify the entries; this module only
+reads the rows (on the DBAPI cursor, as plain tuples: a million-entry log has three million
+rows to read) and compares the stored columns and subtree hashes, a batch at a time, with the
+leaf hashes, types and actors the verifier accepted, hashing each subtree once.
 """
 
 from __future__ import annotations
@@ -13,17 +18,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import Select, bindparam, create_engine, func, select
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
-from ledger.entry import parse_entry
 from ledger.errors import LedgerError
-from ledger.merkle import CompactRange, leaf_hash, verify_consistency
-from ledger.verify import verify_log
+from ledger.merkle import CompactRange, verify_consistency
+from ledger.verify import AcceptedEntries, verify_log_chunks
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.reads import consistency
@@ -32,7 +37,8 @@ from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.models import PersonalData
 
 Progress = Callable[[str, int, int], None]
-CHUNK = 5000
+CHUNK = 4000
+HASH_SIZE = 32
 
 
 class AuditFailure(Exception):
@@ -47,95 +53,238 @@ class AuditReport:
     projection_rows: int | None
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+def _b64(data: bytes | None) -> str:
+    return "NULL" if data is None else base64.b64encode(data).decode()
+
+
+def _shown(value: object) -> str:
+    return _b64(value) if isinstance(value, bytes) or value is None else repr(value)
+
+
+class _RawQuery:
+    """A Core select run on the DBAPI cursor of the session's own connection (same transaction).
+
+    Rows come back as the driver's tuples: SQLAlchemy's Row objects cost more than reading the
+    rows. Works with any DBAPI paramstyle: the statement is compiled for the session's dialect.
+    """
+
+    def __init__(self, session: Session, statement: Select[Any]) -> None:
+        connection = session.connection()
+        self._compiled = statement.compile(dialect=connection.dialect)
+        self._sql = str(self._compiled)
+        self._dbapi: Any = connection.connection.driver_connection
+
+    def rows(self, **values: Any) -> list[tuple[Any, ...]]:
+        params = self._compiled.construct_params(values)
+        args: Any = params
+        if self._compiled.positional:
+            args = tuple(params[name] for name in self._compiled.positiontup or ())
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(self._sql, args)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+
+def _first_mismatch(expected: Sequence[Any], found: Sequence[Any]) -> int | None:
+    if expected == found:
+        return None
+    return next(
+        (i for i, (want, have) in enumerate(zip(expected, found, strict=False)) if want != have),
+        min(len(expected), len(found)),
+    )
+
+
+class _StoredEntries:
+    """Streams ``ledger_entries`` in order for ``verify_log`` and checks their stored columns
+    (leaf hash, type, actor) against what the verifier accepted."""
+
+    def __init__(self, session: Session, origin: str, size: int) -> None:
+        entries = LedgerEntry.__table__
+        in_range = (
+            entries.c.log == origin,
+            entries.c.seq >= bindparam("start"),
+            entries.c.seq < bindparam("end"),
+        )
+        self._query = _RawQuery(
+            session,
+            select(entries.c.entry, entries.c.leaf_hash, entries.c.type, entries.c.actor)
+            .where(*in_range)
+            .order_by(entries.c.seq),
+        )
+        self._seqs = _RawQuery(
+            session, select(entries.c.seq).where(*in_range).order_by(entries.c.seq)
+        )
+        self._size = size
+        self._base = 0  # the seq of the first stored column value kept below
+        self._leaves: list[bytes] = []
+        self._types: list[str] = []
+        self._actors: list[str] = []
+
+    def chunks(self) -> Iterator[tuple[int, Sequence[bytes]]]:
+        """Runs of entries, seq 0 up to the size; AuditFailure for a missing row."""
+        for start in range(0, self._size, CHUNK):
+            end = min(start + CHUNK, self._size)
+            rows = self._query.rows(start=start, end=end)
+            if len(rows) != end - start:  # (log, seq) is the primary key: some seq is missing
+                ahead = min(end + CHUNK, self._size)
+                seqs = [seq for (seq,) in self._seqs.rows(start=start, end=ahead)]
+                missing = next(
+                    (s for s, seq in enumerate(seqs, start) if seq != s), len(seqs) + start
+                )
+                if missing - start < len(seqs):
+                    found = seqs[missing - start]
+                    raise AuditFailure(
+                        f"ledger_entries: entry {missing} is missing; found {found} next"
+                    )
+                raise AuditFailure(
+                    f"ledger_entries: entry {missing} is missing (head says {self._size})"
+                )
+            entries, leaves, types, actors = zip(*rows, strict=True)
+            self._leaves.extend(leaves)
+            self._types.extend(types)
+            self._actors.extend(actors)
+            yield start, entries
+
+    def check(self, accepted: AcceptedEntries) -> None:
+        """The stored columns of the accepted entries must be what the verifier found."""
+        first, count = accepted.first_index, accepted.count
+        offset = first - self._base
+        leaves = [
+            accepted.leaves[i : i + HASH_SIZE] for i in range(0, count * HASH_SIZE, HASH_SIZE)
+        ]
+        mismatches: list[tuple[int, str, str, str]] = []
+        for column, want, have in (
+            ("leaf_hash", leaves, self._leaves[offset : offset + count]),
+            ("type", list(accepted.types), self._types[offset : offset + count]),
+            ("actor", list(accepted.actors), self._actors[offset : offset + count]),
+        ):
+            at = _first_mismatch(want, have)
+            if at is not None:
+                mismatches.append((at, column, _shown(want[at]), _shown(have[at])))
+        if mismatches:
+            at, column, expected, found = min(mismatches, key=lambda m: m[0])
+            raise AuditFailure(
+                f"ledger_entries seq {first + at} column {column}: expected {expected}, "
+                f"found {found}"
+            )
+        # Forget what was checked.
+        done = offset + count
+        del self._leaves[:done], self._types[:done], self._actors[:done]
+        self._base += done
 
 
 class _LevelReader:
-    """Streams the stored subtree hashes of one level in index order, a chunk at a time."""
+    """Reads the stored subtree hashes of one level in index order, a chunk at a time."""
 
-    def __init__(self, session: Session, origin: str, level: int) -> None:
-        self.session, self.origin, self.level = session, origin, level
-        self.next_idx = 0
-        self.buffer: Iterator[tuple[int, bytes]] = iter(())
+    def __init__(self, tree: _StoredTree, level: int, stored: int) -> None:
+        self._tree, self.level = tree, level
+        self._stored = stored  # how many hashes the level has for the log's size
+        self._first = 0  # the idx of _hashes[0]
+        self._hashes: list[bytes] = []
 
-    def take(self, idx: int) -> bytes | None:
-        for _ in range(2):
-            for stored_idx, digest in self.buffer:
-                if stored_idx != idx:
-                    raise AuditFailure(
-                        f"ledger_hashes (level {self.level}, idx {idx}): missing; "
-                        f"found idx {stored_idx} next"
-                    )
-                return digest
-            rows = self.session.execute(
-                select(LedgerHash.idx, LedgerHash.hash)
-                .where(LedgerHash.log == self.origin, LedgerHash.level == self.level)
-                .where(LedgerHash.idx >= idx)
-                .order_by(LedgerHash.idx)
-                .limit(CHUNK)
-            ).all()
-            self.buffer = iter([(i, h) for i, h in rows])
-        return None
-
-
-def _checked_entries(
-    session: Session, origin: str, size: int, roots_at: set[int], roots: dict[int, bytes]
-) -> Iterator[tuple[int, bytes]]:
-    """Entries for ``verify_log``, checking stored columns and subtree hashes on the way."""
-    compact = CompactRange()
-    levels: dict[int, _LevelReader] = {}
-    start = 0
-    while start < size:
-        rows = session.execute(
-            select(
-                LedgerEntry.seq,
-                LedgerEntry.entry,
-                LedgerEntry.leaf_hash,
-                LedgerEntry.type,
-                LedgerEntry.actor,
+    def take(self, start: int, computed: list[bytes]) -> None:
+        """The stored hashes from ``start`` on must be ``computed``."""
+        end = start + len(computed)
+        if end > self._first + len(self._hashes):
+            ahead = min(max(end, start + CHUNK), self._stored)
+            rows = self._tree.hashes.rows(level=self.level, start=start, end=ahead)
+            if len(rows) != ahead - start:  # (log, level, idx) is the primary key: a gap
+                rows = self._tree.hashes.rows(level=self.level, start=start, end=end)
+                if len(rows) != end - start:
+                    self._missing(start, end, computed)
+            self._first, self._hashes = start, [digest for (digest,) in rows]
+        stored = self._hashes[start - self._first : end - self._first]
+        at = _first_mismatch(computed, stored)
+        if at is not None:
+            raise AuditFailure(
+                f"ledger_hashes (level {self.level}, idx {start + at}) column hash: "
+                f"expected {_b64(computed[at])}, found {_b64(stored[at])}"
             )
-            .where(LedgerEntry.log == origin, LedgerEntry.seq >= start, LedgerEntry.seq < size)
-            .order_by(LedgerEntry.seq)
-            .limit(CHUNK)
-        ).all()
-        if not rows:
-            raise AuditFailure(f"ledger_entries: entry {start} is missing (head says {size})")
-        for seq, data, stored_leaf, stored_type, stored_actor in rows:
-            if seq != start:
-                raise AuditFailure(f"ledger_entries: entry {start} is missing; found {seq} next")
-            leaf = leaf_hash(data)
-            if stored_leaf != leaf:
-                raise AuditFailure(
-                    f"ledger_entries seq {seq} column leaf_hash: expected {_b64(leaf)}, "
-                    f"found {_b64(stored_leaf)}"
-                )
-            try:
-                entry = parse_entry(data)
-            except LedgerError as exc:
-                raise AuditFailure(f"entry {seq}: {exc}") from None
-            for column, want, have in (
-                ("type", entry.type, stored_type),
-                ("actor", entry.actor, stored_actor),
-            ):
-                if want != have:
-                    raise AuditFailure(
-                        f"ledger_entries seq {seq} column {column}: expected {want!r}, found {have!r}"
-                    )
-            for level, idx, digest in compact.append(leaf):
-                reader = levels.setdefault(level, _LevelReader(session, origin, level))
-                stored = reader.take(idx)
-                if stored != digest:
-                    found = "missing" if stored is None else _b64(stored)
-                    raise AuditFailure(
-                        f"ledger_hashes (level {level}, idx {idx}) column hash: "
-                        f"expected {_b64(digest)}, found {found}"
-                    )
-            if compact.size in roots_at:
-                roots[compact.size] = compact.root()
-            yield seq, data
-            start += 1
-    _check_nothing_beyond(session, origin, size)
+
+    def _missing(self, start: int, end: int, computed: list[bytes]) -> None:
+        """Name the first of the hashes ``start`` to ``end - 1`` that is not stored."""
+        idxs = self._tree.idxs.rows(level=self.level, start=start, end=end + CHUNK)
+        missing = next((i for i, (idx,) in enumerate(idxs, start) if idx != i), start + len(idxs))
+        if missing - start < len(idxs):
+            raise AuditFailure(
+                f"ledger_hashes (level {self.level}, idx {missing}): missing; "
+                f"found idx {idxs[missing - start][0]} next"
+            )
+        raise AuditFailure(
+            f"ledger_hashes (level {self.level}, idx {missing}) column hash: "
+            f"expected {_b64(computed[missing - start])}, found missing"
+        )
+
+
+class _StoredTree:
+    """Recomputes every perfect subtree (RFC 6962 §2.1) of the accepted leaves once, checking
+    each against ``ledger_hashes`` and noting the root at every checkpoint size."""
+
+    def __init__(self, session: Session, origin: str, size: int, roots_at: set[int]) -> None:
+        hashes = LedgerHash.__table__
+        in_range = (
+            hashes.c.log == origin,
+            hashes.c.level == bindparam("level"),
+            hashes.c.idx >= bindparam("start"),
+            hashes.c.idx < bindparam("end"),
+        )
+        self.hashes = _RawQuery(
+            session, select(hashes.c.hash).where(*in_range).order_by(hashes.c.idx)
+        )
+        self.idxs = _RawQuery(session, select(hashes.c.idx).where(*in_range).order_by(hashes.c.idx))
+        self._log_size = size
+        self._levels: dict[int, _LevelReader] = {}
+        self._pending: dict[int, bytes] = {}  # level -> a left subtree awaiting its sibling
+        self._size = 0
+        self._roots_at = sorted(roots_at)
+        self.roots: dict[int, bytes] = {}
+
+    def check(self, accepted: AcceptedEntries) -> None:
+        leaves = [
+            accepted.leaves[i : i + HASH_SIZE]
+            for i in range(0, accepted.count * HASH_SIZE, HASH_SIZE)
+        ]
+        end = accepted.first_index + accepted.count
+        done = 0
+        for size in self._roots_at:
+            if self._size < size <= end:
+                self._add(leaves[done : size - accepted.first_index])
+                done = size - accepted.first_index
+                self.roots[size] = self._root()
+        self._add(leaves[done:])
+
+    def _add(self, leaves: list[bytes]) -> None:
+        """Append leaves; every subtree they complete is hashed and compared, level by level."""
+        if not leaves:
+            return
+        start, nodes, level = self._size, leaves, 0
+        self._size += len(leaves)
+        sha256 = hashlib.sha256
+        while nodes:
+            reader = self._levels.get(level)
+            if reader is None:
+                reader = self._levels[level] = _LevelReader(self, level, self._log_size >> level)
+            reader.take(start, nodes)
+            if start & 1:  # the first node's left sibling was completed before
+                nodes = [self._pending[level], *nodes]
+                start -= 1
+            if len(nodes) & 1:
+                self._pending[level] = nodes[-1]
+            else:
+                self._pending.pop(level, None)
+            pairs = iter(nodes)
+            nodes = [
+                sha256(b"\x01" + left + right).digest()
+                for left, right in zip(pairs, pairs, strict=False)
+            ]
+            start >>= 1
+            level += 1
+
+    def _root(self) -> bytes:
+        frontier = [self._pending[level] for level in sorted(self._pending, reverse=True)]
+        return CompactRange.from_frontier(self._size, frontier).root()
 
 
 def _check_single_log(session: Session, origin: str) -> None:
@@ -206,22 +355,29 @@ def verify_database(
                 f"{_b64(cp.root_hash)}, the row says size {row.size} root {_b64(row.root_hash)}"
             )
         opened[row.size] = cp
-    roots: dict[int, bytes] = {}
-    entries = _checked_entries(session, origin, latest.size, set(opened), roots)
+    stored = _StoredEntries(session, origin, latest.size)
+    tree = _StoredTree(session, origin, latest.size, set(opened))
+
+    def observe(accepted: AcceptedEntries) -> None:
+        stored.check(accepted)
+        tree.check(accepted)
+
     try:
-        verified = verify_log(
-            entries,
+        verified = verify_log_chunks(
+            stored.chunks(),
             latest.note,
             ledger.log.vkey,
             progress=(lambda done, total: progress("entries", done, total)) if progress else None,
+            observer=observe,
         )
     except LedgerError as exc:
         raise AuditFailure(str(exc)) from None
+    _check_nothing_beyond(session, origin, latest.size)
     for size, cp in opened.items():
-        if roots.get(size) != cp.root_hash:
+        if tree.roots.get(size) != cp.root_hash:
             raise AuditFailure(
                 f"ledger_checkpoints size {size}: root {_b64(cp.root_hash)} is not the tree of "
-                f"the first {size} entries ({_b64(roots.get(size, b''))})"
+                f"the first {size} entries ({_b64(tree.roots.get(size, b''))})"
             )
     sizes = sorted(opened)
     for old, new in itertools.pairwise(sizes):

@@ -1,0 +1,120 @@
+"""``verify_database`` on a pool with small batches: every batch boundary, checkpoint and stored
+hash of the scenario's log is checked, as on a log of millions of entries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from support.scenario import Scenario
+
+from ledger import verify as verify_module
+from traceapp.db import Database
+from traceapp.ledger_store import audit as audit_module
+from traceapp.ledger_store.audit import AuditFailure, verify_database
+from traceapp.ledger_store.models import (
+    APPEND_ONLY_TABLES,
+    LedgerCheckpoint,
+    LedgerEntry,
+    LedgerHash,
+)
+from traceapp.ledger_store.writer import Ledger
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 3 entries on a pool from 5 entries on, rows read 4 at a time."""
+    monkeypatch.setattr(verify_module, "BATCH_SIZE", 3)
+    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 5)
+    monkeypatch.setattr(audit_module, "CHUNK", 4)
+
+
+def _drop_triggers(database: Database) -> None:
+    with database.engine.begin() as conn:
+        for table in APPEND_ONLY_TABLES:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
+            else:
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+
+
+def test_a_pool_of_small_batches_verifies_the_log_as_one_batch_does(
+    database: Database, ledger: Ledger, populated: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with database.read_sessions() as session:
+        whole = verify_database(session, ledger)
+        checkpoints = session.execute(select(func.count()).select_from(LedgerCheckpoint)).scalar()
+    monkeypatch.setattr(verify_module, "BATCH_SIZE", 3)
+    monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 5)
+    monkeypatch.setattr(audit_module, "CHUNK", 4)
+    with database.read_sessions() as session:
+        assert verify_database(session, ledger) == whole
+    assert whole.size > 15 and whole.checkpoints == checkpoints > 1
+
+
+def _failure(database: Database, ledger: Ledger, change: Any) -> str:
+    with database.write_sessions() as session:
+        session.begin()
+        session.execute(change)
+        try:
+            verify_database(session, ledger)
+        except AuditFailure as failure:
+            return str(failure)
+        finally:
+            session.rollback()
+    raise AssertionError("the change was not detected")
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_each_stored_copy_is_checked_in_every_batch(
+    database: Database, ledger: Ledger, populated: Scenario
+) -> None:
+    _drop_triggers(database)
+    with database.read_sessions() as session:
+        size = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+    late = size - 5  # in one of the last batches
+    entry = (LedgerEntry.log == ledger.origin) & (LedgerEntry.seq == late)
+
+    def node(level: int, idx: int) -> Any:
+        return (
+            (LedgerHash.log == ledger.origin)
+            & (LedgerHash.level == level)
+            & (LedgerHash.idx == idx)
+        )
+
+    cases = {
+        update(LedgerEntry).where(entry).values(type="x.y"): (
+            f"ledger_entries seq {late} column type: expected "
+        ),
+        update(LedgerEntry).where(entry).values(actor="x+00000000"): (
+            f"ledger_entries seq {late} column actor: expected "
+        ),
+        update(LedgerEntry).where(entry).values(leaf_hash=b"\x01" * 32): (
+            f"ledger_entries seq {late} column leaf_hash: expected "
+        ),
+        update(LedgerHash).where(node(0, late)).values(hash=b"\x01" * 32): (
+            f"ledger_hashes (level 0, idx {late}) column hash: expected "
+        ),
+        update(LedgerHash).where(node(2, late // 4 - 1)).values(hash=b"\x01" * 32): (
+            f"ledger_hashes (level 2, idx {late // 4 - 1}) column hash: expected "
+        ),
+        delete(LedgerHash).where(node(1, late // 2)): (
+            f"ledger_hashes (level 1, idx {late // 2}): missing; found idx {late // 2 + 1} next"
+        ),
+        delete(LedgerHash).where(node(0, size - 1)): (
+            f"ledger_hashes (level 0, idx {size - 1}) column hash: expected "
+        ),
+        delete(LedgerEntry).where(entry): (
+            f"ledger_entries: entry {late} is missing; found {late + 1} next"
+        ),
+        delete(LedgerEntry).where(  # the last of a chunk of rows
+            (LedgerEntry.log == ledger.origin) & (LedgerEntry.seq == 11)
+        ): "ledger_entries: entry 11 is missing; found 12 next",
+        delete(LedgerEntry).where(
+            (LedgerEntry.log == ledger.origin) & (LedgerEntry.seq == size - 1)
+        ): f"ledger_entries: entry {size - 1} is missing (head says {size})",
+    }
+    for change, message in cases.items():
+        assert _failure(database, ledger, change).startswith(message), message
