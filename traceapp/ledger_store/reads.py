@@ -75,7 +75,7 @@ _LATEST_HEAD = (
 
 def latest_checkpoint_head(session: Session, origin: str) -> tuple[int, bytes, str]:
     """(size, root hash, signed note) of the latest checkpoint: one indexed row, no ORM entity."""
-    row = session.execute(_LATEST_HEAD, {"origin": origin}).first()
+    row = session.connection().execute(_LATEST_HEAD, {"origin": origin}).first()
     if row is None:
         raise NotFound("the log has no checkpoint yet", field="size")
     return int(row[0]), bytes(row[1]), str(row[2])

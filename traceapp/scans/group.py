@@ -1,19 +1,19 @@
 """Group commit of scans: concurrent requests of one process share one write transaction.
 
-Every item page records a scan, and a durable commit waits for the disk (SQLite's WAL runs
-with ``synchronous=FULL``; PostgreSQL flushes its WAL): one fsync per scan would cap the pages
-at the disk's flush rate and hold SQLite's write lock through each flush. Here the first
-request to arrive leads: it takes every scan queued so far, runs them in one transaction of
-``Database.write()``, commits once, and hands each waiting request its own result. Requests that
-arrive meanwhile queue for the next transaction, which the first of them leads. Each request
-still returns only after its scan is committed, so nothing is acknowledged that could be lost,
-and each scan's statements run exactly as they would alone, in order.
+Every item page records a scan. One transaction per scan means one commit (and on PostgreSQL
+one WAL flush) per page, and every scan of a popular item waits for the previous one's lock on
+its ``scan_totals`` row. Here the first request to arrive leads: it takes every scan queued so
+far, runs them in one ``scan_transaction``, commits once, and hands each waiting request its
+own result. Requests that arrive meanwhile queue for the next transaction, which the first of
+them leads. Each request returns only after its scan is committed, and each scan's statements
+run exactly as they would alone, in arrival order.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -40,6 +40,44 @@ class _Pending(Generic[T]):
         if self.error is not None:
             raise self.error
         return self.result  # type: ignore[return-value]
+
+
+@contextmanager
+def scan_transaction(database: Database) -> Iterator[Session]:
+    """A write transaction for scans: ``Database.write()``, except that on SQLite its commit
+    does not wait for the disk (``synchronous=NORMAL`` for this transaction only).
+
+    SQLite holds its write lock through a commit's fsync, and the workers' writers queue behind
+    it: at ``synchronous=FULL`` scans could not outrun the disk's flush rate (a few hundred per
+    second on a busy disk) however they are grouped. A scan is off-ledger telemetry; losing the
+    last ones to a power cut (never to a crash of the process: the WAL is written before the
+    commit returns) is acceptable, and every ledger write keeps ``FULL``: its fsync also makes
+    all earlier WAL frames durable, and the database stays consistent either way. The
+    connection is set back to ``FULL`` before it returns to the pool, or dropped.
+    PostgreSQL keeps its durable commit: group commit is enough there.
+    """
+    if not database.is_sqlite:
+        with database.write() as session:
+            yield session
+        return
+    writers = database.writers
+    with (
+        writers.turn() if writers is not None else nullcontext(),
+        database.engine.connect() as conn,
+    ):
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction, as SQLite requires
+        try:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with Session(conn, expire_on_commit=False) as session, session.begin():
+                yield session
+        finally:
+            try:
+                raw.execute("PRAGMA synchronous=FULL")
+            except BaseException:
+                conn.invalidate()  # never back in the pool at NORMAL
+                raise
 
 
 class GroupCommit:
@@ -84,7 +122,7 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Pending[object]]) -> None:
         try:
-            with self._database.write() as session:
+            with scan_transaction(self._database) as session:
                 for pending in batch:
                     pending.result = pending.work(session)
             return
@@ -100,7 +138,7 @@ class GroupCommit:
         for pending in batch:
             pending.result, pending.error = None, None
             try:
-                with self._database.write() as session:
+                with scan_transaction(self._database) as session:
                     pending.result = pending.work(session)
             except Exception as exc:
                 pending.result, pending.error = None, exc

@@ -70,7 +70,8 @@ class RecentFacts:
     """What the rules read from the item's latest RECENT_SCANS scans."""
 
     others_after: int
-    """Distinct clients that checked after the sale or claim, other than any claimer."""
+    """Distinct clients that checked after the sale or claim, other than any claimer; 0 when
+    the item has fewer distinct clients in all than the rule needs (it cannot fire)."""
     burst: bool
 
 
@@ -89,6 +90,24 @@ _COUNT_SCAN = (
     text(
         "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
         "VALUES (:item, 1, :at, :new) "
+        "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
+        "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
+        "THEN excluded.first_at ELSE scan_totals.first_at END, "
+        "clients = scan_totals.clients + excluded.clients "
+        "RETURNING count, first_at, clients"
+    )
+    .bindparams(bindparam("at", type_=UtcDateTime()))
+    .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
+)
+# PostgreSQL: the three as one statement (data-modifying CTEs), one round trip instead of three.
+_RECORD_PG = (
+    text(
+        "WITH scan AS (INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
+        "VALUES (:item, :at, :client, :agent, :result)), "
+        "known AS (INSERT INTO scan_clients (item_public_id, client) VALUES (:item, :client) "
+        "ON CONFLICT DO NOTHING RETURNING client) "
+        "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
+        "VALUES (:item, 1, :at, (SELECT COUNT(*) FROM known)) "
         "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
         "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
         "THEN excluded.first_at ELSE scan_totals.first_at END, "
@@ -126,8 +145,9 @@ def record(
 ) -> Tally:
     """Store a scan and count it in the item's totals; returns the totals including it.
 
-    Three statements in the caller's transaction: the scan row, its client (a no-op when
-    known) and the totals, whose row lock orders concurrent scans of one item.
+    Three statements in the caller's transaction (one on PostgreSQL): the scan row, its
+    client (a no-op when known) and the totals, whose row lock orders concurrent scans of
+    one item.
     """
     conn = session.connection()  # Core execution: less overhead than the ORM's
     params = {
@@ -137,9 +157,12 @@ def record(
         "agent": (agent or None) and agent[:40],
         "result": result[:20],
     }
-    conn.execute(_INSERT_SCAN, params)
-    new = conn.execute(_NEW_CLIENT, params).first() is not None  # None: seen before
-    row = conn.execute(_COUNT_SCAN, {**params, "new": 1 if new else 0}).one()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(_RECORD_PG, params).one()
+    else:
+        conn.execute(_INSERT_SCAN, params)
+        new = conn.execute(_NEW_CLIENT, params).first() is not None  # None: seen before
+        row = conn.execute(_COUNT_SCAN, {**params, "new": 1 if new else 0}).one()
     return Tally(int(row[0]), row[1], int(row[2]))
 
 
@@ -167,13 +190,18 @@ def stored_facts(
 ) -> RecentFacts:
     """``recent_facts`` of the item's latest RECENT_SCANS scans, read only as far as needed.
 
-    After a sale or claim, one aggregate gives each recent client's flags (no scan rows are
-    fetched). A burst needs BURST_CLIENTS distinct clients in all, so below that nothing is
+    After a sale or claim, when the item has at least as many distinct clients in all as the
+    rule needs, one aggregate gives each recent client's flags (no scan rows are fetched).
+    A burst needs BURST_CLIENTS distinct clients in all, so below that nothing is
     read; else the latest 64 scans are searched first (a burst among them is a burst among
     the latest 500: each window there is a subset of the full one), then all 500.
     """
     others = 0
-    if status in ("sold", "claimed") and status_changed_at is not None:
+    if (
+        status in ("sold", "claimed")
+        and status_changed_at is not None
+        and tally.clients >= _after_limit(status)
+    ):
         flags = session.connection().execute(
             _AFTER, {"item": item_public_id, "since": status_changed_at, "limit": RECENT_SCANS}
         )
@@ -224,12 +252,11 @@ def assess(
         signals.append(
             Notice("clone_many_checks", "warning", {"count": str(count), "clients": str(distinct)})
         )
-    if status in ("sold", "claimed") and status_changed_at is not None:
-        limit = 1 if status == "claimed" else AFTER_SALE_CLIENTS
-        if recent.others_after >= limit:
-            signals.append(
-                Notice(f"clone_after_{status}", "warning", {"clients": str(recent.others_after)})
-            )
+    after = status in ("sold", "claimed") and status_changed_at is not None
+    if after and recent.others_after >= _after_limit(status):
+        signals.append(
+            Notice(f"clone_after_{status}", "warning", {"clients": str(recent.others_after)})
+        )
     if recent.burst:
         signals.append(Notice("clone_burst", "warning", {"checks": str(BURST_CHECKS)}))
     if status in ("recalled", "destroyed"):
@@ -239,6 +266,11 @@ def assess(
         strong = len(signals) > 1 or any(s.severity == "danger" for s in signals)
         level = "suspicious" if strong else "caution"
     return CloneAssessment(level, tuple(signals))  # type: ignore[arg-type]
+
+
+def _after_limit(status: str) -> int:
+    """Other clients after a claim (1) or a sale (AFTER_SALE_CLIENTS) that raise the signal."""
+    return 1 if status == "claimed" else AFTER_SALE_CLIENTS
 
 
 def _has_burst(recent: Sequence[ScanRecord]) -> bool:

@@ -8,6 +8,7 @@ application/linkset+json``. Malformed codes give a helpful 400, unknown ones a 4
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from traceapp import get_settings
 from traceapp.db import get_database, get_session
@@ -77,6 +79,18 @@ def raw_path(prefix: str = "") -> str:
 def wants() -> str:
     best = request.accept_mimetypes.best_match(["text/html", "application/json", LINKSET])
     return best or "text/html"
+
+
+def read_session() -> Session:
+    """The request's read session; on PostgreSQL in autocommit mode when still unused.
+
+    Every statement of a READ COMMITTED transaction sees the latest commits anyway, so this
+    only saves the BEGIN and ROLLBACK round trips around the page's reads.
+    """
+    session = get_session()
+    if not get_database().is_sqlite and not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return session
 
 
 def scan_writer() -> GroupCommit:
@@ -165,28 +179,28 @@ def _too_many(seconds: int, lang: str) -> Response:
     return response
 
 
-# Rendered lists (certificates, journey, proofs) by the identity of the immutable tuple they
-# show: the cached snapshot hands the same tuple to every request of one checkpoint and day.
-# Each entry keeps its tuple alive, so an id is not reused while its entry exists.
-_FRAGMENTS: dict[tuple[int, str, str], tuple[object, Markup]] = {}
-_FRAGMENTS_KEPT = 2048
-_FRAGMENTS_LOCK = threading.Lock()
+# The page's sections that come from the ledger snapshot alone (hero, product to journey, proofs),
+# rendered once per snapshot and day: the snapshot hands the same ProofReport and certificate
+# tuple to every request of one checkpoint, day and code, so their identities key the HTML with
+# the language, the section shown and the links. Each entry keeps those objects alive, so an id
+# is not reused while its entry exists. Scans, warnings and the claim form render every time.
+_SECTIONS: dict[tuple[object, ...], tuple[object, object, Markup]] = {}
+_SECTIONS_KEPT = 2048
+_SECTIONS_LOCK = threading.Lock()
 
 
-def fragment(kind: str, items: tuple[object, ...], lang: str) -> Markup:
-    key = (id(items), kind, lang)
-    hit = _FRAGMENTS.get(key)
-    if hit is not None and hit[0] is items:
-        return hit[1]
-    html = Markup(
-        render_template(
-            "verify/lists.html", kind=kind, items=items, t=partial(text, lang), lang=lang
-        )
-    )
-    with _FRAGMENTS_LOCK:
-        if len(_FRAGMENTS) >= _FRAGMENTS_KEPT:
-            _FRAGMENTS.clear()
-        _FRAGMENTS[key] = (items, html)
+def _cached_section(
+    view: Verification, name: str, parts: tuple[object, ...], caller: Callable[[], str]
+) -> Markup:
+    key = (name, id(view.proofs), id(view.certificates), *parts)
+    hit = _SECTIONS.get(key)
+    if hit is not None and hit[0] is view.proofs and hit[1] is view.certificates:
+        return hit[2]
+    html = Markup(caller())
+    with _SECTIONS_LOCK:
+        if len(_SECTIONS) >= _SECTIONS_KEPT:
+            _SECTIONS.clear()
+        _SECTIONS[key] = (view.proofs, view.certificates, html)
     return html
 
 
@@ -207,17 +221,20 @@ def _page(
             left=claim.attempts_left,
             minutes=max(1, -(-claim.retry_after // 60)),
         )
+    uri, image, bundle = public_uri(link), image_src(view), bundle_path(view)
     body = render_template(
         "verify/page.html",
         v=view,
         lang=lang,
         t=t,
         notice=lambda n: notice_text(n, lang),
-        fragment=lambda kind, items: fragment(kind, items, lang),
+        cached=lambda name, caller: _cached_section(
+            view, name, (lang, section, uri, image, bundle), caller
+        ),
         section=section,
-        uri=public_uri(link),
-        image=image_src(view),
-        bundle=bundle_path(view),
+        uri=uri,
+        image=image,
+        bundle=bundle,
         switch_url=lang_url("en" if lang == "vi" else "vi"),
         claim=claim,
         claim_message=claim_message,
@@ -292,7 +309,7 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
     ledger = get_ledger()
     if link_type == "all" or accept == LINKSET:
         view = verify_code(
-            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+            read_session(), ledger, link, today=today, now=now, client=None, record_scan=False
         )
         return _linkset(view, link, lang)
     section = {"gs1:traceability": "journey", "gs1:certificationInfo": "certificates"}.get(
@@ -302,7 +319,9 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         # A scan of an item is recorded (outside the ledger) for clone detection. The view is
         # prepared from the read session (cached per checkpoint); the scan's statements run in
         # a write transaction shared with concurrent scans (one commit for all of them).
-        prepared = prepare(get_session(), ledger, link, today=today)
+        session = read_session()
+        prepared = prepare(session, ledger, link, today=today)
+        session.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
         client = client_fingerprint()
         tally, recent = scan_writer().run(
             lambda session: observe_scans(session, prepared, now=now, client=client, record=True)
@@ -310,7 +329,7 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
         view = verify_code(
-            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+            read_session(), ledger, link, today=today, now=now, client=None, record_scan=False
         )
     if accept == "application/json":
         return _json(view, link, lang, section)
