@@ -44,11 +44,14 @@ class Loaded:
 
 def load(session: Session, link: DigitalLink) -> Loaded:
     """Everything the page needs, in a fixed, small number of queries; CodeNotFound if unknown."""
-    product = session.execute(select(Product).where(Product.gtin == link.gtin)).scalar_one_or_none()
-    if product is None:
+    row = session.execute(
+        select(Product, Producer)
+        .join(Producer, Producer.id == Product.producer_id)
+        .where(Product.gtin == link.gtin)
+    ).first()
+    if row is None:
         raise CodeNotFound("no product has this GTIN", field="gtin")
-    producer = session.get(Producer, product.producer_id)
-    assert producer is not None
+    product, producer = row
     certifications = list(
         session.execute(
             select(Certification)
@@ -57,11 +60,9 @@ def load(session: Session, link: DigitalLink) -> Loaded:
         ).scalars()
     )
     loaded = Loaded(link, product, producer, certifications)
-    loaded.batch, loaded.item = _batch_and_item(session, product, link)
+    loaded.batch, loaded.item, loaded.origin = _batch_and_item(session, product, link)
     if loaded.batch is None:
         return loaded
-    if loaded.batch.origin_location_id is not None:
-        loaded.origin = session.get(Location, loaded.batch.origin_location_id)
     loaded.events = _events(session, loaded.batch, loaded.item)
     loaded.documents = {e.ledger_seq: json.loads(e.document) for e in loaded.events}
     loaded.places = _places(session, loaded)
@@ -78,11 +79,14 @@ def load(session: Session, link: DigitalLink) -> Loaded:
 
 def _batch_and_item(
     session: Session, product: Product, link: DigitalLink
-) -> tuple[Batch | None, Item | None]:
+) -> tuple[Batch | None, Item | None, Location | None]:
+    """The batch, the item and the batch's origin location, in one query."""
+    origin = Location.id == Batch.origin_location_id
     if link.serial is not None:
         query = (
-            select(Item, Batch)
+            select(Item, Batch, Location)
             .join(Batch, Item.batch_id == Batch.id)
+            .outerjoin(Location, origin)
             .where(Batch.product_id == product.id, Item.serial == link.serial)
         )
         if link.lot is not None:
@@ -90,15 +94,17 @@ def _batch_and_item(
         row = session.execute(query.order_by(Item.id).limit(1)).first()
         if row is None:
             raise CodeNotFound("no item has this serial number", field="serial")
-        return row[1], row[0]
+        return row[1], row[0], row[2]
     if link.lot is not None:
-        batch = session.execute(
-            select(Batch).where(Batch.product_id == product.id, Batch.lot == link.lot)
-        ).scalar_one_or_none()
-        if batch is None:
+        found = session.execute(
+            select(Batch, Location)
+            .outerjoin(Location, origin)
+            .where(Batch.product_id == product.id, Batch.lot == link.lot)
+        ).first()
+        if found is None:
             raise CodeNotFound("this product has no lot with this code", field="lot")
-        return batch, None
-    return None, None
+        return found[0], None, found[1]
+    return None, None, None
 
 
 def _events(session: Session, batch: Batch, item: Item | None) -> list[Event]:

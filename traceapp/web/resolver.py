@@ -16,7 +16,6 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
-from sqlalchemy.orm import Session
 
 from traceapp import get_settings
 from traceapp.db import get_database, get_session
@@ -79,18 +78,6 @@ def raw_path(prefix: str = "") -> str:
 def wants() -> str:
     best = request.accept_mimetypes.best_match(["text/html", "application/json", LINKSET])
     return best or "text/html"
-
-
-def read_session() -> Session:
-    """The request's read session; on PostgreSQL in autocommit mode when still unused.
-
-    Every statement of a READ COMMITTED transaction sees the latest commits anyway, so this
-    only saves the BEGIN and ROLLBACK round trips around the page's reads.
-    """
-    session = get_session()
-    if not get_database().is_sqlite and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session
 
 
 def scan_writer() -> GroupCommit:
@@ -309,7 +296,7 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
     ledger = get_ledger()
     if link_type == "all" or accept == LINKSET:
         view = verify_code(
-            read_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
         )
         return _linkset(view, link, lang)
     section = {"gs1:traceability": "journey", "gs1:certificationInfo": "certificates"}.get(
@@ -319,17 +306,17 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         # A scan of an item is recorded (outside the ledger) for clone detection. The view is
         # prepared from the read session (cached per checkpoint); the scan's statements run in
         # a write transaction shared with concurrent scans (one commit for all of them).
-        session = read_session()
-        prepared = prepare(session, ledger, link, today=today)
-        session.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
+        reads = get_session()
+        prepared = prepare(reads, ledger, link, today=today)
+        reads.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
         client = client_fingerprint()
         tally, recent = scan_writer().run(
-            lambda session: observe_scans(session, prepared, now=now, client=client, record=True)
+            lambda writes: observe_scans(writes, prepared, now=now, client=client, record=True)
         )
         view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
         view = verify_code(
-            read_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
         )
     if accept == "application/json":
         return _json(view, link, lang, section)
