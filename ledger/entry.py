@@ -320,7 +320,7 @@ _AFTER_THE_HOUR = re.compile(rb":[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z")
 # of log, type and actor without escapes, prev and sig as standard padded base64 of 32 and 64
 # bytes, recorded as a time, seq as a canonical integer, the statement an object.
 _ENTRY_LAYOUT = re.compile(
-    rb'\{"actor":("[^"\\]*"),"log":("[^"\\]*"),"prev":"([A-Za-z0-9+/]{43}=)",'
+    rb'(\{"actor":("[^"\\]*")),"log":("[^"\\]*"),"prev":"([A-Za-z0-9+/]{43}=)",'
     rb'"recorded":"(([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z)",'
     rb'"seq":(0|[1-9][0-9]{0,15}),"sig":"([A-Za-z0-9+/]{86}==)"'
     rb'(,"statement":(\{.*\}),"type":("[^"\\]*")),"v":1\}',
@@ -334,6 +334,11 @@ _ACTOR_MEMBER = b'{"actor":'
 _LOG_MEMBER = b',"log":'
 _STATEMENT_MEMBER = b',"statement":'
 _VERSION_MEMBER = b',"v":1}'
+
+
+def _scanned(fields: tuple[int, str, bytes, str, str, bytes, bytes]) -> ScannedEntry:
+    # tuple.__new__ skips the Python-level __new__ of a NamedTuple: this runs once per entry
+    return tuple.__new__(ScannedEntry, fields)
 
 
 class EntryScanner:
@@ -372,56 +377,47 @@ class EntryScanner:
         """
         if len(data) > MAX_ENTRY_SIZE:
             return None
-        if expected_seq is not None:
-            scanned = self._scan_layout(data, expected_prev, expected_seq)
-            if scanned is not None:
-                return scanned
+        # The canonical layout of an entry whose log, type and actor were checked before:
+        # each member's value is checked to be the RFC 8785 form of a valid value, the cached
+        # canonical JSON of a checked log, type or actor; canonical base64 (which JSON writes
+        # as is) for prev and sig; a checked time (digits and "-T:.Z" only) for recorded; the
+        # digits of `seq`; a canonical object for the statement. So the entry is byte for
+        # byte the `canonicalize` of those members, which is what parse_entry requires. This
+        # runs for every entry of a log, hence written out in one function.
+        match = _ENTRY_LAYOUT.fullmatch(data) if expected_seq is not None else None
+        if match is not None:
+            (
+                actor_member,
+                actor_json,
+                log_json,
+                prev,
+                recorded,
+                hour,
+                seq_text,
+                sig_text,
+                signed_members,
+                statement,
+                type_json,
+            ) = match.groups()
+            actor = self._actors.get(actor_json)
+            log = self._logs.get(log_json)
+            kind = self._types.get(type_json)
+            if (
+                actor is not None
+                and log is not None
+                and kind is not None
+                and int(seq_text) == expected_seq
+                and (hour in self._hours or self._recorded_ok(recorded))
+                and (prev == expected_prev or prev[42] in _LAST_DIGIT_OF_32_BYTES)
+                and sig_text[85] in _LAST_DIGIT_OF_64_BYTES
+                and read_canonical_object(statement) is not None
+            ):
+                # The signed message {"actor":..,"statement":..,"type":..} is the entry's
+                # actor member and its statement and type members (see Entry.signed_message).
+                message = b"".join((STATEMENT_DOMAIN, actor_member, signed_members, b"}"))
+                sig = binascii.a2b_base64(sig_text)
+                return _scanned((expected_seq, log, prev, kind, actor, sig, message))
         return self._scan_parsed(data, expected_prev)
-
-    def _scan_layout(
-        self, data: bytes, expected_prev: bytes | None, seq: int
-    ) -> ScannedEntry | None:
-        """Match the canonical layout of an entry with known log, type and actor, and `seq`.
-
-        Each member's value is checked to be the RFC 8785 form of a valid value: the cached
-        canonical JSON of a checked log, type or actor; canonical base64 (which JSON writes as
-        is) for prev and sig; a checked time (digits and "-T:.Z" only) for recorded; the digits
-        of `seq`; a canonical object for the statement. So the entry is byte for byte the
-        `canonicalize` of those members, which is what parse_entry requires.
-        """
-        match = _ENTRY_LAYOUT.fullmatch(data)
-        if match is None:
-            return None
-        (
-            actor_json,
-            log_json,
-            prev,
-            recorded,
-            hour,
-            seq_text,
-            sig_text,
-            signed_members,
-            statement,
-            type_json,
-        ) = match.groups()
-        actor = self._actors.get(actor_json)
-        log = self._logs.get(log_json)
-        kind = self._types.get(type_json)
-        if actor is None or log is None or kind is None or int(seq_text) != seq:
-            return None
-        if hour not in self._hours and not self._recorded_ok(recorded):
-            return None
-        if prev != expected_prev and prev[42] not in _LAST_DIGIT_OF_32_BYTES:
-            return None
-        if sig_text[85] not in _LAST_DIGIT_OF_64_BYTES:
-            return None
-        if read_canonical_object(statement) is None:
-            return None
-        # The signed message {"actor":..,"statement":..,"type":..} is the entry's actor
-        # member and its statement and type members (see Entry.signed_message).
-        message = b"".join((STATEMENT_DOMAIN, data[: match.end(1)], signed_members, b"}"))
-        sig = binascii.a2b_base64(sig_text)
-        return ScannedEntry(seq, log, prev, kind, actor, sig, message)
 
     def _scan_parsed(self, data: bytes, expected_prev: bytes | None) -> ScannedEntry | None:
         """Parse the whole entry (ledger.jcs.parse_canonical) and check every field."""
@@ -476,7 +472,7 @@ class EntryScanner:
                 b"}",
             )
         )
-        return ScannedEntry(seq, log, prev, kind, actor, sig, message)
+        return _scanned((seq, log, prev, kind, actor, sig, message))
 
     def _learn(self, known: dict[bytes, str], value: str, check: Callable[[str], object]) -> bool:
         """Check a log, type or actor once; remember it by its canonical JSON."""

@@ -9,7 +9,6 @@ so exports of millions of entries verify in constant memory.
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -74,6 +73,8 @@ class ExportReader:
         self._fp = fp
         self.header = _parse_header(fp.readline())
         self._started = False
+        self._carry = b""  # read by entry_lines beyond the lines it returned
+        self._line_size = 1024  # the mean size of the lines read so far, to size reads
 
     def entries(self) -> Iterator[tuple[int, bytes]]:
         """`(index, entry bytes)` for each entry line, checking that index counts from 0.
@@ -95,8 +96,40 @@ class ExportReader:
         Successive calls continue where the last one stopped; do not mix with `entries()`.
         """
         self._started = True
-        lines = list(itertools.islice(self._fp, count))
-        return len(lines), b"".join(lines)
+        parts, lines = [], 0
+        if self._carry:
+            parts.append(self._carry)
+            lines = self._carry.count(b"\n")
+            self._carry = b""
+        if lines < count:
+            # Most lines in one read a little short of them all, sized by the lines so far;
+            # then the line it ends in, and the few lines left one by one.
+            block = self._fp.read((count - lines) * self._line_size * 31 // 32)
+            if block:
+                parts.append(block)
+                lines += block.count(b"\n")
+                if not block.endswith(b"\n"):
+                    rest = self._fp.readline()
+                    parts.append(rest)
+                    lines += rest.endswith(b"\n")
+            while lines < count:
+                line = self._fp.readline()
+                if not line:
+                    break
+                parts.append(line)
+                lines += 1
+        data = b"".join(parts)
+        if lines > count:  # lines longer than so far: keep the rest for the next call
+            cut = data.rfind(b"\n")
+            for _ in range(lines - count):
+                cut = data.rfind(b"\n", 0, cut)
+            data, self._carry = data[: cut + 1], data[cut + 1 :]
+            lines = count
+        elif data and not data.endswith(b"\n"):  # the file's last line, without a newline
+            lines += 1
+        if lines:
+            self._line_size = max(1, len(data) // lines)
+        return lines, data
 
 
 def read_export(fp: IO[bytes]) -> ExportReader:

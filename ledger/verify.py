@@ -14,6 +14,8 @@ handing its lines to the workers undecoded, so that the parent does next to noth
 from __future__ import annotations
 
 import base64
+import bisect
+import itertools
 import multiprocessing
 import os
 import re
@@ -348,10 +350,16 @@ class KeyHints:
         return hints
 
     def scan(self, batch: list[bytes]) -> None:
-        """Note the keys registered in `batch`; other entries cost one substring search."""
-        for data in batch:
-            if _KEY_REGISTERED_MARK in data:
-                self._note(data)
+        """Note the keys registered in `batch`; the others cost one substring search in all."""
+        joined = b"\x00".join(batch)  # the mark holds no NUL: no match spans two entries
+        found = joined.find(_KEY_REGISTERED_MARK)
+        if found < 0:
+            return
+        ends = list(itertools.accumulate(len(data) + 1 for data in batch))
+        while found >= 0:
+            number = bisect.bisect_right(ends, found)
+            self._note(batch[number])
+            found = joined.find(_KEY_REGISTERED_MARK, ends[number])
 
     def scan_export_lines(self, lines: bytes) -> None:
         """Note the keys registered in export lines (ledger.export) without decoding them all.
