@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from ledger.errors import FormatError, ProofError
@@ -129,6 +129,10 @@ def frontier_keys(size: int) -> list[tuple[int, int]]:
     return _cover_keys(0, size)
 
 
+CompletedSubtrees = Callable[[int, int, list[bytes]], None]
+"""`completed(level, index, hashes)`: perfect subtrees `index`, `index + 1`, ... of a level."""
+
+
 class CompactRange:
     """The right frontier of a tree of `size` leaves: an incremental RFC 6962 §2.1 appender."""
 
@@ -186,24 +190,37 @@ class CompactRange:
         self._size = index + 1
         return completed
 
-    def extend(self, leaf_hashes: bytes) -> None:
+    def extend(self, leaf_hashes: bytes, completed: CompletedSubtrees | None = None) -> None:
         """Append the 32-byte leaf hashes concatenated in `leaf_hashes`, in order (RFC 6962 §2.1).
 
-        The same as `append` for each, without listing the subtrees completed on the way.
+        The same as `append` for each, level by level: all the leaves, then every pair they
+        complete, and so on up. `completed(level, index, hashes)`, if given, is told the perfect
+        subtrees completed at each level, `hashes` being those of subtrees `index`,
+        `index + 1`, ... (level 0 holds the leaves), exactly the rows `append` would list.
         """
         if len(leaf_hashes) % HASH_SIZE:
             raise FormatError(f"leaf hashes: {len(leaf_hashes)} bytes is not a multiple of 32")
-        hashes, size, sha256 = self._hashes, self._size, hashlib.sha256
-        for offset in range(0, len(leaf_hashes), HASH_SIZE):
-            h = leaf_hashes[offset : offset + HASH_SIZE]
-            index = size
-            # Each trailing 1 bit of the old size is a left sibling this leaf now completes.
-            while index & 1:
-                h = sha256(_NODE_PREFIX + hashes.pop() + h).digest()
-                index >>= 1
-            hashes.append(h)
-            size += 1
-        self._size = size
+        frontier, sha256 = self._hashes, hashlib.sha256
+        nodes = [leaf_hashes[i : i + HASH_SIZE] for i in range(0, len(leaf_hashes), HASH_SIZE)]
+        start, level = self._size, 0
+        self._size += len(nodes)
+        unpaired: list[bytes] = []  # the new frontier below the untouched levels, lowest first
+        while nodes:
+            if completed is not None:
+                completed(level, start, nodes)
+            if start & 1:  # the first node's left sibling is the frontier's lowest subtree
+                nodes = [frontier.pop(), *nodes]
+                start -= 1
+            if len(nodes) & 1:
+                unpaired.append(nodes[-1])
+            pairs = iter(nodes)
+            nodes = [
+                sha256(_NODE_PREFIX + left + right).digest()
+                for left, right in zip(pairs, pairs, strict=False)
+            ]
+            start >>= 1
+            level += 1
+        frontier.extend(reversed(unpaired))
 
     def root(self) -> bytes:
         """MTH of the leaves appended so far (RFC 6962 §2.1)."""

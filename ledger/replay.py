@@ -10,6 +10,7 @@ sequential: a run of entries by one actor costs one trust-chain lookup and its t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ledger.batch import (
@@ -29,10 +30,14 @@ from ledger.keys import Verifier, b64encode
 from ledger.merkle import HASH_SIZE, CompactRange, frontier_keys
 from ledger.registry import KEY_TYPES, KeyRegistry
 
+SubtreeRun = tuple[int, int, list[bytes]]
+"""(level, index, hashes): the perfect subtrees `index`, `index + 1`, ... of a level."""
+
 __all__ = [
     "KEY_TYPES",
     "LogReplay",
     "LogState",
+    "SubtreeRun",
     "check_signature",
     "entry_error",
     "signature_failure",
@@ -77,6 +82,10 @@ class LogReplay:
         self.registry = KeyRegistry()
         self._compact = CompactRange()
         self._last_leaf = GENESIS_PREV
+        self._subtrees: list[SubtreeRun] | None = None
+        self._roots_at: list[int] = []  # sizes to note the root at, ascending
+        self._next_root = 0  # the first of them not reached yet
+        self._roots: dict[int, bytes] = {}
         self._key_entries: list[tuple[int, bytes]] = []
 
     @classmethod
@@ -119,6 +128,38 @@ class LogReplay:
             tuple(self._key_entries),
         )
 
+    def watch(self, roots_at: Iterable[int] = ()) -> None:
+        """From now on, keep the perfect subtrees the tree completes and its root at each size
+        in `roots_at`, for `take_watched` (an audit compares them with stored copies)."""
+        self._subtrees = []
+        self._roots_at = sorted(size for size in set(roots_at) if size > self.size)
+        self._next_root = 0
+
+    def take_watched(self) -> tuple[list[SubtreeRun], dict[int, bytes]]:
+        """The subtrees completed and the roots reached since the last call (see `watch`)."""
+        subtrees = self._subtrees or []
+        if self._subtrees is not None:
+            self._subtrees = []
+        roots, self._roots = self._roots, {}
+        return subtrees, roots
+
+    def _grow(self, leaves: bytes) -> None:
+        """Append leaf hashes to the tree (RFC 6962 §2.1), noting what `watch` asked for."""
+        record = None if self._subtrees is None else self._record
+        watched, end = self._roots_at, self._compact.size + len(leaves) // HASH_SIZE
+        while self._next_root < len(watched) and watched[self._next_root] <= end:
+            size = watched[self._next_root]
+            cut = (size - self._compact.size) * HASH_SIZE
+            self._compact.extend(leaves[:cut], record)
+            leaves = leaves[cut:]
+            self._roots[size] = self._compact.root()
+            self._next_root += 1
+        self._compact.extend(leaves, record)
+
+    def _record(self, level: int, index: int, hashes: list[bytes]) -> None:
+        assert self._subtrees is not None
+        self._subtrees.append((level, index, hashes))
+
     def accept_batch(self, checked: CheckedBatch, source: EntryBatch | None = None) -> None:
         """Accept every entry of a checked batch (ledger.batch), then raise its failure, if any.
 
@@ -158,10 +199,10 @@ class LogReplay:
                 entry = parse_entry(source.entry_bytes(position))
                 check_signature(checked.first_index + position, verifier, entry)
                 leaf = checked.leaf(position)
-                self._compact.append(leaf)
+                self._grow(leaf)
                 self._last_leaf = leaf
             return
-        self._compact.extend(leaves)
+        self._grow(leaves)
         self._last_leaf = leaves[-HASH_SIZE:]
 
     def accept(self, entry: Entry, leaf: bytes, signature: SignatureCheck | None) -> None:
@@ -183,7 +224,7 @@ class LogReplay:
             raise signature_failure(index, verifier, entry)
         if entry.type in KEY_TYPES:
             self._key_entries.append((index, entry.encode()))
-        self._compact.append(leaf)
+        self._grow(leaf)
         self._last_leaf = leaf
 
     def _parse(self, index: int, data: bytes) -> Entry:

@@ -22,7 +22,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 
 from ledger.batch import CheckedBatch, EntryBatch, check_batch
@@ -33,7 +33,7 @@ from ledger.export import ExportReader, decode_entry_lines
 from ledger.keys import Verifier, b64decode, b64encode
 from ledger.merkle import HASH_SIZE
 from ledger.registry import KEY_REGISTERED, KeyRegistration, KeyRegistry
-from ledger.replay import LogReplay, LogState
+from ledger.replay import LogReplay, LogState, SubtreeRun
 
 ProgressCallback = Callable[[int, int], None]
 """Called as `progress(entries_verified, checkpoint_size)` after each batch."""
@@ -72,6 +72,11 @@ class AcceptedEntries:
     """Their RFC 6962 §2.1 leaf hashes, 32 bytes each, concatenated."""
     types: Sequence[str]
     actors: Sequence[str]
+    subtrees: Sequence[SubtreeRun] = ()
+    """The perfect subtrees of the RFC 6962 §2.1 tree these entries completed, level by level
+    (`CompactRange.extend`): the leaves at level 0, and every subtree hash above."""
+    roots: Mapping[int, bytes] = field(default_factory=dict)
+    """The tree's root at each of the `roots_at` sizes these entries reached."""
 
     @property
     def count(self) -> int:
@@ -81,7 +86,8 @@ class AcceptedEntries:
 
 Observer = Callable[[AcceptedEntries], None]
 """Called with each stretch of accepted entries, in order, before any failure after them is
-raised; whatever it raises ends the verification."""
+raised; whatever it raises ends the verification. An audit of stored copies of the log (its
+leaf hashes, subtree hashes, roots) checks them here without hashing anything twice."""
 
 
 @dataclass(frozen=True)
@@ -154,16 +160,26 @@ def verify_log_chunks(
     progress: ProgressCallback | None = None,
     resume: LogState | None = None,
     observer: Observer | None = None,
+    roots_at: Iterable[int] = (),
 ) -> VerifiedLog:
     """`verify_log` for input read in runs of consecutive entries, `(first index, entries)`.
 
     Checks and raises exactly what `verify_log` does for the same entries as pairs; a chunk
     that does not start where the last one ended is the first entry's `index` failure.
+    `observer` is also told the tree's root at each size in `roots_at` (AcceptedEntries.roots).
     """
     checkpoint = open_checkpoint(checkpoint_note, Verifier.from_vkey(vkey))
     replay = _start_replay(checkpoint, resume)
     reader = _ChunkReader(chunks, replay.size, checkpoint.size)
-    _replay(reader, replay, checkpoint.size, jobs=jobs, progress=progress, observer=observer)
+    _replay(
+        reader,
+        replay,
+        checkpoint.size,
+        jobs=jobs,
+        progress=progress,
+        observer=observer,
+        roots_at=roots_at,
+    )
     return _finish(checkpoint, replay)
 
 
@@ -239,8 +255,11 @@ def _replay(
     jobs: int | None,
     progress: ProgressCallback | None,
     observer: Observer | None,
+    roots_at: Iterable[int] = (),
 ) -> None:
     jobs = available_cores() if jobs is None else jobs
+    if observer is not None:
+        replay.watch(roots_at)
     pool = None
     if jobs > 1 and limit - replay.size >= PARALLEL_THRESHOLD:
         try:
@@ -311,12 +330,15 @@ def _accept(
         accepted = replay.size - start
         if observer is not None and accepted > 0:
             assert checked.types is not None and checked.actors is not None
+            subtrees, roots = replay.take_watched()
             observer(
                 AcceptedEntries(
                     start,
                     checked.leaves[: accepted * HASH_SIZE],
                     checked.types[:accepted],
                     checked.actors[:accepted],
+                    subtrees,
+                    roots,
                 )
             )
 

@@ -473,3 +473,36 @@ def test_store_agrees_with_root_from_leaf_hashes_for_every_prefix(
     size = data.draw(st.integers(min_value=0, max_value=len(hashes)))
     assert root_at(store, size) == root_from_leaf_hashes(hashes[:size])
     assert CompactRange.from_store(store, size).root() == root_from_leaf_hashes(hashes[:size])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=70),
+    st.lists(st.integers(min_value=0, max_value=40), max_size=12),
+)
+def test_extend_in_any_pieces_builds_what_append_builds(start: int, pieces: list[int]) -> None:
+    leaves = [hashlib.sha256(i.to_bytes(4, "big")).digest() for i in range(start + sum(pieces))]
+    appended, extended = CompactRange(), CompactRange()
+    for leaf in leaves[:start]:
+        appended.append(leaf)
+        extended.append(leaf)
+    expected, reported = [], []
+    at = start
+    for size in pieces:
+        for leaf in leaves[at : at + size]:
+            expected.extend(appended.append(leaf))
+        extended.extend(
+            b"".join(leaves[at : at + size]),
+            lambda level, index, hashes: reported.extend(
+                (level, index + i, h) for i, h in enumerate(hashes)
+            ),
+        )
+        at += size
+        assert (extended.size, extended.frontier()) == (appended.size, appended.frontier())
+        assert extended.root() == appended.root()
+    assert sorted(reported) == sorted(expected)
+
+
+def test_extend_wants_whole_hashes() -> None:
+    with pytest.raises(FormatError, match="multiple of 32"):
+        CompactRange().extend(b"\x00" * 33)

@@ -27,7 +27,7 @@ from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError, SignatureError
 from ledger.export import read_export
 from ledger.keys import b64encode
-from ledger.merkle import leaf_hash
+from ledger.merkle import CompactRange, leaf_hash
 from ledger.replay import LogReplay, LogState
 from ledger.verify import (
     AcceptedEntries,
@@ -475,3 +475,27 @@ def test_a_run_checked_under_another_key_than_the_trust_chains_is_checked_again(
     assert str(caught.value).startswith(
         f"entry {index}: signature: expected a valid Ed25519 signature by {PRODUCER.key_name}"
     )
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_observer_sees_every_subtree_and_the_roots_it_asked_for(
+    small_batches: int, jobs: int
+) -> None:
+    log = pool_log(450)
+    seen: list[AcceptedEntries] = []
+    sizes = {1, 99, 100, 101, 256, 449, 450}
+    chunks = [(start, log.entries[start : start + 70]) for start in range(0, log.size, 70)]
+    verify_log_chunks(
+        chunks, log.checkpoint(), log.vkey, jobs=jobs, observer=seen.append, roots_at=sizes
+    )
+    reported = sorted(
+        (level, index + offset, digest)
+        for accepted in seen
+        for level, index, hashes in accepted.subtrees
+        for offset, digest in enumerate(hashes)
+    )
+    compact = CompactRange()
+    expected = sorted(row for data in log.entries for row in compact.append(leaf_hash(data)))
+    assert reported == expected
+    roots = {size: root for accepted in seen for size, root in accepted.roots.items()}
+    assert roots == {size: log.root(size) for size in sizes}

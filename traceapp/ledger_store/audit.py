@@ -10,7 +10,7 @@ the ledger into a scratch database. The first divergence is raised as ``AuditFai
 The worker processes of ``verify_log`` parse, hash and verify the entries; this module only
 reads the rows (on the DBAPI cursor, as plain tuples: a million-entry log has three million
 rows to read) and compares the stored columns and subtree hashes, a batch at a time, with the
-leaf hashes, types and actors the verifier accepted, hashing each subtree once.
+leaf hashes, types and actors the verifier accepted and the subtrees and roots of its tree.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
-from ledger.merkle import CompactRange, verify_consistency
+from ledger.merkle import verify_consistency
 from ledger.verify import AcceptedEntries, verify_log_chunks
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
@@ -219,10 +219,10 @@ class _LevelReader:
 
 
 class _StoredTree:
-    """Recomputes every perfect subtree (RFC 6962 §2.1) of the accepted leaves once, checking
-    each against ``ledger_hashes`` and noting the root at every checkpoint size."""
+    """Checks ``ledger_hashes`` against every perfect subtree (RFC 6962 §2.1) the verifier's
+    tree completes, and keeps its root at every checkpoint size."""
 
-    def __init__(self, session: Session, origin: str, size: int, roots_at: set[int]) -> None:
+    def __init__(self, session: Session, origin: str, size: int) -> None:
         hashes = LedgerHash.__table__
         in_range = (
             hashes.c.log == origin,
@@ -236,55 +236,15 @@ class _StoredTree:
         self.idxs = _RawQuery(session, select(hashes.c.idx).where(*in_range).order_by(hashes.c.idx))
         self._log_size = size
         self._levels: dict[int, _LevelReader] = {}
-        self._pending: dict[int, bytes] = {}  # level -> a left subtree awaiting its sibling
-        self._size = 0
-        self._roots_at = sorted(roots_at)
         self.roots: dict[int, bytes] = {}
 
     def check(self, accepted: AcceptedEntries) -> None:
-        leaves = [
-            accepted.leaves[i : i + HASH_SIZE]
-            for i in range(0, accepted.count * HASH_SIZE, HASH_SIZE)
-        ]
-        end = accepted.first_index + accepted.count
-        done = 0
-        for size in self._roots_at:
-            if self._size < size <= end:
-                self._add(leaves[done : size - accepted.first_index])
-                done = size - accepted.first_index
-                self.roots[size] = self._root()
-        self._add(leaves[done:])
-
-    def _add(self, leaves: list[bytes]) -> None:
-        """Append leaves; every subtree they complete is hashed and compared, level by level."""
-        if not leaves:
-            return
-        start, nodes, level = self._size, leaves, 0
-        self._size += len(leaves)
-        sha256 = hashlib.sha256
-        while nodes:
+        for level, start, computed in accepted.subtrees:
             reader = self._levels.get(level)
             if reader is None:
                 reader = self._levels[level] = _LevelReader(self, level, self._log_size >> level)
-            reader.take(start, nodes)
-            if start & 1:  # the first node's left sibling was completed before
-                nodes = [self._pending[level], *nodes]
-                start -= 1
-            if len(nodes) & 1:
-                self._pending[level] = nodes[-1]
-            else:
-                self._pending.pop(level, None)
-            pairs = iter(nodes)
-            nodes = [
-                sha256(b"\x01" + left + right).digest()
-                for left, right in zip(pairs, pairs, strict=False)
-            ]
-            start >>= 1
-            level += 1
-
-    def _root(self) -> bytes:
-        frontier = [self._pending[level] for level in sorted(self._pending, reverse=True)]
-        return CompactRange.from_frontier(self._size, frontier).root()
+            reader.take(start, computed)
+        self.roots.update(accepted.roots)
 
 
 def _check_single_log(session: Session, origin: str) -> None:
@@ -356,7 +316,7 @@ def verify_database(
             )
         opened[row.size] = cp
     stored = _StoredEntries(session, origin, latest.size)
-    tree = _StoredTree(session, origin, latest.size, set(opened))
+    tree = _StoredTree(session, origin, latest.size)
 
     def observe(accepted: AcceptedEntries) -> None:
         stored.check(accepted)
@@ -369,6 +329,7 @@ def verify_database(
             ledger.log.vkey,
             progress=(lambda done, total: progress("entries", done, total)) if progress else None,
             observer=observe,
+            roots_at=opened,
         )
     except LedgerError as exc:
         raise AuditFailure(str(exc)) from None
