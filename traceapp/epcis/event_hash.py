@@ -50,7 +50,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -562,6 +562,12 @@ def _milliseconds(fraction: str | None) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+# Values are canonicalised by pure functions of one string, and the same EPCs, steps, places
+# and times come back event after event: cached.
+_VALUE_CACHE = 8192
+
+
+@lru_cache(maxsize=_VALUE_CACHE)
 def canonical_timestamp(text: str) -> str:
     """Timestamp in UTC at millisecond precision, ``2019-10-21T12:58:56.591Z``.
 
@@ -625,6 +631,7 @@ def canonical_number(text: str) -> str:
     return format(number.normalize(), "f")
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def canonical_value(text: str) -> str:
     """A non-timestamp value, canonicalised as the reference's ``_canonize_value``."""
     text = canonical_number(web_vocabulary(text))
@@ -953,6 +960,7 @@ def _canonical_dl_uri(uri: str) -> str | None:
     return uri if _DL_VALID.fullmatch(uri) else None
 
 
+@lru_cache(maxsize=_VALUE_CACHE)
 def canonical_digital_link(uri: str) -> str | None:
     """The constrained canonical GS1 Digital Link of an EPC URI or Digital Link, else ``None``.
 
