@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -59,12 +60,32 @@ class EntryBatch:
     decoded by the worker; `entries` is then empty."""
     fields: bool = False
     """Return every entry's type and actor (CheckedBatch.types, .actors)."""
+    shared_lines: tuple[int, int, int, int] | None = None
+    """Instead of `lines`: (file descriptor, offset, size, number of lines) of export lines
+    in a file this process shares with its parent (forked), to be read with `os.pread`."""
+
+    def export_lines(self) -> bytes | None:
+        """The export lines of this batch, if it has lines rather than entries."""
+        if self.shared_lines is None:
+            return self.lines
+        descriptor, offset, size, count = self.shared_lines
+        lines = os.pread(descriptor, size, offset)
+        whole = lines.count(b"\n") + (
+            0 if lines.endswith(b"\n") else 1
+        )  # the last may end the file
+        if len(lines) != size or whole != count:
+            raise FormatError(
+                f"entry {self.first_index}: export line {self.first_index + 2}: "
+                "the export changed while it was being read"
+            )
+        return lines
 
     def entry_bytes(self, position: int) -> bytes:
         """The bytes of the entry at `position` in the batch (decoding its line if need be)."""
-        if self.lines is None:
+        lines = self.export_lines()
+        if lines is None:
             return self.entries[position]
-        entries, error = decode_entry_lines(self.lines, self.first_index, stop=position + 1)
+        entries, error = decode_entry_lines(lines, self.first_index, stop=position + 1)
         if len(entries) <= position:
             raise error or IndexError(position)
         return entries[position]
@@ -194,8 +215,13 @@ def check_batch(batch: EntryBatch) -> CheckedBatch:
     """
     entries: Sequence[bytes]
     input_error: FormatError | None = None
-    if batch.lines is not None:
-        entries, input_error = decode_entry_lines(batch.lines, batch.first_index)
+    try:
+        lines = batch.export_lines()
+    except FormatError as exc:
+        lines, input_error = b"", exc
+    if lines is not None:
+        entries, error = decode_entry_lines(lines, batch.first_index)
+        input_error = input_error or error
     else:
         entries = batch.entries
     first = batch.first_index

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -75,6 +77,25 @@ class ExportReader:
         self._started = False
         self._carry = b""  # read by entry_lines beyond the lines it returned
         self._line_size = 1024  # the mean size of the lines read so far, to size reads
+        self._offset = fp.tell() if fp.seekable() else None
+
+    @property
+    def offset(self) -> int | None:
+        """Where in the file the next lines `entry_lines` returns begin (None: not seekable)."""
+        return self._offset
+
+    def shared_file(self) -> int | None:
+        """The descriptor of a regular file the export is read from, else None.
+
+        A forked process may `os.pread` the lines `entry_lines` returns at `offset` from it,
+        instead of being sent them (ledger.verify).
+        """
+        try:
+            descriptor = self._fp.fileno()
+            regular = stat.S_ISREG(os.fstat(descriptor).st_mode)
+        except (OSError, ValueError, AttributeError):  # io.UnsupportedOperation is an OSError
+            return None
+        return descriptor if regular and self._offset is not None else None
 
     def entries(self) -> Iterator[tuple[int, bytes]]:
         """`(index, entry bytes)` for each entry line, checking that index counts from 0.
@@ -96,7 +117,7 @@ class ExportReader:
         Successive calls continue where the last one stopped; do not mix with `entries()`.
         """
         self._started = True
-        parts, lines = [], 0
+        parts, lines = [], 0  # lines: newlines in the parts
         if self._carry:
             parts.append(self._carry)
             lines = self._carry.count(b"\n")
@@ -114,12 +135,13 @@ class ExportReader:
                     lines += rest.endswith(b"\n")
             while lines < count:
                 line = self._fp.readline()
-                if not line:
-                    break
                 parts.append(line)
+                if not line.endswith(b"\n"):  # the end of the file
+                    break
                 lines += 1
         data = b"".join(parts)
-        if lines > count:  # lines longer than so far: keep the rest for the next call
+        if lines > count or (lines == count and not data.endswith(b"\n")):
+            # more than `count` lines (longer ones than so far): keep the rest for later
             cut = data.rfind(b"\n")
             for _ in range(lines - count):
                 cut = data.rfind(b"\n", 0, cut)
@@ -129,6 +151,8 @@ class ExportReader:
             lines += 1
         if lines:
             self._line_size = max(1, len(data) // lines)
+        if self._offset is not None:
+            self._offset += len(data)
         return lines, data
 
 

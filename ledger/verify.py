@@ -260,14 +260,15 @@ def _replay(
     jobs = available_cores() if jobs is None else jobs
     if observer is not None:
         replay.watch(roots_at)
-    pool = None
+    pool, context = None, _worker_context()
     if jobs > 1 and limit - replay.size >= PARALLEL_THRESHOLD:
         try:
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=_worker_context())
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
         except (OSError, NotImplementedError):  # no process support here: stay in-process
             pool = None
     keys = KeyHints.from_registry(replay.registry)
-    tasks = reader.batches(keys, replay.origin, fields=observer is not None)
+    forked = pool is not None and context is not None and context.get_start_method() == "fork"
+    tasks = reader.batches(keys, replay.origin, fields=observer is not None, forked=forked)
     if pool is None:
         for task in tasks:
             _accept(replay, check_batch(task), task, observer)
@@ -444,8 +445,11 @@ class _BatchSource:
 
     error: LedgerError | None = None
 
-    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
-        """The batches, each with the key hints known once it has been read."""
+    def batches(
+        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+    ) -> Iterator[EntryBatch]:
+        """The batches, each with the key hints known once it has been read; `forked`: for
+        workers forked from this process, which share its open files."""
         raise NotImplementedError
 
 
@@ -457,7 +461,9 @@ class _PairReader(_BatchSource):
         self._start = start
         self._limit = limit
 
-    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+    def batches(
+        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+    ) -> Iterator[EntryBatch]:
         position = self._start
         for batch in self._lists():
             keys.scan(batch)
@@ -495,7 +501,9 @@ class _ChunkReader(_BatchSource):
         self._start = start
         self._limit = limit
 
-    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+    def batches(
+        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+    ) -> Iterator[EntryBatch]:
         position = self._start
         try:
             for first, entries in self._chunks:
@@ -527,14 +535,30 @@ class _ExportLineReader(_BatchSource):
         self._start = start
         self._limit = limit
 
-    def batches(self, keys: KeyHints, origin: str, *, fields: bool) -> Iterator[EntryBatch]:
+    def batches(
+        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+    ) -> Iterator[EntryBatch]:
+        # Forked workers read the lines from the file themselves (os.pread): sending them
+        # through a pipe would copy every byte half a dozen times.
+        shared = self._reader.shared_file() if forked and hasattr(os, "pread") else None
         position = self._start
         while position < self._limit:
+            offset = self._reader.offset
             count, lines = self._reader.entry_lines(min(BATCH_SIZE, self._limit - position))
             if count == 0:
                 return  # fewer entries than the checkpoint says: the replay reports it
             keys.scan_export_lines(lines)
-            yield EntryBatch(position, (), keys.snapshot(), origin, lines=lines, fields=fields)
+            if shared is not None and offset is not None:
+                yield EntryBatch(
+                    position,
+                    (),
+                    keys.snapshot(),
+                    origin,
+                    fields=fields,
+                    shared_lines=(shared, offset, len(lines), count),
+                )
+            else:
+                yield EntryBatch(position, (), keys.snapshot(), origin, lines=lines, fields=fields)
             position += count
         count, extra = self._reader.entry_lines(1)
         if count:

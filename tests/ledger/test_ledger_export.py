@@ -180,6 +180,7 @@ def read_as_lines(data: bytes, batch: int) -> tuple[list[bytes], str | None]:
         found.extend(entries)
         if error is not None:
             return found, str(error)
+        assert len(entries) == count <= batch
 
 
 LINE_EDITS = [b" ", b"\r", b"\n", b"=", b"A", b"B", b'"', b"}", b"0", b"1", b"x", b"\xc3\xa9"]
@@ -188,6 +189,8 @@ LINE_EDITS = [b" ", b"\r", b"\n", b"=", b"A", b"B", b'"', b"}", b"0", b"1", b"x"
 @st.composite
 def edited_exports(draw: st.DrawFn) -> bytes:
     data = EDITED_LOG.export()
+    if draw(st.booleans()):
+        data = data.rstrip(b"\n")  # the last line without its newline
     header_end = data.index(b"\n") + 1
     position = draw(st.integers(min_value=header_end, max_value=len(data)))
     kind = draw(st.sampled_from(["insert", "delete", "replace", "pad bits", "none"]))
@@ -211,7 +214,7 @@ EDITED_LOG = standard_log(3)
 
 
 @settings(max_examples=600, deadline=None)
-@given(edited_exports(), st.sampled_from([1, 2, 5, 100]))
+@given(edited_exports(), st.sampled_from([1, 2, 3, 4, 5, 7, 100]))
 def test_decoding_lines_in_batches_reads_what_the_entries_iterator_reads(
     data: bytes, batch: int
 ) -> None:
@@ -224,3 +227,29 @@ def test_lines_without_a_final_newline_and_spelled_otherwise_are_read_too() -> N
     spaced = json.dumps({"entry": entry, "index": 1}).encode()
     data = with_line(log.export(), 3, spaced).rstrip(b"\n")
     assert read_as_lines(data, 3) == read_as_entries(data) == (log.entries, None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=3000), max_size=40),
+    st.booleans(),
+    st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=30),
+)
+def test_entry_lines_returns_exactly_the_lines_asked_for(
+    sizes: list[int], final_newline: bool, counts: list[int]
+) -> None:
+    header = EDITED_LOG.export().split(b"\n")[0] + b"\n"
+    lines = [b"x" * size + b"\n" for size in sizes]
+    if lines and not final_newline:
+        lines[-1] = lines[-1][:-1]
+        if not lines[-1]:
+            lines.pop()  # no characters after the last newline: no line
+    reader = read_export(io.BytesIO(header + b"".join(lines)))
+    at = 0
+    for count in counts:
+        offset = reader.offset
+        got, data = reader.entry_lines(count)
+        expected = lines[at : at + count]
+        assert (got, data) == (len(expected), b"".join(expected))
+        assert offset == len(header) + sum(map(len, lines[:at]))
+        at += got

@@ -7,6 +7,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -410,6 +411,39 @@ def test_verify_export_reports_what_verifying_the_entries_reports(
     log = pool_log(450)
     for name, data in tampered_exports(log).items():
         assert export_outcome(data, jobs=jobs) == entries_outcome(data, jobs=jobs), name
+
+
+def test_forked_workers_read_the_lines_from_the_file_itself(
+    small_batches: int, tmp_path: Path
+) -> None:
+    log = pool_log(450)
+    path = tmp_path / "export.jsonl"
+    for name, data in tampered_exports(log).items():
+        path.write_bytes(data)
+        with path.open("rb") as fp:
+            try:
+                result = verify_export(read_export(fp), jobs=2)
+                outcome = ("ok", b64encode(result.root) + repr(result.state))
+            except LedgerError as exc:
+                outcome = (type(exc).__name__, str(exc))
+        assert outcome == entries_outcome(data, jobs=1), name
+
+
+def test_lines_that_changed_in_the_file_are_an_error(tmp_path: Path) -> None:
+    log = standard_log()
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(log.export())
+    with path.open("rb") as fp:
+        reader = read_export(fp)
+        offset = reader.offset
+        count, lines = reader.entry_lines(5)
+        assert offset is not None and reader.shared_file() == fp.fileno()
+        shared = (fp.fileno(), offset, len(lines) + 7, count)  # as if the file had grown
+        checked = check_batch(EntryBatch(0, (), {}, log.origin, shared_lines=shared))
+    assert checked.count == 0 and str(checked.failure) == (
+        "entry 0: export line 2: the export changed while it was being read"
+    )
+    assert read_export(io.BytesIO(log.export())).shared_file() is None
 
 
 def test_registrations_are_found_in_export_lines_at_every_alignment() -> None:
