@@ -193,13 +193,14 @@ def test_scan_totals_match_the_scans(
     assert last["scans"]["count"] == 8 and last["scans"]["distinctClients"] == 4
 
 
-def _record(app: Flask, item: str, scans: list[tuple[str, int]], claimer: str = "") -> None:
+def _record(app: Flask, item: str, scans: list[tuple[Any, ...]], claimer: str = "") -> None:
+    """Scans as (client, minute[, result]); the claimer's scans are claims unless given."""
     start = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
     with get_database(app).write() as session:
-        for who, minute in scans:
+        for who, minute, *result in scans:
             clones.record(
                 session, item, at=start + timedelta(minutes=minute), client=who, agent=None,
-                result="claimed" if who == claimer else "ok",
+                result=result[0] if result else "claimed" if who == claimer else "ok",
             )  # fmt: skip
 
 
@@ -216,10 +217,14 @@ OLD_BURST = LATE_BURST + [("a", 200 + n) for n in range(RECENT)]
         (LATE_BURST, True, 1),  # only beyond the latest 64
         (OLD_BURST, False, 1),  # beyond the latest 500: forgotten
         ([("a", 0), ("a", 40), ("a", 41)], False, 1),  # one client: skipped after a sale
+        # d's claim is older than the latest 500 scans, its later check is not: an other.
+        ([("d", 0), *[("a", 40 + n) for n in range(RECENT)], ("d", 900, "ok")], False, 2),
+        # recorded out of time order
+        ([("a", 50), ("b", 40), ("c", 45), ("b", 41), ("a", 44)], True, 3),
     ],
 )
 def test_stored_facts_agree_with_the_rules_on_the_latest_scans(
-    app: Flask, scenario: Scenario, scans: list[tuple[str, int]], burst: bool, others: int
+    app: Flask, scenario: Scenario, scans: list[tuple[Any, ...]], burst: bool, others: int
 ) -> None:
     item = scenario.items[4]
     _record(app, item, scans, claimer="d")
@@ -245,7 +250,7 @@ def test_stored_facts_agree_with_the_rules_on_the_latest_scans(
                 for facts in (stored, listed, recent)
             ]  # fmt: skip
             assert signals[0] == signals[1] == signals[2]
-    assert tally.count == len(scans) and tally.clients == len({c for c, _ in scans})
+    assert tally.count == len(scans) and tally.clients == len({c for c, *_ in scans})
 
 
 def test_group_commit_runs_each_work_once_and_isolates_failures(app: Flask) -> None:
@@ -285,26 +290,56 @@ def test_group_commit_runs_each_work_once_and_isolates_failures(app: Flask) -> N
 
 
 def test_the_migration_counts_the_scans_recorded_before_it(app: Flask, database_url: str) -> None:
-    from sqlalchemy import text
-
+    """The backfill of 0004 and the upkeep of clones.record agree, out-of-order times included."""
     from traceapp import migrate
 
+    def hour(h: float) -> datetime:
+        return datetime(2026, 11, 28, tzinfo=UTC) + timedelta(hours=h)
+
+    scans = [("x", 3, "ok"), ("y", 1, "claimed"), ("x", 2, "claimed"), ("y", 0.5, "ok")]
     get_database(app).dispose()
     migrate.downgrade(database_url, "0003")
     engine = get_database(app).engine
-    at = [datetime(2026, 11, 28, h, tzinfo=UTC) for h in (3, 1, 2)]
     with engine.begin() as conn:
-        for when, who in zip(at, ("x", "y", "x"), strict=True):
+        for who, h, result in scans:
             conn.execute(
                 Scan.__table__.insert().values(
-                    item_public_id="itm_old", scanned_at=when, client=who, result="ok"
+                    item_public_id="itm_old", scanned_at=hour(h), client=who, result=result
                 )
             )
     engine.dispose()
     migrate.upgrade(database_url)
+    with get_database(app).write() as session:
+        for who, h, result in scans:
+            clones.record(session, "itm_new", at=hour(h), client=who, agent=None, result=result)
+
+    def clients(item: str) -> list[tuple[object, ...]]:
+        with get_database(app).read_sessions() as session:
+            rows = session.execute(
+                select(ScanClient).where(ScanClient.item_public_id == item)
+            ).scalars()
+            ids = dict(
+                session.execute(
+                    select(Scan.id, Scan.scanned_at).where(Scan.item_public_id == item)
+                ).all()
+            )
+            return sorted(
+                (c.client, c.scans, c.last_at, ids[c.last_id], c.claimed_at,
+                 ids.get(c.claimed_id or 0))
+                for c in rows
+            )  # fmt: skip
+
+    assert (
+        clients("itm_old")
+        == clients("itm_new")
+        == [
+            ("x", 2, hour(3), hour(3), hour(2), hour(2)),
+            ("y", 2, hour(1), hour(1), hour(1), hour(1)),
+        ]
+    )
     with get_database(app).read_sessions() as session:
-        assert clones.tally(session, "itm_old") == clones.Tally(3, at[1], 2)
-        assert session.execute(text("SELECT COUNT(*) FROM scan_clients")).scalar_one() == 2
+        assert clones.tally(session, "itm_old") == clones.Tally(4, hour(0.5), 2)
+        assert clones.tally(session, "itm_new") == clones.Tally(4, hour(0.5), 2)
 
 
 def test_scan_commits_skip_the_fsync_only_for_themselves_on_sqlite(

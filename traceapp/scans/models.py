@@ -44,12 +44,24 @@ class ScanTotals(Base):
 
 
 class ScanClient(Base):
-    """The distinct clients that scanned an item: a new one adds 1 to ``ScanTotals.clients``."""
+    """A client that scanned an item: how often, and its latest scan and latest claim.
+
+    "Latest" is by (scanned_at, id), the order of the scans. The clone rules that look at an
+    item's latest scans read, for each client, whether its latest scan (or claim) is among
+    them instead of reading the scans themselves.
+    """
 
     __tablename__ = "scan_clients"
+    __table_args__ = (Index("ix_scan_clients_item_last", "item_public_id", "last_at"),)
 
     item_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     client: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scans: Mapped[int] = mapped_column(BigInteger)
+    """1 on its first scan: a new client adds 1 to ``ScanTotals.clients``."""
+    last_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claimed_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class PinAttempts(Base):

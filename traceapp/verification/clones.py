@@ -77,24 +77,44 @@ class RecentFacts:
 
 _NO_SCANS = Tally(0, None, 0)
 
-# Plain SQL, the same on both engines (ON CONFLICT and RETURNING: SQLite 3.35+, PostgreSQL).
+# Plain SQL, the same on both engines (ON CONFLICT, RETURNING and row values: SQLite 3.35+,
+# PostgreSQL). Each client's row in scan_clients keeps its number of scans (1: a new client),
+# its latest scan and its latest "claimed" scan, each as (scanned_at, id): the order of
+# "latest" everywhere, so the rules can tell which clients fall among the latest scans.
+_LATER = "(excluded.{0}_at, excluded.{0}_id) > (scan_clients.{0}_at, scan_clients.{0}_id)"
+_KEEP_LATEST = (
+    "scans = scan_clients.scans + 1, "
+    f"last_at = CASE WHEN {_LATER.format('last')} "
+    "THEN excluded.last_at ELSE scan_clients.last_at END, "
+    f"last_id = CASE WHEN {_LATER.format('last')} "
+    "THEN excluded.last_id ELSE scan_clients.last_id END, "
+    "claimed_at = CASE WHEN excluded.claimed_at IS NOT NULL AND (scan_clients.claimed_at IS NULL "
+    f"OR {_LATER.format('claimed')}) THEN excluded.claimed_at ELSE scan_clients.claimed_at END, "
+    "claimed_id = CASE WHEN excluded.claimed_at IS NOT NULL AND (scan_clients.claimed_at IS NULL "
+    f"OR {_LATER.format('claimed')}) THEN excluded.claimed_id ELSE scan_clients.claimed_id END"
+)
+_COUNT_IN_TOTALS = (
+    "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
+    "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
+    "THEN excluded.first_at ELSE scan_totals.first_at END, "
+    "clients = scan_totals.clients + excluded.clients "
+    "RETURNING count, first_at, clients"
+)
 _INSERT_SCAN = text(
     "INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
     "VALUES (:item, :at, :client, :agent, :result)"
 ).bindparams(bindparam("at", type_=UtcDateTime()))
-_NEW_CLIENT = text(
-    "INSERT INTO scan_clients (item_public_id, client) VALUES (:item, :client) "
-    "ON CONFLICT DO NOTHING RETURNING client"
-)
+_KNOW_CLIENT = text(  # SQLite: last_insert_rowid() is the scan just inserted
+    "INSERT INTO scan_clients (item_public_id, client, scans, last_at, last_id, claimed_at, "
+    "claimed_id) VALUES (:item, :client, 1, :at, last_insert_rowid(), "
+    "CASE WHEN :result = 'claimed' THEN :at END, "
+    "CASE WHEN :result = 'claimed' THEN last_insert_rowid() END) "
+    f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans"
+).bindparams(bindparam("at", type_=UtcDateTime()))
 _COUNT_SCAN = (
     text(
         "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
-        "VALUES (:item, 1, :at, :new) "
-        "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
-        "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
-        "THEN excluded.first_at ELSE scan_totals.first_at END, "
-        "clients = scan_totals.clients + excluded.clients "
-        "RETURNING count, first_at, clients"
+        f"VALUES (:item, 1, :at, :new) {_COUNT_IN_TOTALS}"
     )
     .bindparams(bindparam("at", type_=UtcDateTime()))
     .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
@@ -103,16 +123,15 @@ _COUNT_SCAN = (
 _RECORD_PG = (
     text(
         "WITH scan AS (INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
-        "VALUES (:item, :at, :client, :agent, :result)), "
-        "known AS (INSERT INTO scan_clients (item_public_id, client) VALUES (:item, :client) "
-        "ON CONFLICT DO NOTHING RETURNING client) "
+        "VALUES (:item, :at, :client, :agent, :result) RETURNING id, scanned_at), "
+        "known AS (INSERT INTO scan_clients (item_public_id, client, scans, last_at, last_id, "
+        "claimed_at, claimed_id) SELECT :item, :client, 1, scan.scanned_at, scan.id, "
+        "CASE WHEN :result = 'claimed' THEN scan.scanned_at END, "
+        "CASE WHEN :result = 'claimed' THEN scan.id END FROM scan "
+        f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans) "
         "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
-        "VALUES (:item, 1, :at, (SELECT COUNT(*) FROM known)) "
-        "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
-        "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
-        "THEN excluded.first_at ELSE scan_totals.first_at END, "
-        "clients = scan_totals.clients + excluded.clients "
-        "RETURNING count, first_at, clients"
+        "VALUES (:item, 1, :at, (SELECT CASE WHEN scans = 1 THEN 1 ELSE 0 END FROM known)) "
+        f"{_COUNT_IN_TOTALS}"
     )
     .bindparams(bindparam("at", type_=UtcDateTime()))
     .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
@@ -124,12 +143,19 @@ _LATEST = text(
     "SELECT scanned_at, client, result FROM scans WHERE item_public_id = :item "
     "ORDER BY scanned_at DESC, id DESC LIMIT :limit"
 ).columns(scanned_at=UtcDateTime(), client=String(), result=String())
-# Per distinct client among the latest scans: did it claim, did it check after ``since``.
-_AFTER = text(
-    "SELECT client, MAX(CASE WHEN result = 'claimed' THEN 1 ELSE 0 END), "
-    "MAX(CASE WHEN scanned_at > :since THEN 1 ELSE 0 END) "
-    "FROM (SELECT client, result, scanned_at FROM scans WHERE item_public_id = :item "
-    "ORDER BY scanned_at DESC, id DESC LIMIT :limit) AS recent GROUP BY client"
+# Distinct clients among the latest RECENT_SCANS scans that checked after ``since`` and did not
+# claim among them. The latest scans are those from ``cut`` on, the oldest of them (none: fewer
+# scans, all count); a client checked among them after ``since`` iff its latest scan is among
+# them and after ``since``, and claimed among them iff its latest "claimed" scan is. One index
+# step to the cut, then the clients whose latest scan is that recent: no scan rows are read.
+_OTHERS_AFTER = text(
+    "WITH cut AS MATERIALIZED (SELECT scanned_at AS at, id FROM scans "
+    "WHERE item_public_id = :item ORDER BY scanned_at DESC, id DESC LIMIT 1 OFFSET :offset) "
+    "SELECT COUNT(*) FROM scan_clients c WHERE c.item_public_id = :item "
+    "AND c.last_at >= COALESCE((SELECT at FROM cut), :since) AND c.last_at > :since "
+    "AND NOT EXISTS (SELECT 1 FROM cut WHERE (c.last_at, c.last_id) < (cut.at, cut.id)) "
+    "AND NOT (c.claimed_at IS NOT NULL "
+    "AND NOT EXISTS (SELECT 1 FROM cut WHERE (c.claimed_at, c.claimed_id) < (cut.at, cut.id)))"
 ).bindparams(bindparam("since", type_=UtcDateTime()))
 _BURST_FIRST_LOOK = 64
 
@@ -161,7 +187,7 @@ def record(
         row = conn.execute(_RECORD_PG, params).one()
     else:
         conn.execute(_INSERT_SCAN, params)
-        new = conn.execute(_NEW_CLIENT, params).first() is not None  # None: seen before
+        new = conn.execute(_KNOW_CLIENT, params).scalar_one() == 1
         row = conn.execute(_COUNT_SCAN, {**params, "new": 1 if new else 0}).one()
     return Tally(int(row[0]), row[1], int(row[2]))
 
@@ -191,7 +217,8 @@ def stored_facts(
     """``recent_facts`` of the item's latest RECENT_SCANS scans, read only as far as needed.
 
     After a sale or claim, when the item has at least as many distinct clients in all as the
-    rule needs, one aggregate gives each recent client's flags (no scan rows are fetched).
+    rule needs, one query over the clients' latest scans counts the others (no scan rows are
+    fetched).
     A burst needs BURST_CLIENTS distinct clients in all, so below that nothing is
     read; else the latest 64 scans are searched first (a burst among them is a burst among
     the latest 500: each window there is a subset of the full one), then all 500.
@@ -202,10 +229,14 @@ def stored_facts(
         and status_changed_at is not None
         and tally.clients >= _after_limit(status)
     ):
-        flags = session.connection().execute(
-            _AFTER, {"item": item_public_id, "since": status_changed_at, "limit": RECENT_SCANS}
+        others = (
+            session.connection()
+            .execute(
+                _OTHERS_AFTER,
+                {"item": item_public_id, "since": status_changed_at, "offset": RECENT_SCANS - 1},
+            )
+            .scalar_one()
         )
-        others = sum(1 for _client, claimed, later in flags if later and not claimed)
     burst = False
     if tally.count >= BURST_CHECKS and tally.clients >= BURST_CLIENTS:
         first = recent_scans(session, item_public_id, _BURST_FIRST_LOOK)
