@@ -2,7 +2,8 @@
 
 Run: .venv/bin/python bench/bench_audit.py [N]   (default 1,000,000 entries)
 
-1. Raw limits: Ed25519 verify/s on one core (x cores), SHA-256/s of entry-sized inputs.
+1. Raw limits: Ed25519 verify/s on one core (x cores), of different signatures over different
+   messages as in bench_ledger (see raw_verify_rate), SHA-256/s of entry-sized inputs.
 2. Hash-only re-derivation: every leaf hash and the RFC 6962 root of N entries.
    Goal: < 10 s for 10**6 entries.
 3. `traceapp ledger verify` (ledger_store.audit.verify_database, without --deep) on a SQLite
@@ -13,7 +14,9 @@ Run: .venv/bin/python bench/bench_audit.py [N]   (default 1,000,000 entries)
 
 For 3 and 4 a second line gives the rate from CPU time (this process and its pool workers):
 the rate all cores would give if nothing else ran. Other work on the machine lowers the
-wall-clock rate, not this one.
+wall-clock rate, not this one. The raw verify rate is the best of several short measurements
+at the start and again before 3 and 4: other work slows it too, and a slowed limit would
+flatter the ratios.
 
 The log is built with the ledger library (bench_ledger.build_log) and stored with core
 inserts: building it through the services would measure the services, not the auditor.
@@ -23,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import os
 import resource
 import sys
@@ -51,15 +53,24 @@ from traceapp.ledger_store.rebuild import iter_entry_bytes
 from traceapp.ledger_store.runtime import get_ledger
 
 
-def raw_verify_rate(samples: int = 3000) -> float:
+def raw_verify_rate(samples: int = 3000, repeats: int = 3) -> float:
+    """Ed25519 verify/s on one core: the best of `repeats` runs (the least disturbed one).
+
+    Each run checks `samples` different signatures over different 300-byte messages, as
+    bench_ledger does: checking one signature again and again lets the CPU learn its branches
+    and runs some percent faster than any verifier can check a log's signatures.
+    """
     key = Ed25519PrivateKey.generate()
     public = key.public_key()
-    message = b"x" * 400
-    signature = key.sign(message)
-    start = time.process_time()
-    for _ in range(samples):
-        public.verify(signature, message)
-    return samples / (time.process_time() - start)
+    messages = [os.urandom(300) for _ in range(samples)]
+    signed = [(key.sign(message), message) for message in messages]
+    best = 0.0
+    for _ in range(repeats):
+        start = time.process_time()
+        for signature, message in signed:
+            public.verify(signature, message)
+        best = max(best, samples / (time.process_time() - start))
+    return best
 
 
 def raw_sha256_rate(entries: list[bytes]) -> float:
@@ -173,7 +184,9 @@ def main() -> None:
         del entries
         app = create_app({"DATABASE_URL": url, "LOG_KEY_FILE": str(key_file), "LOG_ORIGIN": ORIGIN})
         database, ledger = get_database(app), get_ledger(app)
+        verify_rate = max(verify_rate, raw_verify_rate())  # again: other work may have eased
         limit = verify_rate * cores
+        print(f"raw Ed25519 verify, best of the run so far: {verify_rate:,.0f}/s per core")
         with database.read_sessions() as session:
             start, cpu = time.perf_counter(), cpu_seconds()
             report = verify_database(session, ledger)
@@ -181,16 +194,17 @@ def main() -> None:
         line("traceapp ledger verify", report.size / elapsed, limit, 0.8)
         cpu_line("traceapp ledger verify", report.size, cpu, cores, limit, elapsed)
 
-        export = io.BytesIO()
-        with database.read_sessions() as session:
-            write_export(
-                export, note, ledger.log.vkey, iter_entry_bytes(session, ORIGIN, report.size)
-            )
+        export = Path(tmp) / "ledger.jsonl"
+        with database.read_sessions() as session, export.open("wb") as fp:
+            write_export(fp, note, ledger.log.vkey, iter_entry_bytes(session, ORIGIN, report.size))
         database.dispose()
-        export.seek(0)
-        start, cpu = time.perf_counter(), cpu_seconds()
-        verified = verify_export(read_export(export))
-        elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
+        verify_rate = max(verify_rate, raw_verify_rate())
+        limit = verify_rate * cores
+        print(f"raw Ed25519 verify, best of the run so far: {verify_rate:,.0f}/s per core")
+        with export.open("rb") as fp:  # as the command reads it
+            start, cpu = time.perf_counter(), cpu_seconds()
+            verified = verify_export(read_export(fp))
+            elapsed, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         line("python -m ledger verify-log", verified.size / elapsed, limit, 0.8)
         cpu_line("python -m ledger verify-log", verified.size, cpu, cores, limit, elapsed)
 

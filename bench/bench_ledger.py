@@ -7,7 +7,8 @@ skews them little; verify-log is given per wall-clock second and, from the CPU t
 parent and its workers, as the rate the cores would give if nothing else ran.
 
 1. Raw limits, one core: Ed25519 sign/s and verify/s (`cryptography`), SHA-256/s of 300-byte
-   inputs, `rfc8785.dumps`/s of a typical entry.
+   inputs, `rfc8785.dumps`/s of a typical entry. Verify/s is measured again right before
+   verify-log and the better of the two is the limit: other work on the machine slows it.
 2. Building: entries made per second (canonical statement message, Ed25519 signature,
    canonical entry, leaf hash, RFC 6962 compact range), one core.
    Goal: >= 0.6 x the raw JCS + sign + SHA-256 pipeline.
@@ -222,6 +223,18 @@ def main() -> None:
     report("entries built/s", built, pipeline, 0.6)
 
     print(f"\nverify-log of {args.entries:,} entries on {args.jobs} worker(s):")
+    # Again, right before: other work on the machine slows the raw rate too, and a slowed
+    # limit would flatter the ratio. The best of the run is the limit.
+    key = Ed25519PrivateKey.generate()
+    messages = [os.urandom(300) for _ in range(5_000)]
+    signatures = [key.sign(message) for message in messages]
+    public = key.public_key()
+    again = rate(
+        "Ed25519 verify (cryptography), again",
+        len(messages),
+        lambda i: public.verify(signatures[i], messages[i]),
+    )
+    raw["verify"] = max(raw["verify"], again)
     parsed = parse_rate(entries)
     verified, cpu_per_entry = verify_export(entries, log_key, root, args.jobs)
     limit = args.jobs * raw["verify"]
