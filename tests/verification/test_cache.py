@@ -361,3 +361,47 @@ def test_scan_commits_skip_the_fsync_only_for_themselves_on_sqlite(
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2
     with database.write() as session:
         assert session.execute(text("PRAGMA synchronous")).scalar_one() == 2
+
+
+def test_two_workers_batches_never_deadlock(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    """Two group writers (two workers) with batches of scans of two items by two clients.
+
+    Every transaction takes an item's totals before its clients' rows, and the items of a
+    batch in order, so none waits for another in a cycle (a deadlock would fail a batch,
+    logged, and its scans would be retried alone).
+    """
+    import random
+
+    writers = [GroupCommit(get_database(app)), GroupCommit(get_database(app))]
+    items, clients = ["itm_dl_b", "itm_dl_a"], ["x", "y", "z"]
+    errors: list[BaseException] = []
+    rng = random.Random(7)
+    plan = [(rng.choice(writers), rng.choice(items), rng.choice(clients)) for _ in range(240)]
+    start = threading.Barrier(8)
+
+    def worker(part: list[tuple[GroupCommit, str, str]]) -> None:
+        start.wait()
+        for writer, item, who in part:
+
+            def work(session: Any, item: str = item, who: str = who) -> clones.Tally:
+                return clones.record(
+                    session, item, at=datetime.now(UTC), client=who, agent=None, result="ok"
+                )
+
+            try:
+                writer.run(work, order=item)
+            except Exception as exc:  # pragma: no cover - the failure this test looks for
+                errors.append(exc)
+
+    with caplog.at_level("WARNING", logger="traceapp.scans.group"):
+        threads = [threading.Thread(target=worker, args=(plan[n::8],)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == [] and not caplog.records
+    with get_database(app).read_sessions() as session:
+        for item in items:
+            expected = [p for p in plan if p[1] == item]
+            assert clones.tally(session, item).count == len(expected)
+            assert clones.tally(session, item).clients == len({who for _, _, who in expected})

@@ -11,6 +11,7 @@ run exactly as they would alone, in arrival order.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -21,16 +22,18 @@ from sqlalchemy.orm import Session
 from traceapp.db import Database
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 MAX_BATCH = 64
 """Scans per transaction at most: bounds the time SQLite's write lock is held."""
 
 
 class _Pending(Generic[T]):
-    __slots__ = ("error", "event", "lead", "result", "work")
+    __slots__ = ("error", "event", "lead", "order", "result", "work")
 
-    def __init__(self, work: Callable[[Session], T]) -> None:
+    def __init__(self, work: Callable[[Session], T], order: str) -> None:
         self.work = work
+        self.order = order
         self.event = threading.Event()
         self.lead = False
         self.result: T | None = None
@@ -89,13 +92,15 @@ class GroupCommit:
         self._queue: list[_Pending[object]] = []
         self._busy = False
 
-    def run(self, work: Callable[[Session], T]) -> T:
+    def run(self, work: Callable[[Session], T], *, order: str = "") -> T:
         """``work``'s result once its transaction has committed; its error if it failed.
 
         ``work`` must only use the session (it may run on another request's thread), and an
         error in it fails the whole transaction, so the others' scans are retried alone.
+        A transaction runs its works sorted by ``order`` (the item: rows are then locked in
+        one order in every transaction, so two cannot deadlock), in arrival order otherwise.
         """
-        pending: _Pending[object] = _Pending(work)
+        pending: _Pending[object] = _Pending(work, order)
         with self._lock:
             self._queue.append(pending)
             lead = not self._busy
@@ -106,6 +111,7 @@ class GroupCommit:
                 return pending.outcome()  # type: ignore[return-value]
         with self._lock:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        batch.sort(key=lambda p: p.order)  # stable: arrival order within one item
         try:
             self._commit(batch)
         finally:
@@ -130,6 +136,9 @@ class GroupCommit:
             if len(batch) == 1:
                 batch[0].result, batch[0].error = None, exc
                 return
+            logger.warning(
+                "a transaction of %d scans failed, each retried alone: %s", len(batch), exc
+            )
         except BaseException as exc:  # the worker is stopping: nobody was committed
             for pending in batch:
                 pending.result, pending.error = None, exc

@@ -119,7 +119,17 @@ _COUNT_SCAN = (
     .bindparams(bindparam("at", type_=UtcDateTime()))
     .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
 )
-# PostgreSQL: the three as one statement (data-modifying CTEs), one round trip instead of three.
+# PostgreSQL, two statements. First the item's totals, which locks their row: every scan of the
+# item takes that lock before its client's row, so concurrent transactions, each taking the
+# items of a batch in order, cannot deadlock (one statement of data-modifying CTEs would take
+# the rows in no defined order). Then the scan and its client, and the client count when the
+# client is new, in one statement.
+_COUNT_SCAN_PG = text(
+    "INSERT INTO scan_totals (item_public_id, count, first_at, clients) VALUES (:item, 1, :at, 0) "
+    "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
+    "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
+    "THEN excluded.first_at ELSE scan_totals.first_at END"
+).bindparams(bindparam("at", type_=UtcDateTime()))
 _RECORD_PG = (
     text(
         "WITH scan AS (INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
@@ -129,9 +139,9 @@ _RECORD_PG = (
         "CASE WHEN :result = 'claimed' THEN scan.scanned_at END, "
         "CASE WHEN :result = 'claimed' THEN scan.id END FROM scan "
         f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans) "
-        "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
-        "VALUES (:item, 1, :at, (SELECT CASE WHEN scans = 1 THEN 1 ELSE 0 END FROM known)) "
-        f"{_COUNT_IN_TOTALS}"
+        "UPDATE scan_totals SET clients = scan_totals.clients "
+        "+ (SELECT CASE WHEN scans = 1 THEN 1 ELSE 0 END FROM known) "
+        "WHERE item_public_id = :item RETURNING count, first_at, clients"
     )
     .bindparams(bindparam("at", type_=UtcDateTime()))
     .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
@@ -171,9 +181,10 @@ def record(
 ) -> Tally:
     """Store a scan and count it in the item's totals; returns the totals including it.
 
-    Three statements in the caller's transaction (one on PostgreSQL): the scan row, its
-    client (a no-op when known) and the totals, whose row lock orders concurrent scans of
-    one item.
+    Three statements in the caller's transaction (two on PostgreSQL): the scan row, its
+    client's row and the item's totals, whose row lock orders concurrent scans of one item
+    (taken first on PostgreSQL; a caller recording scans of several items in one transaction
+    takes them in order of ``item_public_id``, as ``scans.group.GroupCommit`` does).
     """
     conn = session.connection()  # Core execution: less overhead than the ORM's
     params = {
@@ -184,6 +195,7 @@ def record(
         "result": result[:20],
     }
     if conn.dialect.name == "postgresql":
+        conn.execute(_COUNT_SCAN_PG, params)
         row = conn.execute(_RECORD_PG, params).one()
     else:
         conn.execute(_INSERT_SCAN, params)

@@ -310,8 +310,10 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         prepared = prepare(reads, ledger, link, today=today)
         reads.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
         client = client_fingerprint()
+        assert prepared.snapshot.item is not None
         tally, recent = scan_writer().run(
-            lambda writes: observe_scans(writes, prepared, now=now, client=client, record=True)
+            lambda writes: observe_scans(writes, prepared, now=now, client=client, record=True),
+            order=prepared.snapshot.item.public_id,
         )
         view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
