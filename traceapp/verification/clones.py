@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import BigInteger, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
@@ -100,25 +100,24 @@ _COUNT_IN_TOTALS = (
     "clients = scan_totals.clients + excluded.clients "
     "RETURNING count, first_at, clients"
 )
-_INSERT_SCAN = text(
+# SQLite: three statements on the DBAPI cursor, inside the scan's write transaction (less
+# Python while SQLite's write lock is held); times as SQLAlchemy stores them (UTC text).
+_INSERT_SCAN = (
     "INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
     "VALUES (:item, :at, :client, :agent, :result)"
-).bindparams(bindparam("at", type_=UtcDateTime()))
-_KNOW_CLIENT = text(  # SQLite: last_insert_rowid() is the scan just inserted
+)
+_KNOW_CLIENT = (  # last_insert_rowid() is the scan just inserted
     "INSERT INTO scan_clients (item_public_id, client, scans, last_at, last_id, claimed_at, "
     "claimed_id) VALUES (:item, :client, 1, :at, last_insert_rowid(), "
     "CASE WHEN :result = 'claimed' THEN :at END, "
     "CASE WHEN :result = 'claimed' THEN last_insert_rowid() END) "
     f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans"
-).bindparams(bindparam("at", type_=UtcDateTime()))
-_COUNT_SCAN = (
-    text(
-        "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
-        f"VALUES (:item, 1, :at, :new) {_COUNT_IN_TOTALS}"
-    )
-    .bindparams(bindparam("at", type_=UtcDateTime()))
-    .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
 )
+_COUNT_SCAN = (
+    "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
+    f"VALUES (:item, 1, :at, :new) {_COUNT_IN_TOTALS}"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's DATETIME storage format on SQLite
 # PostgreSQL, two statements. First the item's totals, which locks their row: every scan of the
 # item takes that lock before its client's row, so concurrent transactions, each taking the
 # items of a batch in order, cannot deadlock (one statement of data-modifying CTEs would take
@@ -181,7 +180,8 @@ def record(
 ) -> Tally:
     """Store a scan and count it in the item's totals; returns the totals including it.
 
-    Three statements in the caller's transaction (two on PostgreSQL): the scan row, its
+    Three statements in the caller's transaction (two on PostgreSQL; on SQLite on the DBAPI
+    cursor of the session's connection): the scan row, its
     client's row and the item's totals, whose row lock orders concurrent scans of one item
     (taken first on PostgreSQL; a caller recording scans of several items in one transaction
     takes them in order of ``item_public_id``, as ``scans.group.GroupCommit`` does).
@@ -197,11 +197,21 @@ def record(
     if conn.dialect.name == "postgresql":
         conn.execute(_COUNT_SCAN_PG, params)
         row = conn.execute(_RECORD_PG, params).one()
-    else:
-        conn.execute(_INSERT_SCAN, params)
-        new = conn.execute(_KNOW_CLIENT, params).scalar_one() == 1
-        row = conn.execute(_COUNT_SCAN, {**params, "new": 1 if new else 0}).one()
-    return Tally(int(row[0]), row[1], int(row[2]))
+        return Tally(int(row[0]), row[1], int(row[2]))
+    if at.tzinfo is None:
+        raise ValueError("naive datetime stored; use timezone-aware UTC")
+    params["at"] = at.astimezone(UTC).strftime(_SQLITE_TIME)
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(_INSERT_SCAN, params)
+        params["new"] = 1 if cursor.execute(_KNOW_CLIENT, params).fetchone()[0] == 1 else 0
+        count, first_at, clients = cursor.execute(_COUNT_SCAN, params).fetchone()
+    finally:
+        cursor.close()
+    first = datetime.fromisoformat(first_at).replace(tzinfo=UTC)
+    return Tally(int(count), first, int(clients))
 
 
 def tally(session: Session, item_public_id: str) -> Tally:

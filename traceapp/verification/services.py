@@ -17,7 +17,16 @@ from traceapp.verification.loading import CodeNotFound
 from traceapp.verification.model import CertificateView, Notice, Verification
 from traceapp.verification.snapshot import Snapshot, snapshot
 
-__all__ = ["CodeNotFound", "Prepared", "finish", "observe_scans", "prepare", "verify_code"]
+__all__ = [
+    "CodeNotFound",
+    "Prepared",
+    "finish",
+    "observe_scans",
+    "prepare",
+    "record_scan",
+    "scan_facts",
+    "verify_code",
+]
 
 EXPIRY_SOON = timedelta(days=30)
 
@@ -78,24 +87,42 @@ def observe_scans(
 ) -> tuple[clones.Tally, clones.RecentFacts]:
     """The item's scan totals (after recording this scan when ``record``) and what the clone
     rules need from its latest scans. ``session`` must be a write session to record."""
+    if record:
+        tally = record_scan(session, prepared, now=now, client=client)
+    else:
+        snap = prepared.snapshot
+        assert snap.item is not None
+        tally = clones.tally(session, snap.item.public_id)
+    return tally, scan_facts(session, prepared, tally)
+
+
+def record_scan(
+    session: Session, prepared: Prepared, *, now: datetime, client: str | None
+) -> clones.Tally:
+    """Record this scan of the item (``session``: a write session); its totals including it."""
+    item = prepared.snapshot.item
+    assert item is not None
+    return clones.record(
+        session,
+        item.public_id,
+        at=now,
+        client=client or "unknown",
+        agent=None,
+        result=prepared.scan_result,
+    )
+
+
+def scan_facts(session: Session, prepared: Prepared, tally: clones.Tally) -> clones.RecentFacts:
+    """What the clone rules need from the item's latest scans (``clones.stored_facts``)."""
     snap = prepared.snapshot
     assert snap.item is not None
-    item = snap.item.public_id
-    if record:
-        who = client or "unknown"
-        tally = clones.record(
-            session, item, at=now, client=who, agent=None, result=prepared.scan_result
-        )
-    else:
-        tally = clones.tally(session, item)
-    facts = clones.stored_facts(
+    return clones.stored_facts(
         session,
-        item,
+        snap.item.public_id,
         status=snap.item.status,
         status_changed_at=snap.status_changed_at,
         tally=tally,
     )
-    return tally, facts
 
 
 def finish(

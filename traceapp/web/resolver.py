@@ -28,7 +28,13 @@ from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
-from traceapp.verification.services import finish, observe_scans, prepare, verify_code
+from traceapp.verification.services import (
+    finish,
+    prepare,
+    record_scan,
+    scan_facts,
+    verify_code,
+)
 from traceapp.verification.texts import LANGUAGES, text
 from traceapp.web.clients import client_fingerprint, rate_limited
 
@@ -305,16 +311,18 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
     if link.kind == "item" and request.method == "GET":
         # A scan of an item is recorded (outside the ledger) for clone detection. The view is
         # prepared from the read session (cached per checkpoint); the scan's statements run in
-        # a write transaction shared with concurrent scans (one commit for all of them).
+        # a write transaction shared with concurrent scans (one commit for all of them); what
+        # the clone rules read from the latest scans is read after it, outside the lock.
         reads = get_session()
         prepared = prepare(reads, ledger, link, today=today)
         reads.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
         client = client_fingerprint()
         assert prepared.snapshot.item is not None
-        tally, recent = scan_writer().run(
-            lambda writes: observe_scans(writes, prepared, now=now, client=client, record=True),
+        tally = scan_writer().run(
+            lambda writes: record_scan(writes, prepared, now=now, client=client),
             order=prepared.snapshot.item.public_id,
         )
+        recent = scan_facts(reads, prepared, tally)
         view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
         view = verify_code(
