@@ -221,6 +221,11 @@ OLD_BURST = LATE_BURST + [("a", 200 + n) for n in range(RECENT)]
         ([("d", 0), *[("a", 40 + n) for n in range(RECENT)], ("d", 900, "ok")], False, 2),
         # recorded out of time order
         ([("a", 50), ("b", 40), ("c", 45), ("b", 41), ("a", 44)], True, 3),
+        # 5 checks in exactly 10 minutes is a burst; 10 minutes and 1 microsecond is not
+        ([("a", 0), ("b", 2), ("c", 4), ("a", 6), ("b", 10)], True, 0),
+        ([("a", 0), ("b", 2), ("c", 4), ("a", 6), ("b", 10 + 1 / 60e6)], False, 0),
+        # three clients in all, but only one among the latest 500 scans: nothing is searched
+        ([("b", 0), ("c", 1), *[("a", 40 + n) for n in range(RECENT)]], False, 1),
     ],
 )
 def test_stored_facts_agree_with_the_rules_on_the_latest_scans(

@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
@@ -152,20 +153,36 @@ _LATEST = text(
     "SELECT scanned_at, client, result FROM scans WHERE item_public_id = :item "
     "ORDER BY scanned_at DESC, id DESC LIMIT :limit"
 ).columns(scanned_at=UtcDateTime(), client=String(), result=String())
-# Distinct clients among the latest RECENT_SCANS scans that checked after ``since`` and did not
-# claim among them. The latest scans are those from ``cut`` on, the oldest of them (none: fewer
-# scans, all count); a client checked among them after ``since`` iff its latest scan is among
-# them and after ``since``, and claimed among them iff its latest "claimed" scan is. One index
-# step to the cut, then the clients whose latest scan is that recent: no scan rows are read.
-_OTHERS_AFTER = text(
+# The clients among the latest RECENT_SCANS scans, and those of them that checked after
+# ``since`` and did not claim among them. The latest scans are those from ``cut`` on, the
+# oldest of them (none: fewer scans, all count); a client is among them iff its latest scan is,
+# checked among them after ``since`` iff that scan is after ``since``, and claimed among them
+# iff its latest "claimed" scan is among them. One index step to the cut, then the clients
+# whose latest scan is that recent: no scan rows are read.
+_RECENT_CLIENTS = text(
     "WITH cut AS MATERIALIZED (SELECT scanned_at AS at, id FROM scans "
     "WHERE item_public_id = :item ORDER BY scanned_at DESC, id DESC LIMIT 1 OFFSET :offset) "
-    "SELECT COUNT(*) FROM scan_clients c WHERE c.item_public_id = :item "
-    "AND c.last_at >= COALESCE((SELECT at FROM cut), :since) AND c.last_at > :since "
-    "AND NOT EXISTS (SELECT 1 FROM cut WHERE (c.last_at, c.last_id) < (cut.at, cut.id)) "
-    "AND NOT (c.claimed_at IS NOT NULL "
-    "AND NOT EXISTS (SELECT 1 FROM cut WHERE (c.claimed_at, c.claimed_id) < (cut.at, cut.id)))"
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.last_at > :since AND NOT ("
+    "c.claimed_at IS NOT NULL AND NOT EXISTS "
+    "(SELECT 1 FROM cut WHERE (c.claimed_at, c.claimed_id) < (cut.at, cut.id))"
+    ") THEN 1 ELSE 0 END), 0) "
+    "FROM scan_clients c WHERE c.item_public_id = :item "
+    "AND c.last_at >= COALESCE((SELECT at FROM cut), c.last_at) "
+    "AND NOT EXISTS (SELECT 1 FROM cut WHERE (c.last_at, c.last_id) < (cut.at, cut.id))"
 ).bindparams(bindparam("since", type_=UtcDateTime()))
+# For the burst rule: the latest scans' times in microseconds and clients, no datetime objects.
+_LATEST_TIMES = {
+    "sqlite": text(
+        "SELECT CAST(strftime('%s', scanned_at) AS INTEGER) * 1000000 "
+        "+ CAST(substr(scanned_at, 21, 6) AS INTEGER), client FROM scans "
+        "WHERE item_public_id = :item ORDER BY scanned_at DESC, id DESC LIMIT :limit"
+    ),
+    "postgresql": text(
+        "SELECT CAST(EXTRACT(EPOCH FROM scanned_at) * 1000000 AS BIGINT), client FROM scans "
+        "WHERE item_public_id = :item ORDER BY scanned_at DESC, id DESC LIMIT :limit"
+    ),
+}
+_WINDOW_US = int(BURST_WINDOW.total_seconds()) * 1_000_000
 _BURST_FIRST_LOOK = 64
 
 
@@ -238,33 +255,35 @@ def stored_facts(
 ) -> RecentFacts:
     """``recent_facts`` of the item's latest RECENT_SCANS scans, read only as far as needed.
 
-    After a sale or claim, when the item has at least as many distinct clients in all as the
-    rule needs, one query over the clients' latest scans counts the others (no scan rows are
-    fetched).
-    A burst needs BURST_CLIENTS distinct clients in all, so below that nothing is
-    read; else the latest 64 scans are searched first (a burst among them is a burst among
-    the latest 500: each window there is a subset of the full one), then all 500.
+    Nothing is read unless a rule could fire on the totals: after a sale or claim, as many
+    distinct clients in all as the rule needs; for a burst, BURST_CLIENTS. Then one query over
+    the clients' latest scans (no scan rows) gives how many clients are among the latest scans
+    and how many of them checked after the sale or claim without claiming. Only with
+    BURST_CLIENTS clients among the latest scans are scans read for a burst: their times and
+    clients, the latest 64 first (a burst among them is a burst among the latest 500: each
+    window there is part of one of theirs), then all 500.
     """
-    others = 0
-    if (
-        status in ("sold", "claimed")
-        and status_changed_at is not None
-        and tally.clients >= _after_limit(status)
-    ):
-        others = (
-            session.connection()
-            .execute(
-                _OTHERS_AFTER,
-                {"item": item_public_id, "since": status_changed_at, "offset": RECENT_SCANS - 1},
-            )
-            .scalar_one()
-        )
-    burst = False
-    if tally.count >= BURST_CHECKS and tally.clients >= BURST_CLIENTS:
-        first = recent_scans(session, item_public_id, _BURST_FIRST_LOOK)
-        burst = _has_burst(first)
+    after = status in ("sold", "claimed") and status_changed_at is not None
+    wants_others = after and tally.clients >= _after_limit(status)
+    could_burst = tally.count >= BURST_CHECKS and tally.clients >= BURST_CLIENTS
+    others, burst = 0, False
+    if not (wants_others or could_burst):
+        return RecentFacts(others, burst)
+    conn = session.connection()
+    recent_clients, after_others = conn.execute(
+        _RECENT_CLIENTS,
+        {"item": item_public_id, "since": status_changed_at, "offset": RECENT_SCANS - 1},
+    ).one()
+    if wants_others:
+        others = int(after_others)
+    if could_burst and recent_clients >= BURST_CLIENTS:
+        latest = _LATEST_TIMES[conn.dialect.name]
+        params = {"item": item_public_id, "limit": _BURST_FIRST_LOOK}
+        first = conn.execute(latest, params).all()
+        burst = _burst_in(first[::-1], _WINDOW_US)
         if not burst and len(first) == _BURST_FIRST_LOOK:
-            burst = _has_burst(recent_scans(session, item_public_id))
+            params["limit"] = RECENT_SCANS
+            burst = _burst_in(conn.execute(latest, params).all()[::-1], _WINDOW_US)
     return RecentFacts(others, burst)
 
 
@@ -327,17 +346,22 @@ def _after_limit(status: str) -> int:
 
 
 def _has_burst(recent: Sequence[ScanRecord]) -> bool:
-    """At least BURST_CHECKS checks within BURST_WINDOW from BURST_CLIENTS or more clients.
+    """At least BURST_CHECKS checks within BURST_WINDOW from BURST_CLIENTS or more clients."""
+    return _burst_in([(r.at, r.client) for r in recent], BURST_WINDOW)
 
-    One pass: the window of each scan (the scans at most BURST_WINDOW before it) slides
-    forward with a count per client.
+
+def _burst_in(points: Sequence[tuple[Any, str]], window: Any) -> bool:
+    """``_has_burst`` over (time, client), oldest first; times and window of one kind.
+
+    One pass: the window of each scan (the scans at most ``window`` before it) slides forward
+    with a count per client.
     """
     start = 0
     per_client: dict[str, int] = {}
-    for end, scan in enumerate(recent):
-        per_client[scan.client] = per_client.get(scan.client, 0) + 1
-        while scan.at - recent[start].at > BURST_WINDOW:
-            gone = recent[start].client
+    for end, (at, client) in enumerate(points):
+        per_client[client] = per_client.get(client, 0) + 1
+        while at - points[start][0] > window:
+            gone = points[start][1]
             per_client[gone] -= 1
             if not per_client[gone]:
                 del per_client[gone]
