@@ -350,7 +350,7 @@ def _has_burst(recent: Sequence[ScanRecord]) -> bool:
     return _burst_in([(r.at, r.client) for r in recent], BURST_WINDOW)
 
 
-def _burst_in(points: Sequence[tuple[Any, str]], window: Any) -> bool:
+def _burst_in(points: Sequence[Sequence[Any]], window: Any) -> bool:
     """``_has_burst`` over (time, client), oldest first; times and window of one kind.
 
     One pass: the window of each scan (the scans at most ``window`` before it) slides forward
