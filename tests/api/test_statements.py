@@ -128,7 +128,7 @@ FIXED_SIZE = {
 }
 # Statements per operation, fixed: authentication (1 with a token) + the reads it plans.
 EXPECTED = {
-    "VerifyItem": 12,
+    "VerifyItem": 10,
     "ProductPage": 2,
     "Recalls": 2,
     "LedgerHead": 2,
