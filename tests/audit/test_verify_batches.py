@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from support.scenario import Scenario
 
 from ledger import verify as verify_module
@@ -116,5 +116,17 @@ def test_each_stored_copy_is_checked_in_every_batch(
             (LedgerEntry.log == ledger.origin) & (LedgerEntry.seq == size - 1)
         ): f"ledger_entries: entry {size - 1} is missing (head says {size})",
     }
+    height = size.bit_length()
+    for level, idx, expected in (
+        (0, size, size),
+        (3, -1, size >> 3),
+        (height, 0, 0),
+        (-1, 0, 0),
+    ):
+        stray = insert(LedgerHash).values(log=ledger.origin, level=level, idx=idx, hash=b"x" * 32)
+        cases[stray] = (
+            f"ledger_hashes level {level}: expected {expected} subtree hashes for {size} "
+            f"entries, found {expected + 1 if 0 <= level < height else 1}"
+        )
     for change, message in cases.items():
         assert _failure(database, ledger, change).startswith(message), message
