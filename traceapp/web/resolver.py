@@ -315,7 +315,8 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         # the clone rules read from the latest scans is read after it, outside the lock.
         reads = get_session()
         prepared = prepare(reads, ledger, link, today=today)
-        reads.commit()  # end the read transaction: SQLite's WAL can be checkpointed past it
+        if get_database().is_sqlite:  # end the read transaction: the WAL can be checkpointed
+            reads.commit()  # (PostgreSQL reads are autocommit: the connection is kept)
         client = client_fingerprint()
         assert prepared.snapshot.item is not None
         tally = scan_writer().run(
