@@ -135,3 +135,19 @@ def test_pipelined_writes_land_and_errors_still_raise(app: Flask) -> None:
         session.execute(text("INSERT INTO piped VALUES (5)"))
     with database.write() as session:
         assert session.execute(text("SELECT x FROM piped ORDER BY x")).scalars().all() == [1, 2, 3]
+
+
+def test_snapshot_sessions_see_one_snapshot(app: Flask) -> None:
+    """A long read (``ledger verify``, export) must not see appends committed while it runs."""
+    database = get_database(app)
+    with database.write() as session:
+        session.execute(text("CREATE TABLE grows (x INTEGER)"))
+        session.execute(text("INSERT INTO grows VALUES (1)"))
+    count = text("SELECT count(*) FROM grows")
+    with database.snapshot_sessions() as snapshot:
+        assert snapshot.execute(count).scalar() == 1
+        with database.write() as session:
+            session.execute(text("INSERT INTO grows VALUES (2)"))
+        assert snapshot.execute(count).scalar() == 1
+    with database.read_sessions() as reader:
+        assert reader.execute(count).scalar() == 2

@@ -133,6 +133,14 @@ class Database:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self.read_sessions = sessionmaker(read_engine, expire_on_commit=False)
+        # One snapshot for a long multi-statement read (verify, export): REPEATABLE READ on
+        # PostgreSQL; a SQLite read transaction is one already.
+        snapshot_engine = (
+            self.engine
+            if settings.is_sqlite
+            else self.engine.execution_options(isolation_level="REPEATABLE READ")
+        )
+        self.snapshot_sessions = sessionmaker(snapshot_engine, expire_on_commit=False)
         write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self.write_sessions = sessionmaker(write_engine, expire_on_commit=False)
 

@@ -145,7 +145,7 @@ def ledger_verify(deep: bool) -> None:
         bar.update(done - bar.pos)
 
     started = datetime.now(UTC)
-    with get_database().read_sessions() as session:
+    with get_database().snapshot_sessions() as session:
         try:
             report = verify_database(session, ledger, deep=deep, progress=progress)
         except AuditFailure as failure:
@@ -199,7 +199,7 @@ def ledger_export(file: Path) -> None:
     require_schema()
     ledger = get_ledger()
     temporary = file.with_name(file.name + ".partial")
-    with get_database().read_sessions() as session:
+    with get_database().snapshot_sessions() as session:
         checkpoint = latest_checkpoint(session, ledger.origin)
         with (
             temporary.open("wb") as out,
