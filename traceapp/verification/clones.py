@@ -119,32 +119,30 @@ _COUNT_SCAN = (
     f"VALUES (:item, 1, :at, :new) {_COUNT_IN_TOTALS}"
 )
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's DATETIME storage format on SQLite
-# PostgreSQL, two statements. First the item's totals, which locks their row: every scan of the
-# item takes that lock before its client's row, so concurrent transactions, each taking the
-# items of a batch in order, cannot deadlock (one statement of data-modifying CTEs would take
-# the rows in no defined order). Then the scan and its client, and the client count when the
-# client is new, in one statement.
-_COUNT_SCAN_PG = text(
-    "INSERT INTO scan_totals (item_public_id, count, first_at, clients) VALUES (:item, 1, :at, 0) "
+# PostgreSQL, two statements on the psycopg cursor, in one pipeline (one round trip with the
+# transaction's BEGIN). First the item's totals, which locks their row: every scan of the item
+# takes that lock before its client's row, so concurrent transactions, each taking the items of
+# a batch in order, cannot deadlock (one statement of data-modifying CTEs would take the rows
+# in no defined order). Then the scan and its client, and the client count when the client is
+# new, in one statement.
+_COUNT_SCAN_PG = (
+    "INSERT INTO scan_totals (item_public_id, count, first_at, clients) "
+    "VALUES (%(item)s, 1, %(at)s, 0) "
     "ON CONFLICT (item_public_id) DO UPDATE SET count = scan_totals.count + 1, "
     "first_at = CASE WHEN excluded.first_at < scan_totals.first_at "
     "THEN excluded.first_at ELSE scan_totals.first_at END"
-).bindparams(bindparam("at", type_=UtcDateTime()))
+)
 _RECORD_PG = (
-    text(
-        "WITH scan AS (INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
-        "VALUES (:item, :at, :client, :agent, :result) RETURNING id, scanned_at), "
-        "known AS (INSERT INTO scan_clients (item_public_id, client, scans, last_at, last_id, "
-        "claimed_at, claimed_id) SELECT :item, :client, 1, scan.scanned_at, scan.id, "
-        "CASE WHEN :result = 'claimed' THEN scan.scanned_at END, "
-        "CASE WHEN :result = 'claimed' THEN scan.id END FROM scan "
-        f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans) "
-        "UPDATE scan_totals SET clients = scan_totals.clients "
-        "+ (SELECT CASE WHEN scans = 1 THEN 1 ELSE 0 END FROM known) "
-        "WHERE item_public_id = :item RETURNING count, first_at, clients"
-    )
-    .bindparams(bindparam("at", type_=UtcDateTime()))
-    .columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
+    "WITH scan AS (INSERT INTO scans (item_public_id, scanned_at, client, agent, result) "
+    "VALUES (%(item)s, %(at)s, %(client)s, %(agent)s, %(result)s) RETURNING id, scanned_at), "
+    "known AS (INSERT INTO scan_clients (item_public_id, client, scans, last_at, last_id, "
+    "claimed_at, claimed_id) SELECT %(item)s, %(client)s, 1, scan.scanned_at, scan.id, "
+    "CASE WHEN %(result)s = 'claimed' THEN scan.scanned_at END, "
+    "CASE WHEN %(result)s = 'claimed' THEN scan.id END FROM scan "
+    f"ON CONFLICT (item_public_id, client) DO UPDATE SET {_KEEP_LATEST} RETURNING scans) "
+    "UPDATE scan_totals SET clients = scan_totals.clients "
+    "+ (SELECT CASE WHEN scans = 1 THEN 1 ELSE 0 END FROM known) "
+    "WHERE item_public_id = %(item)s RETURNING count, first_at, clients"
 )
 _TALLY = text(
     "SELECT count, first_at, clients FROM scan_totals WHERE item_public_id = :item"
@@ -197,8 +195,8 @@ def record(
 ) -> Tally:
     """Store a scan and count it in the item's totals; returns the totals including it.
 
-    Three statements in the caller's transaction (two on PostgreSQL; on SQLite on the DBAPI
-    cursor of the session's connection): the scan row, its
+    Three statements in the caller's transaction (two in one pipeline on PostgreSQL), on the
+    DBAPI cursor of the session's connection: the scan row, its
     client's row and the item's totals, whose row lock orders concurrent scans of one item
     (taken first on PostgreSQL; a caller recording scans of several items in one transaction
     takes them in order of ``item_public_id``, as ``scans.group.GroupCommit`` does).
@@ -211,12 +209,19 @@ def record(
         "agent": (agent or None) and agent[:40],
         "result": result[:20],
     }
-    if conn.dialect.name == "postgresql":
-        conn.execute(_COUNT_SCAN_PG, params)
-        row = conn.execute(_RECORD_PG, params).one()
-        return Tally(int(row[0]), row[1], int(row[2]))
     if at.tzinfo is None:
         raise ValueError("naive datetime stored; use timezone-aware UTC")
+    if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        params["at"] = at.astimezone(UTC)
+        with driver.pipeline(), driver.cursor() as cursor:
+            cursor.execute(_COUNT_SCAN_PG, params)
+            cursor.execute(_RECORD_PG, params)
+            row = cursor.fetchone()
+        assert row is not None
+        count, first_at, clients = row
+        return Tally(int(count), first_at.astimezone(UTC), int(clients))
     params["at"] = at.astimezone(UTC).strftime(_SQLITE_TIME)
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None
