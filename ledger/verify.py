@@ -453,6 +453,16 @@ class _BatchSource:
         raise NotImplementedError
 
 
+def _wrong_index(position: int, found: int) -> ChainError:
+    return ChainError(f"entry {position}: index: expected {position}, found {found}")
+
+
+def _beyond_checkpoint(position: int, limit: int) -> CheckpointError:
+    return CheckpointError(
+        f"entry {position}: checkpoint size: expected {limit} entries, found more"
+    )
+
+
 class _PairReader(_BatchSource):
     """Groups `(index, bytes)` pairs into batches, checking indices and the size limit."""
 
@@ -476,12 +486,9 @@ class _PairReader(_BatchSource):
         try:
             for index, data in self._entries:
                 if index != position:
-                    raise ChainError(f"entry {position}: index: expected {position}, found {index}")
+                    raise _wrong_index(position, index)
                 if position >= self._limit:
-                    raise CheckpointError(
-                        f"entry {position}: checkpoint size: expected {self._limit} entries, "
-                        "found more"
-                    )
+                    raise _beyond_checkpoint(position, self._limit)
                 batch.append(data)
                 position += 1
                 if len(batch) == BATCH_SIZE:
@@ -508,7 +515,7 @@ class _ChunkReader(_BatchSource):
         try:
             for first, entries in self._chunks:
                 if first != position:
-                    raise ChainError(f"entry {position}: index: expected {position}, found {first}")
+                    raise _wrong_index(position, first)
                 for offset in range(0, len(entries), BATCH_SIZE):
                     batch = list(entries[offset : offset + BATCH_SIZE])
                     beyond = position + len(batch) - self._limit
@@ -519,10 +526,7 @@ class _ChunkReader(_BatchSource):
                         yield EntryBatch(position, batch, keys.snapshot(), origin, fields=fields)
                         position += len(batch)
                     if beyond > 0:
-                        raise CheckpointError(
-                            f"entry {position}: checkpoint size: expected {self._limit} "
-                            "entries, found more"
-                        )
+                        raise _beyond_checkpoint(position, self._limit)
         except LedgerError as exc:
             self.error = exc
 
@@ -564,6 +568,4 @@ class _ExportLineReader(_BatchSource):
         if count:
             # ExportReader.entries() decodes a line before the count is checked
             _, error = decode_entry_lines(extra, position)
-            self.error = error or CheckpointError(
-                f"entry {position}: checkpoint size: expected {self._limit} entries, found more"
-            )
+            self.error = error or _beyond_checkpoint(position, self._limit)

@@ -75,11 +75,17 @@ class Certification(Base):
     product: Mapped[Product] = relationship(viewonly=True, lazy="raise")
 
     def status(self, today: date) -> str:
-        """Derived from dates and revocation: revoked, expired, not_yet_valid or valid."""
-        if self.revoked_seq is not None:
-            return "revoked"
-        if today > self.valid_until:
-            return "expired"
-        if today < self.issued_on:
-            return "not_yet_valid"
-        return "valid"
+        return certificate_status(
+            self.revoked_seq is not None, self.issued_on, self.valid_until, today
+        )
+
+
+def certificate_status(revoked: bool, issued_on: date, valid_until: date, today: date) -> str:
+    """Derived from dates and revocation: revoked, expired, not_yet_valid or valid."""
+    if revoked:
+        return "revoked"
+    if today > valid_until:
+        return "expired"
+    if today < issued_on:
+        return "not_yet_valid"
+    return "valid"

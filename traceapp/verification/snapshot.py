@@ -28,7 +28,7 @@ from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.models import Location
-from traceapp.products.models import Certification
+from traceapp.products.models import Certification, certificate_status
 from traceapp.verification.loading import Loaded, destinations, load, shown_entries
 from traceapp.verification.model import (
     Address,
@@ -65,14 +65,7 @@ class CertificateRecord:
     ledger_seq: int
 
     def status(self, today: date) -> str:
-        """Same rule as ``Certification.status``: revoked, expired, not_yet_valid or valid."""
-        if self.revoked:
-            return "revoked"
-        if today > self.valid_until:
-            return "expired"
-        if today < self.issued_on:
-            return "not_yet_valid"
-        return "valid"
+        return certificate_status(self.revoked, self.issued_on, self.valid_until, today)
 
     def view(self, today: date) -> CertificateView:
         return CertificateView(
