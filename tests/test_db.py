@@ -4,16 +4,30 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from traceapp.config import Settings, load_settings
-from traceapp.db import Database, get_database, make_engine, pipelined
+from traceapp.db import Database, Prepared, get_database, make_engine, pipelined
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 
 
@@ -151,3 +165,89 @@ def test_snapshot_sessions_see_one_snapshot(app: Flask) -> None:
         assert snapshot.execute(count).scalar() == 1
     with database.read_sessions() as reader:
         assert reader.execute(count).scalar() == 2
+
+
+_SCRATCH = MetaData()
+_STAMPS = Table(
+    "prepared_stamps",
+    _SCRATCH,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(20), nullable=False, unique=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("blob", LargeBinary),
+    Column("kind", String(8), default="plain"),
+)
+_BY_NAME = Prepared(
+    select(_STAMPS.c.id, _STAMPS.c.name.label("label"), _STAMPS.c.at, _STAMPS.c.blob).where(
+        _STAMPS.c.name == bindparam("name")
+    )
+)
+_ADD = Prepared(insert(_STAMPS).inline())
+
+
+def _stamp(name: str, day: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "at": datetime(2026, 1, day, 7, 30, tzinfo=UTC),
+        "blob": b"\x00" + name.encode(),
+        "kind": "x",
+    }
+
+
+def test_prepared_statements_match_sqlalchemy(app: Flask) -> None:
+    """Same rows, types and stored values as ``Session.execute``, on both engines."""
+    database = get_database(app)
+    _SCRATCH.create_all(database.engine)
+    with database.write() as session:
+        _ADD.execute(session, [_stamp("một", 1)])
+        _ADD.execute(session, [_stamp("hai", 2), _stamp("ba", 3)])  # executemany
+    with database.read_sessions() as session:
+        row = _BY_NAME.first(session, {"name": "một"})
+        expected = session.execute(_BY_NAME.statement, {"name": "một"}).one()
+        assert tuple(row) == tuple(expected)
+        assert row.label == "một" and row.blob == b"\x00" + "một".encode()
+        assert row.at.replace(tzinfo=UTC) == datetime(2026, 1, 1, 7, 30, tzinfo=UTC)
+        assert [r.label for r in _BY_NAME.all(session, {"name": "ba"})] == ["ba"]
+        assert _BY_NAME.first(session, {"name": "bốn"}) is None
+        # Stored as SQLAlchemy stores it (SQLite keeps datetimes as text in its own format).
+        stored = session.execute(select(_STAMPS.c.at).where(_STAMPS.c.name == "hai")).scalar_one()
+        assert stored.replace(tzinfo=UTC) == datetime(2026, 1, 2, 7, 30, tzinfo=UTC)
+
+
+def test_prepared_errors_are_sqlalchemy_errors_and_listeners_see_statements(app: Flask) -> None:
+    database = get_database(app)
+    _SCRATCH.create_all(database.engine)
+    with database.write() as session:
+        _ADD.execute(session, [_stamp("một", 1)])
+    with pytest.raises(IntegrityError), database.write() as session:
+        _ADD.execute(session, [_stamp("hai", 2)])
+        _ADD.execute(session, [_stamp("một", 3)])
+    seen: list[str] = []
+
+    def listen(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(database.engine, "before_cursor_execute", listen)
+    try:
+        with database.read_sessions() as session:
+            assert _BY_NAME.first(session, {"name": "một"}).label == "một"
+            assert _BY_NAME.first(session, {"name": "hai"}) is None  # rolled back
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listen)
+    assert sum("prepared_stamps" in s for s in seen) == 2
+
+
+def test_prepared_refuses_what_it_cannot_run_as_compiled(app: Flask) -> None:
+    database = get_database(app)
+    _SCRATCH.create_all(database.engine)
+    expanding = Prepared(
+        select(_STAMPS.c.id).where(_STAMPS.c.name.in_(bindparam("names", expanding=True)))
+    )
+    defaulted = Prepared(insert(_STAMPS))  # "kind" has a Python-side default
+    with database.write() as session:
+        with pytest.raises(TypeError, match="expanding"):
+            expanding.all(session, {"names": ["một"]})
+        row = _stamp("một", 1)
+        del row["kind"]
+        with pytest.raises(TypeError, match="column defaults"):
+            defaulted.execute(session, [row])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db import insert_rows, pipelined
+from traceapp.db import Prepared, pipelined
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
@@ -179,8 +179,8 @@ _PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
     _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
 )
 # Inline: the generated keys are not fetched back (no RETURNING), so the inserts can pipeline.
-_INSERT_EVENTS = insert(Event.__table__).inline()
-_INSERT_EVENT_EPCS = insert(EventEpc.__table__).inline()
+_INSERT_EVENTS = Prepared(insert(Event.__table__).inline())
+_INSERT_EVENT_EPCS = Prepared(insert(EventEpc.__table__).inline())
 
 
 @projector("event.recorded")
@@ -236,8 +236,8 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
         for seq, role, epc in refs
     ]
     with pipelined(session):  # the reads are done: two INSERTs, one round trip on PostgreSQL
-        insert_rows(session, _INSERT_EVENTS, rows)
-        insert_rows(session, _INSERT_EVENT_EPCS, epc_rows)
+        _INSERT_EVENTS.execute(session, rows)
+        _INSERT_EVENT_EPCS.execute(session, epc_rows)
     _apply_statuses(session, run, item_ids)
 
 

@@ -15,6 +15,7 @@ from ledger.entry import MAX_ENTRY_SIZE
 from ledger.jcs import canonicalize
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
+from traceapp.db import Prepared
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
 from traceapp.events.epc import batch_epc_class, item_epc
@@ -111,7 +112,7 @@ def _cbv(kind: str, value: str | None, field_name: str) -> str | None:
 # One query from an item to its EPC parts and its producer; built once (Core, no ORM layer).
 _ITEMS, _BATCHES = Item.__table__, Batch.__table__
 _PRODUCTS, _PRODUCERS = Product.__table__, Producer.__table__
-_ITEM_EPC = (
+_ITEM_EPC = Prepared(
     select(
         _ITEMS.c.id,
         _ITEMS.c.serial,
@@ -127,8 +128,10 @@ _ITEM_EPC = (
     .where(_ITEMS.c.public_id == bindparam("public_id"))
 )
 _LOCATIONS = Location.__table__
-_LOCATION = select(_LOCATIONS.c.public_id, _LOCATIONS.c.gln).where(
-    _LOCATIONS.c.public_id == bindparam("public_id")
+_LOCATION = Prepared(
+    select(_LOCATIONS.c.public_id, _LOCATIONS.c.gln).where(
+        _LOCATIONS.c.public_id == bindparam("public_id")
+    )
 )
 
 
@@ -146,7 +149,7 @@ class _Resolver:
     def item(self, public_id: str, field_name: str) -> str:
         if public_id in self.items:
             return self.items[public_id]
-        row = self.session.execute(_ITEM_EPC, {"public_id": public_id}).first()
+        row = _ITEM_EPC.first(self.session, {"public_id": public_id})
         if row is None:
             raise NotFound(f"no item {public_id}", field=field_name)
         self._allow(row.producer)
@@ -182,7 +185,7 @@ class _Resolver:
         if ":" in value:
             return v.required_text(value, field_name, max_length=300)
         if value not in self.locations:
-            row = self.session.execute(_LOCATION, {"public_id": value}).first()
+            row = _LOCATION.first(self.session, {"public_id": value})
             if row is None:
                 raise NotFound(f"no location {value}", field=field_name)
             self.locations[value] = location_uri(row)
@@ -390,15 +393,20 @@ def _known_events(session: Session, event_ids: Sequence[str]) -> dict[str, tuple
     known: dict[str, tuple[int | None, bool]] = {}
     unique = list(dict.fromkeys(event_ids))
     for start in range(0, len(unique), 500):
-        rows = session.execute(_KNOWN_EVENTS, {"ids": unique[start : start + 500]})
+        chunk = unique[start : start + 500]
+        rows = (
+            _KNOWN_EVENT.all(session, {"id": chunk[0]})  # a single-event write
+            if len(chunk) == 1
+            else session.execute(_KNOWN_EVENTS, {"ids": chunk})
+        )
         known.update((eid, (producer, declared is not None)) for eid, producer, declared in rows)
     return known
 
 
 _EVENTS = Event.__table__
-_KNOWN_EVENTS = select(
-    _EVENTS.c.event_id, _EVENTS.c.producer_id, _EVENTS.c.error_declared_seq
-).where(_EVENTS.c.event_id.in_(bindparam("ids", expanding=True)))
+_KNOWN = select(_EVENTS.c.event_id, _EVENTS.c.producer_id, _EVENTS.c.error_declared_seq)
+_KNOWN_EVENTS = _KNOWN.where(_EVENTS.c.event_id.in_(bindparam("ids", expanding=True)))
+_KNOWN_EVENT = Prepared(_KNOWN.where(_EVENTS.c.event_id == bindparam("id")))
 
 
 def _declaration_statement(

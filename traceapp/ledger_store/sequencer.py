@@ -19,22 +19,22 @@ from sqlalchemy.orm import Session
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import insert_rows, pipelined
+from traceapp.db import Prepared, pipelined
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
 
 _HEADS = LedgerHead.__table__
-_LOCK_HEAD = (
+_LOCK_HEAD = Prepared(
     select(_HEADS.c.size, _HEADS.c.last_leaf_hash, _HEADS.c.root_hash)
     .where(_HEADS.c.log == bindparam("log"))
     .with_for_update()
 )
-_INSERT_ENTRY = insert(LedgerEntry.__table__)
-_INSERT_HASH = insert(LedgerHash.__table__)
-_INSERT_CHECKPOINT = insert(LedgerCheckpoint.__table__)
-_INSERT_HEAD = insert(_HEADS)
-_MOVE_HEAD = (
+_INSERT_ENTRY = Prepared(insert(LedgerEntry.__table__))
+_INSERT_HASH = Prepared(insert(LedgerHash.__table__))
+_INSERT_CHECKPOINT = Prepared(insert(LedgerCheckpoint.__table__))
+_INSERT_HEAD = Prepared(insert(_HEADS))
+_MOVE_HEAD = Prepared(
     update(_HEADS)
     .where(_HEADS.c.log == bindparam("head_log"))
     .values(
@@ -99,7 +99,7 @@ def append(
     if not statements:
         raise ValueError("nothing to append")
     origin = log.origin
-    head = session.execute(_LOCK_HEAD, {"log": origin}).first()
+    head = _LOCK_HEAD.first(session, {"log": origin})
     size = head.size if head is not None else 0
     prev = head.last_leaf_hash if head is not None else GENESIS_PREV
     compact = _restore(session, origin, size, bytes(head.root_hash) if head is not None else None)
@@ -142,19 +142,26 @@ def append(
     # returns rows, so on PostgreSQL they go out in one pipeline: one round trip, not four,
     # while the head row is locked.
     with pipelined(session):
-        insert_rows(session, _INSERT_ENTRY, entry_rows)
-        insert_rows(session, _INSERT_HASH, hash_rows)
-        session.execute(
-            _INSERT_CHECKPOINT, {"log": origin, "size": new_size, "root_hash": root, "note": note}
+        _INSERT_ENTRY.execute(session, entry_rows)
+        _INSERT_HASH.execute(session, hash_rows)
+        _INSERT_CHECKPOINT.execute(
+            session, [{"log": origin, "size": new_size, "root_hash": root, "note": note}]
         )
         if head is None:
-            session.execute(
-                _INSERT_HEAD,
-                {"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root},
+            _INSERT_HEAD.execute(
+                session,
+                [{"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root}],
             )
         else:
-            session.execute(
-                _MOVE_HEAD,
-                {"head_log": origin, "new_size": new_size, "new_last_leaf": prev, "new_root": root},
+            _MOVE_HEAD.execute(
+                session,
+                [
+                    {
+                        "head_log": origin,
+                        "new_size": new_size,
+                        "new_last_leaf": prev,
+                        "new_root": root,
+                    }
+                ],
             )
     return AppendResult(appended, note, new_size)

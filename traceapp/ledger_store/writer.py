@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.entry import sign_statement, statement_message
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
+from traceapp.db import Prepared
 from traceapp.ledger_store.errors import (
     IdempotencyConflict,
     PermissionDenied,
@@ -32,9 +33,15 @@ KEY_STATEMENTS = ("key.registered", "key.revoked")
 _ACTOR_KEYS = "traceapp.actor_keys"
 T = TypeVar("T")
 _KEYS = ActorKey.__table__
-_REGISTERED_KEY = select(
-    _KEYS.c.key_name, _KEYS.c.vkey, _KEYS.c.role, _KEYS.c.producer_public_id, _KEYS.c.revoked_seq
-).where(_KEYS.c.key_name == bindparam("key_name"))
+_REGISTERED_KEY = Prepared(
+    select(
+        _KEYS.c.key_name,
+        _KEYS.c.vkey,
+        _KEYS.c.role,
+        _KEYS.c.producer_public_id,
+        _KEYS.c.revoked_seq,
+    ).where(_KEYS.c.key_name == bindparam("key_name"))
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class Ledger:
         keys: dict[str, RegisteredKey] = session.info.setdefault(_ACTOR_KEYS, {})
         key = keys.get(actor)
         if key is None:
-            row = session.execute(_REGISTERED_KEY, {"key_name": actor}).first()
+            row = _REGISTERED_KEY.first(session, {"key_name": actor})
             if row is not None:
                 key = keys[actor] = RegisteredKey(*row)
         if key is None:
