@@ -65,6 +65,13 @@ def _require_postgres() -> None:
         pytest.skip(message)
 
 
+@pytest.fixture
+def postgres_server_url() -> str:
+    """The server's maintenance database: for tests of connections, not of tables."""
+    _require_postgres()
+    return pg_url("postgres")
+
+
 TEST_LOG_ORIGIN = "truyxuat.ocop.example.vn/ledger"
 
 

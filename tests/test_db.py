@@ -25,7 +25,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.pool import NullPool
 
+from traceapp import db
 from traceapp.config import Settings, load_settings
 from traceapp.db import Database, Prepared, get_database, make_engine, pipelined
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
@@ -251,3 +253,37 @@ def test_prepared_refuses_what_it_cannot_run_as_compiled(app: Flask) -> None:
         del row["kind"]
         with pytest.raises(TypeError, match="column defaults"):
             defaulted.execute(session, [row])
+
+
+def test_postgres_connections_dropped_while_idle_are_replaced(
+    monkeypatch: pytest.MonkeyPatch, postgres_server_url: str
+) -> None:
+    """An idle pooled connection is pinged before use; one the server dropped is replaced."""
+    engine = make_engine(postgres_server_url, pool_size=1)
+    admin = make_engine(postgres_server_url, poolclass=NullPool)
+    pid = "SELECT pg_backend_pid()"
+
+    def terminate(backend: int) -> None:
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+    try:
+        with engine.connect() as conn:
+            first = conn.exec_driver_sql(pid).scalar()
+        terminate(first)
+        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 0.0)  # as if idle for long
+        with engine.connect() as conn:
+            second = conn.exec_driver_sql(pid).scalar()
+        assert second != first
+        # Just used: no ping. A server gone in between fails that one statement, as a server
+        # going mid-request would; the pool is refreshed for the next.
+        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 3600.0)
+        terminate(second)
+        with pytest.raises(DBAPIError) as failed, engine.connect() as conn:
+            conn.exec_driver_sql(pid)
+        assert failed.value.connection_invalidated
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql(pid).scalar() not in (first, second)
+    finally:
+        engine.dispose()
+        admin.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -12,6 +13,8 @@ from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import ValidationFailed
 
 T = TypeVar("T")
+# Unicode category Cc (C0 and C1 controls, DEL) but for newline and tab.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str | None:
@@ -23,7 +26,7 @@ def text(value: str | None, field: str, *, max_length: int, required: bool = Tru
     cleaned = unicodedata.normalize("NFC", value.strip())
     if len(cleaned) > max_length:
         raise ValidationFailed(f"must be at most {max_length} characters", field=field)
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in cleaned):
+    if _CONTROL.search(cleaned):
         raise ValidationFailed("must not contain control characters", field=field)
     return cleaned
 
