@@ -12,7 +12,6 @@ import pytest
 from flask import Flask
 from sqlalchemy import (
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -25,12 +24,14 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
 from traceapp import db
 from traceapp.config import Settings, load_settings
-from traceapp.db import Database, Prepared, get_database, make_engine, pipelined
+from traceapp.db import Database, Prepared, UnnestInsert, get_database, make_engine
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
+from traceapp.types import UtcDateTime
 
 
 def test_sqlite_pragmas(tmp_path: object) -> None:
@@ -137,22 +138,6 @@ def test_sqlite_writers_queue_across_threads_and_processes(tmp_path: Path) -> No
     engine.dispose()
 
 
-def test_pipelined_writes_land_and_errors_still_raise(app: Flask) -> None:
-    database = get_database(app)
-    with database.write() as session:
-        session.execute(text("CREATE TABLE piped (x INTEGER PRIMARY KEY)"))
-    with database.write() as session, pipelined(session):
-        for x in (1, 2, 3):
-            session.execute(text("INSERT INTO piped VALUES (:x)"), {"x": x})
-    # A duplicate key inside the block raises by the end of it, and nothing of it is kept.
-    with pytest.raises(IntegrityError), database.write() as session, pipelined(session):
-        session.execute(text("INSERT INTO piped VALUES (4)"))
-        session.execute(text("INSERT INTO piped VALUES (1)"))
-        session.execute(text("INSERT INTO piped VALUES (5)"))
-    with database.write() as session:
-        assert session.execute(text("SELECT x FROM piped ORDER BY x")).scalars().all() == [1, 2, 3]
-
-
 def test_snapshot_sessions_see_one_snapshot(app: Flask) -> None:
     """A long read (``ledger verify``, export) must not see appends committed while it runs."""
     database = get_database(app)
@@ -175,7 +160,7 @@ _STAMPS = Table(
     _SCRATCH,
     Column("id", Integer, primary_key=True),
     Column("name", String(20), nullable=False, unique=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
     Column("blob", LargeBinary),
     Column("kind", String(8), default="plain"),
 )
@@ -208,12 +193,12 @@ def test_prepared_statements_match_sqlalchemy(app: Flask) -> None:
         expected = session.execute(_BY_NAME.statement, {"name": "một"}).one()
         assert tuple(row) == tuple(expected)
         assert row.label == "một" and row.blob == b"\x00" + "một".encode()
-        assert row.at.replace(tzinfo=UTC) == datetime(2026, 1, 1, 7, 30, tzinfo=UTC)
+        assert row.at == datetime(2026, 1, 1, 7, 30, tzinfo=UTC)
         assert [r.label for r in _BY_NAME.all(session, {"name": "ba"})] == ["ba"]
         assert _BY_NAME.first(session, {"name": "bốn"}) is None
-        # Stored as SQLAlchemy stores it (SQLite keeps datetimes as text in its own format).
+        # Stored as SQLAlchemy stores it (on SQLite, text in its own format, read back as UTC).
         stored = session.execute(select(_STAMPS.c.at).where(_STAMPS.c.name == "hai")).scalar_one()
-        assert stored.replace(tzinfo=UTC) == datetime(2026, 1, 2, 7, 30, tzinfo=UTC)
+        assert stored == datetime(2026, 1, 2, 7, 30, tzinfo=UTC)
 
 
 def test_prepared_errors_are_sqlalchemy_errors_and_listeners_see_statements(app: Flask) -> None:
@@ -287,3 +272,37 @@ def test_postgres_connections_dropped_while_idle_are_replaced(
     finally:
         engine.dispose()
         admin.dispose()
+
+
+_UNNEST = UnnestInsert(_STAMPS)
+_UNNEST_PG = Prepared(text(_UNNEST.sql))
+
+
+def test_unnest_insert_stores_what_an_insert_stores_and_refuses_what_it_refuses(
+    postgres_server_url: str,
+) -> None:
+    engine = make_engine(postgres_server_url)
+    _SCRATCH.drop_all(engine)
+    _SCRATCH.create_all(engine)
+    sessions = sessionmaker(engine)
+    try:
+        assert _UNNEST.columns == ("name", "at", "blob", "kind")  # not the generated id
+        with sessions() as session, session.begin():
+            _UNNEST_PG.execute(session, [_UNNEST.params([_stamp("một", 1), _stamp("hai", 2)])])
+            _UNNEST_PG.execute(session, [_UNNEST.params([_stamp("ba", 3)])])
+            rows = session.execute(select(_STAMPS).order_by(_STAMPS.c.id)).all()
+        assert [(r.name, r.at, r.blob, r.kind) for r in rows] == [
+            (s["name"], s["at"], s["blob"], s["kind"])
+            for s in (_stamp("một", 1), _stamp("hai", 2), _stamp("ba", 3))
+        ]
+        too_long = _stamp("x" * 21, 4)  # name is String(20): refused, not cut
+        with pytest.raises(DBAPIError, match="too long"), sessions() as session:
+            _UNNEST_PG.execute(session, [_UNNEST.params([too_long])])
+        naive = {**_stamp("bốn", 4), "at": datetime(2026, 1, 4)}
+        with pytest.raises(ValueError, match="naive"):
+            _UNNEST.params([naive])
+        with pytest.raises(ValueError, match="prepared_stamps"):
+            _UNNEST.params([{"name": "năm"}])
+    finally:
+        _SCRATCH.drop_all(engine)
+        engine.dispose()

@@ -20,11 +20,22 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask import Flask, current_app, g
-from sqlalchemy import Dialect, Engine, Executable, MetaData, create_engine, event
+from sqlalchemy import (
+    Dialect,
+    Engine,
+    Executable,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.types import TypeEngine
 
 from traceapp.config import Settings
 
@@ -299,27 +310,46 @@ def _rows(compiled: _Compiled, fetched: list[Any], processed: bool = False) -> l
     return [make(*r) for r in fetched]
 
 
-@contextmanager
-def pipelined(session: Session) -> Iterator[None]:
-    """On PostgreSQL, the block's statements go out without waiting for each one's result.
+class UnnestInsert:
+    """PostgreSQL: an INSERT of any number of rows as one statement over unnested arrays.
 
-    psycopg's pipeline mode: a run of INSERTs and UPDATEs costs one round trip, not one each.
-    Only for statements that return no rows (SQLAlchemy reads a result's shape at once, before
-    the pipeline delivers it). An error surfaces at the latest when the block ends and aborts
-    the transaction, as it would have anyway. Elsewhere, nothing.
+    The SQL text is the same for one row or a thousand, so it is parsed and prepared once, and
+    it can sit in a data-modifying CTE beside other writes: one statement, one round trip.
+    Parameters are named ``<table>__<column>`` so that several tables' can share a statement.
+    By default every column but a generated primary key; each row names exactly these.
     """
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    dbapi_error = connection.dialect.loaded_dbapi.Error
-    try:
-        with connection.connection.driver_connection.pipeline():
-            yield
-    except dbapi_error as exc:
-        # Raised when the pipeline syncs, outside SQLAlchemy: wrap it as SQLAlchemy would have
-        # (IntegrityError and so on), so callers see the same exception either way.
-        raise DBAPIError.instance(None, None, exc, dbapi_error) from exc
+
+    def __init__(self, table: Table, columns: Sequence[str] | None = None) -> None:
+        dialect = postgresql.dialect()
+        generated = table.autoincrement_column
+        self.table = table
+        self.columns = tuple(columns or (c.name for c in table.columns if c is not generated))
+        arrays = ", ".join(
+            f"CAST(:{table.name}__{name} AS {_element_type(table.c[name].type, dialect)}[])"
+            for name in self.columns
+        )
+        self.sql = (
+            f"INSERT INTO {table.name} ({', '.join(self.columns)}) SELECT * FROM unnest({arrays})"
+        )
+        self._processors = {
+            name: processor
+            for name in self.columns
+            if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        }
+
+    def params(self, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+        if rows and len(rows[0]) != len(self.columns):
+            raise ValueError(f"rows for {self.table.name} name {sorted(rows[0])}")
+        arrays = {name: [row[name] for row in rows] for name in self.columns}
+        for name, processor in self._processors.items():  # UtcDateTime refuses naive times
+            arrays[name] = [processor(value) for value in arrays[name]]
+        return {f"{self.table.name}__{name}": values for name, values in arrays.items()}
+
+
+def _element_type(column_type: TypeEngine[Any], dialect: Dialect) -> str:
+    # Text arrays without a length: a cast to varchar(n) would cut a longer value silently,
+    # where the column's own assignment refuses it.
+    return "TEXT" if isinstance(column_type, String) else column_type.compile(dialect=dialect)
 
 
 def init_app(app: Flask, settings: Settings) -> Database:
