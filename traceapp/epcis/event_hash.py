@@ -386,16 +386,31 @@ def _walk_strings(value: object, path: tuple[str, ...]) -> Iterable[tuple[tuple[
             yield from _walk_strings(item, (*path, key))
 
 
-def _vocabulary_candidates(event: Mapping[str, Any], context: HashContext) -> frozenset[str]:
-    """The GS1 vocabulary URIs a JSON-LD expansion of the event would contain."""
+def _vocabulary_candidates(
+    event: Mapping[str, Any], context: HashContext
+) -> tuple[frozenset[str], set[str]]:
+    """The GS1 vocabulary URIs a JSON-LD expansion of the event would contain, and every
+    string of the event."""
     terms = _vocabulary().terms
     found: set[str] = set()
+    texts: set[str] = set()
     for path, text in _walk_strings(event, ()):
+        texts.add(text)
         known = terms.get(path)
         expanded = known.get(text, _expand_curie(text, context.namespaces)) if known else text
         if expanded.startswith(_GS1_VOCABULARY_BASES):
             found.add(expanded)
-    return frozenset(found)
+    return frozenset(found), texts
+
+
+def _any_bare_name(texts: set[str], candidates: frozenset[str]) -> bool:
+    """Whether some string is what a candidate ends with after a ``-`` or ``/``."""
+    return any(not texts.isdisjoint(_bare_names(candidate)) for candidate in candidates)
+
+
+@lru_cache(maxsize=1024)  # candidates are vocabulary URIs: a small set
+def _bare_names(candidate: str) -> frozenset[str]:
+    return frozenset(candidate[i + 1 :] for i, char in enumerate(candidate) if char in "-/")
 
 
 def _replace_bare_names(value: object, candidates: frozenset[str]) -> object:
@@ -519,12 +534,17 @@ def _rename(node: _Node) -> _Node:
 
 
 def _correct(node: _Node) -> _Node:
-    children = [_correct(child) for child in _group_lists(node.children)]
-    return _rename(_Node(node.name, node.text, children, node.pair))
+    # In place: every node of the tree was made for this one hash.
+    node.children = [_correct(child) for child in _group_lists(node.children)]
+    return _rename(node)
 
 
 def _event_tree(event: Mapping[str, Any], context: HashContext) -> list[_Node]:
-    replaced = _with_vocabulary_uris(event, _vocabulary_candidates(event, context))
+    candidates, texts = _vocabulary_candidates(event, context)
+    # Most events name their vocabulary in full: then there is nothing to replace or copy.
+    replaced = (
+        _with_vocabulary_uris(event, candidates) if _any_bare_name(texts, candidates) else event
+    )
     return _correct(_Node("", children=_members(replaced, context))).children
 
 
