@@ -29,7 +29,14 @@ from sqlalchemy.pool import NullPool
 
 from traceapp import db
 from traceapp.config import Settings, load_settings
-from traceapp.db import Database, Prepared, UnnestInsert, get_database, make_engine
+from traceapp.db import (
+    Database,
+    Prepared,
+    RowsInsert,
+    get_database,
+    insert_together,
+    make_engine,
+)
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.types import UtcDateTime
 
@@ -275,35 +282,39 @@ def test_postgres_connections_dropped_while_idle_are_replaced(
         admin.dispose()
 
 
-_UNNEST = UnnestInsert(_STAMPS)
-_UNNEST_PG = Prepared(text(_UNNEST.sql))
+_ROWS = RowsInsert(_STAMPS)
 
 
-def test_unnest_insert_stores_what_an_insert_stores_and_refuses_what_it_refuses(
-    postgres_server_url: str,
+@pytest.mark.parametrize("count", [1, 3, RowsInsert.MAX_VALUES_ROWS + 2])  # VALUES, unnest
+def test_insert_together_stores_what_inserts_store_and_refuses_what_they_refuse(
+    postgres_server_url: str, count: int
 ) -> None:
     engine = make_engine(postgres_server_url)
     _SCRATCH.drop_all(engine)
     _SCRATCH.create_all(engine)
     sessions = sessionmaker(engine)
+    stamps = [_stamp(f"tem {n} ạ", 1 + n) for n in range(count)]
     try:
-        assert _UNNEST.columns == ("name", "at", "blob", "kind")  # not the generated id
+        assert _ROWS.columns == ("name", "at", "blob", "kind")  # not the generated id
         with sessions() as session, session.begin():
-            _UNNEST_PG.execute(session, [_UNNEST.params([_stamp("một", 1), _stamp("hai", 2)])])
-            _UNNEST_PG.execute(session, [_UNNEST.params([_stamp("ba", 3)])])
-            rows = session.execute(select(_STAMPS).order_by(_STAMPS.c.id)).all()
-        assert [(r.name, r.at, r.blob, r.kind) for r in rows] == [
-            (s["name"], s["at"], s["blob"], s["kind"])
-            for s in (_stamp("một", 1), _stamp("hai", 2), _stamp("ba", 3))
-        ]
-        too_long = _stamp("x" * 21, 4)  # name is String(20): refused, not cut
+            insert_together(session, [(_ROWS, stamps[:1]), (_ROWS, [])])
+            insert_together(
+                session,
+                [(_ROWS, stamps[1:])],
+                "UPDATE prepared_stamps SET kind = :kind WHERE name = :name",
+                {"kind": "sửa", "name": stamps[0]["name"]},
+            )
+            rows = session.execute(select(_STAMPS).order_by(_STAMPS.c.at)).all()
+        expected = [dict(s, kind="sửa") if n == 0 else s for n, s in enumerate(stamps)]
+        assert [dict(r._mapping, id=None) for r in rows] == [dict(s, id=None) for s in expected]
+        # name is String(20): refused, not cut (among as many rows, for the same form of SQL).
+        too_long = [_stamp(f"mới {n}", 1) for n in range(1, count)] + [_stamp("x" * 21, 4)]
         with pytest.raises(DBAPIError, match="too long"), sessions() as session:
-            _UNNEST_PG.execute(session, [_UNNEST.params([too_long])])
-        naive = {**_stamp("bốn", 4), "at": datetime(2026, 1, 4)}
+            insert_together(session, [(_ROWS, too_long)])
         with pytest.raises(ValueError, match="naive"):
-            _UNNEST.params([naive])
+            _ROWS.params([{**_stamp("bốn", 4), "at": datetime(2026, 1, 4)}])
         with pytest.raises(ValueError, match="prepared_stamps"):
-            _UNNEST.params([{"name": "năm"}])
+            _ROWS.params([{"name": "năm"}])
     finally:
         _SCRATCH.drop_all(engine)
         engine.dispose()

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -316,26 +317,28 @@ def _rows(compiled: _Compiled, fetched: list[Any], processed: bool = False) -> l
     return [make(*r) for r in fetched]
 
 
-class UnnestInsert:
-    """PostgreSQL: an INSERT of any number of rows as one statement over unnested arrays.
+class RowsInsert:
+    """PostgreSQL: the rows of one table, as an INSERT to compose with others into one statement
+    (``insert_together``).
 
-    The SQL text is the same for one row or a thousand, so it is parsed and prepared once, and
-    it can sit in a data-modifying CTE beside other writes: one statement, one round trip.
-    Parameters are named ``<table>__<column>`` so that several tables' can share a statement.
-    By default every column but a generated primary key; each row names exactly these.
+    A few rows go as VALUES lists; more as arrays unnested, whose SQL text is the same for any
+    count (psycopg dumps arrays element by element in Python: four times the cost of the same
+    values as parameters, worth it only for many rows). Parameters are named after the table
+    and column. By default every column but a generated primary key; each row names exactly
+    these.
     """
+
+    MAX_VALUES_ROWS = 8
 
     def __init__(self, table: Table, columns: Sequence[str] | None = None) -> None:
         dialect = postgresql.dialect()
         generated = table.autoincrement_column
         self.table = table
         self.columns = tuple(columns or (c.name for c in table.columns if c is not generated))
-        arrays = ", ".join(
-            f"CAST(:{table.name}__{name} AS {_element_type(table.c[name].type, dialect)}[])"
-            for name in self.columns
-        )
-        self.sql = (
-            f"INSERT INTO {table.name} ({', '.join(self.columns)}) SELECT * FROM unnest({arrays})"
+        self._names = [f"{table.name}__{name}" for name in self.columns]
+        self._arrays = ", ".join(
+            f"CAST(:{param} AS {_element_type(table.c[name].type, dialect)}[])"
+            for name, param in zip(self.columns, self._names, strict=True)
         )
         self._processors = {
             name: processor
@@ -343,13 +346,54 @@ class UnnestInsert:
             if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         }
 
-    def params(self, rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
+    def sql(self, count: int) -> str:
+        into = f"INSERT INTO {self.table.name} ({', '.join(self.columns)})"
+        if count > self.MAX_VALUES_ROWS:
+            return f"{into} SELECT * FROM unnest({self._arrays})"
+        rows = (f"({', '.join(f':{p}__{i}' for p in self._names)})" for i in range(count))
+        return f"{into} VALUES {', '.join(rows)}"
+
+    def params(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if rows and len(rows[0]) != len(self.columns):
             raise ValueError(f"rows for {self.table.name} name {sorted(rows[0])}")
-        arrays = {name: [row[name] for row in rows] for name in self.columns}
+        columns = {name: [row[name] for row in rows] for name in self.columns}
         for name, processor in self._processors.items():  # UtcDateTime refuses naive times
-            arrays[name] = [processor(value) for value in arrays[name]]
-        return {f"{self.table.name}__{name}": values for name, values in arrays.items()}
+            columns[name] = [processor(value) for value in columns[name]]
+        if len(rows) > self.MAX_VALUES_ROWS:
+            return {p: columns[name] for name, p in zip(self.columns, self._names, strict=True)}
+        return {
+            f"{p}__{i}": value
+            for name, p in zip(self.columns, self._names, strict=True)
+            for i, value in enumerate(columns[name])
+        }
+
+
+_TOGETHER: dict[tuple[Any, ...], Prepared] = {}
+
+
+def insert_together(
+    session: Session,
+    inserts: Sequence[tuple[RowsInsert, Sequence[dict[str, Any]]]],
+    then: str = "",
+    params: dict[str, Any] | None = None,
+) -> None:
+    """PostgreSQL: several tables' INSERTs, and ``then`` (SQL with ``:named`` parameters), as
+    one statement of data-modifying CTEs: one psycopg call and one round trip, where separate
+    statements cost a call each even pipelined. The parts run in no set order, so none may
+    depend on another's rows, but for foreign keys, which are checked at the statement's end.
+    """
+    parts = [(insert, rows) for insert, rows in inserts if rows]
+    shape = (tuple((id(i), min(len(r), i.MAX_VALUES_ROWS + 1)) for i, r in parts), then)
+    statement = _TOGETHER.get(shape)
+    if statement is None:
+        sqls = [insert.sql(len(rows)) for insert, rows in parts]
+        main = then or sqls.pop()
+        ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(sqls))
+        statement = _TOGETHER[shape] = Prepared(text(f"WITH {ctes} {main}" if ctes else main))
+    values = dict(params or {})
+    for insert, rows in parts:
+        values.update(insert.params(rows))
+    statement.execute(session, [values])
 
 
 def _element_type(column_type: TypeEngine[Any], dialect: Dialect) -> str:

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import Prepared, UnnestInsert
+from traceapp.db import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
@@ -164,29 +164,17 @@ def append(
 
 
 # PostgreSQL: the entries, the subtree hashes they complete, the checkpoint and the head in one
-# statement (data-modifying CTEs): one round trip and one parse however many entries, where
-# separate INSERTs cost a psycopg call each even pipelined. The sub-statements all run, in no
-# set order, which does not matter: none reads another's rows.
-_ENTRIES_PG = UnnestInsert(
-    LedgerEntry.__table__, ["log", "seq", "entry", "leaf_hash", "type", "actor"]
+# statement (``insert_together``); none reads another's rows.
+_ENTRIES_PG = RowsInsert(LedgerEntry.__table__)
+_HASHES_PG = RowsInsert(LedgerHash.__table__)
+_CHECKPOINT_PG = RowsInsert(LedgerCheckpoint.__table__)
+_FIRST_HEAD_PG = (
+    "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash) "
+    "VALUES (:log, :size, :last_leaf_hash, :root_hash)"
 )
-_HASHES_PG = UnnestInsert(LedgerHash.__table__, ["log", "level", "idx", "hash"])
-_STORE_PG = (
-    f"WITH entries AS ({_ENTRIES_PG.sql}), hashes AS ({_HASHES_PG.sql}), checkpoint AS ("
-    "INSERT INTO ledger_checkpoints (log, size, root_hash, note) "
-    "VALUES (:log, :size, :root_hash, :note)) "
-)
-_FIRST_HEAD_PG = Prepared(
-    text(
-        _STORE_PG + "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash) "
-        "VALUES (:log, :size, :last_leaf_hash, :root_hash)"
-    )
-)
-_MOVE_HEAD_PG = Prepared(
-    text(
-        _STORE_PG + "UPDATE ledger_heads SET size = :size, last_leaf_hash = :last_leaf_hash, "
-        "root_hash = :root_hash WHERE log = :log"
-    )
+_MOVE_HEAD_PG = (
+    "UPDATE ledger_heads SET size = :size, last_leaf_hash = :last_leaf_hash, "
+    "root_hash = :root_hash WHERE log = :log"
 )
 
 
@@ -198,11 +186,9 @@ def _store_postgresql(
     checkpoint: dict[str, Any],
     head: dict[str, Any],
 ) -> None:
-    statement = _FIRST_HEAD_PG if first else _MOVE_HEAD_PG
-    params = {
-        **checkpoint,
-        **head,
-        **_ENTRIES_PG.params(entry_rows),
-        **_HASHES_PG.params(hash_rows),
-    }
-    statement.execute(session, [params])
+    insert_together(
+        session,
+        [(_ENTRIES_PG, entry_rows), (_HASHES_PG, hash_rows), (_CHECKPOINT_PG, [checkpoint])],
+        _FIRST_HEAD_PG if first else _MOVE_HEAD_PG,
+        head,
+    )
