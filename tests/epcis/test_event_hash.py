@@ -359,6 +359,11 @@ def test_input_is_not_modified() -> None:
         ("2020-02-30T00:00:00Z", "2020-02-30T00:00:00Z"),  # no such day: left alone
         ("2020-01-01T00:00:00+25:00", "2020-01-01T00:00:00+25:00"),
         ("9999-12-31T23:59:59.9999Z", "9999-12-31T23:59:59.9999Z"),  # would overflow
+        # Already canonical in form (taken as it is): valid or not, the same text comes back.
+        ("2026-01-01T00:00:05.000Z", "2026-01-01T00:00:05.000Z"),
+        ("2026-02-30T00:00:05.000Z", "2026-02-30T00:00:05.000Z"),
+        ("2026-12-31T23:59:60.000Z", "2026-12-31T23:59:60.000Z"),
+        ("0000-01-01T00:00:00.000Z", "0000-01-01T00:00:00.000Z"),
     ],
 )
 def test_canonical_timestamp(given_text: str, expected: str) -> None:

@@ -558,6 +558,9 @@ _TIMESTAMP = re.compile(
 )
 
 
+_CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
+
+
 def _is_time_field(name: str) -> bool:
     # Reference: a field is a timestamp when its name contains "time" and not "offset"
     # (eventTime, time, startTime, endTime, declarationTime, but not eventTimeZoneOffset).
@@ -593,6 +596,9 @@ def canonical_timestamp(text: str) -> str:
 
     Text that is not an ISO 8601 date-time is returned unchanged, as in the reference.
     """
+    if _CANONICAL_TIMESTAMP.fullmatch(text):
+        # Already the output's form: a valid date is returned as it is, an invalid one too.
+        return text
     match = _TIMESTAMP.fullmatch(text)
     if match is None:
         return text
