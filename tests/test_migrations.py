@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect
 
+from traceapp import migrate
 from traceapp.db import Base, get_database
 from traceapp.models import load_all_models
 
@@ -33,3 +39,24 @@ def test_downgrade_to_base_and_upgrade_again(app: Flask, runner: FlaskCliRunner)
     assert _differences(app) == []
     result = runner.invoke(args=["db", "current"])
     assert "current: " in result.output and result.output.count("0") >= 2
+
+
+@pytest.mark.parametrize(
+    "column", ["type", "biz_step", "disposition", "read_point", "biz_location", "producer_id"]
+)
+def test_a_filtered_event_page_is_an_index_range_not_a_sort(tmp_path: Path, column: str) -> None:
+    """Keyset pages of events filtered on one column: SQLite reads the page from one index in
+    ledger order, whatever the number of matching events (no temporary B-tree)."""
+    path = tmp_path / "plan.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as conn:
+        plan = " | ".join(
+            row[3]
+            for row in conn.execute(
+                f"EXPLAIN QUERY PLAN SELECT * FROM events WHERE {column} = ? "
+                "AND ledger_seq > ? ORDER BY ledger_seq LIMIT 20",
+                ("x", 0),
+            )
+        )
+    assert "TEMP B-TREE" not in plan, plan
+    assert f"{column}=? AND ledger_seq>?" in plan, plan

@@ -23,20 +23,29 @@ EPC_ROLES = ("epc", "parent", "child", "input", "output", "quantity")
 
 class Event(Base):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_time_id", "event_time", "id"),)
+    # Lists filter on one of these and page in ledger order: each index ends with ledger_seq so
+    # that a page is one index range, not a sort of every matching event.
+    __table_args__ = (
+        Index("ix_events_time_id", "event_time", "id"),
+        *(
+            Index(f"ix_events_{column}_seq", column, "ledger_seq")
+            for column in ("type", "biz_step", "disposition", "read_point", "biz_location")
+        ),
+        Index("ix_events_producer_seq", "producer_id", "ledger_seq"),
+    )
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     event_id: Mapped[str] = mapped_column(String(200), unique=True)
-    type: Mapped[str] = mapped_column(String(24), index=True)
+    type: Mapped[str] = mapped_column(String(24))
     action: Mapped[str | None] = mapped_column(String(8))
     event_time: Mapped[datetime] = mapped_column(UtcDateTime)
     event_time_zone_offset: Mapped[str] = mapped_column(String(6))
-    biz_step: Mapped[str | None] = mapped_column(String(200), index=True)
-    disposition: Mapped[str | None] = mapped_column(String(200), index=True)
-    read_point: Mapped[str | None] = mapped_column(String(300), index=True)
-    biz_location: Mapped[str | None] = mapped_column(String(300), index=True)
-    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"), index=True)
+    biz_step: Mapped[str | None] = mapped_column(String(200))
+    disposition: Mapped[str | None] = mapped_column(String(200))
+    read_point: Mapped[str | None] = mapped_column(String(300))
+    biz_location: Mapped[str | None] = mapped_column(String(300))
+    producer_id: Mapped[int | None] = mapped_column(ForeignKey("producers.id"))
     document: Mapped[str] = mapped_column(Text)
     ledger_seq: Mapped[int] = mapped_column(BigInt, unique=True)
     # EPCIS recordTime: when the ledger recorded the event (its entry's ``recorded``).
