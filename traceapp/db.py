@@ -128,13 +128,19 @@ def _ping_idle_connections(engine: Engine) -> None:
 
 
 class WriterQueue:
-    """SQLite writers wait their turn on OS locks rather than in SQLite's busy handler.
+    """Writers wait their turn on OS locks: one write transaction per process at a time.
 
-    The busy handler polls with sleeps of up to 100 ms, so a writer that loses the race for the
-    write lock waits far longer than the transaction it waits for (a p99 of 250 ms for 2 ms
-    writes). A thread lock orders this process's writers and an exclusive ``flock`` on a file
-    beside the database orders processes; each wakes the next writer as soon as it is released.
-    Programs that do not take it still meet ``busy_timeout``.
+    SQLite: rather than in SQLite's busy handler, which polls with sleeps of up to 100 ms, so a
+    writer that loses the race for the write lock waits far longer than the transaction it
+    waits for (a p99 of 250 ms for 2 ms writes). A thread lock orders this process's writers and
+    an exclusive ``flock`` on a file beside the database orders processes; each wakes the next
+    writer as soon as it is released. Programs that do not take it still meet ``busy_timeout``.
+
+    PostgreSQL (thread lock only; the log's head row orders processes): every append takes that
+    row lock, so concurrent writers of one process only queue for it, and while they wait in
+    the database the GIL goes to the others' Python, which the holder then waits for after each
+    round trip. Queued here instead, they hold neither: a p99 of 150 ms fell to 66 ms with 8
+    clients on 2 workers.
     """
 
     def __init__(self, database_path: str | None) -> None:
@@ -178,7 +184,7 @@ class Database:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             else:
                 database = None
-        self.writers = WriterQueue(database) if settings.is_sqlite else None
+        self.writers = WriterQueue(database)
         self.engine = make_engine(settings.database_url)
         self.is_sqlite = settings.is_sqlite
         # PostgreSQL reads run in autocommit: at READ COMMITTED every statement takes its own
@@ -204,11 +210,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A write transaction: commit on success, roll back on any error, always close."""
-        if self.writers is None:  # PostgreSQL: the sequencer's row lock orders writers
-            with self.write_sessions() as session, session.begin():
-                yield session
-            return
+        """A write transaction, in this process's writers' queue: commit on success, roll back
+        on any error, always close."""
         with self.writers.turn(), self.write_sessions() as session, session.begin():
             yield session
 
