@@ -27,12 +27,13 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
-from ledger.merkle import verify_consistency
+from ledger.merkle import frontier_keys, verify_consistency
 from ledger.verify import AcceptedEntries, verify_log_chunks
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.reads import consistency
 from traceapp.ledger_store.rebuild import first_difference, replay, snapshot, stream_entries
+from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.models import PersonalData
 
@@ -397,6 +398,13 @@ def verify_database(
             raise AuditFailure(
                 f"ledger_heads column {column}: expected {_b64(want)}, found {_b64(have)}"
             )
+    # The frontier the next append starts from: the verified subtrees at the head's size (none
+    # stored on a head from before migration 0006 that has not been appended to since).
+    frontier = b"".join(SqlHashStore(session, origin).get_many(frontier_keys(latest.size)))
+    if head.frontier is not None and head.frontier != frontier:
+        raise AuditFailure(
+            f"ledger_heads column frontier: expected {_b64(frontier)}, found {_b64(head.frontier)}"
+        )
     rows = None
     if deep:
         rows = _verify_projections(session, origin, progress)

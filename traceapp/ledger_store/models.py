@@ -52,6 +52,10 @@ class LedgerHead(Base):
     size: Mapped[int] = mapped_column(BigInt)
     last_leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    # The Merkle frontier at ``size`` (ledger.merkle.frontier_keys), its hashes concatenated:
+    # the next append starts from it without reading ledger_hashes, inside the head's lock.
+    # Derived: checked against root_hash before use, and by the audit.
+    frontier: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_hashes", "ledger_checkpoints")

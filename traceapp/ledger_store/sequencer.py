@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
+from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
 from traceapp.db import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
@@ -26,7 +27,7 @@ from traceapp.ledger_store.store import SqlHashStore
 
 _HEADS = LedgerHead.__table__
 _LOCK_HEAD = Prepared(
-    select(_HEADS.c.size, _HEADS.c.last_leaf_hash, _HEADS.c.root_hash)
+    select(_HEADS.c.size, _HEADS.c.last_leaf_hash, _HEADS.c.root_hash, _HEADS.c.frontier)
     .where(_HEADS.c.log == bindparam("log"))
     .with_for_update()
 )
@@ -41,28 +42,26 @@ _MOVE_HEAD = Prepared(
         size=bindparam("new_size"),
         last_leaf_hash=bindparam("new_last_leaf"),
         root_hash=bindparam("new_root"),
+        frontier=bindparam("new_frontier"),
     )
 )
 
-# The frontier this process left after its last appends, keyed by the head it produced. The
-# root commits to every leaf, so a head with the same size and root has the same frontier; a
-# head moved by another writer (or a rolled-back append) simply misses and is read from the
-# store. Bounded: a few recent heads per process.
-_FRONTIERS: dict[tuple[str, int, bytes], tuple[bytes, ...]] = {}
-_MAX_FRONTIERS = 8
 
-
-def _restore(session: Session, origin: str, size: int, root: bytes | None) -> CompactRange:
-    cached = _FRONTIERS.get((origin, size, root)) if root is not None else None
-    if cached is not None:
-        return CompactRange.from_frontier(size, cached)
-    return CompactRange.from_store(SqlHashStore(session, origin), size)
-
-
-def _remember(origin: str, compact: CompactRange, root: bytes) -> None:
-    if len(_FRONTIERS) >= _MAX_FRONTIERS:
-        _FRONTIERS.clear()
-    _FRONTIERS[(origin, compact.size, root)] = tuple(h for _, _, h in compact.frontier())
+def _restore(session: Session, origin: str, head: Any) -> CompactRange:
+    """The tree at the locked head: from the frontier stored with it when that gives the head's
+    root (a head written before 0006 has none), else from ``ledger_hashes``."""
+    if head is None:
+        return CompactRange()
+    stored = head.frontier
+    if stored is not None and len(stored) % 32 == 0:
+        hashes = [bytes(stored[i : i + 32]) for i in range(0, len(stored), 32)]
+        try:
+            compact = CompactRange.from_frontier(head.size, hashes)
+        except LedgerError:
+            compact = None
+        if compact is not None and compact.root() == head.root_hash:
+            return compact
+    return CompactRange.from_store(SqlHashStore(session, origin), head.size)
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def append(
     head = _LOCK_HEAD.first(session, {"log": origin})
     size = head.size if head is not None else 0
     prev = head.last_leaf_hash if head is not None else GENESIS_PREV
-    compact = _restore(session, origin, size, bytes(head.root_hash) if head is not None else None)
+    compact = _restore(session, origin, head)
     recorded = format_recorded(now or datetime.now(UTC))
 
     entry_rows: list[dict[str, Any]] = []
@@ -136,10 +135,16 @@ def append(
 
     new_size = compact.size
     root = compact.root()
-    _remember(origin, compact, root)
+    frontier = b"".join(h for _, _, h in compact.frontier())
     note = sign_checkpoint(Checkpoint(origin, new_size, root), log.signer)
     checkpoint = {"log": origin, "size": new_size, "root_hash": root, "note": note}
-    moved = {"log": origin, "size": new_size, "last_leaf_hash": prev, "root_hash": root}
+    moved = {
+        "log": origin,
+        "size": new_size,
+        "last_leaf_hash": prev,
+        "root_hash": root,
+        "frontier": frontier,
+    }
     if session.connection().dialect.name == "postgresql":
         _store_postgresql(session, head is None, entry_rows, hash_rows, checkpoint, moved)
     else:
@@ -157,6 +162,7 @@ def append(
                         "new_size": new_size,
                         "new_last_leaf": prev,
                         "new_root": root,
+                        "new_frontier": frontier,
                     }
                 ],
             )
@@ -169,12 +175,12 @@ _ENTRIES_PG = RowsInsert(LedgerEntry.__table__)
 _HASHES_PG = RowsInsert(LedgerHash.__table__)
 _CHECKPOINT_PG = RowsInsert(LedgerCheckpoint.__table__)
 _FIRST_HEAD_PG = (
-    "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash) "
-    "VALUES (:log, :size, :last_leaf_hash, :root_hash)"
+    "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash, frontier) "
+    "VALUES (:log, :size, :last_leaf_hash, :root_hash, :frontier)"
 )
 _MOVE_HEAD_PG = (
     "UPDATE ledger_heads SET size = :size, last_leaf_hash = :last_leaf_hash, "
-    "root_hash = :root_hash WHERE log = :log"
+    "root_hash = :root_hash, frontier = :frontier WHERE log = :log"
 )
 
 
