@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp.auth.models import ROLES, ApiToken
+from traceapp.db import Prepared
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_store.errors import ValidationFailed
 from traceapp.ledger_store.ids import IdSource
@@ -73,18 +74,21 @@ def create_token(
 
 
 _TOKENS = ApiToken.__table__
-# Every authenticated request runs this: built once, Core only.
-_TOKEN_BY_HASH = select(
-    _TOKENS.c.role,
-    _TOKENS.c.producer_public_id,
-    _TOKENS.c.key_name,
-    _TOKENS.c.public_id,
-    _TOKENS.c.revoked_at,
-).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+# Every authenticated request runs this, never cached (a revoked token is refused on the next
+# request): prepared on the DBAPI connection, without the ORM's execute around it.
+_TOKEN_BY_HASH = Prepared(
+    select(
+        _TOKENS.c.role,
+        _TOKENS.c.producer_public_id,
+        _TOKENS.c.key_name,
+        _TOKENS.c.public_id,
+        _TOKENS.c.revoked_at,
+    ).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
 
 
 def authenticate(session: Session, token: str) -> Principal | None:
-    row = session.execute(_TOKEN_BY_HASH, {"token_hash": token_hash(token)}).first()
+    row = _TOKEN_BY_HASH.first(session, {"token_hash": token_hash(token)})
     if row is None or row.revoked_at is not None:
         return None
     return Principal(row.role, row.producer_public_id, row.key_name, row.public_id)
