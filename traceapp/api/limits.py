@@ -1,5 +1,9 @@
 """Request limits: depth, aliases, tokens and a cost rule, all refused before execution.
 
+One extension applies them all (``DocumentLimits``): strawberry builds every extension and wraps
+each of its hooks per request, which cost more than the checks themselves once parsing and
+validation are cached.
+
 The cost of an operation estimates the rows it can touch: an object field costs 1 plus its
 children; a plain list multiplies that by ``LIST_FACTOR``; a connection multiplies its edges by
 ``first`` (``DEFAULT_FIRST`` when absent, ``MAX_FIRST`` when it cannot be known). The figure is
@@ -8,19 +12,14 @@ reported in ``extensions.cost`` of every response.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter
 from strawberry.schema.schema import validate_document
 
 from graphql import (
+    ASTValidationRule,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -42,6 +41,8 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 MAX_COST = 10_000
+# Parsed documents kept: apps send the same operations again and again.
+PARSED_MAX = 1024
 MAX_FIRST = 100
 DEFAULT_FIRST = 20
 LIST_FACTOR = 10
@@ -177,12 +178,32 @@ def _validated(
     return list(errors)
 
 
-class CostLimiter(SchemaExtension):
-    """Computes the operation's cost before validation and refuses it above ``MAX_COST``."""
+# strawberry's depth and alias rules, built once (each of its limiters builds a rule class).
+LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
 
-    def __init__(self, max_cost: int = MAX_COST) -> None:
+
+class DocumentLimits(ParserCache):
+    """Parses through the shared cache with the token limit, validates (cached) with the depth
+    and alias rules, then computes the operation's cost and refuses it above ``MAX_COST``.
+
+    ``rules`` are further validation rules (introspection off). Built per request: it keeps the
+    request's cost.
+    """
+
+    def __init__(
+        self, rules: Sequence[type[ASTValidationRule]] = (), max_cost: int = MAX_COST
+    ) -> None:
+        super().__init__(maxsize=PARSED_MAX)
+        self.rules = LIMIT_RULES + tuple(rules)
         self.max_cost = max_cost
         self.cost: int | None = None
+
+    def on_parse(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
+        yield from super().on_parse()
 
     def on_validate(self) -> Iterator[None]:
         # Validate first (depth, aliases, fragment cycles ... are reported as such), then cost:
@@ -191,9 +212,8 @@ class CostLimiter(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            errors = _validated(
-                context.schema._schema, document, context.query, context.validation_rules
-            )
+            rules = context.validation_rules + self.rules
+            errors = _validated(context.schema._schema, document, context.query, rules)
             if not errors:
                 variables = context.variables if isinstance(context.variables, dict) else {}
                 self.cost = operation_cost(
@@ -214,13 +234,3 @@ class CostLimiter(SchemaExtension):
         if self.cost is None:
             return {}
         return {"cost": {"requested": self.cost, "limit": self.max_cost}}
-
-
-def limit_extensions() -> list[Callable[[], SchemaExtension]]:
-    """Factories: strawberry builds fresh extensions per request (CostLimiter keeps state)."""
-    return [
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        CostLimiter,
-    ]

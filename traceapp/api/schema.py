@@ -7,13 +7,14 @@ from collections.abc import Callable
 from functools import partial
 
 import strawberry
-from strawberry.extensions import DisableIntrospection, ParserCache, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from graphql import NoSchemaIntrospectionCustomRule
 from traceapp.api.errors import ErrorPolicy
 from traceapp.api.ledger_queries import LedgerQueries
-from traceapp.api.limits import limit_extensions
+from traceapp.api.limits import DocumentLimits
 from traceapp.api.mutations.resolvers import Mutation, PrepareQueries
 from traceapp.api.permissions import FieldPermissions
 from traceapp.api.queries import CatalogQueries
@@ -29,14 +30,12 @@ _schemas: dict[bool, strawberry.Schema] = {}
 
 
 def build_schema(*, introspection: bool = True) -> strawberry.Schema:
+    # Factories: strawberry builds fresh extensions per request.
     extensions: list[Callable[[], SchemaExtension]] = [
         ErrorPolicy,  # first: it sees the final result of every other extension
-        partial(ParserCache, maxsize=1024),  # apps send the same operations again and again
-        *limit_extensions(),
+        partial(DocumentLimits, () if introspection else (NoSchemaIntrospectionCustomRule,)),
         FieldPermissions,
     ]
-    if not introspection:
-        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
