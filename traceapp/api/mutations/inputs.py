@@ -9,6 +9,7 @@ from decimal import Decimal
 import strawberry
 from strawberry.scalars import JSON
 
+from traceapp.api.input_values import plan_inputs
 from traceapp.api.types.enums import (
     CaptureErrorBehaviour,
     CertificationScheme,
@@ -234,3 +235,7 @@ class RegisterKeyInput(Idempotent):
 class RevokeKeyInput(Idempotent):
     key: str = strawberry.field(description="Key name (name+hex8).")
     reason: str
+
+
+# Built from their GraphQL values by a plan made once per type, not field by field.
+plan_inputs(list(globals().values()))
