@@ -26,7 +26,7 @@ from strawberry.types.base import (
     StrawberryType,
     has_object_definition,
 )
-from strawberry.types.enum import has_enum_definition
+from strawberry.types.enum import StrawberryEnumDefinition, has_enum_definition
 from strawberry.types.unset import UNSET
 
 # value, context -> Python value; None and UNSET never reach it
@@ -67,7 +67,11 @@ def _converter(type_: StrawberryType | type, context: InputContext) -> Convert |
         return lambda values, ctx: [None if v is None else item(v, ctx) for v in values]
     if type_ is GlobalID:
         return None
-    if is_scalar(type_, context.scalar_registry) or has_enum_definition(type_):
+    if (
+        is_scalar(type_, context.scalar_registry)
+        or isinstance(type_, StrawberryEnumDefinition)
+        or has_enum_definition(type_)
+    ):
         return _leaf
     if has_object_definition(type_) and type_.__strawberry_definition__.from_input is from_input:
         cls = type_
