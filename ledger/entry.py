@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from ledger.errors import FormatError
-from ledger.jcs import canonicalize, parse_canonical, read_canonical_object
+from ledger.jcs import ObjectLayouts, canonicalize, parse_canonical
 from ledger.keys import (
     ED25519_SIGNATURE_SIZE,
     Signer,
@@ -312,6 +312,7 @@ class ScannedEntry(NamedTuple):
 
 
 _SCAN_CACHE_LIMIT = 65_536
+_LAYOUT_TYPES_LIMIT = 256  # statement types with a cache of layouts (ledger.jcs.ObjectLayouts)
 _RECORDED_SIZE = 24  # YYYY-MM-DDTHH:MM:SS.mmmZ
 _HOUR_SIZE = 13  # YYYY-MM-DDTHH
 # The part of `recorded` after the hour, when the date and hour are known to be valid.
@@ -350,7 +351,8 @@ class EntryScanner:
     recognised by their canonical JSON. Once they are known, an entry is checked as the
     byte-exact RFC 8785 layout of its members, `{"actor":<known>,"log":<known>,"prev":"<base64>",
     "recorded":"<time>","seq":<n>,"sig":"<base64>","statement":<object>,"type":<known>,"v":1}`,
-    so only the statement is decoded and re-encoded (ledger.jcs.read_canonical_object).
+    so only the statement is checked: by its layout if a statement laid out alike was checked
+    before (ledger.jcs.ObjectLayouts), else decoded and re-encoded (read_canonical_object).
 
     `scan` returns None for an entry that breaks a rule and for one it is unsure of; the
     caller then calls `parse_entry`, which raises the exact error or returns the entry. A
@@ -363,6 +365,7 @@ class EntryScanner:
         self._types: dict[bytes, str] = {}
         self._actors: dict[bytes, str] = {}
         self._hours: set[bytes] = set()
+        self._layouts: dict[str, ObjectLayouts] = {}  # a cache a statement type
 
     def scan(
         self, data: bytes, expected_prev: bytes | None = None, expected_seq: int | None = None
@@ -410,7 +413,7 @@ class EntryScanner:
                 and (hour in self._hours or self._recorded_ok(recorded))
                 and (prev == expected_prev or prev[42] in _LAST_DIGIT_OF_32_BYTES)
                 and sig_text[85] in _LAST_DIGIT_OF_64_BYTES
-                and read_canonical_object(statement) is not None
+                and self._statement_ok(kind, statement)
             ):
                 # The signed message {"actor":..,"statement":..,"type":..} is the entry's
                 # actor member and its statement and type members (see Entry.signed_message).
@@ -418,6 +421,14 @@ class EntryScanner:
                 sig = binascii.a2b_base64(sig_text)
                 return _scanned((expected_seq, log, prev, kind, actor, sig, message))
         return self._scan_parsed(data, expected_prev)
+
+    def _statement_ok(self, kind: str, statement: bytes) -> bool:
+        layouts = self._layouts.get(kind)
+        if layouts is None:
+            if len(self._layouts) >= _LAYOUT_TYPES_LIMIT:
+                self._layouts.clear()
+            layouts = self._layouts[kind] = ObjectLayouts()
+        return layouts.is_canonical(statement)
 
     def _scan_parsed(self, data: bytes, expected_prev: bytes | None) -> ScannedEntry | None:
         """Parse the whole entry (ledger.jcs.parse_canonical) and check every field."""

@@ -20,6 +20,8 @@ from __future__ import annotations
 import json
 import json.encoder
 import json.scanner
+import operator
+from collections.abc import Callable
 from typing import Any, cast
 
 import rfc8785
@@ -227,6 +229,98 @@ def read_canonical_object(data: bytes) -> dict[str, Any] | None:
     except (StopIteration, _NotOnFastPath, ValueError, RecursionError):
         pass  # ValueError covers UnicodeDecodeError and JSONDecodeError
     return None
+
+
+# What an RFC 8785 string never holds as such (§3.2.2.2): the controls U+0000-U+001F, which
+# it escapes, and the backslash of an escape. (A quote ends the string.)
+_ESCAPED_BYTES = bytes(range(0x20)) + b"\\"
+# Layouts kept: at most this many, each at most this long with at most this many names (a
+# statement of a thousand items, or of long number arrays, is checked in full every time).
+_LAYOUTS_KEPT = 4096
+_LONGEST_LAYOUT = 2048
+_MOST_NAMES = 64
+# Every this many objects, a cache that found fewer than half of them by their layout rests
+# (checks the next objects in full) for this many: objects with ever new layouts (numbers
+# that vary, say) then cost little more than the full check alone.
+_JUDGED_EVERY = 256
+_REST = 4096
+
+
+def _no_names(parts: list[bytes]) -> tuple[()]:
+    return ()
+
+
+class ObjectLayouts:
+    """`read_canonical_object(data) is not None`, quicker for objects laid out as one seen before.
+
+    A text without backslashes and control characters splits at its quotes into the strings
+    and what lies between them. If what lies between is the same as in an object this cache
+    checked in full, and the strings at its member names' places are those names, the text is
+    that object with other string values, each spelled as RFC 8785 writes it (§3.2.2.2: only
+    quotes, backslashes and controls are escaped): so it is canonical too. That costs a split
+    and a dictionary lookup instead of decoding and re-encoding the object. A log's statements
+    of one type mostly share a few layouts (ledger.entry.EntryScanner keeps a cache a type).
+    tests/ledger/test_jcs.py checks it against `parse_canonical` on generated input.
+    """
+
+    def __init__(self) -> None:
+        # the text between the strings, joined by quotes -> (names getter, the names)
+        self._known: dict[bytes, tuple[Callable[[list[bytes]], object], object]] = {}
+        self._found = self._tried = self._resting = 0
+
+    def is_canonical(self, data: bytes) -> bool:
+        """Whether `data` is the RFC 8785 form of a JSON object; False also when unsure
+        (where `read_canonical_object` returns None)."""
+        if self._resting:
+            self._resting -= 1
+            return read_canonical_object(data) is not None
+        parts, layout = None, b""
+        if len(data.translate(None, _ESCAPED_BYTES)) == len(data):
+            parts = data.split(b'"')
+            layout = b'"'.join(parts[0::2])
+            known = self._known.get(layout)
+            if (
+                known is not None
+                and len(parts) & 1  # every quote closes a string it opened
+                and known[0](parts) == known[1]
+                and (data.isascii() or _is_utf8(data))
+            ):
+                self._found += 1
+                self._judge()
+                return True
+        self._judge()
+        if read_canonical_object(data) is None:
+            return False
+        if parts is not None:
+            self._learn(layout, parts)
+        return True
+
+    def _judge(self) -> None:
+        self._tried += 1
+        if self._tried == _JUDGED_EVERY:
+            if 2 * self._found < self._tried:
+                self._resting = _REST
+            self._found = self._tried = 0
+
+    def _learn(self, layout: bytes, parts: list[bytes]) -> None:
+        # In canonical JSON a member name is the string right before a colon.
+        places = [i for i in range(1, len(parts), 2) if parts[i + 1].startswith(b":")]
+        if len(layout) > _LONGEST_LAYOUT or len(places) > _MOST_NAMES:
+            return
+        names: Callable[[list[bytes]], object] = (
+            operator.itemgetter(*places) if places else _no_names
+        )
+        if len(self._known) >= _LAYOUTS_KEPT:
+            self._known.clear()
+        self._known[layout] = (names, names(parts))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _parse_canonical_strictly(data: bytes, text: str) -> Any:

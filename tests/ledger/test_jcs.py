@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import FormatError
-from ledger.jcs import canonicalize, parse_canonical
+from ledger.jcs import ObjectLayouts, canonicalize, parse_canonical, read_canonical_object
 
 INT_MAX = 2**53 - 1
 
@@ -468,3 +468,83 @@ def test_the_quickest_parse_path_reads_rfc8785_output_alone(value: Any) -> None:
 )
 def test_parse_canonical_agrees_with_rfc8785_off_the_quickest_path(data: bytes) -> None:
     assert parse_canonical_accepts(data) == rfc8785_accepts(data)
+
+
+# ------------------------------------------- ObjectLayouts: canonical objects by their layout
+
+# What may replace a string's contents: any text (quotes, backslashes and controls included),
+# and bytes that are not UTF-8 (a lone byte, an encoded surrogate).
+string_contents = st.one_of(
+    texts.map(lambda text: text.encode("utf-8")),
+    st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b'"', b'":"', b'",":', b"\\"]),
+)
+
+
+@st.composite
+def relaid_objects(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """A canonical object, and a text laid out like it: string contents replaced, or edited."""
+    value = draw(st.dictionaries(texts, any_values, max_size=5))
+    canonical = rfc8785_or_error(value)
+    if canonical is None:
+        canonical = b'{"a":"x","b":[1,"y",{"c":null}]}'
+    parts = canonical.split(b'"')
+    for i in range(1, len(parts), 2):
+        if draw(st.booleans()):
+            parts[i] = draw(string_contents)
+    text = b'"'.join(parts)
+    if draw(st.booleans()):
+        position = draw(st.integers(min_value=0, max_value=len(text)))
+        edit = draw(st.sampled_from([*EDITS, b":", b"[]", b"{}", b'""']))
+        text = text[:position] + edit + text[position + draw(st.integers(0, 1)) :]
+    return canonical, text
+
+
+@settings(max_examples=1500, deadline=None)
+@given(relaid_objects())
+def test_object_layouts_accept_only_canonical_objects(pair: tuple[bytes, bytes]) -> None:
+    canonical, text = pair
+    layouts = ObjectLayouts()
+    assert layouts.is_canonical(canonical) == (read_canonical_object(canonical) is not None)
+    if layouts.is_canonical(text):
+        assert rfc8785_accepts(text), text
+        assert type(parse_canonical(text)) is dict
+
+
+def test_object_layouts_recognise_other_values_by_layout_alone() -> None:
+    layouts = ObjectLayouts()
+    assert layouts.is_canonical(b'{"a":"x","b":["y",1,{"c":"z"}]}')
+    with mock.patch("ledger.jcs.read_canonical_object", side_effect=AssertionError("decoded")):
+        assert layouts.is_canonical('{"a":"Nước mắm","b":["",1,{"c":"\ue000 \x7f"}]}'.encode())
+
+
+def test_object_layouts_rest_while_layouts_keep_changing() -> None:
+    layouts = ObjectLayouts()
+    for n in range(256):  # numbers lie between the strings: each object a new layout
+        assert layouts.is_canonical(b'{"a":"x","n":%d}' % n)
+    with mock.patch("ledger.jcs.read_canonical_object", wraps=read_canonical_object) as full:
+        assert layouts.is_canonical(b'{"a":"y","n":7}')  # a known layout, but checked in full
+        assert not layouts.is_canonical(b'{"a":"y","n":07}')
+    assert full.call_count == 2
+
+
+@pytest.mark.parametrize(
+    ("learned", "text", "canonical"),
+    [
+        (b'{"a":1}', b'{"a":1}"', False),  # a quote that opens no string
+        (b'{"a":"x"}', b'{"a":"\x01"}', False),  # a control must be escaped
+        (b'{"a":"x"}', b'{"a":"\\u0001"}', True),  # as it is here
+        (b'{"a":"x"}', b'{"a":"\xff"}', False),  # not UTF-8
+        (b'{"a":"x"}', b'{"a":"\xed\xa0\x80"}', False),  # an encoded lone surrogate
+        (b'{"a":"x","b":"y"}', b'{"b":"x","a":"y"}', False),  # same layout, names unsorted
+        (b'{"a":"x","b":"y"}', b'{"a":"x","a":"y"}', False),  # a name twice
+        (b'{"a":[]}', b'{"a":["x""y"]}', False),
+        (b'{"a":"x"}', b'{"a":"x","b":"y"}', True),  # another layout: checked in full
+    ],
+)
+def test_object_layouts_check_in_full_what_they_do_not_know(
+    learned: bytes, text: bytes, canonical: bool
+) -> None:
+    layouts = ObjectLayouts()
+    assert layouts.is_canonical(learned)
+    assert layouts.is_canonical(text) is canonical
+    assert rfc8785_accepts(text) is canonical
