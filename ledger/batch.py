@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import binascii
 import hashlib
+import itertools
 import os
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -63,6 +65,26 @@ class EntryBatch:
     shared_lines: tuple[int, int, int, int] | None = None
     """Instead of `lines`: (file descriptor, offset, size, number of lines) of export lines
     in a file this process shares with its parent (forked), to be read with `os.pread`."""
+    shared_entries: tuple[int, int, bytes] | None = None
+    """Where a process forked from this one reads `entries` with `os.pread`, which are then
+    not pickled: (file descriptor, offset, the entries' sizes as `array("Q")` bytes)."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if self.shared_entries is not None:
+            state["entries"] = ()  # the worker reads them from the shared file
+        return state
+
+    def entry_list(self) -> Sequence[bytes]:
+        """The entries, read from the shared file in a worker that was sent none."""
+        if self.entries or self.shared_entries is None:
+            return self.entries
+        descriptor, offset, sizes = self.shared_entries
+        ends = list(itertools.accumulate(array("Q", sizes)))
+        data = os.pread(descriptor, ends[-1] if ends else 0, offset)
+        if len(data) != (ends[-1] if ends else 0):
+            raise RuntimeError(f"entry {self.first_index}: the shared batch was cut short")
+        return [data[start:end] for start, end in zip([0, *ends], ends, strict=False)]
 
     def export_lines(self) -> bytes | None:
         """The export lines of this batch, if it has lines rather than entries."""
@@ -223,7 +245,7 @@ def check_batch(batch: EntryBatch) -> CheckedBatch:
         entries, error = decode_entry_lines(lines, batch.first_index)
         input_error = input_error or error
     else:
-        entries = batch.entries
+        entries = batch.entry_list()
     first = batch.first_index
     origin = batch.origin
     known_keys = batch.known_keys

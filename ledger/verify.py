@@ -8,26 +8,30 @@ a pool of forked worker processes (ledger.batch) while the parent reads the inpu
 the results in index order (ledger.replay): the trust chain, a batch's first `prev`, the tree.
 So the failure reported is always the one with the lowest index, exactly what a
 one-entry-at-a-time verifier would report. `verify_export` does the same for an export file,
-handing its lines to the workers undecoded, so that the parent does next to nothing per entry.
+handing its lines to the workers undecoded, so that the parent does next to nothing per entry;
+other input reaches forked workers through a file they share rather than pickled (a batch's
+entries written and read back in one system call each).
 """
 
 from __future__ import annotations
 
 import base64
-import bisect
-import itertools
+import gc
 import multiprocessing
 import os
 import re
+import tempfile
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.context import BaseContext
 
 from ledger.batch import CheckedBatch, EntryBatch, check_batch
 from ledger.checkpoint import Checkpoint, open_checkpoint
-from ledger.entry import parse_entry
+from ledger.entry import MAX_ENTRY_SIZE, parse_entry
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError
 from ledger.export import ExportReader, decode_entry_lines
 from ledger.keys import Verifier, b64decode, b64encode
@@ -41,11 +45,17 @@ ProgressCallback = Callable[[int, int], None]
 BATCH_SIZE = 2_000
 """Entries per worker task: large enough to amortise the inter-process transfer."""
 
+TAIL_BATCHES = 4
+"""The last this many batches' worth of entries of a log at least 4 times as long go in batches
+8 times smaller, so that the workers finish together, not one checking the last batch alone."""
+
 PARALLEL_THRESHOLD = 2_000
 """Below this many entries a process pool costs more than it saves."""
 
 # How a key.registered entry's canonical JSON spells its type (RFC 8785: no spaces).
 _KEY_REGISTERED_MARK = b'"type":"' + KEY_REGISTERED.encode() + b'"'
+# How it ends: RFC 8785 §3.2.3 orders the members ..., statement, type, v.
+_KEY_REGISTERED_END = b"," + _KEY_REGISTERED_MARK + b',"v":1}'
 
 
 def _base64_marks(mark: bytes) -> tuple[bytes, ...]:
@@ -260,31 +270,70 @@ def _replay(
     jobs = available_cores() if jobs is None else jobs
     if observer is not None:
         replay.watch(roots_at)
+    with _collector_paused():
+        _run_batches(reader, replay, limit, jobs, progress, observer)
+    if reader.error is not None:
+        raise reader.error
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a log is replayed, here and in forked workers.
+
+    The replay makes no reference cycles, but its millions of short-lived tuples and dicts
+    each count towards a collection, and collections walk every object the process holds (a
+    whole web application for `traceapp ledger verify`): about 1 µs an entry in all.
+    Reference counting still frees everything as it goes.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _run_batches(
+    reader: _BatchSource,
+    replay: LogReplay,
+    limit: int,
+    jobs: int,
+    progress: ProgressCallback | None,
+    observer: Observer | None,
+) -> None:
     pool, context = None, _worker_context()
     if jobs > 1 and limit - replay.size >= PARALLEL_THRESHOLD:
         try:
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=gc.disable)
         except (OSError, NotImplementedError):  # no process support here: stay in-process
             pool = None
     keys = KeyHints.from_registry(replay.registry)
-    forked = pool is not None and context is not None and context.get_start_method() == "fork"
-    tasks = reader.batches(keys, replay.origin, fields=observer is not None, forked=forked)
+    fields = observer is not None
     if pool is None:
-        for task in tasks:
+        for task in reader.batches(keys, replay.origin, fields=fields, shared=None):
             _accept(replay, check_batch(task), task, observer)
             _report(progress, replay.size, limit)
-    else:
+        return
+    in_flight = 2 * jobs
+    # Forked workers share this process's open files: the batches go through one.
+    forked = context is not None and context.get_start_method() == "fork"
+    shared = _SharedBatches(in_flight + 1) if forked else None
+    try:
         with pool:
             _replay_in_pool(
                 pool,
-                tasks,
+                reader.batches(keys, replay.origin, fields=fields, shared=shared),
                 replay,
                 observer,
-                2 * jobs,
+                in_flight,
                 lambda: _report(progress, replay.size, limit),
+                shared,
             )
-    if reader.error is not None:
-        raise reader.error
+    finally:
+        if shared is not None:
+            shared.close()
 
 
 def _worker_context() -> BaseContext | None:
@@ -301,6 +350,7 @@ def _replay_in_pool(
     observer: Observer | None,
     max_in_flight: int,
     report: Callable[[], None],
+    shared: _SharedBatches | None,
 ) -> None:
     """Keep up to `max_in_flight` batches in the workers; accept results in index order."""
     in_flight: deque[tuple[EntryBatch, Future[CheckedBatch]]] = deque()
@@ -310,6 +360,8 @@ def _replay_in_pool(
             if len(in_flight) >= max_in_flight:
                 done, future = in_flight.popleft()
                 _accept(replay, future.result(), done, observer)
+                if shared is not None:
+                    shared.release(done)
                 report()
         while in_flight:
             done, future = in_flight.popleft()
@@ -372,17 +424,15 @@ class KeyHints:
                 hints._keys[name] = record.registration.verifier.public_key
         return hints
 
-    def scan(self, batch: list[bytes]) -> None:
-        """Note the keys registered in `batch`; the others cost one substring search in all."""
-        joined = b"\x00".join(batch)  # the mark holds no NUL: no match spans two entries
-        found = joined.find(_KEY_REGISTERED_MARK)
-        if found < 0:
-            return
-        ends = list(itertools.accumulate(len(data) + 1 for data in batch))
-        while found >= 0:
-            number = bisect.bisect_right(ends, found)
-            self._note(batch[number])
-            found = joined.find(_KEY_REGISTERED_MARK, ends[number])
+    def scan(self, batch: Sequence[bytes]) -> None:
+        """Note the keys registered in `batch`; the others cost one `endswith` each.
+
+        Only a canonical entry can be accepted, and a canonical key.registered entry ends
+        with its type and version: a registration spelled otherwise fails at its index,
+        before any entry its key may sign.
+        """
+        for data in [data for data in batch if data.endswith(_KEY_REGISTERED_END)]:
+            self._note(data)
 
     def scan_export_lines(self, lines: bytes) -> None:
         """Note the keys registered in export lines (ledger.export) without decoding them all.
@@ -435,6 +485,69 @@ def _find_all(data: bytes, part: bytes) -> Iterator[int]:
         found = data.find(part, found + 1)
 
 
+class _SharedBatches:
+    """An unlinked file through which workers forked from this process get their batches.
+
+    Through the pool's pipe, a batch's entries are pickled here and unpickled there: about
+    0.5 µs an entry in this process. Here they are written with one `os.pwrite` and the
+    worker reads them with one `os.pread` (EntryBatch.shared_entries). A batch holds one of
+    `slots` regions of the file from when it is made until its result has been accepted
+    (`release`); when none is free, or the batch does not fit, it goes through the pipe.
+    """
+
+    def __init__(self, slots: int) -> None:
+        self._descriptor = _anonymous_file()
+        self._free = list(range(slots))
+        # Regions far apart in a sparse file: a batch of the largest entries fits.
+        self._slot_size = BATCH_SIZE * (MAX_ENTRY_SIZE + 1)
+
+    def batch(
+        self,
+        first_index: int,
+        entries: list[bytes],
+        known_keys: Mapping[str, bytes],
+        origin: str,
+        fields: bool,
+    ) -> EntryBatch:
+        """An EntryBatch whose entries a forked worker reads from the file, if there is room."""
+        data = b"".join(entries)
+        if self._free and len(data) <= self._slot_size:
+            slot = self._free.pop()
+            offset = slot * self._slot_size
+            try:
+                written = os.pwrite(self._descriptor, data, offset)
+            except OSError:  # no room on the file system: the pipe will do
+                written = -1
+            if written == len(data):
+                sizes = array("Q", map(len, entries)).tobytes()
+                return EntryBatch(
+                    first_index,
+                    entries,
+                    known_keys,
+                    origin,
+                    fields=fields,
+                    shared_entries=(self._descriptor, offset, sizes),
+                )
+            self._free.append(slot)
+        return EntryBatch(first_index, entries, known_keys, origin, fields=fields)
+
+    def release(self, batch: EntryBatch) -> None:
+        """`batch` is done with: its region may take another."""
+        if batch.shared_entries is not None:
+            self._free.append(batch.shared_entries[1] // self._slot_size)
+
+    def close(self) -> None:
+        os.close(self._descriptor)
+
+
+def _anonymous_file() -> int:
+    """A descriptor of a file with no name (in memory where the system allows)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("ledger-verify")
+    with tempfile.TemporaryFile() as file:
+        return os.dup(file.fileno())
+
+
 class _BatchSource:
     """Batches for the workers from some input; a failure while reading is kept in `error`.
 
@@ -446,11 +559,24 @@ class _BatchSource:
     error: LedgerError | None = None
 
     def batches(
-        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+        self, keys: KeyHints, origin: str, *, fields: bool, shared: _SharedBatches | None
     ) -> Iterator[EntryBatch]:
-        """The batches, each with the key hints known once it has been read; `forked`: for
+        """The batches, each with the key hints known once it has been read; `shared`: for
         workers forked from this process, which share its open files."""
         raise NotImplementedError
+
+
+def _batch(
+    shared: _SharedBatches | None,
+    first_index: int,
+    entries: list[bytes],
+    known_keys: Mapping[str, bytes],
+    origin: str,
+    fields: bool,
+) -> EntryBatch:
+    if shared is None:
+        return EntryBatch(first_index, entries, known_keys, origin, fields=fields)
+    return shared.batch(first_index, entries, known_keys, origin, fields)
 
 
 def _wrong_index(position: int, found: int) -> ChainError:
@@ -463,6 +589,14 @@ def _beyond_checkpoint(position: int, limit: int) -> CheckpointError:
     )
 
 
+def _batch_size(position: int, limit: int) -> int:
+    """Entries for the batch from `position` of a log of `limit` entries (see TAIL_BATCHES)."""
+    tail = TAIL_BATCHES * BATCH_SIZE
+    if limit - position > tail or limit < 4 * tail:
+        return BATCH_SIZE
+    return max(1, BATCH_SIZE // 8)
+
+
 class _PairReader(_BatchSource):
     """Groups `(index, bytes)` pairs into batches, checking indices and the size limit."""
 
@@ -472,17 +606,18 @@ class _PairReader(_BatchSource):
         self._limit = limit
 
     def batches(
-        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+        self, keys: KeyHints, origin: str, *, fields: bool, shared: _SharedBatches | None
     ) -> Iterator[EntryBatch]:
         position = self._start
         for batch in self._lists():
             keys.scan(batch)
-            yield EntryBatch(position, batch, keys.snapshot(), origin, fields=fields)
+            yield _batch(shared, position, batch, keys.snapshot(), origin, fields)
             position += len(batch)
 
     def _lists(self) -> Iterator[list[bytes]]:
         batch: list[bytes] = []
         position = self._start
+        size = _batch_size(position, self._limit)
         try:
             for index, data in self._entries:
                 if index != position:
@@ -491,9 +626,10 @@ class _PairReader(_BatchSource):
                     raise _beyond_checkpoint(position, self._limit)
                 batch.append(data)
                 position += 1
-                if len(batch) == BATCH_SIZE:
+                if len(batch) == size:
                     yield batch
                     batch = []
+                    size = _batch_size(position, self._limit)
         except LedgerError as exc:
             self.error = exc
         if batch:
@@ -509,21 +645,24 @@ class _ChunkReader(_BatchSource):
         self._limit = limit
 
     def batches(
-        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+        self, keys: KeyHints, origin: str, *, fields: bool, shared: _SharedBatches | None
     ) -> Iterator[EntryBatch]:
         position = self._start
         try:
             for first, entries in self._chunks:
                 if first != position:
                     raise _wrong_index(position, first)
-                for offset in range(0, len(entries), BATCH_SIZE):
-                    batch = list(entries[offset : offset + BATCH_SIZE])
+                offset = 0
+                while offset < len(entries):
+                    size = _batch_size(position, self._limit)
+                    batch = list(entries[offset : offset + size])
+                    offset += size
                     beyond = position + len(batch) - self._limit
                     if beyond > 0:
                         batch = batch[: len(batch) - beyond]
                     if batch:
                         keys.scan(batch)
-                        yield EntryBatch(position, batch, keys.snapshot(), origin, fields=fields)
+                        yield _batch(shared, position, batch, keys.snapshot(), origin, fields)
                         position += len(batch)
                     if beyond > 0:
                         raise _beyond_checkpoint(position, self._limit)
@@ -540,26 +679,28 @@ class _ExportLineReader(_BatchSource):
         self._limit = limit
 
     def batches(
-        self, keys: KeyHints, origin: str, *, fields: bool, forked: bool
+        self, keys: KeyHints, origin: str, *, fields: bool, shared: _SharedBatches | None
     ) -> Iterator[EntryBatch]:
         # Forked workers read the lines from the file themselves (os.pread): sending them
         # through a pipe would copy every byte half a dozen times.
-        shared = self._reader.shared_file() if forked and hasattr(os, "pread") else None
+        export = self._reader.shared_file() if shared is not None and hasattr(os, "pread") else None
         position = self._start
         while position < self._limit:
             offset = self._reader.offset
-            count, lines = self._reader.entry_lines(min(BATCH_SIZE, self._limit - position))
+            count, lines = self._reader.entry_lines(
+                min(_batch_size(position, self._limit), self._limit - position)
+            )
             if count == 0:
                 return  # fewer entries than the checkpoint says: the replay reports it
             keys.scan_export_lines(lines)
-            if shared is not None and offset is not None:
+            if export is not None and offset is not None:
                 yield EntryBatch(
                     position,
                     (),
                     keys.snapshot(),
                     origin,
                     fields=fields,
-                    shared_lines=(shared, offset, len(lines), count),
+                    shared_lines=(export, offset, len(lines), count),
                 )
             else:
                 yield EntryBatch(position, (), keys.snapshot(), origin, lines=lines, fields=fields)

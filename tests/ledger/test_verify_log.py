@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import pickle
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -301,6 +302,54 @@ def test_the_pool_reports_the_lowest_failing_index(small_batches: int) -> None:
             verify(log, pairs, jobs=2)
         pairs[index] = (index, log.entries[index])
     assert verify(log, pairs, jobs=2).root == log.root()
+
+
+def test_the_last_batches_of_a_long_log_are_smaller(
+    small_batches: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "BATCH_SIZE", 16)  # the last 64 of 256+ in batches of 2
+    log = pool_log(300)
+    sizes: list[int] = []
+    checked = verify_module.check_batch
+
+    def check(batch: EntryBatch) -> Any:
+        sizes.append(len(batch.entries))
+        return checked(batch)
+
+    monkeypatch.setattr(verify_module, "check_batch", check)
+    assert verify(log, jobs=1).root == log.root()
+    assert log.size == 300 and sizes == [16] * 15 + [2] * 30
+    monkeypatch.setattr(verify_module, "check_batch", checked)  # the pool pickles it
+    pairs = log.pairs()
+    pairs[290] = (290, replace_text(pairs[290][1], b'"seq":290', b'"seq":291'))
+    with pytest.raises(ChainError, match=r"^entry 290: seq: "):
+        verify(log, pairs, jobs=2)
+
+
+def test_batches_for_forked_workers_go_through_a_shared_file(small_batches: int) -> None:
+    entries = pool_log(30).entries
+    shared = verify_module._SharedBatches(2)
+    try:
+        first = shared.batch(0, entries[:10], {}, "o", True)
+        second = shared.batch(10, entries[10:20], {}, "o", True)
+        sent = pickle.loads(pickle.dumps(first))  # as the pool sends it
+        assert first.shared_entries is not None and second.shared_entries is not None
+        assert sent.entries == () and sent.entry_list() == entries[:10]
+        assert check_batch(sent).leaves == check_batch(first).leaves
+        # Both regions are taken until a batch is released: the next goes through the pipe.
+        third = shared.batch(20, entries[20:30], {}, "o", True)
+        assert third.shared_entries is None and pickle.loads(pickle.dumps(third)) == third
+        shared.release(first)
+        again = shared.batch(20, entries[20:30], {}, "o", True)
+        assert again.shared_entries is not None
+        assert pickle.loads(pickle.dumps(again)).entry_list() == entries[20:30]
+        assert pickle.loads(pickle.dumps(second)).entry_list() == entries[10:20]
+        shared.release(second)
+        huge = [b"x" * 65_537] * small_batches  # each longer than an entry may be
+        assert shared.batch(0, huge, {}, "o", True).shared_entries is None
+        assert shared.batch(0, huge[1:], {}, "o", True).shared_entries is not None
+    finally:
+        shared.close()
 
 
 def test_the_pool_checks_keys_registered_in_any_batch(small_batches: int) -> None:
