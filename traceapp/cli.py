@@ -86,7 +86,9 @@ def db_current() -> None:
 @click.command("serve")
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True)
+# One request thread a worker: the requests are CPU-bound (short database round trips), and
+# threads of one process only contend for its GIL (docs/operations.md, Serving).
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True)
 @click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
 @with_appcontext
 def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
