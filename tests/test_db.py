@@ -36,6 +36,7 @@ from traceapp.db import (
     get_database,
     insert_together,
     make_engine,
+    read_together,
 )
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.types import UtcDateTime
@@ -318,3 +319,18 @@ def test_insert_together_stores_what_inserts_store_and_refuses_what_they_refuse(
     finally:
         _SCRATCH.drop_all(engine)
         engine.dispose()
+
+
+def test_reads_together_return_what_each_returns(app: Flask) -> None:
+    """One pipeline on PostgreSQL, one read after another elsewhere: the same rows either way."""
+    database = get_database(app)
+    _SCRATCH.create_all(database.engine)
+    with database.write() as session:
+        _ADD.execute(session, [_stamp("một", 1), _stamp("hai", 2)])
+        names = ["hai", "không có", "một"]
+        together = read_together(session, [(_BY_NAME, {"name": n}) for n in names])
+        assert together == [_BY_NAME.all(session, {"name": n}) for n in names]
+        assert [rows[0].label if rows else None for rows in together] == ["hai", None, "một"]
+    missing = Prepared(text("SELECT no_such_column FROM prepared_stamps"))
+    with pytest.raises(DBAPIError), database.write() as session:
+        read_together(session, [(_BY_NAME, {"name": "một"}), (missing, {})])

@@ -309,6 +309,31 @@ class Prepared:
         return made
 
 
+def read_together(
+    session: Session, reads: Sequence[tuple[Prepared, dict[str, Any]]]
+) -> list[list[Any]]:
+    """The rows of several ``Prepared`` reads: on PostgreSQL sent together in one psycopg
+    pipeline (one round trip, not one each), elsewhere one after another."""
+    connection = session.connection()
+    if (
+        len(reads) < 2
+        or connection.dialect.name != "postgresql"
+        or connection.dispatch.before_cursor_execute
+    ):
+        return [prepared.all(session, params) for prepared, params in reads]
+    compiled = [(p._compile(connection.dialect, tuple(params)), params) for p, params in reads]
+    driver = connection.connection.driver_connection
+    error = connection.dialect.loaded_dbapi.Error
+    try:
+        with driver.pipeline():
+            cursors = [driver.execute(c.sql, _params(c, params)) for c, params in compiled]
+        return [
+            _rows(c, cursor.fetchall()) for (c, _), cursor in zip(compiled, cursors, strict=True)
+        ]
+    except error as exc:
+        raise DBAPIError.instance(compiled[0][0].sql, [], exc, error) from exc
+
+
 def _params(compiled: _Compiled, row: dict[str, Any]) -> Any:
     if compiled.positional:
         return tuple(row[name] if p is None else p(row[name]) for name, p in compiled.binds)

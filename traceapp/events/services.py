@@ -15,7 +15,7 @@ from ledger.entry import MAX_ENTRY_SIZE
 from ledger.jcs import canonicalize
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Prepared
+from traceapp.db import Prepared, read_together
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
 from traceapp.events.epc import batch_epc_class, item_epc
@@ -145,11 +145,42 @@ class _Resolver:
         self.items: dict[str, str] = {}
         self.batches: dict[str, str] = {}
         self.locations: dict[str, str] = {}
+        self._read: dict[tuple[Prepared, str], Any] = {}  # (statement, public ID) -> row | None
+
+    def prefetch(self, events: Sequence[EventInput]) -> None:
+        """Read the items and places the events name, and the actor's key, all at once: one
+        round trip on PostgreSQL. Missing ones are refused later, where each is named."""
+        items = {i for e in events for i in (*e.items, *e.input_items, *e.output_items)}
+        items.update(e.parent for e in events if e.parent is not None and ":" not in e.parent)
+        places = {
+            place
+            for e in events
+            for place in (
+                e.read_point,
+                e.biz_location,
+                *(s.location for s in (*e.sources, *e.destinations)),
+            )
+            if place is not None and ":" not in place
+        }
+        wanted = [(_ITEM_EPC, i) for i in sorted(items - self.items.keys())]
+        wanted += [(_LOCATION, p) for p in sorted(places - self.locations.keys())]
+        reads = [(statement, {"public_id": public_id}) for statement, public_id in wanted]
+        key = self.ledger.key_read(self.session, self.actor)
+        rows = read_together(self.session, reads + ([key] if key else []))
+        if key:
+            self.ledger.remember_key(self.session, rows.pop())
+        for found, rows_of in zip(wanted, rows, strict=True):
+            self._read[found] = rows_of[0] if rows_of else None
+
+    def _row(self, statement: Prepared, public_id: str) -> Any:
+        if (statement, public_id) in self._read:
+            return self._read.pop((statement, public_id))
+        return statement.first(self.session, {"public_id": public_id})
 
     def item(self, public_id: str, field_name: str) -> str:
         if public_id in self.items:
             return self.items[public_id]
-        row = _ITEM_EPC.first(self.session, {"public_id": public_id})
+        row = self._row(_ITEM_EPC, public_id)
         if row is None:
             raise NotFound(f"no item {public_id}", field=field_name)
         self._allow(row.producer)
@@ -185,7 +216,7 @@ class _Resolver:
         if ":" in value:
             return v.required_text(value, field_name, max_length=300)
         if value not in self.locations:
-            row = _LOCATION.first(self.session, {"public_id": value})
+            row = self._row(_LOCATION, value)
             if row is None:
                 raise NotFound(f"no location {value}", field=field_name)
             self.locations[value] = location_uri(row)
@@ -557,7 +588,9 @@ def record_event(
     signature: bytes | None = None,
 ) -> Receipt:
     def build(ids: IdSource) -> Sequence[Draft]:
-        event = build_epcis_event(_Resolver(session, ledger, actor), data)
+        resolver = _Resolver(session, ledger, actor)
+        resolver.prefetch([data])
+        event = build_epcis_event(resolver, data)
         drafts = _drafts_for(session, ids, actor_producer(session, ledger, actor), [event])
         if not drafts:
             raise AlreadyExists("this event is already recorded", field="event")
@@ -586,6 +619,7 @@ def record_events(
     if not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST:
         raise ValidationFailed(f"send 1 to {MAX_EVENTS_PER_REQUEST} events", field="events")
     resolver = _Resolver(session, ledger, actor)
+    resolver.prefetch(events)
     documents = [build_epcis_event(resolver, e) for e in events]
     return record_epcis_events(session, ledger, actor, documents, idempotency_key=idempotency_key)
 

@@ -146,6 +146,17 @@ class Ledger:
             raise SignatureRejected(f"key {actor} was revoked", field="actor")
         return key
 
+    def key_read(self, session: Session, actor: str) -> tuple[Prepared, dict[str, Any]] | None:
+        """The read of ``actor``'s registry row, unless this transaction knows it: for callers
+        that read it together with others, then pass the rows to ``remember_key``."""
+        if actor in session.info.get(_ACTOR_KEYS, {}):
+            return None
+        return _REGISTERED_KEY, {"key_name": actor}
+
+    def remember_key(self, session: Session, rows: Sequence[Any]) -> None:
+        for row in rows:
+            session.info.setdefault(_ACTOR_KEYS, {})[row.key_name] = RegisteredKey(*row)
+
     def _active_verifier(self, session: Session, actor: str) -> Verifier:
         return Verifier.from_vkey(self._active_key(session, actor).vkey)
 
