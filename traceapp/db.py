@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeEngine
@@ -229,6 +229,41 @@ class _Compiled:
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
+@dataclass(frozen=True)
+class BoundConnection:
+    """What the prepared statements of one transaction run on."""
+
+    transaction: SessionTransaction
+    dialect: Dialect
+    driver: Any  # the DBAPI connection: sqlite3.Connection or psycopg.Connection
+    error: type[Exception]  # the driver's base exception
+    observed: bool  # a before_cursor_execute listener wants to see statements
+
+
+_BOUND = "traceapp.db.bound"
+
+
+def bound_connection(session: Session) -> BoundConnection:
+    """The session's connection, looked up once per transaction: ``Session.connection()`` walks
+    the session's transaction states each time, a dozen times an append."""
+    transaction = session.get_transaction()
+    bound: BoundConnection | None = session.info.get(_BOUND)
+    if bound is not None and transaction is not None and bound.transaction is transaction:
+        return bound
+    connection = session.connection()  # begins the transaction if none is
+    transaction = session.get_transaction()
+    assert transaction is not None
+    bound = BoundConnection(
+        transaction,
+        connection.dialect,
+        connection.connection.driver_connection,
+        connection.dialect.loaded_dbapi.Error,
+        bool(connection.dispatch.before_cursor_execute),
+    )
+    session.info[_BOUND] = bound
+    return bound
+
+
 class Prepared:
     """A Core statement compiled once per dialect and run on the session's DBAPI connection.
 
@@ -265,14 +300,13 @@ class Prepared:
             self._run(session, rows, fetch=False)
 
     def _run(self, session: Session, rows: Sequence[dict[str, Any]], fetch: bool) -> list[Any]:
-        connection = session.connection()
-        compiled = self._compile(connection.dialect, tuple(rows[0]))
-        if connection.dispatch.before_cursor_execute:
+        bound = bound_connection(session)
+        compiled = self._compile(bound.dialect, tuple(rows[0]))
+        if bound.observed:
             result = session.execute(self.statement, rows[0] if len(rows) == 1 else list(rows))
             return _rows(compiled, [tuple(r) for r in result], processed=True) if fetch else []
         values = [_params(compiled, row) for row in rows]
-        dbapi = connection.connection.driver_connection
-        error = connection.dialect.loaded_dbapi.Error
+        dbapi, error = bound.driver, bound.error
         try:
             if len(values) > 1:
                 dbapi.cursor().executemany(compiled.sql, values)
@@ -314,16 +348,11 @@ def read_together(
 ) -> list[list[Any]]:
     """The rows of several ``Prepared`` reads: on PostgreSQL sent together in one psycopg
     pipeline (one round trip, not one each), elsewhere one after another."""
-    connection = session.connection()
-    if (
-        len(reads) < 2
-        or connection.dialect.name != "postgresql"
-        or connection.dispatch.before_cursor_execute
-    ):
+    bound = bound_connection(session)
+    if len(reads) < 2 or bound.dialect.name != "postgresql" or bound.observed:
         return [prepared.all(session, params) for prepared, params in reads]
-    compiled = [(p._compile(connection.dialect, tuple(params)), params) for p, params in reads]
-    driver = connection.connection.driver_connection
-    error = connection.dialect.loaded_dbapi.Error
+    compiled = [(p._compile(bound.dialect, tuple(params)), params) for p, params in reads]
+    driver, error = bound.driver, bound.error
     try:
         with driver.pipeline():
             cursors = [driver.execute(c.sql, _params(c, params)) for c, params in compiled]

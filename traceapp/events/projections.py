@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Prepared, RowsInsert, insert_together
+from traceapp.db import Prepared, RowsInsert, bound_connection, insert_together
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
@@ -237,7 +237,7 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
         }
         for seq, role, epc in refs
     ]
-    if session.connection().dialect.name == "postgresql":
+    if bound_connection(session).dialect.name == "postgresql":
         # One statement (the event rows are in place when the EPC rows' keys are checked).
         insert_together(session, [(_EVENTS_PG, rows), (_EPCS_PG, epc_rows)])
     else:

@@ -20,7 +20,7 @@ from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import Prepared, RowsInsert, insert_together
+from traceapp.db import Prepared, RowsInsert, bound_connection, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
@@ -145,7 +145,7 @@ def append(
         "root_hash": root,
         "frontier": frontier,
     }
-    if session.connection().dialect.name == "postgresql":
+    if bound_connection(session).dialect.name == "postgresql":
         _store_postgresql(session, head is None, entry_rows, hash_rows, checkpoint, moved)
     else:
         _INSERT_ENTRY.execute(session, entry_rows)
