@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    insert,
     text,
 )
 from sqlalchemy.dialects import postgresql
@@ -381,10 +382,10 @@ def _rows(compiled: _Compiled, fetched: list[Any], processed: bool = False) -> l
 
 
 class RowsInsert:
-    """PostgreSQL: the rows of one table, as an INSERT to compose with others into one statement
-    (``insert_together``).
+    """The rows of one table, as an INSERT to compose with others (``insert_together``).
 
-    A few rows go as VALUES lists; more as arrays unnested, whose SQL text is the same for any
+    Elsewhere than on PostgreSQL, a plain prepared INSERT. On PostgreSQL a few rows go as VALUES
+    lists; more as arrays unnested, whose SQL text is the same for any
     count (psycopg dumps arrays element by element in Python: four times the cost of the same
     values as parameters, worth it only for many rows). Parameters are named after the table
     and column. By default every column but a generated primary key; each row names exactly
@@ -408,6 +409,11 @@ class RowsInsert:
             for name in self.columns
             if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         }
+        self.plain = Prepared(insert(table).inline())
+
+    def check(self, rows: Sequence[dict[str, Any]]) -> None:
+        if rows and len(rows[0]) != len(self.columns):
+            raise ValueError(f"rows for {self.table.name} name {sorted(rows[0])}")
 
     def sql(self, count: int) -> str:
         into = f"INSERT INTO {self.table.name} ({', '.join(self.columns)})"
@@ -417,8 +423,7 @@ class RowsInsert:
         return f"{into} VALUES {', '.join(rows)}"
 
     def params(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        if rows and len(rows[0]) != len(self.columns):
-            raise ValueError(f"rows for {self.table.name} name {sorted(rows[0])}")
+        self.check(rows)
         columns = {name: [row[name] for row in rows] for name in self.columns}
         for name, processor in self._processors.items():  # UtcDateTime refuses naive times
             columns[name] = [processor(value) for value in columns[name]]
@@ -440,22 +445,34 @@ def insert_together(
     then: str = "",
     params: dict[str, Any] | None = None,
 ) -> None:
-    """PostgreSQL: several tables' INSERTs, and ``then`` (SQL with ``:named`` parameters), as
-    one statement of data-modifying CTEs: one psycopg call and one round trip, where separate
-    statements cost a call each even pipelined. The parts run in no set order, so none may
-    depend on another's rows, but for foreign keys, which are checked at the statement's end.
+    """Several tables' INSERTs, then ``then`` (SQL with ``:named`` parameters, ``params``).
+
+    On PostgreSQL one statement of data-modifying CTEs: one psycopg call and one round trip,
+    where separate statements cost a call each even pipelined. The parts run in no set order
+    there, so none may depend on another's rows, but for foreign keys, which are checked at the
+    statement's end. Elsewhere one prepared statement after another, in the order given.
     """
-    parts = [(insert, rows) for insert, rows in inserts if rows]
+    parts = [(part, rows) for part, rows in inserts if rows]
+    if bound_connection(session).dialect.name != "postgresql":
+        for part, rows in parts:
+            part.check(rows)
+            part.plain.execute(session, rows)
+        if then:
+            statement = _TOGETHER.get(((), then))
+            if statement is None:
+                statement = _TOGETHER[((), then)] = Prepared(text(then))
+            statement.execute(session, [params or {}])
+        return
     shape = (tuple((id(i), min(len(r), i.MAX_VALUES_ROWS + 1)) for i, r in parts), then)
     statement = _TOGETHER.get(shape)
     if statement is None:
-        sqls = [insert.sql(len(rows)) for insert, rows in parts]
+        sqls = [part.sql(len(rows)) for part, rows in parts]
         main = then or sqls.pop()
         ctes = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(sqls))
         statement = _TOGETHER[shape] = Prepared(text(f"WITH {ctes} {main}" if ctes else main))
     values = dict(params or {})
-    for insert, rows in parts:
-        values.update(insert.params(rows))
+    for part, rows in parts:
+        values.update(part.params(rows))
     statement.execute(session, [values])
 
 

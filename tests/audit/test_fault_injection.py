@@ -24,10 +24,10 @@ from sqlalchemy import (
     Numeric,
     Table,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
 from traceapp.db import Base, Database
@@ -40,16 +40,6 @@ from traceapp.types import UtcDateTime
 
 LEDGER_TABLES = (*APPEND_ONLY_TABLES, "ledger_heads")
 ROWS_PER_TABLE = 2
-
-
-def _drop_triggers(database: Database) -> None:
-    with database.engine.begin() as conn:
-        for table in APPEND_ONLY_TABLES:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
-            else:
-                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
 
 
 def _mutated(value: Any, column: Column[Any]) -> Any:
@@ -122,7 +112,7 @@ def _cases(database: Database) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_single_value_change_is_detected(
     database: Database, ledger: Ledger, populated: Scenario
 ) -> None:
-    _drop_triggers(database)
+    drop_append_only_triggers(database)
     detected, refused, missed = 0, 0, []
     for name, column, key in _cases(database):
         table = Base.metadata.tables[name]
@@ -172,7 +162,7 @@ def test_rewritten_history_is_caught_by_the_checkpoints(
     from ledger.merkle import CompactRange, leaf_hash
     from traceapp.ledger_store.models import LedgerEntry, LedgerHash, LedgerHead
 
-    _drop_triggers(database)
+    drop_append_only_triggers(database)
     with database.write() as s:
         entries = s.execute(select(LedgerEntry).order_by(LedgerEntry.seq)).scalars().all()
         if kind == "truncate":

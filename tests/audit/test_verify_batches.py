@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
+from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
 from ledger import verify as verify_module
@@ -14,7 +15,6 @@ from traceapp.db import Database
 from traceapp.ledger_store import audit as audit_module
 from traceapp.ledger_store.audit import AuditFailure, verify_database
 from traceapp.ledger_store.models import (
-    APPEND_ONLY_TABLES,
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHash,
@@ -28,16 +28,6 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(verify_module, "BATCH_SIZE", 3)
     monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 5)
     monkeypatch.setattr(audit_module, "CHUNK", 4)
-
-
-def _drop_triggers(database: Database) -> None:
-    with database.engine.begin() as conn:
-        for table in APPEND_ONLY_TABLES:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
-            else:
-                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
-                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
 
 
 def test_a_pool_of_small_batches_verifies_the_log_as_one_batch_does(
@@ -71,7 +61,7 @@ def _failure(database: Database, ledger: Ledger, change: Any) -> str:
 def test_each_stored_copy_is_checked_in_every_batch(
     database: Database, ledger: Ledger, populated: Scenario
 ) -> None:
-    _drop_triggers(database)
+    drop_append_only_triggers(database)
     with database.read_sessions() as session:
         size = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
     late = size - 5  # in one of the last batches

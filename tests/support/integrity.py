@@ -1,15 +1,17 @@
-"""An independent check of a database's ledger, using only the ledger library."""
+"""An independent check of a database's ledger, using only the ledger library; and a way
+around its append-only triggers, for tests that tamper with it."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import GENESIS_PREV, parse_entry
 from ledger.merkle import CompactRange, leaf_hash, verify_consistency
 from ledger.registry import KeyRegistry
-from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry
+from traceapp.db import Database
+from traceapp.ledger_store.models import APPEND_ONLY_TABLES, LedgerCheckpoint, LedgerEntry
 from traceapp.ledger_store.reads import consistency
 from traceapp.ledger_store.writer import Ledger
 
@@ -50,3 +52,15 @@ def assert_ledger_intact(session: Session, ledger: Ledger) -> int:
         proof = consistency(session, ledger.origin, checkpoint.size, last.size)
         verify_consistency(checkpoint.size, last.size, checkpoint.root_hash, last.root_hash, proof)
     return len(rows)
+
+
+def drop_append_only_triggers(database: Database) -> None:
+    """Let a test tamper with the ledger tables as someone with write access to the database
+    could, behind the triggers that refuse UPDATE and DELETE."""
+    with database.engine.begin() as conn:
+        for table in APPEND_ONLY_TABLES:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"DROP TRIGGER {table}_append_only ON {table}"))
+            else:
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))

@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Prepared, RowsInsert, bound_connection, insert_together
+from traceapp.db import RowsInsert, insert_together
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
@@ -179,10 +179,8 @@ _PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
     _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
 )
 # Inline: the generated keys are not fetched back (no RETURNING).
-_INSERT_EVENTS = Prepared(insert(Event.__table__).inline())
-_INSERT_EVENT_EPCS = Prepared(insert(EventEpc.__table__).inline())
-_EVENTS_PG = RowsInsert(Event.__table__)
-_EPCS_PG = RowsInsert(EventEpc.__table__)
+_EVENTS = RowsInsert(Event.__table__)
+_EPCS = RowsInsert(EventEpc.__table__)
 
 
 @projector("event.recorded")
@@ -237,12 +235,8 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
         }
         for seq, role, epc in refs
     ]
-    if bound_connection(session).dialect.name == "postgresql":
-        # One statement (the event rows are in place when the EPC rows' keys are checked).
-        insert_together(session, [(_EVENTS_PG, rows), (_EPCS_PG, epc_rows)])
-    else:
-        _INSERT_EVENTS.execute(session, rows)
-        _INSERT_EVENT_EPCS.execute(session, epc_rows)
+    # One statement on PostgreSQL: the event rows are in place when the EPC rows' keys are checked.
+    insert_together(session, [(_EVENTS, rows), (_EPCS, epc_rows)])
     _apply_statuses(session, run, item_ids)
 
 

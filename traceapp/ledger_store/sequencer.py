@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import Prepared, RowsInsert, bound_connection, insert_together
+from traceapp.db import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
@@ -31,19 +31,18 @@ _LOCK_HEAD = Prepared(
     .where(_HEADS.c.log == bindparam("log"))
     .with_for_update()
 )
-_INSERT_ENTRY = Prepared(insert(LedgerEntry.__table__))
-_INSERT_HASH = Prepared(insert(LedgerHash.__table__))
-_INSERT_CHECKPOINT = Prepared(insert(LedgerCheckpoint.__table__))
-_INSERT_HEAD = Prepared(insert(_HEADS))
-_MOVE_HEAD = Prepared(
-    update(_HEADS)
-    .where(_HEADS.c.log == bindparam("head_log"))
-    .values(
-        size=bindparam("new_size"),
-        last_leaf_hash=bindparam("new_last_leaf"),
-        root_hash=bindparam("new_root"),
-        frontier=bindparam("new_frontier"),
-    )
+# The entries, the subtree hashes they complete, the checkpoint and the head: one statement on
+# PostgreSQL (``insert_together``); none reads another's rows.
+_ENTRIES = RowsInsert(LedgerEntry.__table__)
+_HASHES = RowsInsert(LedgerHash.__table__)
+_CHECKPOINTS = RowsInsert(LedgerCheckpoint.__table__)
+_FIRST_HEAD = (
+    "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash, frontier) "
+    "VALUES (:log, :size, :last_leaf_hash, :root_hash, :frontier)"
+)
+_MOVE_HEAD = (
+    "UPDATE ledger_heads SET size = :size, last_leaf_hash = :last_leaf_hash, "
+    "root_hash = :root_hash, frontier = :frontier WHERE log = :log"
 )
 
 
@@ -145,56 +144,10 @@ def append(
         "root_hash": root,
         "frontier": frontier,
     }
-    if bound_connection(session).dialect.name == "postgresql":
-        _store_postgresql(session, head is None, entry_rows, hash_rows, checkpoint, moved)
-    else:
-        _INSERT_ENTRY.execute(session, entry_rows)
-        _INSERT_HASH.execute(session, hash_rows)
-        _INSERT_CHECKPOINT.execute(session, [checkpoint])
-        if head is None:
-            _INSERT_HEAD.execute(session, [moved])
-        else:
-            _MOVE_HEAD.execute(
-                session,
-                [
-                    {
-                        "head_log": origin,
-                        "new_size": new_size,
-                        "new_last_leaf": prev,
-                        "new_root": root,
-                        "new_frontier": frontier,
-                    }
-                ],
-            )
-    return AppendResult(appended, note, new_size)
-
-
-# PostgreSQL: the entries, the subtree hashes they complete, the checkpoint and the head in one
-# statement (``insert_together``); none reads another's rows.
-_ENTRIES_PG = RowsInsert(LedgerEntry.__table__)
-_HASHES_PG = RowsInsert(LedgerHash.__table__)
-_CHECKPOINT_PG = RowsInsert(LedgerCheckpoint.__table__)
-_FIRST_HEAD_PG = (
-    "INSERT INTO ledger_heads (log, size, last_leaf_hash, root_hash, frontier) "
-    "VALUES (:log, :size, :last_leaf_hash, :root_hash, :frontier)"
-)
-_MOVE_HEAD_PG = (
-    "UPDATE ledger_heads SET size = :size, last_leaf_hash = :last_leaf_hash, "
-    "root_hash = :root_hash, frontier = :frontier WHERE log = :log"
-)
-
-
-def _store_postgresql(
-    session: Session,
-    first: bool,
-    entry_rows: list[dict[str, Any]],
-    hash_rows: list[dict[str, Any]],
-    checkpoint: dict[str, Any],
-    head: dict[str, Any],
-) -> None:
     insert_together(
         session,
-        [(_ENTRIES_PG, entry_rows), (_HASHES_PG, hash_rows), (_CHECKPOINT_PG, [checkpoint])],
-        _FIRST_HEAD_PG if first else _MOVE_HEAD_PG,
-        head,
+        [(_ENTRIES, entry_rows), (_HASHES, hash_rows), (_CHECKPOINTS, [checkpoint])],
+        _FIRST_HEAD if head is None else _MOVE_HEAD,
+        moved,
     )
+    return AppendResult(appended, note, new_size)
