@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from traceapp.epcis.errors import EpcisError, EpcisValidationError, EventHashMismatch, Issue
-from traceapp.epcis.event_hash import EVENT_TYPES, HashContext, check_event_id, event_hash
-from traceapp.epcis.schema import events_pointer, iter_events, validate_document
+from traceapp.epcis.event_hash import HashContext, check_event_id, event_hash
+from traceapp.epcis.schema import EVENT_TYPES, events_pointer, iter_events, validate_document
 
 __all__ = ["MAX_EVENTS", "HashWarning", "PreparedDocument", "inline_context", "prepare_document"]
 

@@ -21,8 +21,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import parse_entry
 from traceapp.epcis.errors import EpcisError
-from traceapp.epcis.event_hash import EVENT_TYPES
-from traceapp.epcis.schema import is_date_time
+from traceapp.epcis.schema import EVENT_TYPES, is_date_time
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.projections import short_cbv, stored_epc
 from traceapp.ledger_store.models import LedgerEntry

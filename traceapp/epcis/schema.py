@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_ISSUES",
     "DOCUMENT_TYPES",
+    "EVENT_TYPES",
     "events_pointer",
     "is_date_time",
     "is_uri",
@@ -41,6 +42,14 @@ __all__ = [
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ISSUES = 1000
 DOCUMENT_TYPES = frozenset({"EPCISDocument", "EPCISQueryDocument"})
+# The five EPCIS 2.0 event types, in the order messages list them.
+EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransformationEvent",
+    "TransactionEvent",
+    "AssociationEvent",
+)
 _SCHEMA_FILE = "schemas/EPCIS-JSON-Schema.json"
 
 

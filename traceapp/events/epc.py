@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from traceapp.epcis.event_hash import canonical_digital_link
+from traceapp.gs1.canonical_link import canonical_digital_link
 
 GS1_DL = "https://id.gs1.org"
 _ITEM = re.compile(r"^https://id\.gs1\.org/01/(\d{14})/21/([^/?#]+)$")

@@ -11,13 +11,6 @@ from traceapp.db import Base
 from traceapp.producers.models import Producer
 from traceapp.types import BigInt, UtcDateTime
 
-EVENT_TYPES = (
-    "ObjectEvent",
-    "AggregationEvent",
-    "TransformationEvent",
-    "TransactionEvent",
-    "AssociationEvent",
-)
 EPC_ROLES = ("epc", "parent", "child", "input", "output", "quantity")
 
 

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
 from traceapp.db import RowsInsert, insert_together
-from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
+from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
+from traceapp.gs1.canonical_link import canonical_digital_link
 from traceapp.ledger_store.projections import batch_projector, projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer

@@ -18,8 +18,9 @@ from traceapp.batches.models import Batch, Item
 from traceapp.db import Prepared, read_together
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
+from traceapp.epcis.schema import EVENT_TYPES
 from traceapp.events.epc import batch_epc_class, item_epc
-from traceapp.events.models import EVENT_TYPES, Event
+from traceapp.events.models import Event
 from traceapp.events.projections import (
     error_reason,
     event_epcs,

@@ -45,12 +45,12 @@ def gtin_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit (GenSpecs §7.9.1) of ``body``, the digits before it.
 
     Weights alternate 3, 1, 3, ... starting from the rightmost digit of the body, so the
-    same function serves GTIN-8/12/13/14, GLN and SSCC.
+    same function serves every GS1 key: GTIN-8/12/13/14, GLN, SSCC, GRAI, GSRN, GDTI ...
+    ``body`` must be digits: the validating callers (``normalise_gtin``, ``normalise_gln``)
+    and the EPC URI syntax check that first.
     """
-    if not _DIGITS.fullmatch(body):
-        raise InvalidGtin("A GS1 number contains digits 0-9 only.", code="not_digits")
     total = sum(int(digit) * (3 if i % 2 == 0 else 1) for i, digit in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
+    return -total % 10
 
 
 def with_check_digit(body: str) -> str:
