@@ -23,6 +23,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from ledger.errors import FormatError
+from ledger.strict_json import loads_strict
 from traceapp.epcis.errors import EpcisValidationError, Issue
 
 __all__ = [
@@ -194,20 +196,6 @@ def validate_document(document: object, *, max_issues: int = DEFAULT_MAX_ISSUES)
         raise EpcisValidationError(issues, truncated=truncated)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            # Which duplicate wins differs between parsers: the hash must not depend on it.
-            raise ValueError(f"duplicate member name {key!r}")
-        obj[key] = value
-    return obj
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_document(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[str, Any]:
     """Decode a request body into a JSON object, or raise ``EpcisValidationError``.
 
@@ -224,19 +212,23 @@ def parse_document(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict[st
         message = f"body is not UTF-8: invalid byte at offset {exc.start}"
         raise EpcisValidationError([Issue("", "encoding", message)]) from None
     try:
-        document = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as exc:
-        message = f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        raise EpcisValidationError([Issue("", "json", message)]) from None
-    except (ValueError, RecursionError) as exc:  # duplicates, constants, huge ints, deep nesting
-        message = f"invalid JSON: {exc}" if isinstance(exc, ValueError) else "JSON nested too deep"
-        raise EpcisValidationError([Issue("", "json", message)]) from None
+        # Duplicate member names are refused: which one wins differs between parsers, and the
+        # event hash must not depend on it.
+        document = loads_strict(text, "EPCIS document")
+    except FormatError as exc:
+        raise EpcisValidationError([Issue("", "json", _json_message(exc.__cause__))]) from None
     if not isinstance(document, dict):
         kind = type(document).__name__
         raise EpcisValidationError([Issue("", "type", f"expected a JSON object, got {kind}")])
     return document
+
+
+def _json_message(cause: BaseException | None) -> str:
+    if isinstance(cause, json.JSONDecodeError):
+        return f"invalid JSON at line {cause.lineno} column {cause.colno}: {cause.msg}"
+    if isinstance(cause, RecursionError):
+        return "JSON nested too deep"
+    return f"invalid JSON: {cause}"  # duplicate names, NaN/Infinity, integers too long
 
 
 def events_pointer(document: Mapping[str, Any]) -> str:
