@@ -241,3 +241,12 @@ def test_messages_are_for_people() -> None:
         parse_path("/01/09521234543214/10/L1/21/S1")
     assert "09521234543214" in check_digit.value.message
     assert "should be 3" in check_digit.value.message
+
+
+def test_element_string_names_what_the_link_names() -> None:
+    assert DigitalLink("09521234543213").element_string == "(01)09521234543213"
+    batch = DigitalLink("09521234543213", lot="L2026-11A")
+    assert batch.element_string == "(01)09521234543213(10)L2026-11A"
+    item = DigitalLink("9521234543213", lot="L1", serial="ABC")
+    assert item.element_string == "(01)09521234543213(10)L1(21)ABC"
+    assert DigitalLink("09521234543213", serial="ABC").element_string == "(01)09521234543213(21)ABC"

@@ -76,6 +76,16 @@ class DigitalLink:
         return "batch" if self.lot is not None else "product"
 
     @property
+    def element_string(self) -> str:
+        """The human-readable GS1 element string, ``(01){gtin14}[(10){lot}][(21){serial}]``."""
+        code = f"({GTIN_AI}){self.gtin}"
+        if self.lot is not None:
+            code += f"({LOT_AI}){self.lot}"
+        if self.serial is not None:
+            code += f"({SERIAL_AI}){self.serial}"
+        return code
+
+    @property
     def path(self) -> str:
         """The percent-encoded path, ``/01/{gtin14}[/10/{lot}][/21/{serial}]``."""
         path = f"/{GTIN_AI}/{self.gtin}"

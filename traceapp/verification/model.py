@@ -44,6 +44,8 @@ class ProductView:
 
 @dataclass(frozen=True)
 class CertificateView:
+    """A certificate as shown on one day (the snapshot re-dates it: ``snapshot.on_day``)."""
+
     public_id: str
     scheme: str
     stars: int | None
@@ -53,7 +55,7 @@ class CertificateView:
     issued_on: date
     valid_until: date
     status: str
-    """valid, expired, revoked or not_yet_valid, as of ``today``."""
+    """valid, expired, revoked or not_yet_valid on that day."""
     revoke_reason: str | None
     ledger_seq: int
 

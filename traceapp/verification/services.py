@@ -72,7 +72,7 @@ class Prepared:
 def prepare(session: Session, ledger: Ledger, link: DigitalLink, *, today: date) -> Prepared:
     """Everything but the scans: the cached ledger snapshot (one query when cached), with
     certificate states and warnings as of ``today``. CodeNotFound for an unknown code."""
-    snap = snapshot(session, ledger, link)
+    snap = snapshot(session, ledger, link, today)
     certificates, ocop = snap.certificate_views(today)
     return Prepared(link, snap, certificates, ocop, _warnings(snap, link, ocop, today))
 
@@ -146,7 +146,7 @@ def finish(
         )
     return Verification(
         kind=link.kind,
-        code=_element_string(link),
+        code=link.element_string,
         path=link.path,
         product=snap.product,
         producer=snap.producer,
@@ -161,15 +161,6 @@ def finish(
         proofs=snap.proofs,
         checked_at=now,
     )
-
-
-def _element_string(link: DigitalLink) -> str:
-    code = f"(01){link.gtin}"
-    if link.lot is not None:
-        code += f"(10){link.lot}"
-    if link.serial is not None:
-        code += f"(21){link.serial}"
-    return code
 
 
 def _warnings(

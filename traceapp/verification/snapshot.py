@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -49,39 +49,13 @@ CACHE_SIZE = 512
 
 
 @dataclass(frozen=True)
-class CertificateRecord:
-    """A certificate as recorded; its status depends on the day it is looked at."""
-
-    public_id: str
-    scheme: str
-    stars: int | None
-    issuer: str
-    issuer_level: str | None
-    decision_number: str
-    issued_on: date
-    valid_until: date
-    revoked: bool
-    revoke_reason: str | None
-    ledger_seq: int
-
-    def status(self, today: date) -> str:
-        return certificate_status(self.revoked, self.issued_on, self.valid_until, today)
-
-    def view(self, today: date) -> CertificateView:
-        return CertificateView(
-            self.public_id, self.scheme, self.stars, self.issuer, self.issuer_level,
-            self.decision_number, self.issued_on, self.valid_until, self.status(today),
-            self.revoke_reason, self.ledger_seq,
-        )  # fmt: skip
-
-
-@dataclass(frozen=True)
 class Snapshot:
     """What a code shows as of one checkpoint; immutable, shared by concurrent requests."""
 
     product: ProductView
     producer: ProducerView
-    certificates: tuple[CertificateRecord, ...]
+    certificates: tuple[CertificateView, ...]
+    """With their status on the day the snapshot was built; ``certificate_views`` re-dates them."""
     batch: BatchView | None
     item: ItemView | None
     status_changed_at: datetime | None
@@ -99,12 +73,23 @@ class Snapshot:
         """All certificates with their status on ``today``, and the current OCOP rating."""
         cached = self._days.get(today)
         if cached is None:
-            views = tuple(c.view(today) for c in self.certificates)
+            views = tuple(on_day(c, today) for c in self.certificates)
             cached = (views, current_ocop(views))
             if len(self._days) >= 2:  # yesterday and today are enough
                 self._days.clear()
             self._days[today] = cached
         return cached
+
+
+def on_day(certificate: CertificateView, today: date) -> CertificateView:
+    """``certificate`` with its status on ``today``.
+
+    Only the revocation is recorded, and a revoked certificate's status is "revoked" on every
+    day (``certificate_status``); the other states follow from the dates.
+    """
+    revoked = certificate.status == "revoked"
+    status = certificate_status(revoked, certificate.issued_on, certificate.valid_until, today)
+    return certificate if status == certificate.status else replace(certificate, status=status)
 
 
 def current_ocop(certificates: tuple[CertificateView, ...]) -> CertificateView | None:
@@ -152,7 +137,7 @@ def clear_cache() -> None:
     _CACHE.clear()
 
 
-def snapshot(session: Session, ledger: Ledger, link: DigitalLink) -> Snapshot:
+def snapshot(session: Session, ledger: Ledger, link: DigitalLink, today: date) -> Snapshot:
     """The cached view of ``link`` at the latest checkpoint; CodeNotFound for unknown codes.
 
     One query (the latest checkpoint) when cached. The checkpoint is read before anything
@@ -163,18 +148,19 @@ def snapshot(session: Session, ledger: Ledger, link: DigitalLink) -> Snapshot:
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    built = build(session, ledger, link, Head(size, root, note))
+    built = build(session, ledger, link, Head(size, root, note), today)
     _CACHE.put(key, built)
     return built
 
 
-def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head) -> Snapshot:
-    """Read and prove everything ``link`` shows against the checkpoint ``head``."""
+def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today: date) -> Snapshot:
+    """Read and prove everything ``link`` shows against the checkpoint ``head``; certificates
+    carry their status on ``today``."""
     loaded = load(session, link)
     return Snapshot(
         product=_product(loaded),
         producer=_producer(loaded),
-        certificates=tuple(_certificate(c) for c in loaded.certifications),
+        certificates=tuple(_certificate(c, today) for c in loaded.certifications),
         batch=_batch(loaded),
         item=_item(loaded),
         status_changed_at=_status_time(session, ledger, loaded),
@@ -195,10 +181,10 @@ def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head) -> Sn
     )
 
 
-def _certificate(c: Certification) -> CertificateRecord:
-    return CertificateRecord(
+def _certificate(c: Certification, today: date) -> CertificateView:
+    return CertificateView(
         c.public_id, c.scheme, c.stars, c.issuer, c.issuer_level, c.decision_number,
-        c.issued_on, c.valid_until, c.revoked_seq is not None, c.revoke_reason, c.ledger_seq,
+        c.issued_on, c.valid_until, c.status(today), c.revoke_reason, c.ledger_seq,
     )  # fmt: skip
 
 
