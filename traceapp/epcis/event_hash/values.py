@@ -17,8 +17,6 @@ _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?"
 )
-
-
 _CANONICAL_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
 
@@ -46,8 +44,6 @@ def _milliseconds(fraction: str | None) -> int:
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-# Values are canonicalised by pure functions of one string, and the same EPCs, steps, places
-# and times come back event after event: cached.
 _VALUE_CACHE = 8192
 
 
