@@ -39,6 +39,8 @@ EXPIRY_AI = "17"
 CPV_AI = "22"
 LINK_TYPE_PARAM = "linkType"
 
+LinkKind = Literal["product", "batch", "item"]
+
 # Qualifiers of AI 01 that this system issues, with their rank in the mandated order.
 _QUALIFIER_RANK = {LOT_AI: 1, SERIAL_AI: 2}
 _QUALIFIER_NAME = {LOT_AI: "lot", SERIAL_AI: "serial"}
@@ -70,7 +72,7 @@ class DigitalLink:
             validate_serial(self.serial)
 
     @property
-    def kind(self) -> Literal["product", "batch", "item"]:
+    def kind(self) -> LinkKind:
         if self.serial is not None:
             return "item"
         return "batch" if self.lot is not None else "product"

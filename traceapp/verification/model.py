@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-Kind = Literal["product", "batch", "item"]
+from traceapp.gs1.digital_link import LinkKind
+
 CloneLevel = Literal["none", "caution", "suspicious"]
 
 
@@ -157,7 +158,7 @@ class ProofReport:
 class Verification:
     """Everything a scan shows (Circular 02/2024/TT-BKHCN fields, OCOP, journey, proofs)."""
 
-    kind: Kind
+    kind: LinkKind
     code: str
     """The GS1 element string, e.g. (01)08938505974019(10)L2026-11A(21)SERIAL: the trace code."""
     path: str
