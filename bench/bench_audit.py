@@ -46,7 +46,8 @@ from ledger.export import read_export, write_export
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.verify import available_cores, verify_export
 from traceapp import create_app, migrate
-from traceapp.db import get_database, make_engine
+from traceapp.db.engine import make_engine
+from traceapp.db.sessions import get_database
 from traceapp.ledger_store.audit import verify_database
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.rebuild import iter_entry_bytes

@@ -27,17 +27,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
-from traceapp import db
 from traceapp.config import Settings, load_settings
-from traceapp.db import (
-    Database,
-    Prepared,
-    RowsInsert,
-    get_database,
-    insert_together,
-    make_engine,
-    read_together,
-)
+from traceapp.db import engine as db_engine
+from traceapp.db.engine import make_engine
+from traceapp.db.sessions import Database, get_database
+from traceapp.db.statements import Prepared, RowsInsert, insert_together, read_together
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.types import UtcDateTime
 
@@ -265,13 +259,13 @@ def test_postgres_connections_dropped_while_idle_are_replaced(
         with engine.connect() as conn:
             first = conn.exec_driver_sql(pid).scalar()
         terminate(first)
-        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 0.0)  # as if idle for long
+        monkeypatch.setattr(db_engine, "IDLE_PING_AFTER_S", 0.0)  # as if idle for long
         with engine.connect() as conn:
             second = conn.exec_driver_sql(pid).scalar()
         assert second != first
         # Just used: no ping. A server gone in between fails that one statement, as a server
         # going mid-request would; the pool is refreshed for the next.
-        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 3600.0)
+        monkeypatch.setattr(db_engine, "IDLE_PING_AFTER_S", 3600.0)
         terminate(second)
         with pytest.raises(DBAPIError) as failed, engine.connect() as conn:
             conn.exec_driver_sql(pid)

@@ -30,7 +30,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
-from traceapp.db import Base, Database
+from traceapp.db.base import Base
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.audit import AuditFailure, verify_database
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.ledger_store.rebuild import PROJECTION_TABLES

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from support.scenario import VN, Scenario
 from verify_support import GTIN, LOT, item_path
 
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.events.services import EventInput, SourceDest, record_event
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name

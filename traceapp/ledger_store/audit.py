@@ -29,7 +29,7 @@ from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
 from ledger.merkle import frontier_keys, verify_consistency
 from ledger.verify import AcceptedEntries, verify_log_chunks
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.reads import consistency
 from traceapp.ledger_store.rebuild import first_difference, replay, snapshot, stream_entries

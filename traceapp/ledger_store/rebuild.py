@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import parse_entry
 from ledger.merkle import leaf_hash
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.projections import load_projectors, project_all
 from traceapp.ledger_store.sequencer import Appended

@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

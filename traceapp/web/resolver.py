@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from traceapp import get_settings
-from traceapp.db import get_database, get_session
+from traceapp.db.sessions import get_database, get_session
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound
