@@ -30,6 +30,8 @@ class _Compiled:
     positional: bool
     row: type[tuple[Any, ...]] | None
     results: tuple[Callable[[Any], Any] | None, ...]
+    # Parameters the statement fixes itself (SQLite's "OFFSET 0" of a LIMIT): name to value.
+    constants: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,21 @@ class Prepared:
     def all(self, session: Session, params: dict[str, Any]) -> list[Any]:
         return self._run(session, [params], fetch=True)
 
+    def tuples(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows as the driver returns them: plain tuples, no result processors (for reads of
+        millions of rows whose columns need none, where a named tuple a row costs more than
+        reading it)."""
+        bound = bound_connection(session)
+        compiled = self._compile(bound.dialect, tuple(params))
+        if bound.observed:
+            return [tuple(row) for row in session.execute(self.statement, params)]
+        values = _params(compiled, params)
+        try:
+            rows: list[tuple[Any, ...]] = bound.driver.execute(compiled.sql, values).fetchall()
+        except bound.error as exc:
+            raise DBAPIError.instance(compiled.sql, values, exc, bound.error) from exc
+        return rows
+
     def execute(self, session: Session, rows: Sequence[dict[str, Any]]) -> None:
         """Run a statement that returns nothing, once per parameter set.
 
@@ -141,7 +158,12 @@ class Prepared:
         results = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns or ()
         )
-        made = _Compiled(compiled.string, binds, compiled.positional, row, results)
+        constants = {
+            name: bind.value
+            for name, bind in compiled.binds.items()
+            if name not in keys and not bind.required and bind.callable is None
+        }
+        made = _Compiled(compiled.string, binds, compiled.positional, row, results, constants)
         self._compiled[(dialect.name, keys)] = made
         return made
 
@@ -167,6 +189,8 @@ def read_together(
 
 
 def _params(compiled: _Compiled, row: dict[str, Any]) -> Any:
+    if compiled.constants:
+        row = {**compiled.constants, **row}
     if compiled.positional:
         return tuple(row[name] if p is None else p(row[name]) for name, p in compiled.binds)
     return {name: row[name] if p is None else p(row[name]) for name, p in compiled.binds}
