@@ -56,6 +56,13 @@ class Database:
         with self.writers.turn(), self.write_sessions() as session, session.begin():
             yield session
 
+    def end_read(self, session: Session) -> None:
+        """End a read session's transaction before a long wait: on SQLite it holds a WAL
+        snapshot, which keeps the WAL from being checkpointed. PostgreSQL reads are autocommit:
+        nothing to end, and the connection is kept."""
+        if self.is_sqlite:
+            session.commit()
+
     def dispose(self) -> None:
         self.engine.dispose()
 

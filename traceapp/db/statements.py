@@ -93,6 +93,7 @@ class Prepared:
         return rows[0] if rows else None
 
     def all(self, session: Session, params: dict[str, Any]) -> list[Any]:
+        """Every row (named tuples); none for a statement without selected columns."""
         return self._run(session, [params], fetch=True)
 
     def tuples(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -124,7 +125,9 @@ class Prepared:
         compiled = self._compile(bound.dialect, tuple(rows[0]))
         if bound.observed:
             result = session.execute(self.statement, rows[0] if len(rows) == 1 else list(rows))
-            return _rows(compiled, [tuple(r) for r in result], processed=True) if fetch else []
+            if not fetch or compiled.row is None:
+                return []
+            return _rows(compiled, [tuple(r) for r in result], processed=True)
         values = [_params(compiled, row) for row in rows]
         dbapi, error = bound.driver, bound.error
         try:
@@ -132,7 +135,9 @@ class Prepared:
                 dbapi.cursor().executemany(compiled.sql, values)
                 return []
             cursor = dbapi.execute(compiled.sql, values[0])
-            return _rows(compiled, cursor.fetchall()) if fetch else []
+            if not fetch or compiled.row is None:
+                return []
+            return _rows(compiled, cursor.fetchall())
         except error as exc:
             raise DBAPIError.instance(compiled.sql, values, exc, error) from exc
 
@@ -171,8 +176,9 @@ class Prepared:
 def read_together(
     session: Session, reads: Sequence[tuple[Prepared, dict[str, Any]]]
 ) -> list[list[Any]]:
-    """The rows of several ``Prepared`` reads: on PostgreSQL sent together in one psycopg
-    pipeline (one round trip, not one each), elsewhere one after another."""
+    """The rows of several ``Prepared`` statements (none for one without selected columns):
+    on PostgreSQL sent together in one psycopg pipeline (one round trip, not one each),
+    elsewhere one after another."""
     bound = bound_connection(session)
     if len(reads) < 2 or bound.dialect.name != "postgresql" or bound.observed:
         return [prepared.all(session, params) for prepared, params in reads]
@@ -182,7 +188,8 @@ def read_together(
         with driver.pipeline():
             cursors = [driver.execute(c.sql, _params(c, params)) for c, params in compiled]
         return [
-            _rows(c, cursor.fetchall()) for (c, _), cursor in zip(compiled, cursors, strict=True)
+            [] if c.row is None else _rows(c, cursor.fetchall())
+            for (c, _), cursor in zip(compiled, cursors, strict=True)
         ]
     except error as exc:
         raise DBAPIError.instance(compiled[0][0].sql, [], exc, error) from exc

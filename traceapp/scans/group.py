@@ -87,7 +87,7 @@ class GroupCommit:
     """Runs ``work(session)`` in a write transaction shared with concurrent callers."""
 
     def __init__(self, database: Database) -> None:
-        self._database = database
+        self.database = database
         self._lock = threading.Lock()
         self._queue: list[_Pending[object]] = []
         self._busy = False
@@ -128,7 +128,7 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Pending[object]]) -> None:
         try:
-            with scan_transaction(self._database) as session:
+            with scan_transaction(self.database) as session:
                 for pending in batch:
                     pending.result = pending.work(session)
             return
@@ -147,7 +147,7 @@ class GroupCommit:
         for pending in batch:
             pending.result, pending.error = None, None
             try:
-                with scan_transaction(self._database) as session:
+                with scan_transaction(self.database) as session:
                     pending.result = pending.work(session)
             except Exception as exc:
                 pending.result, pending.error = None, exc
