@@ -56,6 +56,34 @@ class Database:
         with self.writers.turn(), self.write_sessions() as session, session.begin():
             yield session
 
+    @contextmanager
+    def write_unsynced(self) -> Iterator[Session]:
+        """``write()``, except that on SQLite the commit does not wait for the disk
+        (``synchronous=NORMAL`` for this transaction only): for data whose last transactions may
+        be lost to a power cut (never to a crash of the process: the WAL is written before the
+        commit returns). Its fsync-free commit also releases SQLite's write lock sooner. The
+        connection is set back to ``FULL`` before it returns to the pool, or dropped, so every
+        other write keeps ``FULL``. PostgreSQL keeps its durable commit.
+        """
+        if not self.is_sqlite:
+            with self.write() as session:
+                yield session
+            return
+        with self.writers.turn(), self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction, as SQLite requires
+            try:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with Session(conn, expire_on_commit=False) as session, session.begin():
+                    yield session
+            finally:
+                try:
+                    raw.execute("PRAGMA synchronous=FULL")
+                except BaseException:
+                    conn.invalidate()  # never back in the pool at NORMAL
+                    raise
+
     def end_read(self, session: Session) -> None:
         """End a read session's transaction before a long wait: on SQLite it holds a WAL
         snapshot, which keeps the WAL from being checkpointed. PostgreSQL reads are autocommit:
