@@ -159,7 +159,7 @@ class Prepared:
             for name in names or ()
         )
         columns = getattr(self.statement, "selected_columns", None)
-        row = namedtuple("Row", list(columns.keys())) if columns is not None else None  # type: ignore[misc]
+        row = namedtuple("Row", list(columns.keys())) if columns is not None else None
         results = tuple(
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns or ()
         )
@@ -228,7 +228,7 @@ class RowsInsert:
     MAX_VALUES_ROWS = 8
 
     def __init__(self, table: Table, columns: Sequence[str] | None = None) -> None:
-        dialect = postgresql.dialect()
+        dialect: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
         generated = table.autoincrement_column
         self.table = table
         self.columns = tuple(columns or (c.name for c in table.columns if c is not generated))

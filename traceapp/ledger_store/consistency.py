@@ -83,21 +83,21 @@ def _check_nothing_beyond(session: Session, origin: str, size: int) -> None:
     height = size.bit_length()  # levels 0 .. height - 1 hold size >> level > 0 hashes
     # One bound a query: SQLite answers "a < x OR a >= y" by reading the whole range.
     levels = select(LedgerHash.level).where(LedgerHash.log == origin).limit(1)
-    strays = [
+    strays: list[int | None] = [
         session.execute(levels.where(LedgerHash.level < 0)).scalar(),
         session.execute(levels.where(LedgerHash.level >= height)).scalar(),
     ]
-    for level in range(height):
+    for at in range(height):
         idxs = (
             select(LedgerHash.idx)
-            .where(LedgerHash.log == origin, LedgerHash.level == level)
+            .where(LedgerHash.log == origin, LedgerHash.level == at)
             .limit(1)
         )
         if any(
             session.execute(idxs.where(outside)).first() is not None
-            for outside in (LedgerHash.idx < 0, LedgerHash.idx >= size >> level)
+            for outside in (LedgerHash.idx < 0, LedgerHash.idx >= size >> at)
         ):
-            strays.append(level)
+            strays.append(at)
     for level in strays:
         if level is None:
             continue
