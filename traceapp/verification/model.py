@@ -7,8 +7,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from traceapp.scans.clones import CloneLevel
+
 Kind = Literal["product", "batch", "item"]
-CloneLevel = Literal["none", "caution", "suspicious"]
 
 
 @dataclass(frozen=True)
