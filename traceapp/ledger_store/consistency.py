@@ -89,9 +89,7 @@ def _check_nothing_beyond(session: Session, origin: str, size: int) -> None:
     ]
     for at in range(height):
         idxs = (
-            select(LedgerHash.idx)
-            .where(LedgerHash.log == origin, LedgerHash.level == at)
-            .limit(1)
+            select(LedgerHash.idx).where(LedgerHash.log == origin, LedgerHash.level == at).limit(1)
         )
         if any(
             session.execute(idxs.where(outside)).first() is not None
