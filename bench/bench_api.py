@@ -80,7 +80,7 @@ def populate(env: dict[str, str]) -> Fixture:
     from traceapp.auth.services import create_token
     from traceapp.batches.models import Item
     from traceapp.batches.services import BatchInput, create_batch, issue_items
-    from traceapp.db import get_database
+    from traceapp.db.sessions import get_database
     from traceapp.keys.services import admin_key_name
     from traceapp.ledger_store.runtime import get_ledger
     from traceapp.locations.services import LocationInput, register_location

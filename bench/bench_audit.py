@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/bench_audit.py [N]   (default 1,000,000 entries)
    messages as in bench_ledger (see raw_verify_rate), SHA-256/s of entry-sized inputs.
 2. Hash-only re-derivation: every leaf hash and the RFC 6962 root of N entries.
    Goal: < 10 s for 10**6 entries.
-3. `traceapp ledger verify` (ledger_store.audit.verify_database, without --deep) on a SQLite
+3. `traceapp ledger verify` (ledger_store.consistency.verify_database, without --deep) on a SQLite
    database holding the N entries, their subtree hashes and a checkpoint: entries/s.
    Goal: >= 0.8 x cores x raw verify/s.
 4. `python -m ledger verify-log` (ledger.verify.verify_export, as the command runs it) on the
@@ -46,10 +46,11 @@ from ledger.export import read_export, write_export
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.verify import available_cores, verify_export
 from traceapp import create_app, migrate
-from traceapp.db import get_database, make_engine
-from traceapp.ledger_store.audit import verify_database
+from traceapp.db.engine import make_engine
+from traceapp.db.sessions import get_database
+from traceapp.ledger_store.consistency import verify_database
+from traceapp.ledger_store.entries import iter_entry_bytes
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
-from traceapp.ledger_store.rebuild import iter_entry_bytes
 from traceapp.ledger_store.runtime import get_ledger
 
 

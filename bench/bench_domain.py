@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.scenario import build_scenario
 
 from traceapp import create_app, migrate
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.events.services import EventInput, record_event, record_events
 from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_store.log import create_log_key

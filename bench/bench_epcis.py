@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.scenario import Scenario, build_scenario
 
 from traceapp import create_app, migrate
-from traceapp.db import Database, get_database
+from traceapp.db.sessions import Database, get_database
 from traceapp.epcis.capture import capture_document
 from traceapp.epcis.event_hash import event_hash
 from traceapp.epcis.importer import prepare_document

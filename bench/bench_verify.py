@@ -246,7 +246,7 @@ def bench_labels(url: str, key_file: Path, public_url: str, count: int = 1000) -
     from traceapp import create_app
     from traceapp.batches.models import Batch, Item
     from traceapp.batches.services import batch_producer, issue_items
-    from traceapp.db import get_database
+    from traceapp.db.sessions import get_database
     from traceapp.labels.cli import batch_labels, render
     from traceapp.labels.qr import encode
     from traceapp.labels.sheet import SheetLayout

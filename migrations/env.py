@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from traceapp.db import Base, make_engine
+from traceapp.db.base import Base
+from traceapp.db.engine import make_engine
 from traceapp.models import load_all_models
 
 load_all_models()

@@ -27,17 +27,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
-from traceapp import db
 from traceapp.config import Settings, load_settings
-from traceapp.db import (
-    Database,
-    Prepared,
-    RowsInsert,
-    get_database,
-    insert_together,
-    make_engine,
-    read_together,
-)
+from traceapp.db import engine as db_engine
+from traceapp.db.engine import make_engine
+from traceapp.db.sessions import Database, get_database
+from traceapp.db.statements import Prepared, RowsInsert, insert_together, read_together
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.types import UtcDateTime
 
@@ -249,6 +243,28 @@ def test_prepared_refuses_what_it_cannot_run_as_compiled(app: Flask) -> None:
             defaulted.execute(session, [row])
 
 
+def test_prepared_tuples_with_a_bound_limit_and_statements_that_return_nothing(
+    app: Flask,
+) -> None:
+    """A LIMIT parameter (SQLite adds its own OFFSET 0), rows as the driver's tuples, and a write
+    without result columns among ``read_together``'s statements (pipelined on PostgreSQL)."""
+    database = get_database(app)
+    _SCRATCH.create_all(database.engine)
+    first_names = Prepared(
+        select(_STAMPS.c.name).order_by(_STAMPS.c.name).limit(bindparam("count"))
+    )
+    rename = Prepared(text("UPDATE prepared_stamps SET name = :new WHERE name = :old"))
+    with database.write() as session:
+        _ADD.execute(session, [_stamp("b", 1), _stamp("c", 2), _stamp("d", 3)])
+        assert first_names.tuples(session, {"count": 2}) == [("b",), ("c",)]
+        renamed, listed = read_together(
+            session, [(rename, {"new": "a", "old": "d"}), (first_names, {"count": 2})]
+        )
+        assert renamed == [] and [r.name for r in listed] == ["a", "b"]
+        assert rename.all(session, {"new": "e", "old": "a"}) == []
+        assert first_names.tuples(session, {"count": 1}) == [("b",)]
+
+
 def test_postgres_connections_dropped_while_idle_are_replaced(
     monkeypatch: pytest.MonkeyPatch, postgres_server_url: str
 ) -> None:
@@ -265,13 +281,13 @@ def test_postgres_connections_dropped_while_idle_are_replaced(
         with engine.connect() as conn:
             first = conn.exec_driver_sql(pid).scalar()
         terminate(first)
-        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 0.0)  # as if idle for long
+        monkeypatch.setattr(db_engine, "IDLE_PING_AFTER_S", 0.0)  # as if idle for long
         with engine.connect() as conn:
             second = conn.exec_driver_sql(pid).scalar()
         assert second != first
         # Just used: no ping. A server gone in between fails that one statement, as a server
         # going mid-request would; the pool is refreshed for the next.
-        monkeypatch.setattr(db, "IDLE_PING_AFTER_S", 3600.0)
+        monkeypatch.setattr(db_engine, "IDLE_PING_AFTER_S", 3600.0)
         terminate(second)
         with pytest.raises(DBAPIError) as failed, engine.connect() as conn:
             conn.exec_driver_sql(pid)

@@ -14,7 +14,8 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect
 
 from traceapp import migrate
-from traceapp.db import Base, get_database
+from traceapp.db.base import Base
+from traceapp.db.sessions import get_database
 from traceapp.models import load_all_models
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Flask
 
-from traceapp import db
 from traceapp.config import Settings, load_settings
+from traceapp.db import sessions
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -22,7 +22,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
-    db.init_app(app, settings)
+    sessions.init_app(app, settings)
 
     from traceapp import api, cli
     from traceapp.web import bundle_api, epcis_api, health, ledger_api, qr_api, resolver

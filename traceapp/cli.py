@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from traceapp import migrate
 from traceapp.config import ConfigError, Settings
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 
 def _settings() -> Settings:

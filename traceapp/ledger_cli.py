@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 
 from traceapp.cli import require_schema
 from traceapp.config import ConfigError, Settings
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.ledger_store.errors import DomainError
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.models import LedgerHead
@@ -129,7 +129,9 @@ def ledger_rebuild() -> None:
 @with_appcontext
 def ledger_verify(deep: bool) -> None:
     """Re-derive the whole ledger from its entries; exit 1 naming the first divergence."""
-    from traceapp.ledger_store.audit import AuditFailure, verify_database
+    from traceapp.deep_checks import DEEP_CHECKS
+    from traceapp.ledger_store.consistency import verify_database
+    from traceapp.ledger_store.stored_rows import AuditFailure
 
     require_schema()
     ledger = get_ledger()
@@ -147,7 +149,9 @@ def ledger_verify(deep: bool) -> None:
     started = datetime.now(UTC)
     with get_database().snapshot_sessions() as session:
         try:
-            report = verify_database(session, ledger, deep=deep, progress=progress)
+            report = verify_database(
+                session, ledger, deep=deep, progress=progress, domain_checks=DEEP_CHECKS
+            )
         except AuditFailure as failure:
             _close(bars)
             _record_run(ledger.origin, started, deep, None, str(failure))
@@ -193,8 +197,8 @@ def _close(bars: dict[str, Any]) -> None:
 def ledger_export(file: Path) -> None:
     """Write the log as JSON Lines (DESIGN §5) for `python -m ledger verify-log FILE`."""
     from ledger.export import write_export
+    from traceapp.ledger_store.entries import iter_entry_bytes
     from traceapp.ledger_store.reads import latest_checkpoint
-    from traceapp.ledger_store.rebuild import iter_entry_bytes
 
     require_schema()
     ledger = get_ledger()

@@ -13,7 +13,7 @@ from sqlalchemy import event
 from support.scenario import Scenario
 
 from traceapp.auth.services import create_token
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "graphql" / "operations"
 

@@ -11,7 +11,7 @@ from support.scenario import Scenario
 
 from ledger.checkpoint import open_checkpoint
 from ledger.merkle import verify_consistency, verify_inclusion
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.writer import Ledger
 

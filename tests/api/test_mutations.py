@@ -11,7 +11,7 @@ from support.scenario import Scenario
 
 from ledger.entry import parse_entry
 from ledger.keys import Signer
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import LedgerEntry
 
 from .conftest import Gql, global_id

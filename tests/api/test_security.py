@@ -15,7 +15,7 @@ from traceapp import create_app
 from traceapp.api.permissions import ROLES, RULES
 from traceapp.api.schema import get_schema
 from traceapp.auth.services import create_token
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, register_producer
 

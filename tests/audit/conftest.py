@@ -8,7 +8,7 @@ from support.scenario import VN, Scenario, build_scenario
 
 from traceapp.batches.models import Item
 from traceapp.batches.services import BatchInput, claim_item, create_batch
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.models import Event
 from traceapp.events.services import EventInput, Quantity, declare_error, record_event
 from traceapp.keys.services import admin_key_name, service_key_name

@@ -30,10 +30,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
-from traceapp.db import Base, Database
-from traceapp.ledger_store.audit import AuditFailure, verify_database
+from traceapp.db.base import Base
+from traceapp.db.sessions import Database
+from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES
 from traceapp.ledger_store.rebuild import PROJECTION_TABLES
+from traceapp.ledger_store.stored_rows import AuditFailure
 from traceapp.ledger_store.writer import Ledger
 from traceapp.models import load_all_models
 from traceapp.types import UtcDateTime

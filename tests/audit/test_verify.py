@@ -10,7 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from support.scenario import Scenario
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import AuditRun
 
 

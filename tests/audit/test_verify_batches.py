@@ -11,14 +11,15 @@ from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
 from ledger import verify as verify_module
-from traceapp.db import Database
-from traceapp.ledger_store import audit as audit_module
-from traceapp.ledger_store.audit import AuditFailure, verify_database
+from traceapp.db.sessions import Database
+from traceapp.ledger_store import stored_rows as audit_module
+from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.models import (
     LedgerCheckpoint,
     LedgerEntry,
     LedgerHash,
 )
+from traceapp.ledger_store.stored_rows import AuditFailure
 from traceapp.ledger_store.writer import Ledger
 
 

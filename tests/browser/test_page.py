@@ -25,7 +25,7 @@ from support.scenario import Scenario
 from werkzeug.serving import make_server
 
 from traceapp.batches.models import Item
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 GTIN = "08938505974019"

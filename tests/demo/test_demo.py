@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from traceapp import create_app
 from traceapp.batches.models import Batch, BatchInput
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.demo.data import load_samples
 from traceapp.events.models import Event
 from traceapp.gs1.digital_link import parse_uri

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from support.integrity import assert_ledger_intact
 from support.scenario import Scenario
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.models import Event
 from traceapp.ledger_store.writer import Ledger
 
@@ -32,7 +32,7 @@ def _run_writer(
 ) -> None:
     from traceapp import create_app
     from traceapp.batches.services import BatchInput, create_batch
-    from traceapp.db import get_database
+    from traceapp.db.sessions import get_database
     from traceapp.ledger_store.runtime import get_ledger
 
     app = create_app(config)

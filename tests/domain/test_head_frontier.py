@@ -10,9 +10,9 @@ from support.integrity import assert_ledger_intact
 from support.scenario import Scenario
 
 from ledger.merkle import frontier_keys
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.services import EventInput, record_event
-from traceapp.ledger_store.audit import verify_database
+from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.models import LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import Ledger

@@ -11,7 +11,7 @@ from support.scenario import VN, Scenario
 
 from ledger.entry import parse_entry
 from ledger.registry import KeyRegistry
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.models import Event
 from traceapp.events.services import EventInput, declare_error
 from traceapp.ledger_store.models import LedgerEntry

@@ -13,7 +13,7 @@ from ledger.entry import parse_entry
 from ledger.keys import Signer
 from traceapp.batches.models import Batch
 from traceapp.batches.services import BatchInput, create_batch, issue_items
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.services import EventInput, declare_error, record_event
 from traceapp.keys.services import register_key, revoke_key
 from traceapp.ledger_store.errors import (

@@ -14,7 +14,7 @@ from ledger.merkle import leaf_hash, root_from_leaf_hashes
 from ledger.registry import KeyRegistry
 from traceapp.batches.models import Batch, Item, ItemPinSalt
 from traceapp.batches.services import check_pin
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.models import Event, EventEpc
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 from traceapp.ledger_store.writer import Ledger

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from traceapp import create_app
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.events.models import Event
 from traceapp.events.services import EventInput, record_event, record_events
 from traceapp.ledger_store.runtime import get_ledger

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.auth.services import create_token
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.models import Event
 from traceapp.ledger_store.models import LedgerEntry, LedgerHead
 from traceapp.ledger_store.writer import Ledger

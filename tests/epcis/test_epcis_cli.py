@@ -8,7 +8,7 @@ from pathlib import Path
 from flask.testing import FlaskCliRunner
 from support.scenario import Scenario
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.epcis.schema import iter_events, validate_document
 from traceapp.events.models import Event
 from traceapp.ledger_store.models import LedgerEntry

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from support.scenario import Scenario
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.epcis.capture import capture_document
 from traceapp.epcis.event_hash import HashContext, event_hash
 from traceapp.epcis.exporter import epcis_document

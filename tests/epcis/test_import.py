@@ -14,7 +14,7 @@ from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.epcis.capture import CaptureRejected, CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError
 from traceapp.epcis.event_hash import HashContext, event_hash

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.batches.models import Item
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 BATCH_PATH = "/01/08938505974019/10/L2026-11A"
 

@@ -12,7 +12,7 @@ from PIL import Image
 from support.scenario import Scenario
 
 from traceapp.batches.models import Item
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 GTIN14 = "08938505974019"
 LOT = "L2026-11A"

@@ -10,7 +10,7 @@ from ledger.checkpoint import open_checkpoint
 from ledger.entry import GENESIS_PREV, parse_entry
 from ledger.merkle import CompactRange, leaf_hash, verify_consistency
 from ledger.registry import KeyRegistry
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES, LedgerCheckpoint, LedgerEntry
 from traceapp.ledger_store.reads import consistency
 from traceapp.ledger_store.writer import Ledger

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from traceapp.batches.services import BatchInput, issue_items
 from traceapp.batches.services import create_batch as create_batch_service
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.events.services import EventInput, Quantity, SourceDest, record_event
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.batches.models import Item
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 
 @pytest.fixture

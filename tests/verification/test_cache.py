@@ -17,16 +17,18 @@ from sqlalchemy import func, select
 from support.scenario import VN, Scenario
 from verify_support import GTIN, LOT, item_path
 
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.events.services import EventInput, SourceDest, record_event
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.products.services import revoke_certification
 from traceapp.recalls.services import RecallInput, issue_recall
+from traceapp.scans import clones
+from traceapp.scans import services as scan_store
 from traceapp.scans.group import GroupCommit
 from traceapp.scans.models import Scan, ScanClient, ScanTotals
-from traceapp.verification import clones, snapshot
+from traceapp.verification import snapshot
 from traceapp.verification.services import prepare
 
 JSON = {"Accept": "application/json"}
@@ -198,7 +200,7 @@ def _record(app: Flask, item: str, scans: list[tuple[Any, ...]], claimer: str = 
     start = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
     with get_database(app).write() as session:
         for who, minute, *result in scans:
-            clones.record(
+            scan_store.record(
                 session, item, at=start + timedelta(minutes=minute), client=who, agent=None,
                 result=result[0] if result else "claimed" if who == claimer else "ok",
             )  # fmt: skip
@@ -235,10 +237,10 @@ def test_stored_facts_agree_with_the_rules_on_the_latest_scans(
     _record(app, item, scans, claimer="d")
     sold_at = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
     with get_database(app).read_sessions() as session:
-        tally = clones.tally(session, item)
-        recent = clones.recent_scans(session, item)
+        tally = scan_store.tally(session, item)
+        recent = scan_store.recent_scans(session, item)
         for status, changed in (("sold", sold_at), ("claimed", sold_at), ("active", None)):
-            stored = clones.stored_facts(
+            stored = scan_store.stored_facts(
                 session, item, status=status, status_changed_at=changed, tally=tally
             )
             listed = clones.recent_facts(recent, status=status, status_changed_at=changed)
@@ -269,7 +271,7 @@ def test_group_commit_runs_each_work_once_and_isolates_failures(app: Flask) -> N
         def statements(session: Any) -> int:
             if n == 3:
                 raise ValueError("boom")
-            clones.record(
+            scan_store.record(
                 session, "itm_group", at=datetime.now(UTC), client=f"c{n}", agent=None, result="ok"
             )
             return n
@@ -287,7 +289,7 @@ def test_group_commit_runs_each_work_once_and_isolates_failures(app: Flask) -> N
     assert {n: r for n, r in results.items() if n != 3} == {0: 0, 1: 1, 2: 2, 4: 4, 5: 5}
     assert isinstance(results[3], ValueError)
     with get_database(app).read_sessions() as session:
-        assert clones.tally(session, "itm_group").count == 5
+        assert scan_store.tally(session, "itm_group").count == 5
         rows = session.execute(
             select(func.count()).where(Scan.item_public_id == "itm_group")
         ).scalar_one()
@@ -295,7 +297,7 @@ def test_group_commit_runs_each_work_once_and_isolates_failures(app: Flask) -> N
 
 
 def test_the_migration_counts_the_scans_recorded_before_it(app: Flask, database_url: str) -> None:
-    """The backfill of 0004 and the upkeep of clones.record agree, out-of-order times included."""
+    """The backfill of 0004 and the upkeep of scans.services.record agree, out-of-order times included."""
     from traceapp import migrate
 
     def hour(h: float) -> datetime:
@@ -316,7 +318,7 @@ def test_the_migration_counts_the_scans_recorded_before_it(app: Flask, database_
     migrate.upgrade(database_url)
     with get_database(app).write() as session:
         for who, h, result in scans:
-            clones.record(session, "itm_new", at=hour(h), client=who, agent=None, result=result)
+            scan_store.record(session, "itm_new", at=hour(h), client=who, agent=None, result=result)
 
     def clients(item: str) -> list[tuple[object, ...]]:
         with get_database(app).read_sessions() as session:
@@ -343,8 +345,8 @@ def test_the_migration_counts_the_scans_recorded_before_it(app: Flask, database_
         ]
     )
     with get_database(app).read_sessions() as session:
-        assert clones.tally(session, "itm_old") == clones.Tally(4, hour(0.5), 2)
-        assert clones.tally(session, "itm_new") == clones.Tally(4, hour(0.5), 2)
+        assert scan_store.tally(session, "itm_old") == clones.Tally(4, hour(0.5), 2)
+        assert scan_store.tally(session, "itm_new") == clones.Tally(4, hour(0.5), 2)
 
 
 def test_scan_commits_skip_the_fsync_only_for_themselves_on_sqlite(
@@ -389,7 +391,7 @@ def test_two_workers_batches_never_deadlock(app: Flask, caplog: pytest.LogCaptur
         for writer, item, who in part:
 
             def work(session: Any, item: str = item, who: str = who) -> clones.Tally:
-                return clones.record(
+                return scan_store.record(
                     session, item, at=datetime.now(UTC), client=who, agent=None, result="ok"
                 )
 
@@ -408,5 +410,5 @@ def test_two_workers_batches_never_deadlock(app: Flask, caplog: pytest.LogCaptur
     with get_database(app).read_sessions() as session:
         for item in items:
             expected = [p for p in plan if p[1] == item]
-            assert clones.tally(session, item).count == len(expected)
-            assert clones.tally(session, item).clients == len({who for _, _, who in expected})
+            assert scan_store.tally(session, item).count == len(expected)
+            assert scan_store.tally(session, item).clients == len({who for _, _, who in expected})

@@ -11,7 +11,7 @@ from support.scenario import Scenario
 from verify_support import item_path
 
 from traceapp.batches.models import Item
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.scans.models import PinAttempts

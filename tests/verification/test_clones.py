@@ -9,15 +9,15 @@ from sqlalchemy import select
 from support.scenario import Scenario
 from verify_support import GTIN, LOT, NOW, verify
 
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink
-from traceapp.scans.models import Scan
-from traceapp.verification.clones import (
+from traceapp.scans.clones import (
     ScanRecord,
     assess,
     client_fingerprint,
     network_prefix,
 )
+from traceapp.scans.models import Scan
 
 SECRET = b"k" * 32
 

@@ -16,7 +16,7 @@ from verify_support import GTIN, item_path
 
 from ledger.bundle import verify_bundle
 from ledger.entry import parse_entry
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.runtime import get_ledger
 

@@ -134,7 +134,7 @@ def test_no_resource_from_another_host(
 def test_foreign_images_are_never_hotlinked(
     app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
 ) -> None:
-    from traceapp.db import get_database
+    from traceapp.db.sessions import get_database
     from traceapp.ledger_store.runtime import get_ledger
     from traceapp.products.services import ProductChanges, update_product
 

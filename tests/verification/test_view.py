@@ -14,7 +14,7 @@ from support.scenario import Scenario
 from verify_support import GTIN, LOT, TODAY, verify
 
 from ledger.merkle import leaf_hash
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.events.models import Event
 from traceapp.events.services import declare_error
 from traceapp.gs1.digital_link import DigitalLink

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.verification.model import Verification

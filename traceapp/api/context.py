@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from strawberry.types import Info
 
 from traceapp.auth.services import Principal
-from traceapp.db import Database, get_session
+from traceapp.db.sessions import Database, get_session
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 

@@ -14,7 +14,7 @@ from strawberry.types import ExecutionResult
 from traceapp.api.context import ApiContext
 from traceapp.api.errors import present
 from traceapp.auth.services import ANONYMOUS, Principal, authenticate
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 
 def _unauthenticated(message: str) -> Response:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.types import BigInt, UtcDateTime
 
 ROLES = ("admin", "producer", "auditor")

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp.auth.models import ROLES, ApiToken
-from traceapp.db import Prepared
+from traceapp.db.statements import Prepared
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_store.errors import ValidationFailed
 from traceapp.ledger_store.ids import IdSource

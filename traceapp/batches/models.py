@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, LargeBinary, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.locations.models import Location
 from traceapp.products.models import Product
 from traceapp.types import BigInt

@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from traceapp import migrate
 from traceapp.cli import check_database
 from traceapp.config import Settings
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.models import LedgerHead

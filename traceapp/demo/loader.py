@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
 from traceapp.batches.services import BatchInput, create_batch, issue_items
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 from traceapp.demo.data import SampleProduct, demo_gtin, load_samples
 from traceapp.demo.journeys import (
     JOURNEYS,

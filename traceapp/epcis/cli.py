@@ -12,7 +12,7 @@ import click
 from flask.cli import with_appcontext
 
 from traceapp.cli import require_schema
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.epcis.capture import ERROR_BEHAVIOURS, CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import epcis_document

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.producers.models import Producer
 from traceapp.types import BigInt, UtcDateTime
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db import RowsInsert, insert_together
+from traceapp.db.statements import RowsInsert, insert_together
 from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc

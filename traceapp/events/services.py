@@ -15,7 +15,7 @@ from ledger.entry import MAX_ENTRY_SIZE
 from ledger.jcs import canonicalize
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Prepared, read_together
+from traceapp.db.statements import Prepared, read_together
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
 from traceapp.epcis.schema import EVENT_TYPES

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from traceapp.batches.models import Batch, Item
 from traceapp.cli import require_schema
 from traceapp.config import Settings
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.sheet import Label, SheetLayout, render_label_sheet

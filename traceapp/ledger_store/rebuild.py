@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from ledger.entry import parse_entry
-from ledger.merkle import leaf_hash
-from traceapp.db import Base
-from traceapp.ledger_store.models import LedgerEntry
+from traceapp.db.base import Base
+from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.projections import load_projectors, project_all
 from traceapp.ledger_store.sequencer import Appended
 
@@ -37,43 +35,6 @@ NATURAL_KEYS = {
     "batch_inputs": ("batch_id", "input_batch_id"),
     "actor_keys": ("key_name",),
 }
-
-
-def stream_entries(session: Session, origin: str, batch: int = 2000) -> Iterator[Appended]:
-    """Every entry in order, parsed, read in key ranges (never one huge result set)."""
-    start = 0
-    while True:
-        rows = session.execute(
-            select(LedgerEntry.entry)
-            .where(LedgerEntry.log == origin, LedgerEntry.seq >= start)
-            .order_by(LedgerEntry.seq)
-            .limit(batch)
-        ).scalars()
-        count = 0
-        for data in rows:
-            count += 1
-            yield Appended(parse_entry(data), leaf_hash(data))
-        if count < batch:
-            return
-        start += count
-
-
-def iter_entry_bytes(
-    session: Session, origin: str, size: int, batch: int = 5000
-) -> Iterator[tuple[int, bytes]]:
-    """(seq, entry bytes) for seq < size, in order, read in key ranges."""
-    start = 0
-    while start < size:
-        rows = session.execute(
-            select(LedgerEntry.seq, LedgerEntry.entry)
-            .where(LedgerEntry.log == origin, LedgerEntry.seq >= start, LedgerEntry.seq < size)
-            .order_by(LedgerEntry.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from ((seq, data) for seq, data in rows)
-        start = rows[-1][0] + 1
 
 
 def clear_projections(session: Session) -> None:

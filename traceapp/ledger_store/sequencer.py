@@ -20,7 +20,7 @@ from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
 from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
-from traceapp.db import Prepared, RowsInsert, insert_together
+from traceapp.db.statements import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore

@@ -8,6 +8,8 @@ from functools import cache
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from traceapp.db.statements import Prepared
+
 
 @cache
 def _select_nodes(count: int) -> TextClause:
@@ -22,6 +24,11 @@ def _select_nodes(count: int) -> TextClause:
         f"SELECT h.level, h.idx, h.hash FROM (VALUES {rows}) AS k "
         "JOIN ledger_hashes h ON h.log = :log AND h.level = k.column1 AND h.idx = k.column2"
     )
+
+
+@cache
+def _prepared_nodes(count: int) -> Prepared:
+    return Prepared(_select_nodes(count))
 
 
 class SqlHashStore:
@@ -41,7 +48,7 @@ class SqlHashStore:
         params: dict[str, object] = {"log": self.log}
         for n, (level, idx) in enumerate(wanted):
             params[f"l{n}"], params[f"i{n}"] = level, idx
-        rows = self.session.execute(_select_nodes(len(wanted)), params).all()
+        rows = _prepared_nodes(len(wanted)).tuples(self.session, params)
         found = {(level, idx): bytes(digest) for level, idx, digest in rows}
         missing = set(wanted) - found.keys()
         if missing:

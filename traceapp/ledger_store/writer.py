@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.entry import sign_statement, statement_message
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
-from traceapp.db import Prepared
+from traceapp.db.statements import Prepared
 from traceapp.ledger_store.errors import (
     IdempotencyConflict,
     PermissionDenied,

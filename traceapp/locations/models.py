@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.producers.models import Producer
 from traceapp.types import BigInt
 

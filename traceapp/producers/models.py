@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import Date, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.types import BigInt
 
 PRODUCER_KINDS = ("enterprise", "cooperative", "household_business")

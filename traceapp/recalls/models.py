@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.batches.models import Batch
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.types import BigInt, UtcDateTime
 
 SEVERITIES = ("low", "medium", "high", "critical")

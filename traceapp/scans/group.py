@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
-from traceapp.db import Database
+from traceapp.db.sessions import Database
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -47,47 +47,25 @@ class _Pending(Generic[T]):
 
 @contextmanager
 def scan_transaction(database: Database) -> Iterator[Session]:
-    """A write transaction for scans: ``Database.write()``, except that on SQLite its commit
-    does not wait for the disk (``synchronous=NORMAL`` for this transaction only).
+    """A write transaction for scans: on SQLite its commit does not wait for the disk
+    (``Database.write_unsynced``).
 
     SQLite holds its write lock through a commit's fsync, and the workers' writers queue behind
     it: at ``synchronous=FULL`` scans could not outrun the disk's flush rate (a few hundred per
     second on a busy disk) however they are grouped. A scan is off-ledger telemetry; losing the
-    last ones to a power cut (never to a crash of the process: the WAL is written before the
-    commit returns) is acceptable, and every ledger write keeps ``FULL``: its fsync also makes
-    all earlier WAL frames durable, and the database stays consistent either way. The
-    connection is set back to ``FULL`` before it returns to the pool, or dropped.
+    last ones to a power cut is acceptable, and every ledger write keeps ``FULL``: its fsync
+    also makes all earlier WAL frames durable, and the database stays consistent either way.
     PostgreSQL keeps its durable commit: group commit is enough there.
     """
-    if not database.is_sqlite:
-        with database.write() as session:
-            yield session
-        return
-    writers = database.writers
-    with (
-        writers.turn() if writers is not None else nullcontext(),
-        database.engine.connect() as conn,
-    ):
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction, as SQLite requires
-        try:
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-            with Session(conn, expire_on_commit=False) as session, session.begin():
-                yield session
-        finally:
-            try:
-                raw.execute("PRAGMA synchronous=FULL")
-            except BaseException:
-                conn.invalidate()  # never back in the pool at NORMAL
-                raise
+    with database.write_unsynced() as session:
+        yield session
 
 
 class GroupCommit:
     """Runs ``work(session)`` in a write transaction shared with concurrent callers."""
 
     def __init__(self, database: Database) -> None:
-        self._database = database
+        self.database = database
         self._lock = threading.Lock()
         self._queue: list[_Pending[object]] = []
         self._busy = False
@@ -128,7 +106,7 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Pending[object]]) -> None:
         try:
-            with scan_transaction(self._database) as session:
+            with scan_transaction(self.database) as session:
                 for pending in batch:
                     pending.result = pending.work(session)
             return
@@ -147,7 +125,7 @@ class GroupCommit:
         for pending in batch:
             pending.result, pending.error = None, None
             try:
-                with scan_transaction(self._database) as session:
+                with scan_transaction(self.database) as session:
                     pending.result = pending.work(session)
             except Exception as exc:
                 pending.result, pending.error = None, exc

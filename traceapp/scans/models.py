@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from traceapp.db import Base
+from traceapp.db.base import Base
 from traceapp.types import BigInt, UtcDateTime
 
 

@@ -8,8 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from traceapp.gs1.digital_link import LinkKind
-
-CloneLevel = Literal["none", "caution", "suspicious"]
+from traceapp.scans.clones import CloneLevel
 
 
 @dataclass(frozen=True)

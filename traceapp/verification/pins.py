@@ -18,8 +18,8 @@ from traceapp.batches.models import Item
 from traceapp.batches.services import check_pin, claim_item
 from traceapp.keys.services import service_key_name
 from traceapp.ledger_store.writer import Ledger
+from traceapp.scans import services as scans
 from traceapp.scans.models import PinAttempts
-from traceapp.verification import clones
 
 MAX_FAILURES = 5
 FIRST_LOCK = timedelta(minutes=15)
@@ -73,7 +73,7 @@ def claim_with_pin(
         return ClaimResult("wrong_pin", attempts_left=left)
     receipt = claim_item(session, ledger, service_key_name(session), item)
     attempts.failures, attempts.locked_until = 0, None
-    clones.record(session, item_public_id, at=now, client=client, agent=None, result="claimed")
+    scans.record(session, item_public_id, at=now, client=client, agent=None, result="claimed")
     return ClaimResult("claimed", ledger_index=receipt.ledger_index)
 
 

@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store.writer import Ledger
-from traceapp.verification import clones
+from traceapp.scans import services as scans
+from traceapp.scans.clones import CloneFindings, RecentFacts, Tally, assess
+from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import CodeNotFound
-from traceapp.verification.model import CertificateView, Notice, Verification
+from traceapp.verification.model import (
+    CertificateView,
+    CloneAssessment,
+    Notice,
+    ScanSummary,
+    Verification,
+)
 from traceapp.verification.snapshot import Snapshot, snapshot
 
 __all__ = [
@@ -26,6 +34,7 @@ __all__ = [
     "record_scan",
     "scan_facts",
     "verify_code",
+    "verify_scanned_item",
 ]
 
 EXPIRY_SOON = timedelta(days=30)
@@ -43,7 +52,7 @@ def verify_code(
 ) -> Verification:
     """The verified view of what ``link`` identifies (product, batch or item).
 
-    ``client`` is the scanner's fingerprint (``clones.client_fingerprint``), never an IP.
+    ``client`` is the scanner's fingerprint (``scans.clones.client_fingerprint``), never an IP.
     With ``record_scan`` (items only) a Scan row is added to ``session``, which must then be
     a write session the caller commits. Raises CodeNotFound for an unknown code.
     """
@@ -51,6 +60,35 @@ def verify_code(
     tally, recent = None, None
     if prepared.snapshot.item is not None:
         tally, recent = observe_scans(session, prepared, now=now, client=client, record=record_scan)
+    return finish(prepared, now=now, tally=tally, recent=recent)
+
+
+def verify_scanned_item(
+    reads: Session,
+    ledger: Ledger,
+    link: DigitalLink,
+    *,
+    scan_writer: GroupCommit,
+    today: date,
+    now: datetime,
+    client: str | None,
+) -> Verification:
+    """The view of a scanned item, its scan recorded (CodeNotFound for an unknown code).
+
+    The view is prepared from the read session (cached per checkpoint), whose read transaction
+    then ends; the scan's statements run in a write transaction shared with concurrent scans
+    (``scan_writer``: one commit for all of them); what the clone rules read from the latest
+    scans is read after it, outside the lock.
+    """
+    prepared = prepare(reads, ledger, link, today=today)
+    scan_writer.database.end_read(reads)
+    item = prepared.snapshot.item
+    assert item is not None
+    tally = scan_writer.run(
+        lambda writes: record_scan(writes, prepared, now=now, client=client),
+        order=item.public_id,
+    )
+    recent = scan_facts(reads, prepared, tally)
     return finish(prepared, now=now, tally=tally, recent=recent)
 
 
@@ -84,7 +122,7 @@ def observe_scans(
     now: datetime,
     client: str | None,
     record: bool,
-) -> tuple[clones.Tally, clones.RecentFacts]:
+) -> tuple[Tally, RecentFacts]:
     """The item's scan totals (after recording this scan when ``record``) and what the clone
     rules need from its latest scans. ``session`` must be a write session to record."""
     if record:
@@ -92,17 +130,17 @@ def observe_scans(
     else:
         snap = prepared.snapshot
         assert snap.item is not None
-        tally = clones.tally(session, snap.item.public_id)
+        tally = scans.tally(session, snap.item.public_id)
     return tally, scan_facts(session, prepared, tally)
 
 
 def record_scan(
     session: Session, prepared: Prepared, *, now: datetime, client: str | None
-) -> clones.Tally:
+) -> Tally:
     """Record this scan of the item (``session``: a write session); its totals including it."""
     item = prepared.snapshot.item
     assert item is not None
-    return clones.record(
+    return scans.record(
         session,
         item.public_id,
         at=now,
@@ -112,11 +150,11 @@ def record_scan(
     )
 
 
-def scan_facts(session: Session, prepared: Prepared, tally: clones.Tally) -> clones.RecentFacts:
-    """What the clone rules need from the item's latest scans (``clones.stored_facts``)."""
+def scan_facts(session: Session, prepared: Prepared, tally: Tally) -> RecentFacts:
+    """What the clone rules need from the item's latest scans (``scans.stored_facts``)."""
     snap = prepared.snapshot
     assert snap.item is not None
-    return clones.stored_facts(
+    return scans.stored_facts(
         session,
         snap.item.public_id,
         status=snap.item.status,
@@ -129,20 +167,22 @@ def finish(
     prepared: Prepared,
     *,
     now: datetime,
-    tally: clones.Tally | None,
-    recent: clones.RecentFacts | None,
+    tally: Tally | None,
+    recent: RecentFacts | None,
 ) -> Verification:
     """The Verification: the prepared view plus the scan summary and clone signals."""
     snap, link = prepared.snapshot, prepared.link
-    scans, clone = None, None
+    summary, clone = None, None
     if snap.item is not None and tally is not None and recent is not None:
-        scans = clones.summarise(tally)
-        clone = clones.assess(
-            status=snap.item.status,
-            status_changed_at=snap.status_changed_at,
-            count=tally.count,
-            clients=tally.clients,
-            recent=recent,
+        summary = ScanSummary(tally.count, tally.first_at, tally.clients)
+        clone = _clone_view(
+            assess(
+                status=snap.item.status,
+                status_changed_at=snap.status_changed_at,
+                count=tally.count,
+                clients=tally.clients,
+                recent=recent,
+            )
         )
     return Verification(
         kind=link.kind,
@@ -156,11 +196,19 @@ def finish(
         item=snap.item,
         journey=snap.journey,
         warnings=prepared.warnings,
-        scans=scans,
+        scans=summary,
         clone=clone,
         proofs=snap.proofs,
         checked_at=now,
     )
+
+
+def _clone_view(findings: CloneFindings) -> CloneAssessment:
+    """The clone rules' findings as the view's notices (the page translates their codes)."""
+    if not findings.signals:
+        return CloneAssessment(findings.level, ())
+    notices = tuple(Notice(s.code, s.severity, s.params) for s in findings.signals)
+    return CloneAssessment(findings.level, notices)
 
 
 def _warnings(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from traceapp.db import get_session
+from traceapp.db.sessions import get_session
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound

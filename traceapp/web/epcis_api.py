@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from traceapp.auth.services import Principal, authenticate
-from traceapp.db import get_database, get_session
+from traceapp.db.sessions import get_database, get_session
 from traceapp.epcis.capture import (
     ERROR_BEHAVIOURS,
     CaptureRejected,

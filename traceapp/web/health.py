@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from traceapp import migrate
-from traceapp.db import get_database
+from traceapp.db.sessions import get_database
 
 bp = Blueprint("health", __name__)
 

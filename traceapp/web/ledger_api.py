@@ -6,7 +6,7 @@ import base64
 
 from flask import Blueprint, Response, jsonify, request
 
-from traceapp.db import get_session
+from traceapp.db.sessions import get_session
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.errors import DomainError, NotFound
 from traceapp.ledger_store.runtime import get_ledger

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
 from traceapp.config import Settings
-from traceapp.db import get_session
+from traceapp.db.sessions import get_session
 from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.qr import qr_png, qr_svg

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from markupsafe import Markup
 
 from traceapp import get_settings
-from traceapp.db import get_database, get_session
+from traceapp.db.sessions import get_database, get_session
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import NotFound
@@ -28,13 +28,7 @@ from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
-from traceapp.verification.services import (
-    finish,
-    prepare,
-    record_scan,
-    scan_facts,
-    verify_code,
-)
+from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import LANGUAGES, text
 from traceapp.web.clients import client_fingerprint, rate_limited
 
@@ -309,22 +303,16 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         link_type, "all"
     )
     if link.kind == "item" and request.method == "GET":
-        # A scan of an item is recorded (outside the ledger) for clone detection. The view is
-        # prepared from the read session (cached per checkpoint); the scan's statements run in
-        # a write transaction shared with concurrent scans (one commit for all of them); what
-        # the clone rules read from the latest scans is read after it, outside the lock.
-        reads = get_session()
-        prepared = prepare(reads, ledger, link, today=today)
-        if get_database().is_sqlite:  # end the read transaction: the WAL can be checkpointed
-            reads.commit()  # (PostgreSQL reads are autocommit: the connection is kept)
-        client = client_fingerprint()
-        assert prepared.snapshot.item is not None
-        tally = scan_writer().run(
-            lambda writes: record_scan(writes, prepared, now=now, client=client),
-            order=prepared.snapshot.item.public_id,
+        # A scan of an item is recorded (outside the ledger) for clone detection.
+        view = verify_scanned_item(
+            get_session(),
+            ledger,
+            link,
+            scan_writer=scan_writer(),
+            today=today,
+            now=now,
+            client=client_fingerprint(),
         )
-        recent = scan_facts(reads, prepared, tally)
-        view = finish(prepared, now=now, tally=tally, recent=recent)
     else:
         view = verify_code(
             get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
