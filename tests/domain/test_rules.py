@@ -14,17 +14,16 @@ from ledger.keys import Signer
 from traceapp.batches.models import Batch
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db import Database
-from traceapp.events.services import EventInput, declare_error, record_event
-from traceapp.keys.services import register_key, revoke_key
-from traceapp.ledger_store.errors import (
+from traceapp.errors import (
     AlreadyExists,
     DomainError,
-    IdempotencyConflict,
     NotFound,
     PermissionDenied,
-    SignatureRejected,
     ValidationFailed,
 )
+from traceapp.events.services import EventInput, declare_error, record_event
+from traceapp.keys.services import register_key, revoke_key
+from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import CustodialKey, LedgerCheckpoint, LedgerEntry
 from traceapp.ledger_store.service import prepare
 from traceapp.ledger_store.writer import Ledger

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
 
 log = logging.getLogger("traceapp.api")
 

@@ -15,12 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.batches.errors import BatchExists, BatchInvalid, BatchNotFound, ItemAlreadyClaimed
 from traceapp.batches.models import Batch, Item, ItemPinSalt
 from traceapp.gs1.identifiers import validate_lot
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, ValidationFailed
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
 from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
@@ -53,7 +54,7 @@ class IssuedItems:
 def get_batch(session: Session, public_id: str) -> Batch:
     batch = session.execute(select(Batch).where(Batch.public_id == public_id)).scalar_one_or_none()
     if batch is None:
-        raise NotFound(f"no batch {public_id}", field="batch")
+        raise BatchNotFound(f"no batch {public_id}", field="batch")
     return batch
 
 
@@ -80,22 +81,24 @@ def create_batch(
         if session.execute(
             select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)
         ).first():
-            raise AlreadyExists(f"lot {lot} already exists for this product", field="lot")
+            raise BatchExists(f"lot {lot} already exists for this product", field="lot")
         produced = v.iso_date(data.production_date, "productionDate")
         expiry = v.iso_date(data.expiry_date, "expiryDate") if data.expiry_date else None
         if expiry is not None and expiry < produced:
-            raise ValidationFailed("must not be before productionDate", field="expiryDate")
+            raise BatchInvalid("must not be before productionDate", field="expiryDate")
         quantity = v.decimal(data.quantity, "quantity")
         unit = v.text(data.unit, "unit", max_length=20, required=False)
         if quantity is not None and unit is None:
-            raise ValidationFailed("is required with a quantity", field="unit")
+            raise BatchInvalid("is required with a quantity", field="unit")
         origin = None
         if data.origin_location:
             location = session.execute(
                 select(Location).where(Location.public_id == data.origin_location)
             ).scalar_one_or_none()
             if location is None:
-                raise NotFound(f"no location {data.origin_location}", field="originLocation")
+                raise LocationNotFound(
+                    f"no location {data.origin_location}", field="originLocation"
+                )
             origin = location.public_id
         inputs = sorted(set(data.inputs))
         for index, input_id in enumerate(inputs):
@@ -103,7 +106,7 @@ def create_batch(
                 select(Batch).where(Batch.public_id == input_id)
             ).scalar_one_or_none()
             if upstream is None:
-                raise NotFound(f"no batch {input_id}", field=f"inputs.{index}")
+                raise BatchNotFound(f"no batch {input_id}", field=f"inputs.{index}")
         return [
             Draft(
                 "batch.created",
@@ -149,7 +152,7 @@ def issue_items(
 ) -> IssuedItems:
     """Issue ``count`` serialised items, at most 1,000 serials per ledger statement."""
     if not 1 <= count <= MAX_ITEMS_PER_REQUEST:
-        raise ValidationFailed(f"must be between 1 and {MAX_ITEMS_PER_REQUEST}", field="count")
+        raise BatchInvalid(f"must be between 1 and {MAX_ITEMS_PER_REQUEST}", field="count")
     pins: dict[str, str] = {}
     salts: dict[str, bytes] = {}
 
@@ -203,7 +206,7 @@ def claim_item(session: Session, ledger: Ledger, service_actor: str, item: Item)
 
     def build(_ids: IdSource) -> Sequence[Draft]:
         if item.status == "claimed":
-            raise AlreadyExists("this item was already claimed", field="pin")
+            raise ItemAlreadyClaimed("this item was already claimed", field="pin")
         return [Draft("item.claimed", {"item": item.public_id})]
 
     return perform(

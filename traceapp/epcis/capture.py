@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.importer import HashWarning, prepare_document
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES, parse_document
+from traceapp.errors import DomainError
 from traceapp.events.models import CaptureJob
 from traceapp.events.services import EventPlan, EventsRejected, capture_epcis_events
-from traceapp.ledger_store.errors import DomainError
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt
 from traceapp.ledger_store.writer import Ledger

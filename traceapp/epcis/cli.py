@@ -18,7 +18,7 @@ from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import epcis_document
 from traceapp.epcis.query import QueryParameterError, iter_all, parse_query
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
 from traceapp.ledger_store.runtime import get_ledger
 
 

@@ -14,11 +14,20 @@ from sqlalchemy.orm import Session
 from ledger.entry import MAX_ENTRY_SIZE
 from ledger.jcs import canonicalize
 from traceapp import validation as v
+from traceapp.batches.errors import BatchNotFound, ItemNotFound
 from traceapp.batches.models import Batch, Item
 from traceapp.db import Prepared, read_together
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
+from traceapp.errors import DomainError
 from traceapp.events.epc import batch_epc_class, item_epc
+from traceapp.events.errors import (
+    CorrectionForbidden,
+    ErrorAlreadyDeclared,
+    EventExists,
+    EventInvalid,
+    EventNotFound,
+)
 from traceapp.events.models import EVENT_TYPES, Event
 from traceapp.events.projections import (
     error_reason,
@@ -26,16 +35,10 @@ from traceapp.events.projections import (
     remember_items,
     remember_producers,
 )
-from traceapp.ledger_store.errors import (
-    AlreadyExists,
-    DomainError,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
 from traceapp.producers.models import Producer
@@ -90,7 +93,7 @@ def format_event_time(moment: datetime) -> tuple[str, str]:
     """EPCIS eventTime (UTC, milliseconds) and eventTimeZoneOffset of the original clock."""
     offset = moment.utcoffset()
     if offset is None:
-        raise ValidationFailed("must include a time zone", field="eventTime")
+        raise EventInvalid("must include a time zone", field="eventTime")
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     zone = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
@@ -105,7 +108,7 @@ def _cbv(kind: str, value: str | None, field_name: str) -> str | None:
     if ":" in value:  # a full URI: CBV or a user extension, kept as given
         return value
     if not re.fullmatch(r"[a-z_]+", value):
-        raise ValidationFailed("must be a CBV short name or a URI", field=field_name)
+        raise EventInvalid("must be a CBV short name or a URI", field=field_name)
     return f"{CBV}{kind}-{value}"
 
 
@@ -182,7 +185,7 @@ class _Resolver:
             return self.items[public_id]
         row = self._row(_ITEM_EPC, public_id)
         if row is None:
-            raise NotFound(f"no item {public_id}", field=field_name)
+            raise ItemNotFound(f"no item {public_id}", field=field_name)
         self._allow(row.producer)
         epc = item_epc(row.gtin, row.serial)
         # The projection of this very event resolves the same EPC: it need not ask again.
@@ -200,13 +203,13 @@ class _Resolver:
                 .where(Batch.public_id == q.batch)
             ).first()
             if row is None:
-                raise NotFound(f"no batch {q.batch}", field=field_name)
+                raise BatchNotFound(f"no batch {q.batch}", field=field_name)
             self._allow(row[2])
             self.batches[q.batch] = batch_epc_class(row[1], row[0])
         out: dict[str, Any] = {"epcClass": self.batches[q.batch]}
         if q.quantity is not None:
             if q.quantity < 0:
-                raise ValidationFailed("must not be negative", field=field_name)
+                raise EventInvalid("must not be negative", field=field_name)
             out["quantity"] = q.quantity
             if q.uom:
                 out["uom"] = v.required_text(q.uom, field_name, max_length=3)
@@ -218,7 +221,7 @@ class _Resolver:
         if value not in self.locations:
             row = self._row(_LOCATION, value)
             if row is None:
-                raise NotFound(f"no location {value}", field=field_name)
+                raise LocationNotFound(f"no location {value}", field=field_name)
             self.locations[value] = location_uri(row)
         return self.locations[value]
 
@@ -240,7 +243,7 @@ def build_epcis_event(resolver: _Resolver, data: EventInput) -> dict[str, Any]:
         event["action"] = v.choice(data.action or "", "action", ACTIONS)
     if kind in ("AggregationEvent", "AssociationEvent"):
         if data.parent is None:
-            raise ValidationFailed("is required for this event type", field="parent")
+            raise EventInvalid("is required for this event type", field="parent")
         event["parentID"] = (
             resolver.location(data.parent, "parent")
             if ":" in data.parent
@@ -270,14 +273,14 @@ def build_epcis_event(resolver: _Resolver, data: EventInput) -> dict[str, Any]:
         if not any(k in event for k in ("inputEPCList", "inputQuantityList")) or not any(
             k in event for k in ("outputEPCList", "outputQuantityList")
         ):
-            raise ValidationFailed("a transformation has inputs and outputs", field="inputItems")
+            raise EventInvalid("a transformation has inputs and outputs", field="inputItems")
     else:
         epcs = [resolver.item(i, f"items.{n}") for n, i in enumerate(data.items)]
         quantities = [
             resolver.quantity(q, f"quantities.{n}") for n, q in enumerate(data.quantities)
         ]
         if not epcs and not quantities:
-            raise ValidationFailed("name at least one item or batch quantity", field="items")
+            raise EventInvalid("name at least one item or batch quantity", field="items")
         event["epcList"] = epcs
         if quantities:
             event["quantityList"] = quantities
@@ -317,23 +320,19 @@ def check_epcis_event(event: dict[str, Any], index: int) -> dict[str, Any]:
     """Minimal structural checks of an event dict; the full GS1 schema runs on documents."""
     where = f"events.{index}"
     if not isinstance(event, dict):
-        raise ValidationFailed("must be an object", field=where)
+        raise EventInvalid("must be an object", field=where)
     if event.get("type") not in EVENT_TYPES:
-        raise ValidationFailed(
-            f"type must be one of {', '.join(EVENT_TYPES)}", field=f"{where}.type"
-        )
+        raise EventInvalid(f"type must be one of {', '.join(EVENT_TYPES)}", field=f"{where}.type")
     time = event.get("eventTime")
     zone = event.get("eventTimeZoneOffset")
     if not isinstance(zone, str) or not _OFFSET.match(zone):
-        raise ValidationFailed("must be ±HH:MM", field=f"{where}.eventTimeZoneOffset")
+        raise EventInvalid("must be ±HH:MM", field=f"{where}.eventTimeZoneOffset")
     try:
         parsed = datetime.fromisoformat(str(time).replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed(
-            "must be an RFC 3339 date-time", field=f"{where}.eventTime"
-        ) from None
+        raise EventInvalid("must be an RFC 3339 date-time", field=f"{where}.eventTime") from None
     if parsed.tzinfo is None:
-        raise ValidationFailed("must include a time zone", field=f"{where}.eventTime")
+        raise EventInvalid("must include a time zone", field=f"{where}.eventTime")
     return event
 
 
@@ -347,12 +346,12 @@ def _with_event_id(event: dict[str, Any], index: int) -> dict[str, Any]:
     present = event.get("eventID")
     if present is not None:
         if not isinstance(present, str) or ":" not in present:
-            raise ValidationFailed("must be a URI", field=f"events.{index}.eventID")
+            raise EventInvalid("must be a URI", field=f"events.{index}.eventID")
         return event
     try:
         return {**event, "eventID": event_hash(event)}
     except EpcisError as exc:
-        raise ValidationFailed(str(exc), field=f"events.{index}.eventID") from None
+        raise EventInvalid(str(exc), field=f"events.{index}.eventID") from None
 
 
 # Column widths of the events tables (models.py): longer values are refused up front, so one
@@ -366,26 +365,26 @@ _ENTRY_OVERHEAD = 1024
 def _check_storable(event: dict[str, Any], index: int) -> None:
     where = f"events.{index}"
     if len(event["eventID"]) > 200:
-        raise ValidationFailed("at most 200 characters", field=f"{where}.eventID")
+        raise EventInvalid("at most 200 characters", field=f"{where}.eventID")
     for key in ("bizStep", "disposition"):
         value = event.get(key)
         if isinstance(value, str) and len(value) > _MAX_VOCABULARY:
-            raise ValidationFailed(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+            raise EventInvalid(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
     for key in ("readPoint", "bizLocation"):
         value = (event.get(key) or {}).get("id")
         if isinstance(value, str) and len(value) > _MAX_EPC:
-            raise ValidationFailed(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+            raise EventInvalid(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
     declaration = event.get("errorDeclaration")
     if isinstance(declaration, dict) and len(error_reason(declaration.get("reason")) or "") > 200:
-        raise ValidationFailed("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+        raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
     for role, epc in event_epcs(event):
         if not isinstance(epc, str) or len(epc) > _MAX_EPC:
-            raise ValidationFailed(
+            raise EventInvalid(
                 f"EPCs are URIs of at most {_MAX_EPC} characters", field=f"{where}.{role}"
             )
     size = len(canonicalize(event))
     if size > MAX_ENTRY_SIZE - _ENTRY_OVERHEAD:
-        raise ValidationFailed(
+        raise EventInvalid(
             f"the event is {size} bytes as canonical JSON; a ledger entry holds at most "
             f"{MAX_ENTRY_SIZE - _ENTRY_OVERHEAD} bytes of event",
             field=where,
@@ -408,7 +407,7 @@ class EventPlan:
     error: DomainError | None = None
 
 
-class EventsRejected(ValidationFailed):
+class EventsRejected(EventInvalid):
     """All-or-nothing: some events were refused, so none was recorded."""
 
     def __init__(self, failures: Sequence[EventPlan]) -> None:
@@ -462,17 +461,17 @@ def _imported_declaration(event: dict[str, Any], index: int) -> Draft:
     declaration = event["errorDeclaration"]
     where = f"events.{index}.errorDeclaration"
     if not isinstance(declaration, dict):
-        raise ValidationFailed("must be an object", field=where)
+        raise EventInvalid("must be an object", field=where)
     try:
         moment = datetime.fromisoformat(str(declaration.get("declarationTime")))
     except ValueError:
-        raise ValidationFailed(
+        raise EventInvalid(
             "must be an RFC 3339 date-time", field=f"{where}.declarationTime"
         ) from None
     declared_at, _zone = format_event_time(moment)
     corrective = declaration.get("correctiveEventIDs") or []
     if not isinstance(corrective, list) or not all(isinstance(c, str) for c in corrective):
-        raise ValidationFailed("must be a list of URIs", field=f"{where}.correctiveEventIDs")
+        raise EventInvalid("must be a list of URIs", field=f"{where}.correctiveEventIDs")
     reason = error_reason(declaration.get("reason"))
     return _declaration_statement(event["eventID"], declared_at, reason, corrective, declaration)
 
@@ -494,7 +493,7 @@ class _Corrector:
     def check(self, owner_id: int | None, field_name: str) -> None:
         if self.is_admin or owner_id is None or owner_id == self.producer_id:
             return
-        raise PermissionDenied("only the event's producer may correct it", field=field_name)
+        raise CorrectionForbidden("only the event's producer may correct it", field=field_name)
 
 
 def plan_epcis_events(
@@ -593,7 +592,7 @@ def record_event(
         event = build_epcis_event(resolver, data)
         drafts = _drafts_for(session, ids, actor_producer(session, ledger, actor), [event])
         if not drafts:
-            raise AlreadyExists("this event is already recorded", field="event")
+            raise EventExists("this event is already recorded", field="event")
         return drafts
 
     return perform(
@@ -617,7 +616,7 @@ def record_events(
 ) -> Receipt | None:
     """Bulk: thousands of events in one transaction. None when every event was known."""
     if not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST:
-        raise ValidationFailed(f"send 1 to {MAX_EVENTS_PER_REQUEST} events", field="events")
+        raise EventInvalid(f"send 1 to {MAX_EVENTS_PER_REQUEST} events", field="events")
     resolver = _Resolver(session, ledger, actor)
     resolver.prefetch(events)
     documents = [build_epcis_event(resolver, e) for e in events]
@@ -710,9 +709,11 @@ def declare_error(
     def build(ids: IdSource) -> Sequence[Draft]:
         old = session.execute(select(Event).where(Event.event_id == event_id)).scalar_one_or_none()
         if old is None:
-            raise NotFound(f"no event {event_id}", field="eventId")
+            raise EventNotFound(f"no event {event_id}", field="eventId")
         if old.error_declared_seq is not None:
-            raise AlreadyExists("an error was already declared for this event", field="eventId")
+            raise ErrorAlreadyDeclared(
+                "an error was already declared for this event", field="eventId"
+            )
         producer = actor_producer(session, ledger, actor)
         _Corrector(session, ledger, actor).check(old.producer_id, "eventId")
         resolver = _Resolver(session, ledger, actor)

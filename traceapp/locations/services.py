@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gln
-from traceapp.ledger_store.errors import AlreadyExists, NotFound
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.errors import LocationExists
 from traceapp.locations.models import LOCATION_KINDS, Location
 from traceapp.producers.services import get_producer, require_producer_actor
 
@@ -48,15 +48,6 @@ def location_uri(location: _LocationKeys) -> str:
     return LOCATION_URN.format(id=location.public_id)
 
 
-def get_location(session: Session, public_id: str) -> Location:
-    location = session.execute(
-        select(Location).where(Location.public_id == public_id)
-    ).scalar_one_or_none()
-    if location is None:
-        raise NotFound(f"no location {public_id}", field="location")
-    return location
-
-
 def register_location(
     session: Session,
     ledger: Ledger,
@@ -73,10 +64,12 @@ def register_location(
         if session.execute(
             select(Location.id).where(Location.producer_id == producer.id, Location.code == code)
         ).first():
-            raise AlreadyExists("this producer already has a location with this code", field="code")
+            raise LocationExists(
+                "this producer already has a location with this code", field="code"
+            )
         gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
         if gln and session.execute(select(Location.id).where(Location.gln == gln)).first():
-            raise AlreadyExists("a location with this GLN exists", field="gln")
+            raise LocationExists("a location with this GLN exists", field="gln")
         return [
             Draft(
                 "location.registered",

@@ -14,11 +14,16 @@ from sqlalchemy.orm import Session
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.keys.services import create_custodial_key
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, PermissionDenied
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.models import ActorKey
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.producers.errors import (
+    NotProducersActor,
+    ProducerExists,
+    ProducerInvalid,
+    ProducerNotFound,
+)
 from traceapp.producers.models import PERSONAL_FIELDS, PRODUCER_KINDS, PersonalData, Producer
 
 
@@ -44,12 +49,12 @@ def _validated(session: Session, data: ProducerInput) -> dict[str, object]:
     tax_code = v.text(data.tax_code, "taxCode", max_length=20, required=False)
     if tax_code is not None:
         if not tax_code.replace("-", "").isdigit():
-            raise v.ValidationFailed("must be digits (10 or 13, with '-')", field="taxCode")
+            raise ProducerInvalid("must be digits (10 or 13, with '-')", field="taxCode")
         if session.execute(select(Producer.id).where(Producer.tax_code == tax_code)).first():
-            raise AlreadyExists("a producer with this tax code exists", field="taxCode")
+            raise ProducerExists("a producer with this tax code exists", field="taxCode")
     gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
     if gln and session.execute(select(Producer.id).where(Producer.gln == gln)).first():
-        raise AlreadyExists("a producer with this GLN exists", field="gln")
+        raise ProducerExists("a producer with this GLN exists", field="gln")
     for name in data.personal:
         v.choice(name, f"personal.{name}", PERSONAL_FIELDS)
     return {
@@ -78,7 +83,7 @@ def register_producer(
 ) -> Receipt:
     """Register a producer (admin only) and, by default, give it a custodial signing key."""
     if ledger.role_of(session, actor).role != "admin":
-        raise PermissionDenied("only the programme office registers producers")
+        raise NotProducersActor("only the programme office registers producers")
     personal: dict[str, tuple[bytes, str]] = {}
 
     def build(ids: IdSource) -> Sequence[Draft]:
@@ -125,7 +130,7 @@ def get_producer(session: Session, public_id: str) -> Producer:
         select(Producer).where(Producer.public_id == public_id)
     ).scalar_one_or_none()
     if producer is None:
-        raise NotFound(f"no producer {public_id}", field="producer")
+        raise ProducerNotFound(f"no producer {public_id}", field="producer")
     return producer
 
 
@@ -141,7 +146,7 @@ def producer_key(session: Session, producer_public_id: str) -> str:
         .limit(1)
     ).scalar_one_or_none()
     if name is None:
-        raise NotFound(f"producer {producer_public_id} has no active key", field="producer")
+        raise ProducerNotFound(f"producer {producer_public_id} has no active key", field="producer")
     return name
 
 
@@ -150,7 +155,7 @@ def require_producer_actor(session: Session, ledger: Ledger, actor: str, produce
     key = ledger.role_of(session, actor)
     if key.role == "admin" or (key.role == "producer" and key.producer_public_id == producer):
         return
-    raise PermissionDenied(f"{actor} may not act for producer {producer}", field="producer")
+    raise NotProducersActor(f"{actor} may not act for producer {producer}", field="producer")
 
 
 def erase_personal_data(session: Session, producer_public_id: str) -> int:

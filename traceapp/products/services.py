@@ -11,17 +11,20 @@ from sqlalchemy.orm import Session
 
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gtin
-from traceapp.ledger_store.errors import (
-    AlreadyExists,
-    NotFound,
-    PermissionDenied,
-    ValidationFailed,
-)
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.models import Producer
 from traceapp.producers.services import get_producer, require_producer_actor
+from traceapp.products.errors import (
+    CertificationForbidden,
+    CertificationInvalid,
+    CertificationNotFound,
+    CertificationRevoked,
+    ProductExists,
+    ProductInvalid,
+    ProductNotFound,
+)
 from traceapp.products.models import (
     CERTIFICATION_SCHEMES,
     ISSUER_LEVELS,
@@ -72,7 +75,7 @@ def get_product(session: Session, public_id: str) -> Product:
         select(Product).where(Product.public_id == public_id)
     ).scalar_one_or_none()
     if product is None:
-        raise NotFound(f"no product {public_id}", field="product")
+        raise ProductNotFound(f"no product {public_id}", field="product")
     return product
 
 
@@ -85,14 +88,14 @@ def producer_public_id(session: Session, product: Product) -> str:
 def _image(url: str | None) -> str | None:
     url = v.text(url, "imageUrl", max_length=1000, required=False)
     if url is not None and not url.startswith(("https://", "http://", "/")):
-        raise ValidationFailed("must be an http(s) URL or a path", field="imageUrl")
+        raise ProductInvalid("must be an http(s) URL or a path", field="imageUrl")
     return url
 
 
 def _standards(values: list[str]) -> list[str]:
     cleaned = [v.required_text(s, "standards", max_length=100) for s in values]
     if len(cleaned) > 30:
-        raise ValidationFailed("at most 30 standards", field="standards")
+        raise ProductInvalid("at most 30 standards", field="standards")
     return sorted(set(cleaned))
 
 
@@ -110,7 +113,7 @@ def register_product(
         require_producer_actor(session, ledger, actor, data.producer)
         gtin = v.gs1(normalise_gtin, data.gtin, "gtin")
         if session.execute(select(Product.id).where(Product.gtin == gtin)).first():
-            raise AlreadyExists(f"GTIN {gtin} is already registered", field="gtin")
+            raise ProductExists(f"GTIN {gtin} is already registered", field="gtin")
         return [
             Draft(
                 "product.registered",
@@ -178,7 +181,7 @@ def update_product(
         if changes.standards is not None:
             out["standards"] = _standards(changes.standards)
         if not out:
-            raise ValidationFailed("nothing to change", field="changes")
+            raise ProductInvalid("nothing to change", field="changes")
         return [Draft("product.updated", {"id": product_id, "changes": out})]
 
     return perform(
@@ -220,29 +223,29 @@ def grant_certification(
         scheme = v.choice(data.scheme, "scheme", CERTIFICATION_SCHEMES)
         role = ledger.role_of(session, actor).role
         if role != "admin":
-            raise PermissionDenied("certifications are recorded by the programme office")
+            raise CertificationForbidden("certifications are recorded by the programme office")
         issued_on = v.iso_date(data.issued_on, "issuedOn")
         if scheme == "OCOP":
             if data.stars not in (3, 4, 5):
-                raise ValidationFailed(
+                raise CertificationInvalid(
                     "OCOP ratings recorded here are 3, 4 or 5 stars", field="stars"
                 )
             if data.issuer_level is None:
-                raise ValidationFailed("is required for OCOP", field="issuerLevel")
+                raise CertificationInvalid("is required for OCOP", field="issuerLevel")
             default_until = add_months(issued_on, OCOP_VALIDITY_MONTHS)
         else:
             if data.stars is not None:
-                raise ValidationFailed("only OCOP ratings have stars", field="stars")
+                raise CertificationInvalid("only OCOP ratings have stars", field="stars")
             if data.valid_until is None:
-                raise ValidationFailed("is required", field="validUntil")
+                raise CertificationInvalid("is required", field="validUntil")
             default_until = issued_on
         valid_until = (
             v.iso_date(data.valid_until, "validUntil") if data.valid_until else default_until
         )
         if valid_until <= issued_on:
-            raise ValidationFailed("must be after issuedOn", field="validUntil")
+            raise CertificationInvalid("must be after issuedOn", field="validUntil")
         if scheme == "OCOP" and valid_until > add_months(issued_on, OCOP_VALIDITY_MONTHS):
-            raise ValidationFailed(
+            raise CertificationInvalid(
                 "an OCOP rating is valid for at most 36 months", field="validUntil"
             )
         level = None
@@ -289,14 +292,16 @@ def revoke_certification(
 ) -> Receipt:
     def build(_ids: IdSource) -> Sequence[Draft]:
         if ledger.role_of(session, actor).role != "admin":
-            raise PermissionDenied("certifications are revoked by the programme office")
+            raise CertificationForbidden("certifications are revoked by the programme office")
         cert = session.execute(
             select(Certification).where(Certification.public_id == certification_id)
         ).scalar_one_or_none()
         if cert is None:
-            raise NotFound(f"no certification {certification_id}", field="certification")
+            raise CertificationNotFound(
+                f"no certification {certification_id}", field="certification"
+            )
         if cert.revoked_seq is not None:
-            raise AlreadyExists("already revoked", field="certification")
+            raise CertificationRevoked("already revoked", field="certification")
         return [
             Draft(
                 "certification.revoked",

@@ -10,14 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.batches.errors import BatchNotFound
 from traceapp.batches.models import Batch
 from traceapp.batches.services import batch_producer
 from traceapp.events.services import format_event_time
-from traceapp.ledger_store.errors import NotFound, ValidationFailed
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.services import require_producer_actor
+from traceapp.recalls.errors import RecallInvalid
 from traceapp.recalls.models import SEVERITIES
 
 
@@ -40,14 +41,14 @@ def issue_recall(
 ) -> Receipt:
     def build(ids: IdSource) -> Sequence[Draft]:
         if not data.batches:
-            raise ValidationFailed("name at least one batch", field="batches")
+            raise RecallInvalid("name at least one batch", field="batches")
         batches = sorted(set(data.batches))
         for index, batch_id in enumerate(batches):
             batch = session.execute(
                 select(Batch).where(Batch.public_id == batch_id)
             ).scalar_one_or_none()
             if batch is None:
-                raise NotFound(f"no batch {batch_id}", field=f"batches.{index}")
+                raise BatchNotFound(f"no batch {batch_id}", field=f"batches.{index}")
             require_producer_actor(session, ledger, actor, batch_producer(session, batch))
         issued_at, _zone = format_event_time(data.issued_at or datetime.now(UTC))
         return [

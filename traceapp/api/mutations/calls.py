@@ -17,6 +17,7 @@ from traceapp.api.mutations.runner import BuildCall, Call
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.epcis.capture import CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError
+from traceapp.errors import NotFound, Problem, ValidationFailed
 from traceapp.events.models import Event
 from traceapp.events.services import (
     EventInput,
@@ -28,7 +29,6 @@ from traceapp.events.services import (
     record_events,
 )
 from traceapp.keys.services import register_key, revoke_key
-from traceapp.ledger_store.errors import NotFound, ValidationFailed
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
 from traceapp.producers.services import ProducerInput, register_producer
@@ -294,12 +294,20 @@ def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> BuildCall:
 
 
 class DocumentRejected(ValidationFailed):
-    """An EPCIS document refused as a whole: one userError per issue, by JSON pointer."""
+    """An EPCIS document refused as a whole: one problem per issue, by JSON pointer."""
 
     def __init__(self, error: EpcisValidationError) -> None:
         first = error.issues[0] if error.issues else None
         super().__init__(str(error), field=first.pointer if first else "document")
         self.issues = error.issues
+
+    def problems(self) -> list[Problem]:
+        if not self.issues:
+            return super().problems()
+        return [
+            Problem(issue.pointer or "document", issue.message, f"EPCIS_{issue.rule.upper()}")
+            for issue in self.issues
+        ]
 
 
 def capture_epcis_document_call(data: i.CaptureEpcisDocumentInput) -> BuildCall:

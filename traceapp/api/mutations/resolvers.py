@@ -15,7 +15,7 @@ from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import BuildCall, Outcome, run_prepare, run_write, user_errors
 from traceapp.batches.services import IssuedItems
 from traceapp.epcis.capture import CaptureResult
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
 from traceapp.ledger_store.service import Receipt
 
 Info = strawberry.Info[Any, Any]

@@ -25,14 +25,8 @@ from traceapp.api.context import ApiContext, context_of
 from traceapp.api.permissions import ADMIN, PRODUCER
 from traceapp.api.types.common import UserError
 from traceapp.auth.services import Principal
-from traceapp.ledger_store.errors import (
-    DomainError,
-    IdempotencyConflict,
-    NotFound,
-    PermissionDenied,
-    SignatureRejected,
-    ValidationFailed,
-)
+from traceapp.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import ActorKey
 from traceapp.ledger_store.sequencer import SignedStatement
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -51,17 +45,7 @@ class Outcome:
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
-    issues = getattr(exc, "issues", None)
-    if issues:  # a whole document refused: every problem, each at its JSON pointer
-        return [
-            UserError(
-                field=issue.pointer or "document",
-                message=issue.message,
-                code=f"EPCIS_{issue.rule.upper()}",
-            )
-            for issue in issues
-        ]
-    return [UserError(field=exc.field, message=exc.message, code=exc.code)]
+    return [UserError(field=p.field, message=p.message, code=p.code) for p in exc.problems()]
 
 
 def decode_signature(value: str | None) -> bytes | None:
