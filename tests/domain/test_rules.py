@@ -12,7 +12,7 @@ from support.scenario import VN, Scenario
 from ledger.entry import parse_entry
 from ledger.keys import Signer
 from traceapp.batches.models import Batch
-from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.batches.services import BatchInput, create_batch, issue_items, plan_create_batch
 from traceapp.db import Database
 from traceapp.errors import (
     AlreadyExists,
@@ -25,7 +25,7 @@ from traceapp.events.services import EventInput, declare_error, record_event
 from traceapp.keys.services import register_key, revoke_key
 from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import CustodialKey, LedgerCheckpoint, LedgerEntry
-from traceapp.ledger_store.service import prepare
+from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.services import (
@@ -197,24 +197,9 @@ def test_client_held_key_signs_the_prepared_bytes(
     data = BatchInput(product=scenario.product, lot="L-CLIENT", production_date="2026-12-01")
 
     def build_with(s: Session) -> object:
-        # What the API's "prepare" query does: run the same builder with the same key.
-        from traceapp.batches import services
-
-        captured: list[object] = []
-        original = services.perform
-
-        def capture(session, ledger_, actor, build, **kwargs):  # type: ignore[no-untyped-def]
-            captured.append(prepare(ledger_, actor, kwargs["idempotency_key"], build))
-            raise _Captured
-
-        services.perform = capture  # type: ignore[assignment]
-        try:
-            services.create_batch(s, ledger, own.key_name, data, idempotency_key="tablet-7")
-        except _Captured:
-            pass
-        finally:
-            services.perform = original
-        return captured[0]
+        # What the API's "prepare" query does: the service's plan for the same key.
+        request = WriteRequest(own.key_name, "tablet-7", for_client_key=True)
+        return plan_create_batch(s, ledger, request, data)[0]
 
     with database.read_sessions() as s:
         draft = build_with(s)
@@ -239,10 +224,6 @@ def test_client_held_key_signs_the_prepared_bytes(
     data2 = BatchInput(product=scenario.product, lot="L-CLIENT2", production_date="2026-12-01")
     with pytest.raises(SignatureRejected), database.write() as s:
         create_batch(s, ledger, own.key_name, data2, signature=own.sign(message))
-
-
-class _Captured(Exception):
-    pass
 
 
 def test_error_declaration_keeps_the_old_event(

@@ -110,6 +110,7 @@ def capture_document(
     *,
     error_behaviour: str = "rollback",
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> CaptureResult:
     """Capture an EPCISDocument or EPCISQueryDocument (raw JSON bytes/text or parsed).
@@ -141,6 +142,7 @@ def capture_document(
             prepared.events,
             proceed=proceed,
             idempotency_key=idempotency_key,
+            signature=signature,
         )
     except EventsRejected as exc:
         raise CaptureRejected(_plan_issues(exc.failures, prepared.pointers)) from None

@@ -36,7 +36,7 @@ from traceapp.events.projections import (
     remember_producers,
 )
 from traceapp.ledger_store.ids import IdSource
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
@@ -577,6 +577,19 @@ def actor_producer(session: Session, ledger: Ledger, actor: str) -> str | None:
     return ledger.role_of(session, actor).producer_public_id
 
 
+def plan_record_event(
+    session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
+) -> list[Draft]:
+    resolver = _Resolver(session, ledger, request.actor)
+    resolver.prefetch([data])
+    event = build_epcis_event(resolver, data)
+    producer = actor_producer(session, ledger, request.actor)
+    drafts = _drafts_for(session, request.ids(ledger), producer, [event])
+    if not drafts:
+        raise EventExists("this event is already recorded", field="event")
+    return drafts
+
+
 def record_event(
     session: Session,
     ledger: Ledger,
@@ -586,23 +599,13 @@ def record_event(
     idempotency_key: str | None = None,
     signature: bytes | None = None,
 ) -> Receipt:
-    def build(ids: IdSource) -> Sequence[Draft]:
-        resolver = _Resolver(session, ledger, actor)
-        resolver.prefetch([data])
-        event = build_epcis_event(resolver, data)
-        drafts = _drafts_for(session, ids, actor_producer(session, ledger, actor), [event])
-        if not drafts:
-            raise EventExists("this event is already recorded", field="event")
-        return drafts
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "record_event", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: plan_record_event(session, ledger, request, data),
+        op={"op": "record_event", **data.__dict__},
     )
 
 
@@ -613,6 +616,7 @@ def record_events(
     events: Sequence[EventInput],
     *,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> Receipt | None:
     """Bulk: thousands of events in one transaction. None when every event was known."""
     if not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST:
@@ -620,7 +624,9 @@ def record_events(
     resolver = _Resolver(session, ledger, actor)
     resolver.prefetch(events)
     documents = [build_epcis_event(resolver, e) for e in events]
-    return record_epcis_events(session, ledger, actor, documents, idempotency_key=idempotency_key)
+    return record_epcis_events(
+        session, ledger, actor, documents, idempotency_key=idempotency_key, signature=signature
+    )
 
 
 def record_epcis_events(
@@ -630,6 +636,7 @@ def record_epcis_events(
     events: Sequence[dict[str, Any]],
     *,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> Receipt | None:
     """Record EPCIS 2.0 event objects as given (capture, import), all or nothing.
 
@@ -637,7 +644,7 @@ def record_epcis_events(
     None when nothing was new. Raises ``EventsRejected`` listing every refused event.
     """
     receipt, _plans = capture_epcis_events(
-        session, ledger, actor, events, idempotency_key=idempotency_key
+        session, ledger, actor, events, idempotency_key=idempotency_key, signature=signature
     )
     return receipt
 
@@ -650,16 +657,18 @@ def capture_epcis_events(
     *,
     proceed: bool = False,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> tuple[Receipt | None, list[EventPlan]]:
     """Like ``record_epcis_events`` but returns each event's plan; with ``proceed`` the valid
     events are recorded and the refused ones only reported (EPCIS capture error behaviour).
 
     The plans are empty when an idempotency key replays an earlier request.
     """
+    request = WriteRequest(actor, idempotency_key, signature)
     plans: list[EventPlan] = []
 
-    def build(ids: IdSource) -> Sequence[Draft]:
-        plans[:] = plan_epcis_events(session, ledger, actor, ids, events)
+    def build() -> Sequence[Draft]:
+        plans[:] = plan_epcis_events(session, ledger, actor, request.ids(ledger), events)
         failures = [p for p in plans if p.outcome == "rejected"]
         if failures and not proceed:
             raise EventsRejected(failures)
@@ -672,10 +681,9 @@ def capture_epcis_events(
         receipt = perform(
             session,
             ledger,
-            actor,
+            request,
             build,
-            request={"op": "record_epcis_events", "events": list(events), "proceed": proceed},
-            idempotency_key=idempotency_key,
+            op={"op": "record_epcis_events", "events": list(events), "proceed": proceed},
             ids_of=_statement_ids,
         )
     except _NothingNew:
@@ -702,11 +710,15 @@ def declare_error(
     *,
     declared_at: datetime | None = None,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> Receipt:
     """EPCIS errorDeclaration: the old event stays; a new statement retracts it, and the
     corrective events are recorded with ``correctiveEventIDs`` pointing to them."""
 
-    def build(ids: IdSource) -> Sequence[Draft]:
+    request = WriteRequest(actor, idempotency_key, signature)
+
+    def build() -> Sequence[Draft]:
+        ids = request.ids(ledger)
         old = session.execute(select(Event).where(Event.event_id == event_id)).scalar_one_or_none()
         if old is None:
             raise EventNotFound(f"no event {event_id}", field="eventId")
@@ -732,9 +744,8 @@ def declare_error(
     return perform(
         session,
         ledger,
-        actor,
+        request,
         build,
-        request={"op": "declare_error", "event": event_id, "reason": reason},
-        idempotency_key=idempotency_key,
+        op={"op": "declare_error", "event": event_id, "reason": reason},
         ids_of=_statement_ids,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,9 +13,8 @@ from sqlalchemy.orm import Session
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.keys.services import create_custodial_key
-from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.models import ActorKey
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.errors import (
     NotProducersActor,
@@ -71,6 +69,34 @@ def _validated(session: Session, data: ProducerInput) -> dict[str, object]:
     }
 
 
+def _plan(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    data: ProducerInput,
+    personal: dict[str, tuple[bytes, str]],
+) -> list[Draft]:
+    """The statement, and in ``personal`` each personal field's salt and value (off-ledger)."""
+    if ledger.role_of(session, request.actor).role != "admin":
+        raise NotProducersActor("only the programme office registers producers")
+    ids = request.ids(ledger)
+    statement = _validated(session, data)
+    public_id = ids.public_id("pro")
+    digests: dict[str, str] = {}
+    for name, raw in sorted(data.personal.items()):
+        value = v.required_text(raw, f"personal.{name}", max_length=300)
+        salt = ids.salt()
+        personal[name] = (salt, value)
+        digests[name] = base64.b64encode(personal_digest(salt, value)).decode()
+    return [Draft("producer.registered", {"id": public_id, **statement, "personal": digests})]
+
+
+def plan_register_producer(
+    session: Session, ledger: Ledger, request: WriteRequest, data: ProducerInput
+) -> list[Draft]:
+    return _plan(session, ledger, request, data, {})
+
+
 def register_producer(
     session: Session,
     ledger: Ledger,
@@ -82,29 +108,14 @@ def register_producer(
     custodial_key: bool = True,
 ) -> Receipt:
     """Register a producer (admin only) and, by default, give it a custodial signing key."""
-    if ledger.role_of(session, actor).role != "admin":
-        raise NotProducersActor("only the programme office registers producers")
+    request = WriteRequest(actor, idempotency_key, signature)
     personal: dict[str, tuple[bytes, str]] = {}
-
-    def build(ids: IdSource) -> Sequence[Draft]:
-        statement = _validated(session, data)
-        public_id = ids.public_id("pro")
-        digests: dict[str, str] = {}
-        for name, raw in sorted(data.personal.items()):
-            value = v.required_text(raw, f"personal.{name}", max_length=300)
-            salt = ids.salt()
-            personal[name] = (salt, value)
-            digests[name] = base64.b64encode(personal_digest(salt, value)).decode()
-        return [Draft("producer.registered", {"id": public_id, **statement, "personal": digests})]
-
     receipt = perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "register_producer", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: _plan(session, ledger, request, data, personal),
+        op={"op": "register_producer", **data.__dict__},
     )
     if not receipt.replayed:
         producer_id = receipt.public_ids[0]
