@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -21,7 +22,14 @@ from traceapp.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from traceapp.events.services import EventInput, declare_error, record_event
+from traceapp.events.models import Event
+from traceapp.events.services import (
+    EventInput,
+    EventsRejected,
+    declare_error,
+    record_epcis_events,
+    record_event,
+)
 from traceapp.keys.services import register_key, revoke_key
 from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import CustodialKey, LedgerCheckpoint, LedgerEntry
@@ -282,3 +290,33 @@ def test_custodial_keys_are_encrypted_at_rest(database: Database, scenario: Scen
         rows = s.execute(select(CustodialKey)).scalars().all()
     assert len(rows) >= 3
     assert all(len(r.ciphertext) == 32 + 16 for r in rows)  # seed + GCM tag, nothing in clear
+
+
+def test_a_producer_cannot_retract_an_event_the_admin_recorded(
+    database: Database, ledger: Ledger, admin: str, scenario: Scenario
+) -> None:
+    # Issue 14 item 6: an event without a producer (the admin's) passed the ownership check.
+    event = EventInput(
+        type="ObjectEvent",
+        event_time=datetime(2026, 11, 6, 9, 0, tzinfo=VN),
+        biz_step="inspecting",
+        items=scenario.items[:1],
+    )
+    with database.write() as s:
+        record_event(s, ledger, admin, event)
+    with database.read_sessions() as s:
+        recorded = s.execute(select(Event).where(Event.biz_step == "inspecting")).scalar_one()
+    assert recorded.producer_id is None
+    with pytest.raises(PermissionDenied), database.write() as s:
+        declare_error(s, ledger, scenario.producer_key, recorded.event_id, "incorrect_data")
+    document = json.loads(recorded.document)
+    declaration = {"declarationTime": "2026-11-07T09:00:00+07:00", "reason": "incorrect_data"}
+    with pytest.raises(EventsRejected) as refused, database.write() as s:
+        record_epcis_events(
+            s, ledger, scenario.producer_key, [{**document, "errorDeclaration": declaration}]
+        )
+    assert refused.value.failures[0].error.code == "FORBIDDEN"  # type: ignore[union-attr]
+    with database.write() as s:
+        declare_error(s, ledger, admin, recorded.event_id, "incorrect_data")
+    with database.read_sessions() as s:
+        assert s.get(Event, recorded.id).error_declared_seq is not None  # type: ignore[union-attr]

@@ -477,7 +477,10 @@ def _imported_declaration(event: dict[str, Any], index: int) -> Draft:
 
 
 class _Corrector:
-    """Who may declare an error on a recorded event: its producer, or an admin."""
+    """Who may declare an error on a recorded event: its producer, or an admin.
+
+    An event recorded without a producer (by an admin, or imported) is the admin's to correct.
+    """
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
         key = ledger.role_of(session, actor)
@@ -491,7 +494,7 @@ class _Corrector:
         )
 
     def check(self, owner_id: int | None, field_name: str) -> None:
-        if self.is_admin or owner_id is None or owner_id == self.producer_id:
+        if self.is_admin or (owner_id is not None and owner_id == self.producer_id):
             return
         raise CorrectionForbidden("only the event's producer may correct it", field=field_name)
 
@@ -521,6 +524,7 @@ def plan_epcis_events(
     known = _known_events(session, [e["eventID"] for e in checked if isinstance(e, dict)])
     corrector: _Corrector | None = None
     declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
+    recorded_here: set[str] = set()  # the actor's own events, whoever it is
     plans: list[EventPlan] = []
     for n, item in enumerate(checked):
         if isinstance(item, DomainError):
@@ -530,7 +534,8 @@ def plan_epcis_events(
         eid = event["eventID"]
         has_declaration = "errorDeclaration" in event
         if eid not in known:
-            known[eid] = (None, has_declaration)  # recorded by this very capture
+            known[eid] = (None, has_declaration)
+            recorded_here.add(eid)
             if has_declaration:
                 declared.add(eid)
             statement = {"id": ids.public_id("evt"), "producer": producer, "event": event}
@@ -540,8 +545,9 @@ def plan_epcis_events(
             plans.append(EventPlan(n, eid, "duplicate"))
             continue
         try:
-            corrector = corrector or _Corrector(session, ledger, actor)
-            corrector.check(known[eid][0], f"events.{n}.errorDeclaration")
+            if eid not in recorded_here:
+                corrector = corrector or _Corrector(session, ledger, actor)
+                corrector.check(known[eid][0], f"events.{n}.errorDeclaration")
             draft = _imported_declaration(event, n)
         except DomainError as exc:
             plans.append(EventPlan(n, eid, "rejected", error=exc))
