@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.entry import MAX_ENTRY_SIZE
@@ -583,6 +584,29 @@ def actor_producer(session: Session, ledger: Ledger, actor: str) -> str | None:
     return ledger.role_of(session, actor).producer_public_id
 
 
+# A concurrent request may record the same event between our plan and our append: the plan
+# saw no such eventID, and PostgreSQL refuses the second row (SQLite runs writers one at a time).
+# The public ID collides instead when both requests share an idempotency key.
+_ONE_ROW_PER_EVENT = ("uq_events_event_id", "uq_events_public_id")
+
+
+def _perform(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    plan: Callable[[], Sequence[Draft]],
+    **options: Any,
+) -> Receipt:
+    """``perform``, with a concurrent duplicate refused as one found by the plan."""
+    try:
+        return perform(session, ledger, request, plan, **options)
+    except IntegrityError as exc:
+        diagnosis = getattr(exc.orig, "diag", None)
+        if getattr(diagnosis, "constraint_name", None) not in _ONE_ROW_PER_EVENT:
+            raise
+        raise EventExists("this event is already recorded", field="event") from None
+
+
 def plan_record_event(
     session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
 ) -> list[Draft]:
@@ -606,7 +630,7 @@ def record_event(
     signature: bytes | None = None,
 ) -> Receipt:
     request = WriteRequest(actor, idempotency_key, signature)
-    return perform(
+    return _perform(
         session,
         ledger,
         request,
@@ -684,7 +708,7 @@ def capture_epcis_events(
         return drafts
 
     try:
-        receipt = perform(
+        receipt = _perform(
             session,
             ledger,
             request,
@@ -747,7 +771,7 @@ def declare_error(
         )
         return [*fixes, declaration]
 
-    return perform(
+    return _perform(
         session,
         ledger,
         request,
