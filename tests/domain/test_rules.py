@@ -22,14 +22,10 @@ from traceapp.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from traceapp.events.building import EventInput
+from traceapp.events.errors import EventsRejected
 from traceapp.events.models import Event
-from traceapp.events.services import (
-    EventInput,
-    EventsRejected,
-    declare_error,
-    record_epcis_events,
-    record_event,
-)
+from traceapp.events.services import declare_error, record_epcis_events, record_event
 from traceapp.keys.services import register_key, revoke_key
 from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import CustodialKey, LedgerCheckpoint, LedgerEntry

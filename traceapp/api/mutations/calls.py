@@ -23,14 +23,12 @@ from traceapp.batches.services import (
     plan_create_batch,
     plan_issue_items,
 )
-from traceapp.epcis.capture import CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError
 from traceapp.errors import NotFound, Problem, ValidationFailed
+from traceapp.events.building import EventInput, Quantity, SourceDest
+from traceapp.events.capture import CaptureResult, capture_document
 from traceapp.events.models import Event
 from traceapp.events.services import (
-    EventInput,
-    Quantity,
-    SourceDest,
     declare_error,
     plan_record_event,
     record_epcis_events,

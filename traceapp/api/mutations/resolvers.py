@@ -14,8 +14,8 @@ from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
 from traceapp.batches.services import IssuedItems
-from traceapp.epcis.capture import CaptureResult
 from traceapp.errors import DomainError
+from traceapp.events.capture import CaptureResult
 from traceapp.ledger_store.service import Receipt
 
 Info = strawberry.Info[Any, Any]

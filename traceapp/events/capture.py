@@ -22,8 +22,10 @@ from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.importer import HashWarning, prepare_document
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES, parse_document
 from traceapp.errors import DomainError
+from traceapp.events.errors import EventsRejected
 from traceapp.events.models import CaptureJob
-from traceapp.events.services import EventPlan, EventsRejected, capture_epcis_events
+from traceapp.events.planning import EventPlan
+from traceapp.events.services import capture_epcis_events
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt
 from traceapp.ledger_store.writer import Ledger
