@@ -30,7 +30,8 @@ from support.scenario import build_scenario
 
 from traceapp import create_app, migrate
 from traceapp.db.sessions import get_database
-from traceapp.events.services import EventInput, record_event, record_events
+from traceapp.events.building import EventInput
+from traceapp.events.services import record_event, record_events
 from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.runtime import get_ledger

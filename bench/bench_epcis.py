@@ -32,11 +32,12 @@ from support.scenario import Scenario, build_scenario
 
 from traceapp import create_app, migrate
 from traceapp.db.sessions import Database, get_database
-from traceapp.epcis.capture import capture_document
 from traceapp.epcis.event_hash import event_hash
 from traceapp.epcis.importer import prepare_document
 from traceapp.epcis.schema import parse_document, validate_document
-from traceapp.events.services import EventInput, record_epcis_events, record_events
+from traceapp.events.building import EventInput
+from traceapp.events.capture import capture_document
+from traceapp.events.services import record_epcis_events, record_events
 from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.runtime import get_ledger

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 from traceapp.cli import require_schema
 from traceapp.config import ConfigError, Settings
 from traceapp.db.sessions import get_database
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.models import LedgerHead
 from traceapp.ledger_store.runtime import get_ledger

@@ -9,8 +9,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
+from traceapp.errors import ValidationFailed
 from traceapp.gs1.errors import Gs1Error
-from traceapp.ledger_store.errors import ValidationFailed
 
 T = TypeVar("T")
 # Unicode category Cc (C0 and C1 controls, DEL) but for newline and tab.

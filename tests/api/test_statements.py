@@ -11,7 +11,8 @@ from support.scenario import VN, Scenario
 
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import Database
-from traceapp.events.services import EventInput, record_event
+from traceapp.events.building import EventInput
+from traceapp.events.services import record_event
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
 from traceapp.products.services import (

@@ -9,8 +9,9 @@ from support.scenario import VN, Scenario, build_scenario
 from traceapp.batches.models import Item
 from traceapp.batches.services import BatchInput, claim_item, create_batch
 from traceapp.db.sessions import Database
+from traceapp.events.building import EventInput, Quantity
 from traceapp.events.models import Event
-from traceapp.events.services import EventInput, Quantity, declare_error, record_event
+from traceapp.events.services import declare_error, record_event
 from traceapp.keys.services import admin_key_name, service_key_name
 from traceapp.ledger_store.writer import Ledger
 from traceapp.recalls.services import RecallInput, issue_recall

@@ -11,7 +11,8 @@ from support.scenario import Scenario
 
 from ledger.merkle import frontier_keys
 from traceapp.db.sessions import Database
-from traceapp.events.services import EventInput, record_event
+from traceapp.events.building import EventInput
+from traceapp.events.services import record_event
 from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.models import LedgerHead
 from traceapp.ledger_store.store import SqlHashStore

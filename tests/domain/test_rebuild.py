@@ -12,8 +12,9 @@ from support.scenario import VN, Scenario
 from ledger.entry import parse_entry
 from ledger.registry import KeyRegistry
 from traceapp.db.sessions import Database
+from traceapp.events.building import EventInput
 from traceapp.events.models import Event
-from traceapp.events.services import EventInput, declare_error
+from traceapp.events.services import declare_error
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.rebuild import PROJECTION_TABLES, first_difference, snapshot
 from traceapp.ledger_store.writer import Ledger

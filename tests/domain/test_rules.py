@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -12,21 +13,23 @@ from support.scenario import VN, Scenario
 from ledger.entry import parse_entry
 from ledger.keys import Signer
 from traceapp.batches.models import Batch
-from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.batches.services import BatchInput, create_batch, issue_items, plan_create_batch
 from traceapp.db.sessions import Database
-from traceapp.events.services import EventInput, declare_error, record_event
-from traceapp.keys.services import register_key, revoke_key
-from traceapp.ledger_store.errors import (
+from traceapp.errors import (
     AlreadyExists,
     DomainError,
-    IdempotencyConflict,
     NotFound,
     PermissionDenied,
-    SignatureRejected,
     ValidationFailed,
 )
+from traceapp.events.building import EventInput
+from traceapp.events.errors import EventsRejected
+from traceapp.events.models import Event
+from traceapp.events.services import declare_error, record_epcis_events, record_event
+from traceapp.keys.services import register_key, revoke_key
+from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.models import CustodialKey, LedgerCheckpoint, LedgerEntry
-from traceapp.ledger_store.service import prepare
+from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.services import (
@@ -198,24 +201,9 @@ def test_client_held_key_signs_the_prepared_bytes(
     data = BatchInput(product=scenario.product, lot="L-CLIENT", production_date="2026-12-01")
 
     def build_with(s: Session) -> object:
-        # What the API's "prepare" query does: run the same builder with the same key.
-        from traceapp.batches import services
-
-        captured: list[object] = []
-        original = services.perform
-
-        def capture(session, ledger_, actor, build, **kwargs):  # type: ignore[no-untyped-def]
-            captured.append(prepare(ledger_, actor, kwargs["idempotency_key"], build))
-            raise _Captured
-
-        services.perform = capture  # type: ignore[assignment]
-        try:
-            services.create_batch(s, ledger, own.key_name, data, idempotency_key="tablet-7")
-        except _Captured:
-            pass
-        finally:
-            services.perform = original
-        return captured[0]
+        # What the API's "prepare" query does: the service's plan for the same key.
+        request = WriteRequest(own.key_name, "tablet-7", for_client_key=True)
+        return plan_create_batch(s, ledger, request, data)[0]
 
     with database.read_sessions() as s:
         draft = build_with(s)
@@ -240,10 +228,6 @@ def test_client_held_key_signs_the_prepared_bytes(
     data2 = BatchInput(product=scenario.product, lot="L-CLIENT2", production_date="2026-12-01")
     with pytest.raises(SignatureRejected), database.write() as s:
         create_batch(s, ledger, own.key_name, data2, signature=own.sign(message))
-
-
-class _Captured(Exception):
-    pass
 
 
 def test_error_declaration_keeps_the_old_event(
@@ -302,3 +286,33 @@ def test_custodial_keys_are_encrypted_at_rest(database: Database, scenario: Scen
         rows = s.execute(select(CustodialKey)).scalars().all()
     assert len(rows) >= 3
     assert all(len(r.ciphertext) == 32 + 16 for r in rows)  # seed + GCM tag, nothing in clear
+
+
+def test_a_producer_cannot_retract_an_event_the_admin_recorded(
+    database: Database, ledger: Ledger, admin: str, scenario: Scenario
+) -> None:
+    # Issue 14 item 6: an event without a producer (the admin's) passed the ownership check.
+    event = EventInput(
+        type="ObjectEvent",
+        event_time=datetime(2026, 11, 6, 9, 0, tzinfo=VN),
+        biz_step="inspecting",
+        items=scenario.items[:1],
+    )
+    with database.write() as s:
+        record_event(s, ledger, admin, event)
+    with database.read_sessions() as s:
+        recorded = s.execute(select(Event).where(Event.biz_step == "inspecting")).scalar_one()
+    assert recorded.producer_id is None
+    with pytest.raises(PermissionDenied), database.write() as s:
+        declare_error(s, ledger, scenario.producer_key, recorded.event_id, "incorrect_data")
+    document = json.loads(recorded.document)
+    declaration = {"declarationTime": "2026-11-07T09:00:00+07:00", "reason": "incorrect_data"}
+    with pytest.raises(EventsRejected) as refused, database.write() as s:
+        record_epcis_events(
+            s, ledger, scenario.producer_key, [{**document, "errorDeclaration": declaration}]
+        )
+    assert refused.value.failures[0].error.code == "FORBIDDEN"  # type: ignore[union-attr]
+    with database.write() as s:
+        declare_error(s, ledger, admin, recorded.event_id, "incorrect_data")
+    with database.read_sessions() as s:
+        assert s.get(Event, recorded.id).error_declared_seq is not None  # type: ignore[union-attr]

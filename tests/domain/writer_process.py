@@ -15,8 +15,9 @@ from sqlalchemy import select
 
 from traceapp import create_app
 from traceapp.db.sessions import get_database
+from traceapp.events.building import EventInput
 from traceapp.events.models import Event
-from traceapp.events.services import EventInput, record_event, record_events
+from traceapp.events.services import record_event, record_events
 from traceapp.ledger_store.runtime import get_ledger
 
 

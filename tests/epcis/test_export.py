@@ -12,11 +12,11 @@ from flask.testing import FlaskClient
 from support.scenario import Scenario
 
 from traceapp.db.sessions import Database
-from traceapp.epcis.capture import capture_document
 from traceapp.epcis.event_hash import HashContext, event_hash
 from traceapp.epcis.exporter import epcis_document
-from traceapp.epcis.query import iter_all, parse_query
 from traceapp.epcis.schema import iter_events, validate_document
+from traceapp.events.capture import capture_document
+from traceapp.events.query import iter_all, parse_query
 from traceapp.ledger_store.models import LedgerHead
 from traceapp.ledger_store.writer import Ledger
 

@@ -15,10 +15,10 @@ from support.scenario import Scenario
 
 from traceapp.batches.models import Batch, Item
 from traceapp.db.sessions import Database
-from traceapp.epcis.capture import CaptureRejected, CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError
 from traceapp.epcis.event_hash import HashContext, event_hash
 from traceapp.epcis.schema import iter_events
+from traceapp.events.capture import CaptureRejected, CaptureResult, capture_document
 from traceapp.events.models import Event, EventEpc
 from traceapp.ledger_store.models import LedgerEntry, LedgerHead
 from traceapp.ledger_store.writer import Ledger

@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 from traceapp.batches.services import BatchInput, issue_items
 from traceapp.batches.services import create_batch as create_batch_service
 from traceapp.db.sessions import Database
-from traceapp.events.services import EventInput, Quantity, SourceDest, record_event
+from traceapp.events.building import EventInput, Quantity, SourceDest
+from traceapp.events.services import record_event
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
 from traceapp.producers.services import ProducerInput, producer_key, register_producer

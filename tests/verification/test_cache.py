@@ -18,7 +18,8 @@ from support.scenario import VN, Scenario
 from verify_support import GTIN, LOT, item_path
 
 from traceapp.db.sessions import get_database
-from traceapp.events.services import EventInput, SourceDest, record_event
+from traceapp.events.building import EventInput, SourceDest
+from traceapp.events.services import record_event
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_store.runtime import get_ledger

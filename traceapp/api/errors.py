@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
 
 log = logging.getLogger("traceapp.api")
 
@@ -68,8 +68,9 @@ def present(error: GraphQLError) -> GraphQLError:
     if isinstance(original, ApiError):
         return _with_code(error, original.message, original.code)
     if isinstance(original, DomainError):
-        extensions = {"field": original.field} if original.field else {}
-        presented = _with_code(error, original.message, original.code)
+        problem = original.problems()[0]
+        extensions = {"field": problem.field} if problem.field else {}
+        presented = _with_code(error, problem.message, problem.code)
         presented.extensions = {**(presented.extensions or {}), **extensions}
         return presented
     if original is None or isinstance(original, GraphQLError):

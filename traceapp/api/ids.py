@@ -41,7 +41,7 @@ def decode_global_id(value: str) -> tuple[str, str] | None:
 
 def public_id_of(value: str, type_name: str, field: str) -> str:
     """The public ID inside a global ID of ``type_name``; a userError-able failure otherwise."""
-    from traceapp.ledger_store.errors import NotFound
+    from traceapp.errors import NotFound
 
     decoded = decode_global_id(value)
     if decoded is None or decoded[0] != type_name:

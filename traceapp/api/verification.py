@@ -17,9 +17,9 @@ from strawberry.scalars import JSON
 from traceapp.api.context import context_of
 from traceapp.api.ids import encode_global_id
 from traceapp.api.types.common import UserError, vietnam_today
+from traceapp.errors import DomainError
 from traceapp.gs1.digital_link import DigitalLink, parse_path, parse_uri
 from traceapp.gs1.errors import Gs1Error
-from traceapp.ledger_store.errors import DomainError
 from traceapp.verification import model
 from traceapp.verification.serialize import notice_text
 from traceapp.verification.services import verify_code

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from traceapp.auth.errors import TokenInvalid
 from traceapp.auth.models import ROLES, ApiToken
 from traceapp.db.statements import Prepared
 from traceapp.keys.services import admin_key_name
-from traceapp.ledger_store.errors import ValidationFailed
 from traceapp.ledger_store.ids import IdSource
 from traceapp.producers.services import get_producer, producer_key
 
@@ -47,9 +47,9 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Create a token; the plaintext is returned once and never stored."""
     if role not in ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise TokenInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
     if (role == "producer") != (producer is not None):
-        raise ValidationFailed("a producer token names its producer, and only it", field="producer")
+        raise TokenInvalid("a producer token names its producer, and only it", field="producer")
     key_name: str | None = None
     if role == "producer":
         assert producer is not None

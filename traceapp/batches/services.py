@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.batches.errors import BatchExists, BatchInvalid, BatchNotFound, ItemAlreadyClaimed
 from traceapp.batches.models import Batch, Item, ItemPinSalt
 from traceapp.gs1.identifiers import validate_lot
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, ValidationFailed
-from traceapp.ledger_store.ids import IdSource
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
 from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
@@ -53,7 +52,7 @@ class IssuedItems:
 def get_batch(session: Session, public_id: str) -> Batch:
     batch = session.execute(select(Batch).where(Batch.public_id == public_id)).scalar_one_or_none()
     if batch is None:
-        raise NotFound(f"no batch {public_id}", field="batch")
+        raise BatchNotFound(f"no batch {public_id}", field="batch")
     return batch
 
 
@@ -61,6 +60,59 @@ def batch_producer(session: Session, batch: Batch) -> str:
     product = session.get(Product, batch.product_id)
     assert product is not None
     return producer_public_id(session, product)
+
+
+def plan_create_batch(
+    session: Session, ledger: Ledger, request: WriteRequest, data: BatchInput
+) -> list[Draft]:
+    ids = request.ids(ledger)
+    product = get_product(session, data.product)
+    producer = producer_public_id(session, product)
+    require_producer_actor(session, ledger, request.actor, producer)
+    lot = v.gs1(validate_lot, data.lot, "lot")
+    if session.execute(
+        select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)
+    ).first():
+        raise BatchExists(f"lot {lot} already exists for this product", field="lot")
+    produced = v.iso_date(data.production_date, "productionDate")
+    expiry = v.iso_date(data.expiry_date, "expiryDate") if data.expiry_date else None
+    if expiry is not None and expiry < produced:
+        raise BatchInvalid("must not be before productionDate", field="expiryDate")
+    quantity = v.decimal(data.quantity, "quantity")
+    unit = v.text(data.unit, "unit", max_length=20, required=False)
+    if quantity is not None and unit is None:
+        raise BatchInvalid("is required with a quantity", field="unit")
+    origin = None
+    if data.origin_location:
+        location = session.execute(
+            select(Location).where(Location.public_id == data.origin_location)
+        ).scalar_one_or_none()
+        if location is None:
+            raise LocationNotFound(f"no location {data.origin_location}", field="originLocation")
+        origin = location.public_id
+    inputs = sorted(set(data.inputs))
+    for index, input_id in enumerate(inputs):
+        upstream = session.execute(
+            select(Batch).where(Batch.public_id == input_id)
+        ).scalar_one_or_none()
+        if upstream is None:
+            raise BatchNotFound(f"no batch {input_id}", field=f"inputs.{index}")
+    return [
+        Draft(
+            "batch.created",
+            {
+                "id": ids.public_id("bat"),
+                "product": data.product,
+                "lot": lot,
+                "production_date": produced.isoformat(),
+                "expiry_date": expiry.isoformat() if expiry else None,
+                "quantity": None if quantity is None else str(quantity),
+                "unit": unit,
+                "origin": origin,
+                "inputs": inputs,
+            },
+        )
+    ]
 
 
 def create_batch(
@@ -72,68 +124,70 @@ def create_batch(
     idempotency_key: str | None = None,
     signature: bytes | None = None,
 ) -> Receipt:
-    def build(ids: IdSource) -> Sequence[Draft]:
-        product = get_product(session, data.product)
-        producer = producer_public_id(session, product)
-        require_producer_actor(session, ledger, actor, producer)
-        lot = v.gs1(validate_lot, data.lot, "lot")
-        if session.execute(
-            select(Batch.id).where(Batch.product_id == product.id, Batch.lot == lot)
-        ).first():
-            raise AlreadyExists(f"lot {lot} already exists for this product", field="lot")
-        produced = v.iso_date(data.production_date, "productionDate")
-        expiry = v.iso_date(data.expiry_date, "expiryDate") if data.expiry_date else None
-        if expiry is not None and expiry < produced:
-            raise ValidationFailed("must not be before productionDate", field="expiryDate")
-        quantity = v.decimal(data.quantity, "quantity")
-        unit = v.text(data.unit, "unit", max_length=20, required=False)
-        if quantity is not None and unit is None:
-            raise ValidationFailed("is required with a quantity", field="unit")
-        origin = None
-        if data.origin_location:
-            location = session.execute(
-                select(Location).where(Location.public_id == data.origin_location)
-            ).scalar_one_or_none()
-            if location is None:
-                raise NotFound(f"no location {data.origin_location}", field="originLocation")
-            origin = location.public_id
-        inputs = sorted(set(data.inputs))
-        for index, input_id in enumerate(inputs):
-            upstream = session.execute(
-                select(Batch).where(Batch.public_id == input_id)
-            ).scalar_one_or_none()
-            if upstream is None:
-                raise NotFound(f"no batch {input_id}", field=f"inputs.{index}")
-        return [
-            Draft(
-                "batch.created",
-                {
-                    "id": ids.public_id("bat"),
-                    "product": data.product,
-                    "lot": lot,
-                    "production_date": produced.isoformat(),
-                    "expiry_date": expiry.isoformat() if expiry else None,
-                    "quantity": None if quantity is None else str(quantity),
-                    "unit": unit,
-                    "origin": origin,
-                    "inputs": inputs,
-                },
-            )
-        ]
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "create_batch", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: plan_create_batch(session, ledger, request, data),
+        op={"op": "create_batch", **data.__dict__},
     )
 
 
 def pin_digest(salt: bytes, pin: str) -> bytes:
     return hashlib.sha256(salt + pin.encode()).digest()
+
+
+def _item_drafts(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    batch_id: str,
+    count: int,
+    with_pins: bool,
+    pins: dict[str, str],
+    salts: dict[str, bytes],
+) -> list[Draft]:
+    """The statements, and in ``pins`` / ``salts`` what is kept off the ledger."""
+    if request.client_signed and with_pins:
+        # PINs are random and never derived, so prepare and submit would differ.
+        raise BatchInvalid(
+            "a client-signed request cannot issue PINs: issue them with the token's key",
+            field="withPins",
+        )
+    if not 1 <= count <= MAX_ITEMS_PER_REQUEST:
+        raise BatchInvalid(f"must be between 1 and {MAX_ITEMS_PER_REQUEST}", field="count")
+    ids = request.ids(ledger)
+    batch = get_batch(session, batch_id)
+    require_producer_actor(session, ledger, request.actor, batch_producer(session, batch))
+    drafts = []
+    for start in range(0, count, MAX_ITEMS_PER_STATEMENT):
+        items = []
+        for _ in range(start, min(count, start + MAX_ITEMS_PER_STATEMENT)):
+            item_id = ids.public_id("itm")
+            serial = ids.serial()
+            digest = None
+            if with_pins:
+                # PINs are never derived: nobody but the label printer may learn them.
+                pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+                salt = ids.salt()
+                pins[serial], salts[item_id] = pin, salt
+                digest = base64.b64encode(pin_digest(salt, pin)).decode()
+            items.append({"id": item_id, "serial": serial, "pin": digest})
+        drafts.append(Draft("items.issued", {"batch": batch_id, "items": items}))
+    return drafts
+
+
+def plan_issue_items(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    batch_id: str,
+    count: int,
+    *,
+    with_pins: bool = False,
+) -> list[Draft]:
+    return _item_drafts(session, ledger, request, batch_id, count, with_pins, {}, {})
 
 
 def issue_items(
@@ -148,39 +202,15 @@ def issue_items(
     signature: bytes | None = None,
 ) -> IssuedItems:
     """Issue ``count`` serialised items, at most 1,000 serials per ledger statement."""
-    if not 1 <= count <= MAX_ITEMS_PER_REQUEST:
-        raise ValidationFailed(f"must be between 1 and {MAX_ITEMS_PER_REQUEST}", field="count")
+    request = WriteRequest(actor, idempotency_key, signature)
     pins: dict[str, str] = {}
     salts: dict[str, bytes] = {}
-
-    def build(ids: IdSource) -> Sequence[Draft]:
-        batch = get_batch(session, batch_id)
-        require_producer_actor(session, ledger, actor, batch_producer(session, batch))
-        drafts = []
-        for start in range(0, count, MAX_ITEMS_PER_STATEMENT):
-            items = []
-            for _ in range(start, min(count, start + MAX_ITEMS_PER_STATEMENT)):
-                item_id = ids.public_id("itm")
-                serial = ids.serial()
-                digest = None
-                if with_pins:
-                    # PINs are never derived: nobody but the label printer may learn them.
-                    pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
-                    salt = ids.salt()
-                    pins[serial], salts[item_id] = pin, salt
-                    digest = base64.b64encode(pin_digest(salt, pin)).decode()
-                items.append({"id": item_id, "serial": serial, "pin": digest})
-            drafts.append(Draft("items.issued", {"batch": batch_id, "items": items}))
-        return drafts
-
     receipt = perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "issue_items", "batch": batch_id, "count": count, "pins": with_pins},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: _item_drafts(session, ledger, request, batch_id, count, with_pins, pins, salts),
+        op={"op": "issue_items", "batch": batch_id, "count": count, "pins": with_pins},
         ids_of=lambda drafts: [i["id"] for d in drafts for i in d.statement["items"]],
     )
     for item_id, salt in salts.items():
@@ -200,17 +230,13 @@ def check_pin(session: Session, item: Item, pin: str) -> bool:
 
 def claim_item(session: Session, ledger: Ledger, service_actor: str, item: Item) -> Receipt:
     """Mark an item claimed by its buyer (after a correct PIN), signed by the service key."""
-
-    def build(_ids: IdSource) -> Sequence[Draft]:
-        if item.status == "claimed":
-            raise AlreadyExists("this item was already claimed", field="pin")
-        return [Draft("item.claimed", {"item": item.public_id})]
-
+    if item.status == "claimed":
+        raise ItemAlreadyClaimed("this item was already claimed", field="pin")
     return perform(
         session,
         ledger,
-        service_actor,
-        build,
-        request={"op": "claim_item", "item": item.public_id},
+        WriteRequest(service_actor),
+        lambda: [Draft("item.claimed", {"item": item.public_id})],
+        op={"op": "claim_item", "item": item.public_id},
         ids_of=lambda drafts: [item.public_id],
     )

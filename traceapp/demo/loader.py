@@ -25,14 +25,9 @@ from traceapp.demo.journeys import (
     Lot,
     Step,
 )
+from traceapp.events.building import EventInput, Quantity, SourceDest
 from traceapp.events.models import Event
-from traceapp.events.services import (
-    EventInput,
-    Quantity,
-    SourceDest,
-    declare_error,
-    record_event,
-)
+from traceapp.events.services import declare_error, record_event
 from traceapp.gs1.digital_link import DigitalLink, format_uri
 from traceapp.ledger_store.service import Receipt
 from traceapp.ledger_store.writer import Ledger

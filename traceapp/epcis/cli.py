@@ -13,12 +13,12 @@ from flask.cli import with_appcontext
 
 from traceapp.cli import require_schema
 from traceapp.db.sessions import get_database
-from traceapp.epcis.capture import ERROR_BEHAVIOURS, CaptureResult, capture_document
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import epcis_document
-from traceapp.epcis.query import QueryParameterError, iter_all, parse_query
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
+from traceapp.events.capture import ERROR_BEHAVIOURS, CaptureResult, capture_document
+from traceapp.events.query import QueryParameterError, iter_all, parse_query
 from traceapp.ledger_store.runtime import get_ledger
 
 

@@ -12,11 +12,15 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from traceapp.epcis.query import format_time
-
-__all__ = ["EPCIS_CONTEXT", "epcis_document", "query_document"]
+__all__ = ["EPCIS_CONTEXT", "epcis_document", "format_time", "query_document"]
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+def format_time(moment: datetime) -> str:
+    """An EPCIS timestamp: UTC with milliseconds."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _hoist(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db.statements import RowsInsert, insert_together
+from traceapp.db.statements import Prepared, RowsInsert, insert_together, read_together
 from traceapp.epcis.event_hash import web_vocabulary
-from traceapp.events.epc import parse_epc
+from traceapp.events.epc import EpcRef, parse_epc
 from traceapp.events.models import Event, EventEpc
 from traceapp.gs1.canonical_link import canonical_digital_link
 from traceapp.ledger_store.projections import batch_projector, projector
@@ -92,21 +92,48 @@ def parse_event_time(event: dict[str, Any]) -> datetime:
 
 
 _CHUNK = 500  # keys per IN list: PostgreSQL refuses very long row-value lists
-# Per-transaction memos (``session.info``): the write path has just looked these rows up to
-# build the event, so its projection need not look them up again. Item and producer row IDs
-# never change, and a write session lives for one transaction.
-_ITEM_IDS = "traceapp.events.item_ids"
-_PRODUCER_IDS = "traceapp.events.producer_ids"
+# Up to this many keys an append looks each one up with a prepared read, all of them in one
+# round trip (``read_together``); a bulk append or an import uses chunked IN lists instead.
+_FEW_KEYS = 64
+_ITEMS, _BATCHES, _PRODUCTS = Item.__table__, Batch.__table__, Product.__table__
+_ITEM_ID = Prepared(
+    select(_ITEMS.c.id)
+    .select_from(
+        _ITEMS.join(_BATCHES, _ITEMS.c.batch_id == _BATCHES.c.id).join(
+            _PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id
+        )
+    )
+    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _ITEMS.c.serial == bindparam("key"))
+)
+_BATCH_ID = Prepared(
+    select(_BATCHES.c.id)
+    .select_from(_BATCHES.join(_PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id))
+    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _BATCHES.c.lot == bindparam("key"))
+)
 
 
-def remember_items(session: Session, item_ids: dict[str, int]) -> None:
-    """EPC (canonical Digital Link) -> item row ID, known to this transaction."""
-    session.info.setdefault(_ITEM_IDS, {}).update(item_ids)
-
-
-def remember_producers(session: Session, producer_ids: dict[str, int]) -> None:
-    """Producer public ID -> producer row ID, known to this transaction."""
-    session.info.setdefault(_PRODUCER_IDS, {}).update(producer_ids)
+def _row_ids(
+    session: Session, producers: set[str], epcs: Sequence[str]
+) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Producer public ID -> row ID, and EPC -> item and EPC class -> batch row IDs (ours)."""
+    parsed = {epc: parse_epc(epc) for epc in epcs}
+    if len(producers) + len(parsed) > _FEW_KEYS:
+        return (_producer_ids(session, producers), *_resolve(session, parsed))
+    named = sorted(producers)
+    keyed = [(epc, ref) for epc, ref in parsed.items() if ref and (ref.serial or ref.lot)]
+    reads = [(_PRODUCER_ID, {"public_id": public_id}) for public_id in named]
+    reads += [
+        (_ITEM_ID if ref.serial else _BATCH_ID, {"gtin": ref.gtin, "key": ref.serial or ref.lot})
+        for _, ref in keyed
+    ]
+    found = read_together(session, reads)
+    producer_ids = {p: rows[0][0] for p, rows in zip(named, found, strict=False) if rows}
+    item_ids: dict[str, int] = {}
+    batch_ids: dict[str, int] = {}
+    for (epc, ref), rows in zip(keyed, found[len(named) :], strict=True):
+        if rows:
+            (item_ids if ref.serial else batch_ids)[epc] = rows[0][0]
+    return producer_ids, item_ids, batch_ids
 
 
 def _our_gtins(session: Session, gtins: set[str]) -> set[str]:
@@ -119,17 +146,13 @@ def _our_gtins(session: Session, gtins: set[str]) -> set[str]:
 
 
 def _resolve(
-    session: Session, refs: list[tuple[str, str]]
+    session: Session, parsed: dict[str, EpcRef | None]
 ) -> tuple[dict[str, int], dict[str, int]]:
     """EPC -> item id and EPC class -> batch id, for the EPCs that are ours.
 
     Imported events mostly name other companies' EPCs: only keys under one of our GTINs are
     looked up, in chunks.
     """
-    memo: dict[str, int] = session.info.get(_ITEM_IDS, {})
-    if all(epc in memo for _, epc in refs):
-        return {epc: memo[epc] for _, epc in refs}, {}
-    parsed = {epc: parse_epc(epc) for _, epc in refs}
     ours = _our_gtins(session, {r.gtin for r in parsed.values() if r})
     item_keys = sorted(
         {(r.gtin, r.serial) for r in parsed.values() if r and r.serial and r.gtin in ours}
@@ -168,9 +191,8 @@ def _resolve(
 
 
 def _producer_ids(session: Session, public_ids: set[str]) -> dict[str, int]:
-    memo: dict[str, int] = session.info.get(_PRODUCER_IDS, {})
-    if public_ids <= memo.keys():
-        return {public_id: memo[public_id] for public_id in public_ids}
+    if not public_ids:
+        return {}
     rows = session.execute(_PRODUCERS_BY_PUBLIC_ID, {"ids": sorted(public_ids)})
     return {public_id: pk for public_id, pk in rows}
 
@@ -178,6 +200,9 @@ def _producer_ids(session: Session, public_ids: set[str]) -> dict[str, int]:
 _PRODUCERS = Producer.__table__
 _PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
     _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
+)
+_PRODUCER_ID = Prepared(
+    select(_PRODUCERS.c.id).where(_PRODUCERS.c.public_id == bindparam("public_id"))
 )
 # Inline: the generated keys are not fetched back (no RETURNING).
 _EVENTS = RowsInsert(Event.__table__)
@@ -193,9 +218,13 @@ def event_recorded(session: Session, appended: Appended) -> None:
 def events_recorded(session: Session, run: Sequence[Appended]) -> None:
     """One INSERT per table for a whole bulk append, one query to resolve every EPC."""
     statements = [a.entry.statement for a in run]
-    producers = _producer_ids(session, {s["producer"] for s in statements if s["producer"]})
+    refs = [(a.seq, role, epc) for a in run for role, epc in event_epcs(a.entry.statement["event"])]
+    producers, item_ids, batch_ids = _row_ids(
+        session,
+        {s["producer"] for s in statements if s["producer"]},
+        list(dict.fromkeys(epc for _, _, epc in refs)),
+    )
     rows = []
-    refs: list[tuple[int, str, str]] = []
     for appended, s in zip(run, statements, strict=True):
         event = s["event"]
         # An event captured with its errorDeclaration (its original was never recorded here)
@@ -224,8 +253,6 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
                 "error_reason": error_reason(declaration.get("reason")) if declared else None,
             }
         )
-        refs.extend((appended.seq, role, epc) for role, epc in event_epcs(event))
-    item_ids, batch_ids = _resolve(session, [(role, epc) for _, role, epc in refs])
     epc_rows = [
         {
             "event_seq": seq,

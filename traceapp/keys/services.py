@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.entry import sign_statement
 from ledger.errors import LedgerError
 from ledger.keys import Signer, Verifier
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, ValidationFailed
-from traceapp.ledger_store.ids import IdSource
+from traceapp.keys.errors import KeyExists, KeyInvalid, KeyNotFound, LogAlreadyStarted
 from traceapp.ledger_store.models import ActorKey, LedgerHead
 from traceapp.ledger_store.sequencer import SignedStatement
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 
 ROLES = ("admin", "producer", "auditor", "service")
@@ -35,7 +32,7 @@ def init_ledger(session: Session, ledger: Ledger) -> tuple[str, str]:
         select(LedgerHead).where(LedgerHead.log == ledger.origin).with_for_update()
     ).scalar_one_or_none()
     if head is not None:
-        raise AlreadyExists(f"the log {ledger.origin} already has {head.size} entries")
+        raise LogAlreadyStarted(f"the log {ledger.origin} already has {head.size} entries")
     admin = ledger.keystore.create(session, ADMIN_KEY_NAME)
     genesis = key_registered(admin.vkey, "admin", None)
     ledger.record(session, [_self_signed(admin, genesis)])
@@ -58,7 +55,7 @@ def admin_key_name(session: Session) -> str:
         select(ActorKey.key_name).where(ActorKey.registered_seq == 0)
     ).scalar_one_or_none()
     if name is None:
-        raise NotFound("the ledger has no genesis entry: run `traceapp keys init`")
+        raise KeyNotFound("the ledger has no genesis entry: run `traceapp keys init`")
     return name
 
 
@@ -70,22 +67,33 @@ def service_key_name(session: Session) -> str:
         .limit(1)
     ).scalar_one_or_none()
     if name is None:
-        raise NotFound("no active service key in the log")
+        raise KeyNotFound("no active service key in the log")
     return name
 
 
 def build_register_key(session: Session, vkey: str, role: str, producer: str | None) -> Draft:
     if role not in ROLES:
-        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise KeyInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
     try:
         verifier = Verifier.from_vkey(vkey)
     except LedgerError as exc:
-        raise ValidationFailed(f"not an Ed25519 vkey: {exc}", field="vkey") from None
+        raise KeyInvalid(f"not an Ed25519 vkey: {exc}", field="vkey") from None
     if session.get(ActorKey, verifier.key_name) is not None:
-        raise AlreadyExists(f"key {verifier.key_name} is already registered", field="vkey")
+        raise KeyExists(f"key {verifier.key_name} is already registered", field="vkey")
     if (role == "producer") != (producer is not None):
-        raise ValidationFailed("a producer key names its producer, and only it", field="producer")
+        raise KeyInvalid("a producer key names its producer, and only it", field="producer")
     return key_registered(vkey, role, producer)
+
+
+def plan_register_key(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    vkey: str,
+    role: str,
+    producer: str | None,
+) -> list[Draft]:
+    return [build_register_key(session, vkey, role, producer)]
 
 
 def register_key(
@@ -96,19 +104,16 @@ def register_key(
     role: str,
     producer: str | None = None,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> Receipt:
     """Register a client-held public key (its holder signs its own statements)."""
-
-    def build(_ids: IdSource) -> Sequence[Draft]:
-        return [build_register_key(session, vkey, role, producer)]
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "register_key", "vkey": vkey, "role": role, "producer": producer},
-        idempotency_key=idempotency_key,
+        request,
+        lambda: plan_register_key(session, ledger, request, vkey, role, producer),
+        op={"op": "register_key", "vkey": vkey, "role": role, "producer": producer},
         ids_of=lambda drafts: [Verifier.from_vkey(vkey).key_name],
     )
 
@@ -123,6 +128,21 @@ def create_custodial_key(
     return signer.key_name
 
 
+def plan_revoke_key(
+    session: Session, ledger: Ledger, request: WriteRequest, key_name: str, reason: str
+) -> list[Draft]:
+    key = session.get(ActorKey, key_name)
+    if key is None:
+        raise KeyNotFound(f"no key {key_name} in the registry", field="key")
+    if key.revoked_seq is not None:
+        raise KeyExists(f"key {key_name} is already revoked", field="key")
+    if key.registered_seq == 0:
+        raise KeyInvalid("the genesis admin key cannot be revoked", field="key")
+    if not reason.strip():
+        raise KeyInvalid("give a reason", field="reason")
+    return [Draft("key.revoked", {"key": key_name, "reason": reason.strip()})]
+
+
 def revoke_key(
     session: Session,
     ledger: Ledger,
@@ -130,25 +150,14 @@ def revoke_key(
     key_name: str,
     reason: str,
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
 ) -> Receipt:
-    def build(_ids: IdSource) -> Sequence[Draft]:
-        key = session.get(ActorKey, key_name)
-        if key is None:
-            raise NotFound(f"no key {key_name} in the registry", field="key")
-        if key.revoked_seq is not None:
-            raise AlreadyExists(f"key {key_name} is already revoked", field="key")
-        if key.registered_seq == 0:
-            raise ValidationFailed("the genesis admin key cannot be revoked", field="key")
-        if not reason.strip():
-            raise ValidationFailed("give a reason", field="reason")
-        return [Draft("key.revoked", {"key": key_name, "reason": reason.strip()})]
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "revoke_key", "key": key_name, "reason": reason},
-        idempotency_key=idempotency_key,
+        request,
+        lambda: plan_revoke_key(session, ledger, request, key_name, reason),
+        op={"op": "revoke_key", "key": key_name, "reason": reason},
         ids_of=lambda drafts: [key_name],
     )

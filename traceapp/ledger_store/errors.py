@@ -1,35 +1,8 @@
-"""Errors of the ledger store and of every domain service built on it."""
+"""Errors of the ledger store itself: a signature it refuses, an idempotency key reused."""
 
 from __future__ import annotations
 
-
-class DomainError(Exception):
-    """A request the domain refuses. ``field`` and ``code`` become a GraphQL userError."""
-
-    code = "INVALID"
-
-    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if code is not None:
-            self.code = code
-
-
-class ValidationFailed(DomainError):
-    code = "INVALID"
-
-
-class NotFound(DomainError):
-    code = "NOT_FOUND"
-
-
-class AlreadyExists(DomainError):
-    code = "ALREADY_EXISTS"
-
-
-class PermissionDenied(DomainError):
-    code = "FORBIDDEN"
+from traceapp.errors import DomainError
 
 
 class SignatureRejected(DomainError):
@@ -38,7 +11,3 @@ class SignatureRejected(DomainError):
 
 class IdempotencyConflict(DomainError):
     code = "IDEMPOTENCY_CONFLICT"
-
-
-class LedgerNotInitialised(DomainError):
-    code = "LEDGER_NOT_INITIALISED"

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
 from ledger.keys import Signer
-from traceapp.ledger_store.errors import NotFound
+from traceapp.errors import NotFound
 from traceapp.ledger_store.models import CustodialKey
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.merkle import consistency_proof, inclusion_proof
-from traceapp.ledger_store.errors import NotFound, ValidationFailed
+from traceapp.errors import NotFound, ValidationFailed
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore
 

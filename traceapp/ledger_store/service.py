@@ -1,4 +1,9 @@
-"""The shape every ledger-writing service shares: build drafts, sign, record, once per key."""
+"""The shape every ledger-writing service shares: plan drafts, sign, record, once per key.
+
+A service exposes ``plan_xxx(session, ledger, request, ...) -> list[Draft]``, pure given the
+session and the request's idempotency key (IDs, serials and salts are derived from it), and
+``xxx(...)``, which is ``perform``: plan, sign, record. ``prepareXxx`` asks the plan alone.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,32 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from traceapp.ledger_store.errors import IdempotencyConflict
 from traceapp.ledger_store.ids import IdSource
+from traceapp.ledger_store.models import IdempotencyRecord
 from traceapp.ledger_store.writer import Draft, Ledger, idempotent
 
-Builder = Callable[[IdSource], Sequence[Draft]]
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """Who signs a write and how: the actor's key, an idempotency key, a client signature.
+
+    ``for_client_key`` marks a plan made for a client-held key before its signature exists
+    (``prepareXxx``): the plan refuses what a client key cannot sign.
+    """
+
+    actor: str
+    idempotency_key: str | None = None
+    signature: bytes | None = None
+    for_client_key: bool = False
+
+    @property
+    def client_signed(self) -> bool:
+        return self.signature is not None or self.for_client_key
+
+    def ids(self, ledger: Ledger) -> IdSource:
+        """Random values for the statements, derived from the idempotency key when given."""
+        return ledger.ids(self.actor, self.idempotency_key)
 
 
 @dataclass(frozen=True)
@@ -26,33 +53,37 @@ class Receipt:
     replayed: bool
 
 
-def prepare(ledger: Ledger, actor: str, idempotency_key: str, build: Builder) -> Draft:
-    """The statement a client-held key must sign; ``perform`` with the same key rebuilds it."""
-    drafts = build(ledger.ids(actor, idempotency_key))
-    if len(drafts) != 1:
-        raise ValueError("only single-statement requests can be signed by a client key")
-    return drafts[0]
+def refuse_used_key(session: Session, request: WriteRequest) -> None:
+    """A plan for a key whose request is done would not be what the log holds."""
+    if request.idempotency_key is None:
+        return
+    if session.get(IdempotencyRecord, (request.actor, request.idempotency_key)) is not None:
+        raise IdempotencyConflict(
+            "this idempotency key was already used: its request is done", field="idempotencyKey"
+        )
 
 
 def perform(
     session: Session,
     ledger: Ledger,
-    actor: str,
-    build: Builder,
+    request: WriteRequest,
+    plan: Callable[[], Sequence[Draft]],
     *,
-    request: Any,
-    idempotency_key: str | None = None,
-    signature: bytes | None = None,
+    op: Any,
     ids_of: Callable[[Sequence[Draft]], list[str]] | None = None,
 ) -> Receipt:
-    """Build, sign (custodial key or client signature), append and project, idempotently."""
+    """Plan, sign (custodial key or client signature), append and project, idempotently.
+
+    ``op`` describes the request for idempotency: the same key with another ``op`` is a
+    conflict, with the same one a replay that plans nothing and appends nothing.
+    """
 
     def run() -> tuple[Any, dict[str, Any]]:
         # The hot lookups are Core statements, which do not autoflush: earlier ORM changes in
         # this transaction must be in the database before they run.
         session.flush()
-        drafts = build(ledger.ids(actor, idempotency_key))
-        signed = ledger.sign(session, actor, drafts, signature)
+        drafts = plan()
+        signed = ledger.sign(session, request.actor, drafts, request.signature)
         result = ledger.record(session, signed)
         public_ids = ids_of(drafts) if ids_of else [str(d.statement.get("id", "")) for d in drafts]
         first = result.appended[0]
@@ -63,7 +94,7 @@ def perform(
             "entry_count": len(result.appended),
         }
 
-    outcome, replayed = idempotent(session, actor, idempotency_key, request, run)
+    outcome, replayed = idempotent(session, request.actor, request.idempotency_key, op, run)
     return Receipt(
         public_ids=list(outcome["public_ids"]),
         ledger_index=int(outcome["ledger_index"]),

@@ -17,11 +17,8 @@ from ledger.entry import sign_statement, statement_message
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
 from traceapp.db.statements import Prepared
-from traceapp.ledger_store.errors import (
-    IdempotencyConflict,
-    PermissionDenied,
-    SignatureRejected,
-)
+from traceapp.errors import PermissionDenied
+from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.keystore import KeyStore
 from traceapp.ledger_store.log import LogIdentity

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -11,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gln
-from traceapp.ledger_store.errors import AlreadyExists, NotFound
-from traceapp.ledger_store.ids import IdSource
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.errors import LocationExists
 from traceapp.locations.models import LOCATION_KINDS, Location
 from traceapp.producers.services import get_producer, require_producer_actor
 
@@ -48,13 +46,38 @@ def location_uri(location: _LocationKeys) -> str:
     return LOCATION_URN.format(id=location.public_id)
 
 
-def get_location(session: Session, public_id: str) -> Location:
-    location = session.execute(
-        select(Location).where(Location.public_id == public_id)
-    ).scalar_one_or_none()
-    if location is None:
-        raise NotFound(f"no location {public_id}", field="location")
-    return location
+def plan_register_location(
+    session: Session, ledger: Ledger, request: WriteRequest, data: LocationInput
+) -> list[Draft]:
+    ids = request.ids(ledger)
+    producer = get_producer(session, data.producer)
+    require_producer_actor(session, ledger, request.actor, data.producer)
+    code = v.required_text(data.code, "code", max_length=40)
+    if session.execute(
+        select(Location.id).where(Location.producer_id == producer.id, Location.code == code)
+    ).first():
+        raise LocationExists("this producer already has a location with this code", field="code")
+    gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
+    if gln and session.execute(select(Location.id).where(Location.gln == gln)).first():
+        raise LocationExists("a location with this GLN exists", field="gln")
+    return [
+        Draft(
+            "location.registered",
+            {
+                "id": ids.public_id("loc"),
+                "producer": data.producer,
+                "gln": gln,
+                "code": code,
+                "name": v.required_text(data.name, "name", max_length=300),
+                "kind": v.choice(data.kind, "kind", LOCATION_KINDS),
+                "address": {
+                    "province": v.text(data.province, "province", max_length=100, required=False),
+                    "commune": v.text(data.commune, "commune", max_length=100, required=False),
+                    "street": v.text(data.street, "street", max_length=300, required=False),
+                },
+            },
+        )
+    ]
 
 
 def register_location(
@@ -66,44 +89,11 @@ def register_location(
     idempotency_key: str | None = None,
     signature: bytes | None = None,
 ) -> Receipt:
-    def build(ids: IdSource) -> Sequence[Draft]:
-        producer = get_producer(session, data.producer)
-        require_producer_actor(session, ledger, actor, data.producer)
-        code = v.required_text(data.code, "code", max_length=40)
-        if session.execute(
-            select(Location.id).where(Location.producer_id == producer.id, Location.code == code)
-        ).first():
-            raise AlreadyExists("this producer already has a location with this code", field="code")
-        gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
-        if gln and session.execute(select(Location.id).where(Location.gln == gln)).first():
-            raise AlreadyExists("a location with this GLN exists", field="gln")
-        return [
-            Draft(
-                "location.registered",
-                {
-                    "id": ids.public_id("loc"),
-                    "producer": data.producer,
-                    "gln": gln,
-                    "code": code,
-                    "name": v.required_text(data.name, "name", max_length=300),
-                    "kind": v.choice(data.kind, "kind", LOCATION_KINDS),
-                    "address": {
-                        "province": v.text(
-                            data.province, "province", max_length=100, required=False
-                        ),
-                        "commune": v.text(data.commune, "commune", max_length=100, required=False),
-                        "street": v.text(data.street, "street", max_length=300, required=False),
-                    },
-                },
-            )
-        ]
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "register_location", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: plan_register_location(session, ledger, request, data),
+        op={"op": "register_location", **data.__dict__},
     )

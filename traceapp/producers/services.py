@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -14,11 +13,15 @@ from sqlalchemy.orm import Session
 from traceapp import validation as v
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.keys.services import create_custodial_key
-from traceapp.ledger_store.errors import AlreadyExists, NotFound, PermissionDenied
-from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.models import ActorKey
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.producers.errors import (
+    NotProducersActor,
+    ProducerExists,
+    ProducerInvalid,
+    ProducerNotFound,
+)
 from traceapp.producers.models import PERSONAL_FIELDS, PRODUCER_KINDS, PersonalData, Producer
 
 
@@ -44,12 +47,12 @@ def _validated(session: Session, data: ProducerInput) -> dict[str, object]:
     tax_code = v.text(data.tax_code, "taxCode", max_length=20, required=False)
     if tax_code is not None:
         if not tax_code.replace("-", "").isdigit():
-            raise v.ValidationFailed("must be digits (10 or 13, with '-')", field="taxCode")
+            raise ProducerInvalid("must be digits (10 or 13, with '-')", field="taxCode")
         if session.execute(select(Producer.id).where(Producer.tax_code == tax_code)).first():
-            raise AlreadyExists("a producer with this tax code exists", field="taxCode")
+            raise ProducerExists("a producer with this tax code exists", field="taxCode")
     gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
     if gln and session.execute(select(Producer.id).where(Producer.gln == gln)).first():
-        raise AlreadyExists("a producer with this GLN exists", field="gln")
+        raise ProducerExists("a producer with this GLN exists", field="gln")
     for name in data.personal:
         v.choice(name, f"personal.{name}", PERSONAL_FIELDS)
     return {
@@ -66,6 +69,34 @@ def _validated(session: Session, data: ProducerInput) -> dict[str, object]:
     }
 
 
+def _plan(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    data: ProducerInput,
+    personal: dict[str, tuple[bytes, str]],
+) -> list[Draft]:
+    """The statement, and in ``personal`` each personal field's salt and value (off-ledger)."""
+    if ledger.role_of(session, request.actor).role != "admin":
+        raise NotProducersActor("only the programme office registers producers")
+    ids = request.ids(ledger)
+    statement = _validated(session, data)
+    public_id = ids.public_id("pro")
+    digests: dict[str, str] = {}
+    for name, raw in sorted(data.personal.items()):
+        value = v.required_text(raw, f"personal.{name}", max_length=300)
+        salt = ids.salt()
+        personal[name] = (salt, value)
+        digests[name] = base64.b64encode(personal_digest(salt, value)).decode()
+    return [Draft("producer.registered", {"id": public_id, **statement, "personal": digests})]
+
+
+def plan_register_producer(
+    session: Session, ledger: Ledger, request: WriteRequest, data: ProducerInput
+) -> list[Draft]:
+    return _plan(session, ledger, request, data, {})
+
+
 def register_producer(
     session: Session,
     ledger: Ledger,
@@ -77,29 +108,14 @@ def register_producer(
     custodial_key: bool = True,
 ) -> Receipt:
     """Register a producer (admin only) and, by default, give it a custodial signing key."""
-    if ledger.role_of(session, actor).role != "admin":
-        raise PermissionDenied("only the programme office registers producers")
+    request = WriteRequest(actor, idempotency_key, signature)
     personal: dict[str, tuple[bytes, str]] = {}
-
-    def build(ids: IdSource) -> Sequence[Draft]:
-        statement = _validated(session, data)
-        public_id = ids.public_id("pro")
-        digests: dict[str, str] = {}
-        for name, raw in sorted(data.personal.items()):
-            value = v.required_text(raw, f"personal.{name}", max_length=300)
-            salt = ids.salt()
-            personal[name] = (salt, value)
-            digests[name] = base64.b64encode(personal_digest(salt, value)).decode()
-        return [Draft("producer.registered", {"id": public_id, **statement, "personal": digests})]
-
     receipt = perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "register_producer", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: _plan(session, ledger, request, data, personal),
+        op={"op": "register_producer", **data.__dict__},
     )
     if not receipt.replayed:
         producer_id = receipt.public_ids[0]
@@ -125,7 +141,7 @@ def get_producer(session: Session, public_id: str) -> Producer:
         select(Producer).where(Producer.public_id == public_id)
     ).scalar_one_or_none()
     if producer is None:
-        raise NotFound(f"no producer {public_id}", field="producer")
+        raise ProducerNotFound(f"no producer {public_id}", field="producer")
     return producer
 
 
@@ -141,7 +157,7 @@ def producer_key(session: Session, producer_public_id: str) -> str:
         .limit(1)
     ).scalar_one_or_none()
     if name is None:
-        raise NotFound(f"producer {producer_public_id} has no active key", field="producer")
+        raise ProducerNotFound(f"producer {producer_public_id} has no active key", field="producer")
     return name
 
 
@@ -150,7 +166,7 @@ def require_producer_actor(session: Session, ledger: Ledger, actor: str, produce
     key = ledger.role_of(session, actor)
     if key.role == "admin" or (key.role == "producer" and key.producer_public_id == producer):
         return
-    raise PermissionDenied(f"{actor} may not act for producer {producer}", field="producer")
+    raise NotProducersActor(f"{actor} may not act for producer {producer}", field="producer")
 
 
 def erase_personal_data(session: Session, producer_public_id: str) -> int:

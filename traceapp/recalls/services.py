@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -10,14 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.batches.errors import BatchNotFound
 from traceapp.batches.models import Batch
 from traceapp.batches.services import batch_producer
-from traceapp.events.services import format_event_time
-from traceapp.ledger_store.errors import NotFound, ValidationFailed
-from traceapp.ledger_store.ids import IdSource
-from traceapp.ledger_store.service import Receipt, perform
+from traceapp.events.building import format_event_time
+from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.services import require_producer_actor
+from traceapp.recalls.errors import RecallInvalid
 from traceapp.recalls.models import SEVERITIES
 
 
@@ -29,6 +28,40 @@ class RecallInput:
     issued_at: datetime | None = None
 
 
+def plan_issue_recall(
+    session: Session, ledger: Ledger, request: WriteRequest, data: RecallInput
+) -> list[Draft]:
+    if request.client_signed and data.issued_at is None:
+        raise RecallInvalid(
+            "is required with a client signature (the statement must not change)",
+            field="issuedAt",
+        )
+    ids = request.ids(ledger)
+    if not data.batches:
+        raise RecallInvalid("name at least one batch", field="batches")
+    batches = sorted(set(data.batches))
+    for index, batch_id in enumerate(batches):
+        batch = session.execute(
+            select(Batch).where(Batch.public_id == batch_id)
+        ).scalar_one_or_none()
+        if batch is None:
+            raise BatchNotFound(f"no batch {batch_id}", field=f"batches.{index}")
+        require_producer_actor(session, ledger, request.actor, batch_producer(session, batch))
+    issued_at, _zone = format_event_time(data.issued_at or datetime.now(UTC))
+    return [
+        Draft(
+            "recall.issued",
+            {
+                "id": ids.public_id("rcl"),
+                "batches": batches,
+                "reason": v.required_text(data.reason, "reason", max_length=2000),
+                "severity": v.choice(data.severity, "severity", SEVERITIES),
+                "issued_at": issued_at,
+            },
+        )
+    ]
+
+
 def issue_recall(
     session: Session,
     ledger: Ledger,
@@ -38,37 +71,11 @@ def issue_recall(
     idempotency_key: str | None = None,
     signature: bytes | None = None,
 ) -> Receipt:
-    def build(ids: IdSource) -> Sequence[Draft]:
-        if not data.batches:
-            raise ValidationFailed("name at least one batch", field="batches")
-        batches = sorted(set(data.batches))
-        for index, batch_id in enumerate(batches):
-            batch = session.execute(
-                select(Batch).where(Batch.public_id == batch_id)
-            ).scalar_one_or_none()
-            if batch is None:
-                raise NotFound(f"no batch {batch_id}", field=f"batches.{index}")
-            require_producer_actor(session, ledger, actor, batch_producer(session, batch))
-        issued_at, _zone = format_event_time(data.issued_at or datetime.now(UTC))
-        return [
-            Draft(
-                "recall.issued",
-                {
-                    "id": ids.public_id("rcl"),
-                    "batches": batches,
-                    "reason": v.required_text(data.reason, "reason", max_length=2000),
-                    "severity": v.choice(data.severity, "severity", SEVERITIES),
-                    "issued_at": issued_at,
-                },
-            )
-        ]
-
+    request = WriteRequest(actor, idempotency_key, signature)
     return perform(
         session,
         ledger,
-        actor,
-        build,
-        request={"op": "issue_recall", **data.__dict__},
-        idempotency_key=idempotency_key,
-        signature=signature,
+        request,
+        lambda: plan_issue_recall(session, ledger, request, data),
+        op={"op": "issue_recall", **data.__dict__},
     )

@@ -10,9 +10,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
+from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventEpc
 from traceapp.gs1.digital_link import DigitalLink
-from traceapp.ledger_store.errors import NotFound
 from traceapp.locations.models import Location
 from traceapp.locations.services import GLN_URI, LOCATION_URN
 from traceapp.producers.models import Producer

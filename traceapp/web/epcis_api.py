@@ -18,18 +18,18 @@ from werkzeug.datastructures import MultiDict
 
 from traceapp.auth.services import Principal, authenticate
 from traceapp.db.sessions import get_database, get_session
-from traceapp.epcis.capture import (
+from traceapp.epcis.errors import EpcisValidationError, Issue
+from traceapp.epcis.exporter import query_document
+from traceapp.epcis.schema import DEFAULT_MAX_BYTES
+from traceapp.errors import DomainError
+from traceapp.events.capture import (
     ERROR_BEHAVIOURS,
     CaptureRejected,
     capture_document,
     find_capture_job,
     save_capture_job,
 )
-from traceapp.epcis.errors import EpcisValidationError, Issue
-from traceapp.epcis.exporter import query_document
-from traceapp.epcis.query import QueryParameterError, parse_query, run_query
-from traceapp.epcis.schema import DEFAULT_MAX_BYTES
-from traceapp.ledger_store.errors import DomainError
+from traceapp.events.query import QueryParameterError, parse_query, run_query
 from traceapp.ledger_store.runtime import get_ledger
 
 bp = Blueprint("epcis_api", __name__, url_prefix="/epcis")
@@ -172,7 +172,8 @@ def capture() -> Response:
             **_issues(exc.issues, exc.truncated),
         )
     except DomainError as exc:
-        return _problem(400, "ValidationException", exc.message, code=exc.code)
+        problem = exc.problems()[0]
+        return _problem(400, "ValidationException", problem.message, code=problem.code)
     response = _json(_job_json(capture_id, started, datetime.now(UTC), report), 201)
     response.headers["Location"] = url_for(".capture_job", capture_id=capture_id)
     return response

@@ -19,9 +19,9 @@ from markupsafe import Markup
 
 from traceapp import get_settings
 from traceapp.db.sessions import get_database, get_session
+from traceapp.errors import NotFound
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
-from traceapp.ledger_store.errors import NotFound
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load

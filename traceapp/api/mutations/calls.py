@@ -1,11 +1,13 @@
 """From GraphQL inputs to service calls: IDs decoded, values converted, nothing else.
 
-Each function returns a ``BuildCall``; decoding happens inside it so that a bad ID becomes a
-userError like any other DomainError.
+Each function returns a ``Call`` (the service's plan and perform bound to the input); the
+runner calls it inside its error handling, so a bad ID becomes a userError like any other
+DomainError.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -13,35 +15,45 @@ from sqlalchemy.orm import Session
 
 from traceapp.api.ids import public_id_of
 from traceapp.api.mutations import inputs as i
-from traceapp.api.mutations.runner import BuildCall, Call
-from traceapp.batches.services import BatchInput, create_batch, issue_items
-from traceapp.epcis.capture import CaptureResult, capture_document
+from traceapp.api.mutations.runner import Call
+from traceapp.batches.services import (
+    BatchInput,
+    create_batch,
+    issue_items,
+    plan_create_batch,
+    plan_issue_items,
+)
 from traceapp.epcis.errors import EpcisValidationError
+from traceapp.errors import NotFound, Problem, ValidationFailed
+from traceapp.events.building import EventInput, Quantity, SourceDest
+from traceapp.events.capture import CaptureResult, capture_document
 from traceapp.events.models import Event
 from traceapp.events.services import (
-    EventInput,
-    Quantity,
-    SourceDest,
     declare_error,
+    plan_record_event,
     record_epcis_events,
     record_event,
     record_events,
 )
-from traceapp.keys.services import register_key, revoke_key
-from traceapp.ledger_store.errors import NotFound, ValidationFailed
-from traceapp.ledger_store.writer import Ledger
-from traceapp.locations.services import LocationInput, register_location
-from traceapp.producers.services import ProducerInput, register_producer
+from traceapp.keys.services import plan_register_key, plan_revoke_key, register_key, revoke_key
+from traceapp.ledger_store.service import WriteRequest
+from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
     CertificationInput,
     ProductChanges,
     ProductInput,
     grant_certification,
+    plan_grant_certification,
+    plan_register_product,
+    plan_revoke_certification,
+    plan_update_product,
     register_product,
     revoke_certification,
     update_product,
 )
-from traceapp.recalls.services import RecallInput, issue_recall
+from traceapp.recalls.services import RecallInput, issue_recall, plan_issue_recall
 
 
 def _location(value: str | None, field: str) -> str | None:
@@ -98,230 +110,184 @@ def event_input(data: i.EventDataInput, prefix: str = "") -> EventInput:
     )
 
 
-def register_producer_call(data: i.RegisterProducerInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        personal = {}
-        if data.personal is not None:
-            personal = {
-                k: v
-                for k, v in (
-                    ("owner_name", data.personal.owner_name),
-                    ("phone", data.personal.phone),
-                    ("email", data.personal.email),
-                    ("personal_address", data.personal.personal_address),
-                )
-                if v is not None
-            }
-        value = ProducerInput(
-            kind=data.kind.value,
-            name=data.name,
-            province=data.province,
-            address_recorded_on=data.address_recorded_on,
-            tax_code=data.tax_code,
-            commune=data.commune,
-            street=data.street,
-            gln=data.gln,
-            personal=personal,
-        )
-        return lambda s, ledger, actor, key, sig: register_producer(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
+def _service(
+    perform: Callable[..., Any], plan: Callable[..., list[Draft]] | None, *args: Any, **kwargs: Any
+) -> Call:
+    """``perform(session, ledger, actor, *args, idempotency_key=, signature=, **kwargs)`` and
+    ``plan(session, ledger, request, *args, **kwargs)`` bound to one mutation's values."""
 
-    return build
-
-
-def register_product_call(data: i.RegisterProductInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        value = ProductInput(
-            producer=public_id_of(data.producer, "Producer", "producer"),
-            gtin=data.gtin,
-            name_vi=data.name_vi,
-            group=data.group.value,
-            name_en=data.name_en,
-            description=data.description,
-            image_url=data.image_url,
-            standards=list(data.standards),
-        )
-        return lambda s, ledger, actor, key, sig: register_product(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
-
-    return build
-
-
-def update_product_call(data: i.UpdateProductInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        product = public_id_of(data.product, "Product", "product")
-        changes = ProductChanges(
-            name_vi=data.name_vi,
-            name_en=data.name_en,
-            group=data.group.value if data.group else None,
-            description=data.description,
-            image_url=data.image_url,
-            standards=list(data.standards) if data.standards is not None else None,
-        )
-        return lambda s, ledger, actor, key, sig: update_product(
-            s, ledger, actor, product, changes, idempotency_key=key, signature=sig
-        )
-
-    return build
-
-
-def grant_certification_call(data: i.GrantCertificationInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        value = CertificationInput(
-            product=public_id_of(data.product, "Product", "product"),
-            scheme=data.scheme.value,
-            issuer=data.issuer,
-            decision_number=data.decision_number,
-            issued_on=data.issued_on,
-            stars=data.stars,
-            issuer_level=data.issuer_level.value if data.issuer_level else None,
-            valid_until=data.valid_until,
-        )
-        return lambda s, ledger, actor, key, sig: grant_certification(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
-
-    return build
-
-
-def revoke_certification_call(data: i.RevokeCertificationInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        cert = public_id_of(data.certification, "Certification", "certification")
-        return lambda s, ledger, actor, key, _sig: revoke_certification(
-            s, ledger, actor, cert, data.reason, idempotency_key=key
-        )
-
-    return build
-
-
-def register_location_call(data: i.RegisterLocationInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        value = LocationInput(
-            producer=public_id_of(data.producer, "Producer", "producer"),
-            code=data.code,
-            name=data.name,
-            kind=data.kind.value,
-            gln=data.gln,
-            province=data.province,
-            commune=data.commune,
-            street=data.street,
-        )
-        return lambda s, ledger, actor, key, sig: register_location(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
-
-    return build
-
-
-def create_batch_call(data: i.CreateBatchInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        value = BatchInput(
-            product=public_id_of(data.product, "Product", "product"),
-            lot=data.lot,
-            production_date=data.production_date,
-            expiry_date=data.expiry_date,
-            quantity=data.quantity,
-            unit=data.unit,
-            origin_location=(
-                public_id_of(data.origin_location, "Location", "originLocation")
-                if data.origin_location
-                else None
-            ),
-            inputs=[public_id_of(b, "Batch", f"inputs.{n}") for n, b in enumerate(data.inputs)],
-        )
-        return lambda s, ledger, actor, key, sig: create_batch(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
-
-    return build
-
-
-def issue_items_call(data: i.IssueItemsInput) -> BuildCall:
-    def build(client_signed: bool) -> Call:
-        batch = public_id_of(data.batch, "Batch", "batch")
-        if client_signed and data.with_pins:
-            # PINs are random and never derived, so prepare and submit would differ.
-            raise ValidationFailed(
-                "a client-signed request cannot issue PINs: issue them with the token's key",
-                field="withPins",
-            )
-        return lambda s, ledger, actor, key, sig: issue_items(
-            s,
+    def performed(session: Session, ledger: Ledger, request: WriteRequest) -> Any:
+        return perform(
+            session,
             ledger,
-            actor,
-            batch,
-            data.count,
-            with_pins=data.with_pins,
-            idempotency_key=key,
-            signature=sig,
+            request.actor,
+            *args,
+            idempotency_key=request.idempotency_key,
+            signature=request.signature,
+            **kwargs,
         )
 
-    return build
+    def planned(session: Session, ledger: Ledger, request: WriteRequest) -> list[Draft]:
+        assert plan is not None
+        return plan(session, ledger, request, *args, **kwargs)
+
+    return Call(performed, planned if plan is not None else None)
 
 
-def record_event_call(data: i.RecordEventInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        value = event_input(data.event, "event.")
-        return lambda s, ledger, actor, key, sig: record_event(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
-        )
+def register_producer_call(data: i.RegisterProducerInput) -> Call:
+    personal = {}
+    if data.personal is not None:
+        personal = {
+            k: v
+            for k, v in (
+                ("owner_name", data.personal.owner_name),
+                ("phone", data.personal.phone),
+                ("email", data.personal.email),
+                ("personal_address", data.personal.personal_address),
+            )
+            if v is not None
+        }
+    value = ProducerInput(
+        kind=data.kind.value,
+        name=data.name,
+        province=data.province,
+        address_recorded_on=data.address_recorded_on,
+        tax_code=data.tax_code,
+        commune=data.commune,
+        street=data.street,
+        gln=data.gln,
+        personal=personal,
+    )
+    return _service(register_producer, plan_register_producer, value)
 
-    return build
+
+def register_product_call(data: i.RegisterProductInput) -> Call:
+    value = ProductInput(
+        producer=public_id_of(data.producer, "Producer", "producer"),
+        gtin=data.gtin,
+        name_vi=data.name_vi,
+        group=data.group.value,
+        name_en=data.name_en,
+        description=data.description,
+        image_url=data.image_url,
+        standards=list(data.standards),
+    )
+    return _service(register_product, plan_register_product, value)
 
 
-def record_events_call(data: i.RecordEventsInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        values = [event_input(e, f"events.{n}.") for n, e in enumerate(data.events)]
-        return lambda s, ledger, actor, key, _sig: record_events(
-            s, ledger, actor, values, idempotency_key=key
-        )
+def update_product_call(data: i.UpdateProductInput) -> Call:
+    product = public_id_of(data.product, "Product", "product")
+    changes = ProductChanges(
+        name_vi=data.name_vi,
+        name_en=data.name_en,
+        group=data.group.value if data.group else None,
+        description=data.description,
+        image_url=data.image_url,
+        standards=list(data.standards) if data.standards is not None else None,
+    )
+    return _service(update_product, plan_update_product, product, changes)
 
-    return build
+
+def grant_certification_call(data: i.GrantCertificationInput) -> Call:
+    value = CertificationInput(
+        product=public_id_of(data.product, "Product", "product"),
+        scheme=data.scheme.value,
+        issuer=data.issuer,
+        decision_number=data.decision_number,
+        issued_on=data.issued_on,
+        stars=data.stars,
+        issuer_level=data.issuer_level.value if data.issuer_level else None,
+        valid_until=data.valid_until,
+    )
+    return _service(grant_certification, plan_grant_certification, value)
 
 
-def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        if not data.events:
-            raise ValidationFailed("send at least one event", field="events")
-        events = [dict(e) if isinstance(e, dict) else e for e in data.events]
-        return lambda s, ledger, actor, key, _sig: record_epcis_events(
-            s, ledger, actor, events, idempotency_key=key
-        )
+def revoke_certification_call(data: i.RevokeCertificationInput) -> Call:
+    cert = public_id_of(data.certification, "Certification", "certification")
+    return _service(revoke_certification, plan_revoke_certification, cert, data.reason)
 
-    return build
+
+def register_location_call(data: i.RegisterLocationInput) -> Call:
+    value = LocationInput(
+        producer=public_id_of(data.producer, "Producer", "producer"),
+        code=data.code,
+        name=data.name,
+        kind=data.kind.value,
+        gln=data.gln,
+        province=data.province,
+        commune=data.commune,
+        street=data.street,
+    )
+    return _service(register_location, plan_register_location, value)
+
+
+def create_batch_call(data: i.CreateBatchInput) -> Call:
+    value = BatchInput(
+        product=public_id_of(data.product, "Product", "product"),
+        lot=data.lot,
+        production_date=data.production_date,
+        expiry_date=data.expiry_date,
+        quantity=data.quantity,
+        unit=data.unit,
+        origin_location=(
+            public_id_of(data.origin_location, "Location", "originLocation")
+            if data.origin_location
+            else None
+        ),
+        inputs=[public_id_of(b, "Batch", f"inputs.{n}") for n, b in enumerate(data.inputs)],
+    )
+    return _service(create_batch, plan_create_batch, value)
+
+
+def issue_items_call(data: i.IssueItemsInput) -> Call:
+    batch = public_id_of(data.batch, "Batch", "batch")
+    return _service(issue_items, plan_issue_items, batch, data.count, with_pins=data.with_pins)
+
+
+def record_event_call(data: i.RecordEventInput) -> Call:
+    return _service(record_event, plan_record_event, event_input(data.event, "event."))
+
+
+def record_events_call(data: i.RecordEventsInput) -> Call:
+    values = [event_input(e, f"events.{n}.") for n, e in enumerate(data.events)]
+    return _service(record_events, None, values)
+
+
+def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> Call:
+    if not data.events:
+        raise ValidationFailed("send at least one event", field="events")
+    events = [dict(e) if isinstance(e, dict) else e for e in data.events]
+    return _service(record_epcis_events, None, events)
 
 
 class DocumentRejected(ValidationFailed):
-    """An EPCIS document refused as a whole: one userError per issue, by JSON pointer."""
+    """An EPCIS document refused as a whole: one problem per issue, by JSON pointer."""
 
     def __init__(self, error: EpcisValidationError) -> None:
         first = error.issues[0] if error.issues else None
         super().__init__(str(error), field=first.pointer if first else "document")
         self.issues = error.issues
 
+    def problems(self) -> list[Problem]:
+        if not self.issues:
+            return super().problems()
+        return [
+            Problem(issue.pointer or "document", issue.message, f"EPCIS_{issue.rule.upper()}")
+            for issue in self.issues
+        ]
 
-def capture_epcis_document_call(data: i.CaptureEpcisDocumentInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        def call(
-            s: Session, ledger: Ledger, actor: str, key: str | None, _sig: bytes | None
-        ) -> CaptureResult:
-            try:
-                return capture_document(
-                    s,
-                    ledger,
-                    actor,
-                    data.document,
-                    error_behaviour=data.error_behaviour.value,
-                    idempotency_key=key,
-                )
-            except EpcisValidationError as exc:
-                raise DocumentRejected(exc) from None
 
-        return call
+def _capture(
+    session: Session, ledger: Ledger, actor: str, document: Any, **kwargs: Any
+) -> CaptureResult:
+    try:
+        return capture_document(session, ledger, actor, document, **kwargs)
+    except EpcisValidationError as exc:
+        raise DocumentRejected(exc) from None
 
-    return build
+
+def capture_epcis_document_call(data: i.CaptureEpcisDocumentInput) -> Call:
+    return _service(_capture, None, data.document, error_behaviour=data.error_behaviour.value)
 
 
 def _event_id(session: Session, global_id: str) -> str:
@@ -334,63 +300,39 @@ def _event_id(session: Session, global_id: str) -> str:
     return event_id
 
 
-def declare_event_error_call(data: i.DeclareEventErrorInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        fixes = [
-            event_input(e, f"correctiveEvents.{n}.") for n, e in enumerate(data.corrective_events)
-        ]
+def declare_event_error_call(data: i.DeclareEventErrorInput) -> Call:
+    fixes = [event_input(e, f"correctiveEvents.{n}.") for n, e in enumerate(data.corrective_events)]
 
-        def call(s: Session, ledger: Ledger, actor: str, key: str | None, _sig: Any) -> Any:
-            return declare_error(
-                s,
-                ledger,
-                actor,
-                _event_id(s, data.event),
-                data.reason,
-                fixes,
-                declared_at=data.declared_at,
-                idempotency_key=key,
-            )
-
-        return call
-
-    return build
-
-
-def issue_recall_call(data: i.IssueRecallInput) -> BuildCall:
-    def build(client_signed: bool) -> Call:
-        if client_signed and data.issued_at is None:
-            raise ValidationFailed(
-                "is required with a client signature (the statement must not change)",
-                field="issuedAt",
-            )
-        value = RecallInput(
-            batches=[public_id_of(b, "Batch", f"batches.{n}") for n, b in enumerate(data.batches)],
-            reason=data.reason,
-            severity=data.severity.value,
-            issued_at=data.issued_at,
-        )
-        return lambda s, ledger, actor, key, sig: issue_recall(
-            s, ledger, actor, value, idempotency_key=key, signature=sig
+    def perform(session: Session, ledger: Ledger, request: WriteRequest) -> Any:
+        return declare_error(
+            session,
+            ledger,
+            request.actor,
+            _event_id(session, data.event),
+            data.reason,
+            fixes,
+            declared_at=data.declared_at,
+            idempotency_key=request.idempotency_key,
+            signature=request.signature,
         )
 
-    return build
+    return Call(perform)
 
 
-def register_key_call(data: i.RegisterKeyInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        producer = public_id_of(data.producer, "Producer", "producer") if data.producer else None
-        return lambda s, ledger, actor, key, _sig: register_key(
-            s, ledger, actor, data.vkey, data.role.value, producer, idempotency_key=key
-        )
+def issue_recall_call(data: i.IssueRecallInput) -> Call:
+    value = RecallInput(
+        batches=[public_id_of(b, "Batch", f"batches.{n}") for n, b in enumerate(data.batches)],
+        reason=data.reason,
+        severity=data.severity.value,
+        issued_at=data.issued_at,
+    )
+    return _service(issue_recall, plan_issue_recall, value)
 
-    return build
+
+def register_key_call(data: i.RegisterKeyInput) -> Call:
+    producer = public_id_of(data.producer, "Producer", "producer") if data.producer else None
+    return _service(register_key, plan_register_key, data.vkey, data.role.value, producer)
 
 
-def revoke_key_call(data: i.RevokeKeyInput) -> BuildCall:
-    def build(_client_signed: bool) -> Call:
-        return lambda s, ledger, actor, key, _sig: revoke_key(
-            s, ledger, actor, data.key, data.reason, idempotency_key=key
-        )
-
-    return build
+def revoke_key_call(data: i.RevokeKeyInput) -> Call:
+    return _service(revoke_key, plan_revoke_key, data.key, data.reason)

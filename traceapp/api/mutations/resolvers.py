@@ -12,14 +12,16 @@ from traceapp.api.context import context_of
 from traceapp.api.mutations import calls
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
-from traceapp.api.mutations.runner import BuildCall, Outcome, run_prepare, run_write, user_errors
+from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
 from traceapp.batches.services import IssuedItems
-from traceapp.epcis.capture import CaptureResult
-from traceapp.ledger_store.errors import DomainError
+from traceapp.errors import DomainError
+from traceapp.events.capture import CaptureResult
 from traceapp.ledger_store.service import Receipt
 
 Info = strawberry.Info[Any, Any]
 P = TypeVar("P", bound=p.Payload)
+InputT = TypeVar("InputT", bound=i.Idempotent)
+S = TypeVar("S", bound=i.Signable)
 
 
 def _receipt(outcome: Outcome) -> Receipt | None:
@@ -30,11 +32,12 @@ def _receipt(outcome: Outcome) -> Receipt | None:
 
 
 def _write(
-    info: Info, payload: Callable[..., P], build: BuildCall, data: i.Idempotent, **extra: Any
+    info: Info, payload: Callable[..., P], make_call: MakeCall[InputT], data: InputT, **extra: Any
 ) -> P:
     outcome = run_write(
         info,
-        build,
+        make_call,
+        data,
         idempotency_key=data.idempotency_key,
         actor=getattr(data, "actor", None),
         signature=getattr(data, "signature", None),
@@ -48,49 +51,46 @@ class Mutation:
     def register_producer(
         self, info: Info, input: i.RegisterProducerInput
     ) -> p.RegisterProducerPayload:
-        return _write(info, p.RegisterProducerPayload, calls.register_producer_call(input), input)
+        return _write(info, p.RegisterProducerPayload, calls.register_producer_call, input)
 
     @strawberry.mutation(description="Register a product (GTIN-14) of a producer.")
     def register_product(
         self, info: Info, input: i.RegisterProductInput
     ) -> p.RegisterProductPayload:
-        return _write(info, p.RegisterProductPayload, calls.register_product_call(input), input)
+        return _write(info, p.RegisterProductPayload, calls.register_product_call, input)
 
     @strawberry.mutation(description="Change a product's descriptive fields.")
     def update_product(self, info: Info, input: i.UpdateProductInput) -> p.UpdateProductPayload:
-        return _write(info, p.UpdateProductPayload, calls.update_product_call(input), input)
+        return _write(info, p.UpdateProductPayload, calls.update_product_call, input)
 
     @strawberry.mutation(description="Record a certificate (admin): OCOP stars valid 36 months.")
     def grant_certification(
         self, info: Info, input: i.GrantCertificationInput
     ) -> p.GrantCertificationPayload:
-        return _write(
-            info, p.GrantCertificationPayload, calls.grant_certification_call(input), input
-        )
+        return _write(info, p.GrantCertificationPayload, calls.grant_certification_call, input)
 
     @strawberry.mutation(description="Revoke a certificate (admin).")
     def revoke_certification(
         self, info: Info, input: i.RevokeCertificationInput
     ) -> p.RevokeCertificationPayload:
-        return _write(
-            info, p.RevokeCertificationPayload, calls.revoke_certification_call(input), input
-        )
+        return _write(info, p.RevokeCertificationPayload, calls.revoke_certification_call, input)
 
     @strawberry.mutation(description="Register a farm, facility, warehouse or shop.")
     def register_location(
         self, info: Info, input: i.RegisterLocationInput
     ) -> p.RegisterLocationPayload:
-        return _write(info, p.RegisterLocationPayload, calls.register_location_call(input), input)
+        return _write(info, p.RegisterLocationPayload, calls.register_location_call, input)
 
     @strawberry.mutation(description="Create a batch (lot) of a product.")
     def create_batch(self, info: Info, input: i.CreateBatchInput) -> p.CreateBatchPayload:
-        return _write(info, p.CreateBatchPayload, calls.create_batch_call(input), input)
+        return _write(info, p.CreateBatchPayload, calls.create_batch_call, input)
 
     @strawberry.mutation(description="Issue serialised items of a batch, optionally with PINs.")
     def issue_items(self, info: Info, input: i.IssueItemsInput) -> p.IssueItemsPayload:
         outcome = run_write(
             info,
-            calls.issue_items_call(input),
+            calls.issue_items_call,
+            input,
             idempotency_key=input.idempotency_key,
             actor=input.actor,
             signature=input.signature,
@@ -102,26 +102,24 @@ class Mutation:
 
     @strawberry.mutation(description="Record one EPCIS 2.0 event.")
     def record_event(self, info: Info, input: i.RecordEventInput) -> p.RecordEventPayload:
-        return _write(info, p.RecordEventPayload, calls.record_event_call(input), input)
+        return _write(info, p.RecordEventPayload, calls.record_event_call, input)
 
     @strawberry.mutation(description="Record many events in one transaction.")
     def record_events(self, info: Info, input: i.RecordEventsInput) -> p.RecordEventsPayload:
-        return _write(info, p.RecordEventsPayload, calls.record_events_call(input), input)
+        return _write(info, p.RecordEventsPayload, calls.record_events_call, input)
 
     @strawberry.mutation(description="Record EPCIS 2.0 event objects as given.")
     def capture_epcis_events(
         self, info: Info, input: i.CaptureEpcisEventsInput
     ) -> p.CaptureEpcisEventsPayload:
-        return _write(
-            info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call(input), input
-        )
+        return _write(info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call, input)
 
     @strawberry.mutation(description="Capture a whole EPCIS 2.0 document (GS1 REST binding rules).")
     def capture_epcis_document(
         self, info: Info, input: i.CaptureEpcisDocumentInput
     ) -> p.CaptureEpcisDocumentPayload:
         outcome = run_write(
-            info, calls.capture_epcis_document_call(input), idempotency_key=input.idempotency_key
+            info, calls.capture_epcis_document_call, input, idempotency_key=input.idempotency_key
         )
         result = outcome.result
         if not isinstance(result, CaptureResult):
@@ -134,27 +132,29 @@ class Mutation:
     def declare_event_error(
         self, info: Info, input: i.DeclareEventErrorInput
     ) -> p.DeclareEventErrorPayload:
-        return _write(
-            info, p.DeclareEventErrorPayload, calls.declare_event_error_call(input), input
-        )
+        return _write(info, p.DeclareEventErrorPayload, calls.declare_event_error_call, input)
 
     @strawberry.mutation(description="Recall batches: every scan of their items shows it.")
     def issue_recall(self, info: Info, input: i.IssueRecallInput) -> p.IssueRecallPayload:
-        return _write(info, p.IssueRecallPayload, calls.issue_recall_call(input), input)
+        return _write(info, p.IssueRecallPayload, calls.issue_recall_call, input)
 
     @strawberry.mutation(description="Register a client-held public key (admin).")
     def register_key(self, info: Info, input: i.RegisterKeyInput) -> p.RegisterKeyPayload:
-        return _write(info, p.RegisterKeyPayload, calls.register_key_call(input), input)
+        return _write(info, p.RegisterKeyPayload, calls.register_key_call, input)
 
     @strawberry.mutation(description="Revoke a key (admin).")
     def revoke_key(self, info: Info, input: i.RevokeKeyInput) -> p.RevokeKeyPayload:
-        return _write(info, p.RevokeKeyPayload, calls.revoke_key_call(input), input)
+        return _write(info, p.RevokeKeyPayload, calls.revoke_key_call, input)
 
 
-def _prepare(info: Info, build: BuildCall, data: i.Signable) -> p.PreparedStatement:
+def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement:
     try:
-        prepared = run_prepare(
-            context_of(info), build, idempotency_key=data.idempotency_key, actor=data.actor
+        to_sign = run_prepare(
+            context_of(info),
+            make_call,
+            data,
+            idempotency_key=data.idempotency_key,
+            actor=data.actor,
         )
     except DomainError as exc:
         return p.PreparedStatement(
@@ -166,10 +166,10 @@ def _prepare(info: Info, build: BuildCall, data: i.Signable) -> p.PreparedStatem
             user_errors=user_errors(exc),
         )
     return p.PreparedStatement(
-        actor=prepared.actor,
-        type=prepared.draft.type,
-        statement=prepared.draft.statement,
-        message=base64.b64encode(prepared.draft.message(prepared.actor)).decode(),
+        actor=to_sign.actor,
+        type=to_sign.draft.type,
+        statement=to_sign.draft.statement,
+        message=base64.b64encode(to_sign.draft.message(to_sign.actor)).decode(),
         idempotency_key=data.idempotency_key,
         user_errors=[],
     )
@@ -186,44 +186,44 @@ class PrepareQueries:
     def prepare_register_producer(
         self, info: Info, input: i.RegisterProducerInput
     ) -> p.PreparedStatement:
-        return _prepare(info, calls.register_producer_call(input), input)
+        return _prepare(info, calls.register_producer_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_register_product(
         self, info: Info, input: i.RegisterProductInput
     ) -> p.PreparedStatement:
-        return _prepare(info, calls.register_product_call(input), input)
+        return _prepare(info, calls.register_product_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_update_product(
         self, info: Info, input: i.UpdateProductInput
     ) -> p.PreparedStatement:
-        return _prepare(info, calls.update_product_call(input), input)
+        return _prepare(info, calls.update_product_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_grant_certification(
         self, info: Info, input: i.GrantCertificationInput
     ) -> p.PreparedStatement:
-        return _prepare(info, calls.grant_certification_call(input), input)
+        return _prepare(info, calls.grant_certification_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_register_location(
         self, info: Info, input: i.RegisterLocationInput
     ) -> p.PreparedStatement:
-        return _prepare(info, calls.register_location_call(input), input)
+        return _prepare(info, calls.register_location_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_create_batch(self, info: Info, input: i.CreateBatchInput) -> p.PreparedStatement:
-        return _prepare(info, calls.create_batch_call(input), input)
+        return _prepare(info, calls.create_batch_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_issue_items(self, info: Info, input: i.IssueItemsInput) -> p.PreparedStatement:
-        return _prepare(info, calls.issue_items_call(input), input)
+        return _prepare(info, calls.issue_items_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_record_event(self, info: Info, input: i.RecordEventInput) -> p.PreparedStatement:
-        return _prepare(info, calls.record_event_call(input), input)
+        return _prepare(info, calls.record_event_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_issue_recall(self, info: Info, input: i.IssueRecallInput) -> p.PreparedStatement:
-        return _prepare(info, calls.issue_recall_call(input), input)
+        return _prepare(info, calls.issue_recall_call, input)

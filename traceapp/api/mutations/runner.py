@@ -3,20 +3,19 @@
 A write runs in ``Database.write()``: the service's statements, their ledger entries and the
 checkpoint commit together, and any ``DomainError`` rolls everything back and becomes a userError.
 
-A client that holds its own key first asks ``prepareXxx`` for the exact bytes to sign. Services
-are deterministic given an idempotency key (IDs, serials and salts are derived from it), so
-preparing is running the same service up to the point where it would sign: ``_Capturing`` is the
-app's ledger with ``sign`` replaced by "hand the drafts back", in a read session that is rolled
-back. No service needed a second code path for it, and prepare and submit cannot drift apart.
+A client that holds its own key first asks ``prepareXxx`` for the exact bytes to sign: the
+service's ``plan`` for the same input and idempotency key, in a read session that is rolled
+back. Plans are deterministic given the key (IDs, serials and salts are derived from it), and
+``perform`` signs what the same plan returns, so prepare and submit cannot drift apart.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 from strawberry.types import Info
@@ -25,23 +24,26 @@ from traceapp.api.context import ApiContext, context_of
 from traceapp.api.permissions import ADMIN, PRODUCER
 from traceapp.api.types.common import UserError
 from traceapp.auth.services import Principal
-from traceapp.ledger_store.errors import (
-    DomainError,
-    IdempotencyConflict,
-    NotFound,
-    PermissionDenied,
-    SignatureRejected,
-    ValidationFailed,
-)
+from traceapp.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from traceapp.ledger_store.errors import SignatureRejected
 from traceapp.ledger_store.models import ActorKey
-from traceapp.ledger_store.sequencer import SignedStatement
+from traceapp.ledger_store.service import WriteRequest, refuse_used_key
 from traceapp.ledger_store.writer import Draft, Ledger
 
-# (session, ledger, actor, idempotency key, client signature) -> the service's result
-Call = Callable[[Session, Ledger, str, str | None, bytes | None], Any]
-# Builds the call from the GraphQL input; told whether a client key signs (some inputs
-# are only deterministic with explicit values then). Raises DomainError on bad input.
-BuildCall = Callable[[bool], Call]
+InputT = TypeVar("InputT")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A mutation's service bound to its input. ``perform`` writes; ``plan``, for services a
+    client-held key may sign, gives the drafts ``prepareXxx`` hands out."""
+
+    perform: Callable[[Session, Ledger, WriteRequest], Any]
+    plan: Callable[[Session, Ledger, WriteRequest], list[Draft]] | None = None
+
+
+# From a GraphQL input to its Call: IDs decoded, values converted; raises DomainError.
+MakeCall = Callable[[InputT], Call]
 
 
 @dataclass
@@ -51,17 +53,7 @@ class Outcome:
 
 
 def user_errors(exc: DomainError) -> list[UserError]:
-    issues = getattr(exc, "issues", None)
-    if issues:  # a whole document refused: every problem, each at its JSON pointer
-        return [
-            UserError(
-                field=issue.pointer or "document",
-                message=issue.message,
-                code=f"EPCIS_{issue.rule.upper()}",
-            )
-            for issue in issues
-        ]
-    return [UserError(field=exc.field, message=exc.message, code=exc.code)]
+    return [UserError(field=p.field, message=p.message, code=p.code) for p in exc.problems()]
 
 
 def decode_signature(value: str | None) -> bytes | None:
@@ -91,7 +83,8 @@ def resolve_actor(session: Session, principal: Principal, actor: str | None) -> 
 
 def run_write(
     info: Info[Any, Any],
-    build: BuildCall,
+    make_call: MakeCall[InputT],
+    data: InputT,
     *,
     idempotency_key: str | None = None,
     actor: str | None = None,
@@ -100,10 +93,11 @@ def run_write(
     context = context_of(info)
     try:
         sig = decode_signature(signature)
-        call = build(sig is not None)
+        call = make_call(data)
         with context.database.write() as session:
             signer = resolve_actor(session, context.principal, actor)
-            result = call(session, context.ledger, signer, idempotency_key, sig)
+            request = WriteRequest(signer, idempotency_key, sig)
+            result = call.perform(session, context.ledger, request)
     except DomainError as exc:
         return Outcome(errors=user_errors(exc))
     # The request's read session may hold a snapshot from before the commit (SQLite WAL):
@@ -112,59 +106,37 @@ def run_write(
     return Outcome(result=result, errors=[])
 
 
-class _Captured(Exception):
-    def __init__(self, drafts: Sequence[Draft]) -> None:
-        super().__init__("prepared")
-        self.drafts = list(drafts)
+@dataclass(frozen=True)
+class ToSign:
+    """What a client-held key must sign: the actor and the one draft statement."""
 
-
-class _Capturing(Ledger):
-    """The app's ledger, except that signing hands the drafts back instead."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        super().__init__(**{f.name: getattr(ledger, f.name) for f in fields(ledger) if f.init})
-
-    def sign(
-        self,
-        session: Session,
-        actor: str,
-        drafts: Sequence[Draft],
-        signature: bytes | None = None,
-    ) -> list[SignedStatement]:
-        raise _Captured(drafts)
-
-
-@dataclass
-class Prepared:
     actor: str
     draft: Draft
 
 
 def run_prepare(
     context: ApiContext,
-    build: BuildCall,
+    make_call: MakeCall[InputT],
+    data: InputT,
     *,
     idempotency_key: str | None,
     actor: str | None,
-) -> Prepared:
+) -> ToSign:
     """The one statement ``actor`` must sign for this input; raises DomainError."""
     if not idempotency_key:
         raise ValidationFailed(
             "is required: it fixes the statement's IDs between prepare and submit",
             field="idempotencyKey",
         )
-    call = build(True)
+    call = make_call(data)
+    if call.plan is None:
+        raise ValueError("this mutation cannot be signed by a client key")
     with context.database.read_sessions() as session:
         try:
             signer = resolve_actor(session, context.principal, actor)
-            call(session, _Capturing(context.ledger), signer, idempotency_key, b"")
-        except _Captured as captured:
-            drafts = captured.drafts
-        else:
-            raise IdempotencyConflict(
-                "this idempotency key was already used: its request is done",
-                field="idempotencyKey",
-            )
+            request = WriteRequest(signer, idempotency_key, for_client_key=True)
+            refuse_used_key(session, request)
+            drafts = call.plan(session, context.ledger, request)
         finally:
             session.rollback()
     if len(drafts) != 1:
@@ -172,4 +144,4 @@ def run_prepare(
             f"this request makes {len(drafts)} statements; a client key signs exactly one",
             field="input",
         )
-    return Prepared(signer, drafts[0])
+    return ToSign(signer, drafts[0])

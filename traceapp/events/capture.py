@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.importer import HashWarning, prepare_document
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES, parse_document
+from traceapp.errors import DomainError
+from traceapp.events.errors import EventsRejected
 from traceapp.events.models import CaptureJob
-from traceapp.events.services import EventPlan, EventsRejected, capture_epcis_events
-from traceapp.ledger_store.errors import DomainError
+from traceapp.events.planning import EventPlan
+from traceapp.events.services import capture_epcis_events
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.service import Receipt
 from traceapp.ledger_store.writer import Ledger
@@ -110,6 +112,7 @@ def capture_document(
     *,
     error_behaviour: str = "rollback",
     idempotency_key: str | None = None,
+    signature: bytes | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> CaptureResult:
     """Capture an EPCISDocument or EPCISQueryDocument (raw JSON bytes/text or parsed).
@@ -141,6 +144,7 @@ def capture_document(
             prepared.events,
             proceed=proceed,
             idempotency_key=idempotency_key,
+            signature=signature,
         )
     except EventsRejected as exc:
         raise CaptureRejected(_plan_issues(exc.failures, prepared.pointers)) from None

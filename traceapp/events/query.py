@@ -13,7 +13,7 @@ import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import parse_entry
 from traceapp.epcis.errors import EpcisError
+from traceapp.epcis.exporter import format_time
 from traceapp.epcis.schema import EVENT_TYPES, is_date_time
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.projections import short_cbv, stored_epc
@@ -218,11 +219,6 @@ def _statement(query: EventQuery) -> Select[tuple[Event]]:
     if query.after_seq is not None:
         stmt = stmt.where(Event.ledger_seq > query.after_seq)
     return stmt.order_by(Event.ledger_seq)
-
-
-def format_time(moment: datetime) -> str:
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _declarations(session: Session, origin: str, seqs: set[int]) -> dict[int, dict[str, Any]]:

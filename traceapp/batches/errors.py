@@ -1,0 +1,25 @@
+"""What the batches domain (batches and their serialised items) refuses."""
+
+from __future__ import annotations
+
+from traceapp.errors import AlreadyExists, NotFound, ValidationFailed
+
+
+class BatchNotFound(NotFound):
+    pass
+
+
+class BatchExists(AlreadyExists):
+    """The product has a batch with this lot already."""
+
+
+class BatchInvalid(ValidationFailed):
+    """Dates, quantities or item counts that do not fit together."""
+
+
+class ItemNotFound(NotFound):
+    pass
+
+
+class ItemAlreadyClaimed(AlreadyExists):
+    pass
