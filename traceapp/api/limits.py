@@ -17,7 +17,8 @@ reported in ``extensions.cost`` of every response.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from strawberry.extensions import ParserCache
@@ -34,6 +35,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -259,6 +261,20 @@ class DocumentLimits(ParserCache):
             ]
         self.budget.check()
         return []
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        # Every resolution looks at the clock: a request that passed every limit still stops
+        # at its deadline.
+        if time.monotonic() > self.budget.deadline:
+            raise self.budget.expired()
+        return _next(root, info, *args, **kwargs)
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

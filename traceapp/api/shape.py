@@ -21,6 +21,7 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
 )
+from traceapp.api.errors import ApiError
 
 # A request may hold a worker this long, whatever it is (parse, limits, validation, execution).
 REQUEST_SECONDS = 3.0
@@ -29,15 +30,14 @@ MAX_VISITS = 200_000
 _CLOCK_EVERY = 1024  # visits between two looks at the clock
 
 
-class BudgetExceeded(Exception):
-    """The request used up its time or work budget: answered with one top-level error."""
+class BudgetExceeded(ApiError):
+    """The request used up its time or work budget: answered with an error of its own code."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, "REQUEST_BUDGET_EXCEEDED")
 
     def as_graphql_error(self) -> GraphQLError:
-        return GraphQLError(self.message, extensions={"code": "REQUEST_BUDGET_EXCEEDED"})
+        return GraphQLError(self.message, extensions={"code": self.code})
 
 
 @dataclass
@@ -63,7 +63,10 @@ class Budget:
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise BudgetExceeded(f"the request took longer than its budget of {self.seconds:g} s")
+            raise self.expired()
+
+    def expired(self) -> BudgetExceeded:
+        return BudgetExceeded(f"the request took longer than its budget of {self.seconds:g} s")
 
 
 @dataclass(frozen=True)

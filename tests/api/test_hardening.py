@@ -1,0 +1,123 @@
+"""Issue 14: hostile documents are answered in bounded work (fragment graphs, budgets), schema
+names do not leak with introspection off, and verifyItem shares the pages' rate limit."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphql import parse, validate
+from traceapp.api import limits
+from traceapp.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, operation_cost
+from traceapp.api.schema import get_schema
+from traceapp.api.shape import Budget, limit_errors
+
+from .conftest import Gql
+
+SCHEMA = get_schema()._schema
+
+
+def doubling(levels: int, name: str = "") -> str:
+    """The fragment-doubling document of issue 14 (835 bytes at 20 levels)."""
+    query = f"query {name} {{ ...F{levels} }} fragment F0 on Query {{ ledgerInfo {{ size }} }} "
+    return query + " ".join(
+        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)
+    )
+
+
+@pytest.mark.parametrize("levels", [20, 24, 60])
+def test_fragment_doubling_is_refused_at_once(gql: Gql, levels: int) -> None:
+    started = time.monotonic()
+    result = gql(doubling(levels))
+    assert time.monotonic() - started < 1.0  # was 6 s at 20 levels, minutes at 24
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "FIELD_LIMIT_EXCEEDED"
+
+
+def test_a_new_operation_name_is_no_way_around_the_cache(gql: Gql) -> None:
+    started = time.monotonic()
+    for n in range(20):
+        result = gql(doubling(22, name=f"Q{n}"))
+        assert result["errors"][0]["extensions"]["code"] == "FIELD_LIMIT_EXCEEDED"
+    assert time.monotonic() - started < 2.0
+
+
+def test_fragment_cycles_are_refused(gql: Gql) -> None:
+    result = gql(
+        "query { ...A } fragment A on Query { ...B ...B } fragment B on Query { viewer { role } ...A }"
+    )
+    assert result["data"] is None
+    assert "within itself" in result["errors"][0]["message"]
+
+
+def test_limits_hold_through_fragments(gql: Gql) -> None:
+    aliased = "fragment A on Viewer { " + " ".join(f"a{i}: role" for i in range(20)) + " }"
+    result = gql("{ viewer { ...A ...A } } " + aliased)
+    assert result["errors"][0]["extensions"]["code"] == "ALIAS_LIMIT_EXCEEDED"
+    assert result["errors"][0]["message"] == f"40 aliases found. Allowed: {MAX_ALIASES}"
+
+
+def test_a_request_past_its_deadline_stops_with_a_clear_error(
+    gql: Gql, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(limits, "Budget", partial(Budget, seconds=0.0))
+    result = gql("{ viewer { role } }")
+    assert result["data"] is None
+    assert result["errors"][0]["extensions"]["code"] == "REQUEST_BUDGET_EXCEEDED"
+    assert "budget of 0 s" in result["errors"][0]["message"]
+
+
+def test_execution_stops_at_the_deadline(gql: Gql, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Limits and validation pass (the clock is not looked at), then every resolver is late.
+    monkeypatch.setattr(limits, "Budget", partial(Budget, seconds=0.0))
+    monkeypatch.setattr(Budget, "check", lambda self: None)
+    result = gql("{ viewer { role } }")
+    assert result["errors"][0]["extensions"]["code"] == "REQUEST_BUDGET_EXCEEDED"
+
+
+def test_the_walkers_count_their_visits() -> None:
+    budget = Budget(max_visits=10)
+    with pytest.raises(limits.BudgetExceeded):
+        limit_errors(
+            parse("{ " + "viewer { role } " * 20 + "}"),
+            budget,
+            max_depth=MAX_DEPTH,
+            max_aliases=MAX_ALIASES,
+            max_fields=MAX_FIELDS,
+        )
+
+
+@st.composite
+def fragment_graphs(draw: st.DrawFn) -> str:
+    """Documents of up to 40 fragments on Query spreading each other: wide (many spreads),
+    deep (chains), doubling (the same spread twice) and cyclic (a spread of a later one)."""
+    count = draw(st.integers(1, 40))
+    parts = ["query { ...F0 }"]
+    for i in range(count):
+        # Later fragments only (a DAG), or any fragment (cycles possible).
+        lowest = 0 if draw(st.booleans()) else min(i + 1, count - 1)
+        targets = draw(st.lists(st.integers(lowest, count - 1), max_size=4))
+        spreads = " ".join(f"...F{t} ...F{t}" for t in targets)
+        parts.append(f"fragment F{i} on Query {{ ledgerInfo {{ size }} {spreads} }}")
+    return " ".join(parts)
+
+
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(document=fragment_graphs())
+def test_fuzz_fragment_graphs_are_answered_in_linear_work(document: str) -> None:
+    parsed = parse(document)
+    selections = document.count("...") + document.count("size") + document.count("ledgerInfo")
+    budget = Budget(seconds=60.0)
+    errors = limit_errors(
+        parsed, budget, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_fields=MAX_FIELDS
+    )
+    if not errors:
+        # What passes the limits is small enough to validate and cost (either may refuse it).
+        validate(SCHEMA, parsed)
+        operation_cost(SCHEMA, parsed, None, {}, budget)
+    # Each selection is visited a bounded number of times, whatever the expansion's size.
+    assert budget.visits <= 3 * selections + 2 * MAX_FIELDS
