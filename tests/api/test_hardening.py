@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.scenario import Scenario
 
 from graphql import parse, validate
 from traceapp.api import limits
@@ -16,7 +18,7 @@ from traceapp.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, operation_co
 from traceapp.api.schema import get_schema
 from traceapp.api.shape import Budget, limit_errors
 
-from .conftest import Gql
+from .conftest import Gql, global_id
 
 SCHEMA = get_schema()._schema
 
@@ -121,3 +123,50 @@ def test_fuzz_fragment_graphs_are_answered_in_linear_work(document: str) -> None
         operation_cost(SCHEMA, parsed, None, {}, budget)
     # Each selection is visited a bounded number of times, whatever the expansion's size.
     assert budget.visits <= 3 * selections + 2 * MAX_FIELDS
+
+
+RECORD_EVENT = """mutation($input: RecordEventInput!) { recordEvent(input: $input) {
+    event { id } userErrors { field message code } } }"""
+
+
+def _record(gql: Gql, token: str | None, scenario: Scenario, **changes: Any) -> dict[str, Any]:
+    event = {
+        "type": "OBJECT_EVENT",
+        "eventTime": "2026-12-01T08:00:00+07:00",
+        "bizStep": "receiving",
+        "items": [global_id("Item", scenario.items[0])],
+        "readPoint": global_id("Location", scenario.shop),
+    }
+    extra = changes.pop("input", {})
+    event.update(changes)
+    result = gql(RECORD_EVENT, {"input": {"event": event, **extra}}, token)
+    payload: dict[str, Any] = result["data"]["recordEvent"]
+    return payload
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_an_event_time_out_of_range_is_a_user_error(
+    gql: Gql, scenario: Scenario, tokens: dict[str, str | None], moment: str
+) -> None:
+    payload = _record(gql, tokens["producer"], scenario, eventTime=moment)
+    assert payload["event"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("eventTime", "INVALID")]
+
+
+def test_a_sensor_value_beyond_json_integers_is_a_user_error(
+    gql: Gql, scenario: Scenario, tokens: dict[str, str | None]
+) -> None:
+    reports = [{"type": "Temperature", "value": 2**64, "uom": "CEL"}]
+    payload = _record(gql, tokens["producer"], scenario, sensorReports=reports)
+    assert payload["event"] is None
+    assert payload["userErrors"][0]["code"] == "INVALID", payload
+
+
+def test_a_huge_idempotency_key_is_refused_on_both_engines(
+    gql: Gql, scenario: Scenario, tokens: dict[str, str | None]
+) -> None:
+    payload = _record(gql, tokens["producer"], scenario, input={"idempotencyKey": "k" * 100_000})
+    assert payload["event"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        ("idempotencyKey", "INVALID")
+    ]

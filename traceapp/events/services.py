@@ -88,9 +88,8 @@ class EventInput:
 
 def format_event_time(moment: datetime) -> tuple[str, str]:
     """EPCIS eventTime (UTC, milliseconds) and eventTimeZoneOffset of the original clock."""
-    offset = moment.utcoffset()
-    if offset is None:
-        raise ValidationFailed("must include a time zone", field="eventTime")
+    offset = v.moment(moment, "eventTime").utcoffset()
+    assert offset is not None
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     zone = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
@@ -332,8 +331,7 @@ def check_epcis_event(event: dict[str, Any], index: int) -> dict[str, Any]:
         raise ValidationFailed(
             "must be an RFC 3339 date-time", field=f"{where}.eventTime"
         ) from None
-    if parsed.tzinfo is None:
-        raise ValidationFailed("must include a time zone", field=f"{where}.eventTime")
+    v.moment(parsed, f"{where}.eventTime")
     return event
 
 

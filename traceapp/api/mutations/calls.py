@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from traceapp import validation as v
 from traceapp.api.ids import public_id_of
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations.runner import BuildCall, Call
@@ -67,8 +68,7 @@ def event_input(data: i.EventDataInput, prefix: str = "") -> EventInput:
     if parent is not None and ":" not in parent:
         parent = public_id_of(parent, "Item", f"{prefix}parent")
     for n, report in enumerate(data.sensor_reports):
-        if not isinstance(report, dict):
-            raise ValidationFailed("must be an object", field=f"{prefix}sensorReports.{n}")
+        v.json_object(report, f"{prefix}sensorReports.{n}")
     return EventInput(
         type=data.type.value,
         event_time=data.event_time,

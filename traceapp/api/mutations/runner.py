@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
+from traceapp import validation as v
 from traceapp.api.context import ApiContext, context_of
 from traceapp.api.permissions import ADMIN, PRODUCER
 from traceapp.api.types.common import UserError
@@ -99,6 +100,7 @@ def run_write(
 ) -> Outcome:
     context = context_of(info)
     try:
+        v.idempotency_key(idempotency_key)
         sig = decode_signature(signature)
         call = build(sig is not None)
         with context.database.write() as session:
@@ -153,6 +155,7 @@ def run_prepare(
             "is required: it fixes the statement's IDs between prepare and submit",
             field="idempotencyKey",
         )
+    v.idempotency_key(idempotency_key)
     call = build(True)
     with context.database.read_sessions() as session:
         try:
