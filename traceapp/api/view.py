@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from flask import Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from strawberry.flask.views import GraphQLView
@@ -64,6 +65,15 @@ class TraceGraphQLView(GraphQLView):  # type: ignore[type-arg]
         if result.errors:
             result.errors = [present(e) for e in result.errors]
         return process_result(result)
+
+    def parse_http_body(self, request: Any) -> Any:
+        # Bad bytes and pathological nesting are the client's error (400), not ours (500).
+        try:
+            return super().parse_http_body(request)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the request body is not valid UTF-8") from None
+        except RecursionError:
+            raise HTTPException(400, "the request body's JSON is nested too deeply") from None
 
     def encode_json(self, data: Any) -> str:
         # Vietnamese text goes out as stored (NFC), not as \\u escapes.
