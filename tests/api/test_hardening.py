@@ -8,15 +8,18 @@ from functools import partial
 from typing import Any
 
 import pytest
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.scenario import Scenario
 
 from graphql import parse, validate
+from traceapp import create_app
 from traceapp.api import limits
 from traceapp.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, operation_cost
 from traceapp.api.schema import get_schema
 from traceapp.api.shape import Budget, limit_errors
+from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
 
 from .conftest import Gql, global_id
 
@@ -170,3 +173,43 @@ def test_a_huge_idempotency_key_is_refused_on_both_engines(
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
         ("idempotencyKey", "INVALID")
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("query($x: Strin) { viewer { role } }", None),
+        ("{ products(firs: 1) { totalCount } }", None),
+        ("{ actorKeys(role: ADMI) { totalCount } }", None),
+        ("query($r: KeyRole) { actorKeys(role: $r) { totalCount } }", {"r": "ADMI"}),
+        ("{ viewer { ... on Viewe { role } } }", None),
+        ("mutation { recordEvent(input: {even: 1}) { userErrors { code } } }", None),
+    ],
+)
+def test_no_schema_suggestions_with_introspection_off(
+    app_config: dict[str, Any], query: str, variables: dict[str, str] | None
+) -> None:
+    closed = Gql(create_app({**app_config, "INTROSPECTION": False}).test_client())
+    errors = closed(query, variables)["errors"]
+    assert errors
+    for error in errors:
+        assert "Did you mean" not in error["message"], error
+    opened = Gql(create_app(app_config).test_client())
+    assert any("Did you mean" in e["message"] for e in opened(query, variables)["errors"])
+
+
+def test_verify_item_shares_the_pages_rate_limit(app: Flask, gql: Gql, scenario: Scenario) -> None:
+    app.config["RATE_LIMITS"] = {**DEFAULT_LIMITS, "page": Limit(3, 60.0)}
+    query = '{ verifyItem(code: "/01/00000000000000") { found } }'
+    for _ in range(3):
+        assert "errors" not in gql(query)
+    refused = gql(query)
+    assert refused["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert "retry in" in refused["errors"][0]["message"]
+    # Aliases are no way around it either.
+    app.extensions.pop("traceapp.ratelimiter")
+    aliased = gql(
+        "{ " + " ".join(f'a{n}: verifyItem(code: "/01/0") {{ found }}' for n in range(5)) + " }"
+    )
+    assert aliased["data"] is None
+    assert aliased["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
