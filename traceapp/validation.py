@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_store.errors import ValidationFailed
@@ -18,9 +17,6 @@ T = TypeVar("T")
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Idempotency keys: checked before any database work, the same on every engine (docs/api.md).
 IDEMPOTENCY_KEY_MAX = 200
-# I-JSON (RFC 7493) numbers: RFC 8785 canonical JSON, and so the ledger, holds no others.
-_JSON_SAFE_INTEGER = 2**53 - 1
-_JSON_DEPTH = 32
 
 
 def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str | None:
@@ -96,29 +92,4 @@ def moment(value: datetime, field: str) -> datetime:
 def idempotency_key(value: str | None, field: str = "idempotencyKey") -> str | None:
     if value is not None and len(value) > IDEMPOTENCY_KEY_MAX:
         raise ValidationFailed(f"must be at most {IDEMPOTENCY_KEY_MAX} characters", field=field)
-    return value
-
-
-def json_object(value: Any, field: str) -> dict[str, Any]:
-    """A JSON object that canonical JSON can hold: integers within ±(2^53 - 1), finite numbers,
-    nested at most ``_JSON_DEPTH`` deep."""
-    if not isinstance(value, dict):
-        raise ValidationFailed("must be an object", field=field)
-    pending: list[tuple[Any, int]] = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if depth > _JSON_DEPTH:
-            raise ValidationFailed(f"must be nested at most {_JSON_DEPTH} deep", field=field)
-        if isinstance(item, dict):
-            pending.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            pending.extend((v, depth + 1) for v in item)
-        elif isinstance(item, bool) or item is None or isinstance(item, str):
-            continue
-        elif isinstance(item, int) and abs(item) > _JSON_SAFE_INTEGER:
-            raise ValidationFailed(
-                "numbers must lie within ±(2^53 - 1) (I-JSON, RFC 7493)", field=field
-            )
-        elif isinstance(item, float) and not math.isfinite(item):
-            raise ValidationFailed("numbers must be finite", field=field)
     return value

@@ -4,6 +4,8 @@ every response says nosniff; production adds HSTS."""
 from __future__ import annotations
 
 import base64
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +15,9 @@ from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp import create_app
+from traceapp.auth.services import create_token
 from traceapp.batches.models import Batch, Item
-from traceapp.db import get_database
+from traceapp.db import Database, get_database
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store.runtime import get_ledger
 from traceapp.products.models import Product
@@ -129,3 +132,45 @@ def test_production_sends_hsts(app_config: dict[str, Any]) -> None:
     response = app.test_client().get("/ledger/vkey")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+EPCIS_EXAMPLE = (
+    Path(__file__).parents[1]
+    / "fixtures"
+    / "epcis"
+    / "examples"
+    / "Example_9.6.1-ObjectEvent.jsonld"
+)
+
+
+def _epcis_bodies() -> dict[str, bytes]:
+    document = json.loads(EPCIS_EXAMPLE.read_bytes())
+
+    def changed(**fields: Any) -> bytes:
+        copy = json.loads(json.dumps(document))
+        copy["epcisBody"]["eventList"] = [{**copy["epcisBody"]["eventList"][0], **fields}]
+        return json.dumps(copy).encode()
+
+    reading = {"type": "gs1:Temperature", "value": 2**64, "uom": "CEL"}
+    return {
+        "bad-utf8": EPCIS_EXAMPLE.read_bytes()[:-3] + b"\xff\xfe}",
+        "deep-json": b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        "early-time": changed(eventTime="0001-01-01T00:00:00+14:00", eventTimeZoneOffset="+14:00"),
+        "late-time": changed(eventTime="9999-12-31T23:59:59-12:00", eventTimeZoneOffset="-12:00"),
+        "huge-sensor-value": changed(sensorElementList=[{"sensorReport": [reading]}]),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_epcis_bodies()))
+def test_hostile_epcis_capture_is_a_problem_not_a_500(
+    client: FlaskClient, scenario: Scenario, database: Database, case: str
+) -> None:
+    with database.write() as session:
+        bearer = create_token(session, "admin")[1]
+    response = client.post(
+        "/epcis/capture",
+        data=_epcis_bodies()[case],
+        headers={"Content-Type": "application/ld+json", "Authorization": f"Bearer {bearer}"},
+    )
+    _clear_4xx(response)
+    assert response.get_json()["title"]

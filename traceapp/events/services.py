@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import MAX_ENTRY_SIZE
+from ledger.errors import FormatError
 from ledger.jcs import canonicalize
 from traceapp import validation as v
 from traceapp.batches.models import Batch, Item
@@ -381,7 +382,12 @@ def _check_storable(event: dict[str, Any], index: int) -> None:
             raise ValidationFailed(
                 f"EPCs are URIs of at most {_MAX_EPC} characters", field=f"{where}.{role}"
             )
-    size = len(canonicalize(event))
+    try:
+        size = len(canonicalize(event))
+    except FormatError:  # a number canonical JSON cannot hold (2^64, NaN): every door's check
+        raise ValidationFailed(
+            "numbers must be finite and within ±(2^53 - 1) (I-JSON, RFC 7493)", field=where
+        ) from None
     if size > MAX_ENTRY_SIZE - _ENTRY_OVERHEAD:
         raise ValidationFailed(
             f"the event is {size} bytes as canonical JSON; a ledger entry holds at most "

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from traceapp import validation as v
 from traceapp.api.ids import public_id_of
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations.runner import BuildCall, Call
@@ -68,7 +67,8 @@ def event_input(data: i.EventDataInput, prefix: str = "") -> EventInput:
     if parent is not None and ":" not in parent:
         parent = public_id_of(parent, "Item", f"{prefix}parent")
     for n, report in enumerate(data.sensor_reports):
-        v.json_object(report, f"{prefix}sensorReports.{n}")
+        if not isinstance(report, dict):
+            raise ValidationFailed("must be an object", field=f"{prefix}sensorReports.{n}")
     return EventInput(
         type=data.type.value,
         event_time=data.event_time,
