@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis_graphql import mutations, nodes, queries
 from support.scenario import Scenario
 
 from graphql import parse, validate
@@ -213,3 +215,49 @@ def test_verify_item_shares_the_pages_rate_limit(app: Flask, gql: Gql, scenario:
     )
     assert aliased["data"] is None
     assert aliased["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
+HOSTILE_MOMENTS = st.sampled_from(
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "2026-13-01T00:00:00Z", ""]
+)
+HOSTILE_SCALARS = {
+    "Date": (st.dates().map(str) | st.sampled_from(["0000-01-01", "9999-99-99"])).map(nodes.String),
+    "DateTime": (
+        HOSTILE_MOMENTS | st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+    ).map(nodes.String),
+    "Decimal": st.sampled_from(["1e999999", "NaN", "-0", str(2**64), "1.5"]).map(nodes.String),
+    "JSON": st.sampled_from(
+        ['{"value": 18446744073709551616}', "[[[[[[[[[[]]]]]]]]]]", "null", '"x"']
+    ).map(nodes.String),
+}
+# An error raised on purpose carries its code; INTERNAL_SERVER_ERROR means an exception escaped.
+EXAMPLES_PER_ENGINE = 15
+
+
+def _no_internal_error(response: Any) -> None:
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code == 200:
+        for error in response.get_json().get("errors") or []:
+            assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error
+
+
+def test_hostile_operations_on_both_engines(
+    client: FlaskClient, tokens: dict[str, str | None], scenario: Scenario
+) -> None:
+    @settings(
+        max_examples=EXAMPLES_PER_ENGINE,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        operation=queries(SCHEMA, custom_scalars=HOSTILE_SCALARS)
+        | mutations(SCHEMA, custom_scalars=HOSTILE_SCALARS),
+        role=st.sampled_from(["anonymous", "producer", "admin"]),
+    )
+    def run(operation: str, role: str) -> None:
+        token = tokens[role]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        _no_internal_error(client.post("/graphql", json={"query": operation}, headers=headers))
+
+    run()
