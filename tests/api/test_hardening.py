@@ -20,7 +20,7 @@ from traceapp import create_app
 from traceapp.api import limits
 from traceapp.api.limits import MAX_ALIASES, MAX_DEPTH, MAX_FIELDS, operation_cost
 from traceapp.api.schema import get_schema
-from traceapp.api.shape import Budget, limit_errors
+from traceapp.api.shape import Budget, BudgetExceeded, limit_errors
 from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
 
 from .conftest import Gql, global_id
@@ -88,7 +88,7 @@ def test_execution_stops_at_the_deadline(gql: Gql, monkeypatch: pytest.MonkeyPat
 
 def test_the_walkers_count_their_visits() -> None:
     budget = Budget(max_visits=10)
-    with pytest.raises(limits.BudgetExceeded):
+    with pytest.raises(BudgetExceeded):
         limit_errors(
             parse("{ " + "viewer { role } " * 20 + "}"),
             budget,

@@ -212,7 +212,8 @@ class DocumentLimits(ParserCache):
     computes the operation's cost and refuses it above ``MAX_COST``.
 
     ``rules`` are further validation rules (introspection off). Built per request: it keeps the
-    request's cost and its budget, which starts here.
+    request's cost and its budget, which starts here and is checked by the limit walkers, after
+    validation and at every field resolution.
     """
 
     def __init__(
