@@ -51,6 +51,8 @@ MAX_TOKENS = 5_000
 MAX_COST = 10_000
 # Fields of the expanded operations (and fragments): the largest documented operation has 105.
 MAX_FIELDS = 1_000
+# Pairs of fields under one response name in a selection, which validation compares pairwise.
+MAX_FIELD_PAIRS = 2_000
 # Parsed documents kept: apps send the same operations again and again.
 PARSED_MAX = 1024
 MAX_FIRST = 100
@@ -178,7 +180,12 @@ def _checked(
     schema: GraphQLSchema, document: DocumentNode, rules: Any, budget: Budget
 ) -> list[GraphQLError]:
     errors = limit_errors(
-        document, budget, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES, max_fields=MAX_FIELDS
+        document,
+        budget,
+        max_depth=MAX_DEPTH,
+        max_aliases=MAX_ALIASES,
+        max_fields=MAX_FIELDS,
+        max_pairs=MAX_FIELD_PAIRS,
     )
     if errors:
         return errors
