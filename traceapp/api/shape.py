@@ -1,4 +1,5 @@
-"""The shape of a GraphQL document (depth, aliases, fields), computed on its fragment graph.
+"""The shape of a GraphQL document (depth, aliases, fields, same-named fields), computed on
+its fragment graph.
 
 Each fragment is measured once and its figures reused at every spread, so a document whose
 fragments spread each other twice (``F1 { ...F0 ...F0 } F2 { ...F1 ...F1 } ...``) costs one walk
@@ -47,7 +48,7 @@ class Budget:
     seconds: float = REQUEST_SECONDS
     max_visits: int = MAX_VISITS
     visits: int = 0
-    deadline: float = field(default=0.0)
+    deadline: float = field(init=False)
 
     def __post_init__(self) -> None:
         self.deadline = time.monotonic() + self.seconds
