@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
@@ -15,6 +15,8 @@ from traceapp.gs1.errors import Gs1Error
 T = TypeVar("T")
 # Unicode category Cc (C0 and C1 controls, DEL) but for newline and tab.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Idempotency keys: checked before any database work, the same on every engine (docs/api.md).
+IDEMPOTENCY_KEY_MAX = 200
 
 
 def text(value: str | None, field: str, *, max_length: int, required: bool = True) -> str | None:
@@ -72,3 +74,22 @@ def decimal(value: str | Decimal | int | None, field: str) -> Decimal | None:
     if not result.is_finite() or result < 0:
         raise ValidationFailed("must be a non-negative number", field=field)
     return result
+
+
+def moment(value: datetime, field: str) -> datetime:
+    """A date-time with its time zone, whose UTC form exists (year 1 to 9999)."""
+    if value.utcoffset() is None:
+        raise ValidationFailed("must include a time zone", field=field)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(
+            "must lie between 0001-01-01 and 9999-12-31 in UTC", field=field
+        ) from None
+    return value
+
+
+def idempotency_key(value: str | None, field: str = "idempotencyKey") -> str | None:
+    if value is not None and len(value) > IDEMPOTENCY_KEY_MAX:
+        raise ValidationFailed(f"must be at most {IDEMPOTENCY_KEY_MAX} characters", field=field)
+    return value

@@ -1,4 +1,9 @@
-"""Request limits: depth, aliases, tokens and a cost rule, all refused before execution.
+"""Request limits: tokens, depth, aliases, fields and a cost rule, all refused before execution.
+
+Cheapest first: the parser stops at ``MAX_TOKENS``; fragment cycles, depth, aliases and fields are
+measured on the fragment graph, each fragment once (``shape``), before graphql-core validates the
+document; the cost comes last, as it depends on the variables. A ``Budget`` (deadline and count of
+node visits) bounds every walk, so no request holds a worker for long whatever it is.
 
 One extension applies them all (``DocumentLimits``): strawberry builds every extension and wraps
 each of its hooks per request, which cost more than the checks themselves once parsing and
@@ -12,10 +17,11 @@ reported in ``extensions.cost`` of every response.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter
+from strawberry.extensions import ParserCache
 from strawberry.schema.schema import validate_document
 
 from graphql import (
@@ -29,6 +35,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
@@ -36,11 +43,16 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
+from traceapp.api.shape import Budget, BudgetExceeded, limit_errors
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 5_000
 MAX_COST = 10_000
+# Fields of the expanded operations (and fragments): the largest documented operation has 105.
+MAX_FIELDS = 1_000
+# Pairs of fields under one response name in a selection, which validation compares pairwise.
+MAX_FIELD_PAIRS = 2_000
 # Parsed documents kept: apps send the same operations again and again.
 PARSED_MAX = 1024
 MAX_FIRST = 100
@@ -79,8 +91,10 @@ class _Coster:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
+        budget: Budget,
     ) -> None:
         self.schema, self.fragments, self.variables = schema, fragments, variables
+        self.budget = budget
         # A fragment spread many times costs one walk (no exponential blow-up).
         self.memo: dict[tuple[str, str, int | None], int] = {}
 
@@ -95,6 +109,7 @@ class _Coster:
             return 0
         total = 0
         for selection in node.selections:
+            self.budget.visit()
             if isinstance(selection, FieldNode):
                 total += self.field(selection, parent, page, seen)
             elif isinstance(selection, InlineFragmentNode):
@@ -139,6 +154,7 @@ def operation_cost(
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
+    budget: Budget | None = None,
 ) -> int:
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -152,7 +168,7 @@ def operation_cost(
     root = schema.get_root_type(operation.operation)
     if root is None:
         return 0
-    coster = _Coster(schema, fragments, variables or {})
+    coster = _Coster(schema, fragments, variables or {}, budget or Budget())
     return coster.selection_set(operation.selection_set, root, None, frozenset())
 
 
@@ -160,75 +176,113 @@ _VALIDATED: dict[tuple[int, str], list[GraphQLError]] = {}
 _VALIDATED_MAX = 1024
 
 
-def _validated(
-    schema: GraphQLSchema, document: DocumentNode, query: str | None, rules: Any
+def _checked(
+    schema: GraphQLSchema, document: DocumentNode, rules: Any, budget: Budget
 ) -> list[GraphQLError]:
-    """graphql-core validation, remembered per query text: apps send the same few operations
-    over and over, and validating one costs more than running a simple mutation's resolvers.
-    The rules depend only on the schema and the document, never on variables."""
+    errors = limit_errors(
+        document,
+        budget,
+        max_depth=MAX_DEPTH,
+        max_aliases=MAX_ALIASES,
+        max_fields=MAX_FIELDS,
+        max_pairs=MAX_FIELD_PAIRS,
+    )
+    if errors:
+        return errors
+    budget.check()
+    return list(validate_document(schema, document, rules))
+
+
+def _validated(
+    schema: GraphQLSchema, document: DocumentNode, query: str | None, rules: Any, budget: Budget
+) -> list[GraphQLError]:
+    """The limits, then graphql-core validation, remembered per query text: apps send the same
+    few operations over and over, and validating one costs more than running a simple
+    mutation's resolvers. A text not seen yet (another operation name, say) is checked in time
+    linear in its size. The rules depend only on the schema and the document, never on
+    variables."""
     if query is None:
-        return list(validate_document(schema, document, rules))
+        return _checked(schema, document, rules, budget)
     key = (id(schema), query)
     errors = _VALIDATED.get(key)
     if errors is None:
-        errors = list(validate_document(schema, document, rules))
+        errors = _checked(schema, document, rules, budget)
         if len(_VALIDATED) >= _VALIDATED_MAX:
             _VALIDATED.clear()
         _VALIDATED[key] = errors
     return list(errors)
 
 
-# strawberry's depth and alias rules, built once (each of its limiters builds a rule class).
-LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-)
-
-
 class DocumentLimits(ParserCache):
-    """Parses through the shared cache with the token limit, validates (cached) with the depth
-    and alias rules, then computes the operation's cost and refuses it above ``MAX_COST``.
+    """Parses through the shared cache with the token limit; checks fragment cycles, depth,
+    aliases and fields on the fragment graph; validates (cached) with graphql-core's rules; then
+    computes the operation's cost and refuses it above ``MAX_COST``.
 
     ``rules`` are further validation rules (introspection off). Built per request: it keeps the
-    request's cost.
+    request's cost and its budget, which starts here and is checked by the limit walkers, after
+    validation and at every field resolution.
     """
 
     def __init__(
         self, rules: Sequence[type[ASTValidationRule]] = (), max_cost: int = MAX_COST
     ) -> None:
         super().__init__(maxsize=PARSED_MAX)
-        self.rules = LIMIT_RULES + tuple(rules)
+        self.rules = tuple(rules)
         self.max_cost = max_cost
         self.cost: int | None = None
+        self.budget = Budget()
 
     def on_parse(self) -> Iterator[None]:
         self.execution_context.parse_options["max_tokens"] = MAX_TOKENS
         yield from super().on_parse()
 
     def on_validate(self) -> Iterator[None]:
-        # Validate first (depth, aliases, fragment cycles ... are reported as such), then cost:
-        # strawberry skips its own validation when the errors are already set, and skips
-        # execution when they are not empty.
+        # Limits and validation first (depth, aliases, fragment cycles ... are reported as such),
+        # then cost: strawberry skips its own validation when the errors are already set, and
+        # skips execution when they are not empty.
         context = self.execution_context
         document = context.graphql_document
         if document is not None and context.pre_execution_errors is None:
-            rules = context.validation_rules + self.rules
-            errors = _validated(context.schema._schema, document, context.query, rules)
-            if not errors:
-                variables = context.variables if isinstance(context.variables, dict) else {}
-                self.cost = operation_cost(
-                    context.schema._schema, document, context.operation_name, variables
-                )
-                if self.cost > self.max_cost:
-                    errors = [
-                        GraphQLError(
-                            f"query cost {self.cost} exceeds the limit of {self.max_cost}"
-                            " (lower `first` or select fewer nested lists)",
-                            extensions={"code": "COST_LIMIT_EXCEEDED"},
-                        )
-                    ]
+            try:
+                errors = self._errors(document)
+            except BudgetExceeded as exceeded:
+                errors = [exceeded.as_graphql_error()]
             context.pre_execution_errors = errors
         yield
+
+    def _errors(self, document: DocumentNode) -> list[GraphQLError]:
+        context = self.execution_context
+        schema = context.schema._schema
+        rules = context.validation_rules + self.rules
+        errors = _validated(schema, document, context.query, rules, self.budget)
+        if errors:
+            return errors
+        variables = context.variables if isinstance(context.variables, dict) else {}
+        self.cost = operation_cost(schema, document, context.operation_name, variables, self.budget)
+        if self.cost > self.max_cost:
+            return [
+                GraphQLError(
+                    f"query cost {self.cost} exceeds the limit of {self.max_cost}"
+                    " (lower `first` or select fewer nested lists)",
+                    extensions={"code": "COST_LIMIT_EXCEEDED"},
+                )
+            ]
+        self.budget.check()
+        return []
+
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: GraphQLResolveInfo,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
+        # Every resolution looks at the clock: a request that passed every limit still stops
+        # at its deadline.
+        if time.monotonic() > self.budget.deadline:
+            raise self.budget.expired()
+        return _next(root, info, *args, **kwargs)
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:

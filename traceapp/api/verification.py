@@ -15,6 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from traceapp.api.context import context_of
+from traceapp.api.errors import ApiError
 from traceapp.api.ids import encode_global_id
 from traceapp.api.types.common import UserError, vietnam_today
 from traceapp.errors import DomainError
@@ -23,6 +24,7 @@ from traceapp.gs1.errors import Gs1Error
 from traceapp.verification import model
 from traceapp.verification.serialize import notice_text
 from traceapp.verification.services import verify_code
+from traceapp.web.clients import rate_limited
 
 Info = strawberry.Info[Any, Any]
 
@@ -331,6 +333,11 @@ class VerificationQueries:
     )
     def verify_item(self, info: Info, code: str, lang: str = "vi") -> VerifyItemResult:
         context = context_of(info)
+        # The pages' limit, in the same bucket: the API is no way around it (each alias counts).
+        wait = rate_limited("page")
+        if wait:
+            context.response.headers["Retry-After"] = str(wait)
+            raise ApiError(f"too many requests; retry in {wait} s", "RATE_LIMITED")
         today = vietnam_today()
         try:
             link = _link(code, context.app.config["TRACEAPP"].public_url, today)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from cross_web import HTTPException
 from flask import Request, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from strawberry.flask.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
+from graphql import GraphQLError
 from traceapp.api.context import ApiContext
 from traceapp.api.errors import present
 from traceapp.auth.services import ANONYMOUS, Principal, authenticate
@@ -27,6 +30,25 @@ def _unauthenticated(message: str) -> Response:
         status=401,
         content_type="application/json",
         headers={"WWW-Authenticate": 'Bearer realm="ocop-trace-ledger"'},
+    )
+
+
+# graphql-core's hints name fields, arguments, types and enum values of the schema.
+_SUGGESTION = re.compile(r" Did you mean [^?]*\?")
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    """The error without "Did you mean ...?": with introspection off, the schema is private."""
+    message = _SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
     )
 
 
@@ -63,7 +85,18 @@ class TraceGraphQLView(GraphQLView):  # type: ignore[type-arg]
         # Also covers errors raised outside the extensions' hooks.
         if result.errors:
             result.errors = [present(e) for e in result.errors]
+            if not current_app.config["TRACEAPP"].introspection:
+                result.errors = [_without_suggestions(e) for e in result.errors]
         return process_result(result)
+
+    def parse_http_body(self, request: Any) -> Any:
+        # Bad bytes and pathological nesting are the client's error (400), not ours (500).
+        try:
+            return super().parse_http_body(request)
+        except UnicodeDecodeError:
+            raise HTTPException(400, "the request body is not valid UTF-8") from None
+        except RecursionError:
+            raise HTTPException(400, "the request body's JSON is nested too deeply") from None
 
     def encode_json(self, data: Any) -> str:
         # Vietnamese text goes out as stored (NFC), not as \\u escapes.

@@ -74,9 +74,8 @@ class EventInput:
 
 def format_event_time(moment: datetime) -> tuple[str, str]:
     """EPCIS eventTime (UTC, milliseconds) and eventTimeZoneOffset of the original clock."""
-    offset = moment.utcoffset()
-    if offset is None:
-        raise EventInvalid("must include a time zone", field="eventTime")
+    offset = v.moment(moment, "eventTime").utcoffset()
+    assert offset is not None
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     zone = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

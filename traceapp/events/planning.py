@@ -16,7 +16,9 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.entry import MAX_ENTRY_SIZE
+from ledger.errors import FormatError
 from ledger.jcs import canonicalize
+from traceapp import validation as v
 from traceapp.db.statements import Prepared
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
@@ -47,8 +49,7 @@ def check_epcis_event(event: dict[str, Any], index: int) -> dict[str, Any]:
         parsed = datetime.fromisoformat(str(time).replace("Z", "+00:00"))
     except ValueError:
         raise EventInvalid("must be an RFC 3339 date-time", field=f"{where}.eventTime") from None
-    if parsed.tzinfo is None:
-        raise EventInvalid("must include a time zone", field=f"{where}.eventTime")
+    v.moment(parsed, f"{where}.eventTime")
     return event
 
 
@@ -98,7 +99,12 @@ def _check_storable(event: dict[str, Any], index: int) -> None:
             raise EventInvalid(
                 f"EPCs are URIs of at most {_MAX_EPC} characters", field=f"{where}.{role}"
             )
-    size = len(canonicalize(event))
+    try:
+        size = len(canonicalize(event))
+    except FormatError:  # a number canonical JSON cannot hold (2^64, NaN): every door's check
+        raise EventInvalid(
+            "numbers must be finite and within ±(2^53 - 1) (I-JSON, RFC 7493)", field=where
+        ) from None
     if size > MAX_ENTRY_SIZE - _ENTRY_OVERHEAD:
         raise EventInvalid(
             f"the event is {size} bytes as canonical JSON; a ledger entry holds at most "

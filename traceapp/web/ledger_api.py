@@ -28,6 +28,16 @@ def _text(body: str, max_age: int) -> Response:
     return response
 
 
+# Indexes and sizes are signed 64-bit integers in the database.
+MAX_INDEX = 2**63 - 1
+
+
+def _bounded(value: int, name: str) -> int:
+    if value > MAX_INDEX:
+        raise _BadRequest(name, f"must be at most {MAX_INDEX}")
+    return value
+
+
 def _int_arg(name: str) -> int:
     raw = request.args.get(name, "")
     if not raw.isdigit() or len(raw) > 18:
@@ -65,7 +75,9 @@ def checkpoint() -> Response:
 def checkpoint_of_size(size: int) -> Response:
     """A stored checkpoint: the same size always returns the same bytes, so cache it long."""
     origin = get_ledger().origin
-    return _text(reads.checkpoint_at(get_session(), origin, size).note, max_age=86400)
+    return _text(
+        reads.checkpoint_at(get_session(), origin, _bounded(size, "size")).note, max_age=86400
+    )
 
 
 @bp.get("/vkey")
@@ -75,7 +87,7 @@ def vkey() -> Response:
 
 @bp.get("/entries/<int:index>")
 def entry(index: int) -> Response:
-    row = reads.entry_at(get_session(), get_ledger().origin, index)
+    row = reads.entry_at(get_session(), get_ledger().origin, _bounded(index, "index"))
     response = jsonify(index=row.seq, entry=_b64(row.entry), leaf=_b64(row.leaf_hash))
     response.cache_control.public = True
     response.cache_control.max_age = 86400  # entries never change

@@ -106,12 +106,27 @@ def image_src(view: Verification) -> str | None:
     if not url:
         return None
     parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return url if _own_path(url) else None
     public = urlsplit(get_settings(current_app).public_url)
-    if not parts.scheme and not parts.netloc and url.startswith("/"):
-        return url
     if parts.scheme in ("http", "https") and parts.netloc == public.netloc:
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        return path if _own_path(path) else None
     return None
+
+
+def _own_path(path: str) -> bool:
+    """A path a browser resolves on our host. Browsers read a backslash as a slash and drop
+    tabs and newlines, so ``/\\evil:80/x.png`` is ``//evil:80/x.png``: read it as they do."""
+    as_read = path.replace("\\", "/")
+    for removed in "\t\n\r":
+        as_read = as_read.replace(removed, "")
+    parts = urlsplit(as_read)
+    return (
+        as_read.startswith("/")
+        and not as_read.startswith("//")
+        and not (parts.scheme or parts.netloc)
+    )
 
 
 def public_uri(link: DigitalLink) -> str:
@@ -131,7 +146,6 @@ def bundle_path(view: Verification) -> str | None:
 
 def _finish(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.vary.update(("Accept", "Accept-Language"))
     response.cache_control.no_store = True  # scan counts and warnings change per request

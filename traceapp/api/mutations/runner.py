@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
+from traceapp import validation as v
 from traceapp.api.context import ApiContext, context_of
 from traceapp.api.permissions import ADMIN, PRODUCER
 from traceapp.api.types.common import UserError
@@ -92,6 +93,7 @@ def run_write(
 ) -> Outcome:
     context = context_of(info)
     try:
+        v.idempotency_key(idempotency_key)
         sig = decode_signature(signature)
         call = make_call(data)
         with context.database.write() as session:
@@ -128,6 +130,7 @@ def run_prepare(
             "is required: it fixes the statement's IDs between prepare and submit",
             field="idempotencyKey",
         )
+    v.idempotency_key(idempotency_key)
     call = make_call(data)
     if call.plan is None:
         raise ValueError("this mutation cannot be signed by a client key")
