@@ -1,14 +1,15 @@
-"""OCOP trace ledger: the Flask application factory."""
+"""OCOP trace ledger: the Flask application factory, and the ``traceapp`` console script."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
 
 from traceapp import db
-from traceapp.config import Settings, load_settings
+from traceapp.config import load_settings
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -34,6 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def get_settings(app: Flask) -> Settings:
-    settings: Settings = app.config["TRACEAPP"]
-    return settings
+def main() -> None:
+    """The ``traceapp`` console script (pyproject ``[project.scripts]``)."""
+    from traceapp.cli import make_group
+
+    make_group(create_app).main(args=sys.argv[1:], prog_name="traceapp")

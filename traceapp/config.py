@@ -12,6 +12,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import click
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -101,6 +102,12 @@ def _kek(raw: str | None) -> bytes | None:
     if len(key) != 32:
         raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must be base64 of 32 bytes, got {len(key)}")
     return key
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
+    settings: Settings = (app or current_app).config["TRACEAPP"]
+    return settings
 
 
 # A fixed, clearly non-secret key so development works out of the box; production refuses it.

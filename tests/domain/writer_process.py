@@ -17,7 +17,7 @@ from traceapp import create_app
 from traceapp.db import get_database
 from traceapp.events.models import Event
 from traceapp.events.services import EventInput, record_event, record_events
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 
 
 def main() -> None:

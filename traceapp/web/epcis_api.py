@@ -29,8 +29,8 @@ from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import query_document
 from traceapp.epcis.query import QueryParameterError, parse_query, run_query
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.errors import DomainError
-from traceapp.ledger_store.runtime import get_ledger
 
 bp = Blueprint("epcis_api", __name__, url_prefix="/epcis")
 
