@@ -15,6 +15,7 @@ from flask.cli import with_appcontext
 from traceapp.cli.common import EXIT_FAILED, StageBars, require_schema
 from traceapp.db import get_database
 from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.errors import NotFound
 from traceapp.ledger_store.models import LedgerHead
 
 
@@ -106,7 +107,10 @@ def ledger_export(file: Path) -> None:
     ledger = get_ledger()
     temporary = file.with_name(file.name + ".partial")
     with get_database().snapshot_sessions() as session:
-        checkpoint = latest_checkpoint(session, ledger.origin)
+        try:
+            checkpoint = latest_checkpoint(session, ledger.origin)
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
         with (
             temporary.open("wb") as out,
             click.progressbar(length=checkpoint.size, label="exporting", file=sys.stderr) as bar,

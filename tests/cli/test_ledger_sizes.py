@@ -1,0 +1,159 @@
+"""``traceapp ledger verify [--deep] | export | rebuild`` past every batch and progress boundary.
+
+Replays project 1,000 entries at a time and the progress bars count in those steps: a log of
+1,000 entries or more once crashed ``verify --deep`` (issue 14, item 3). The logs are grown
+with the app's own bulk path: ``Ledger.record`` of many admin-signed key registrations.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import TEST_LOG_ORIGIN, TEST_PUBLIC_URL, _require_postgres, pg_admin, pg_url
+from flask import Flask
+from sqlalchemy import func, select
+
+from ledger.entry import sign_statement
+from ledger.export import read_export
+from ledger.keys import NamedKey, Signer
+from ledger.verify import verify_export
+from traceapp import create_app, migrate
+from traceapp.db import get_database
+from traceapp.keys.services import ADMIN_KEY_NAME, init_ledger, key_registered
+from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.models import ActorKey, AuditRun
+from traceapp.ledger_store.sequencer import SignedStatement
+
+CHUNK = 10_000  # entries a transaction
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database at the migrations' head, without even a genesis."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/blank.db"
+        migrate.upgrade(url)
+        yield url
+        return
+    _require_postgres()
+    name = f"traceapp_sizes_{secrets.token_hex(6)}"
+    pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        migrate.upgrade(pg_url(name))
+        yield pg_url(name)
+    finally:
+        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _app(url: str, tmp_path: Path, log_key_file: Path) -> Flask:
+    key = tmp_path / "instance" / "log.key"
+    key.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(log_key_file, key)
+    key.chmod(0o600)
+    return create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "LOG_KEY_FILE": str(key),
+            "PUBLIC_URL": TEST_PUBLIC_URL,
+            "LOG_ORIGIN": TEST_LOG_ORIGIN,
+        }
+    )
+
+
+def grow(app: Flask, size: int) -> None:
+    """Append ``size`` entries: the genesis (entry 0), the service key, then key registrations."""
+    database, ledger = get_database(app), get_ledger(app)
+    if size == 0:
+        return
+    with database.write() as session:
+        if size == 1:
+            admin = ledger.keystore.create(session, ADMIN_KEY_NAME)
+            genesis = key_registered(admin.vkey, "admin", None)
+            signature = sign_statement(admin, genesis.type, genesis.statement)
+            ledger.record(
+                session, [SignedStatement(genesis.type, admin.key_name, genesis.statement, signature)]
+            )
+            return
+        admin_name, _service = init_ledger(session, ledger)
+    # One public key under many names: each name makes another key ID, so another key.
+    public_key = Signer.from_seed("bulk", bytes(32)).public_key
+    for start in range(2, size, CHUNK):
+        drafts = [
+            key_registered(NamedKey(f"bulk{i}", public_key).vkey, "auditor", None)
+            for i in range(start, min(size, start + CHUNK))
+        ]
+        with database.write() as session:
+            ledger.record(session, ledger.sign(session, admin_name, drafts))
+
+
+def check_commands(app: Flask, size: int, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    database = get_database(app)
+    for deep in (False, True):
+        result = runner.invoke(args=["ledger", "verify", *(["--deep"] if deep else [])])
+        if size == 0:
+            assert result.exit_code == 1, result.output
+            assert "FAILED: ledger_heads: no head row: the log has no genesis" in result.stderr
+        else:
+            assert result.exit_code == 0, result.output
+            rows = f", {size} projection rows match a replay" if deep else ""
+            assert result.stdout.startswith(f"OK: {size} entries, "), result.stdout
+            assert result.stdout.rstrip().endswith(rows)
+        with database.read_sessions() as session:
+            run = session.execute(select(AuditRun).order_by(AuditRun.id.desc())).scalars().first()
+        assert run is not None and (run.deep, run.size, run.ok) == (deep, size, size > 0)
+
+    export = tmp_path / f"export-{size}.jsonl"
+    result = runner.invoke(args=["ledger", "export", str(export)])
+    if size == 0:
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.stderr.strip().splitlines()[-1] == "Error: the log has no checkpoint yet"
+        assert not export.exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert result.stdout == f"exported {size} entries to {export}\n"
+        with export.open("rb") as fp:
+            assert verify_export(read_export(fp), jobs=1).size == size
+
+    result = runner.invoke(args=["ledger", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == f"rebuilt the projections from {size} entries"
+    with database.read_sessions() as session:
+        assert session.execute(select(func.count()).select_from(ActorKey)).scalar() == size
+    if size:
+        result = runner.invoke(args=["ledger", "verify", "--deep"])
+        assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("size", [0, 1, 999, 1000, 1001])
+def test_ledger_commands_at_batch_boundaries(
+    blank_url: str, tmp_path: Path, log_key_file: Path, size: int
+) -> None:
+    app = _app(blank_url, tmp_path, log_key_file)
+    try:
+        grow(app, size)
+        check_commands(app, size, tmp_path)
+    finally:
+        get_database(app).dispose()
+
+
+@pytest.mark.slow
+def test_ledger_commands_on_a_log_of_100_001_entries(tmp_path: Path, log_key_file: Path) -> None:
+    url = f"sqlite:///{tmp_path}/large.db"
+    migrate.upgrade(url)
+    app = _app(url, tmp_path, log_key_file)
+    try:
+        started = time.monotonic()
+        grow(app, 100_001)
+        print(f"grown in {time.monotonic() - started:.1f} s")
+        check_commands(app, 100_001, tmp_path)
+        print(f"checked in {time.monotonic() - started:.1f} s")
+    finally:
+        get_database(app).dispose()
