@@ -11,6 +11,7 @@ from traceapp.config import Settings
 from traceapp.ledger_store.keystore import KeyStore
 from traceapp.ledger_store.log import LogIdentity, load_log_key
 from traceapp.ledger_store.writer import Ledger
+from traceapp.projectors import PROJECTORS
 
 
 def build_ledger(settings: Settings) -> Ledger:
@@ -21,6 +22,7 @@ def build_ledger(settings: Settings) -> Ledger:
         log=LogIdentity(settings.log_origin, signer),
         keystore=KeyStore(kek),
         id_secret=hmac.new(kek, b"ocop-ledger/ids/v1", hashlib.sha256).digest(),
+        projectors=PROJECTORS,
     )
 
 

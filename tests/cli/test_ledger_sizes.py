@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
-from conftest import TEST_LOG_ORIGIN, TEST_PUBLIC_URL, _require_postgres, pg_admin, pg_url
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from support.scenario import build_scenario
 
 from ledger.entry import sign_statement
@@ -43,14 +44,18 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    _require_postgres()
+    server = make_url(request.getfixturevalue("postgres_server_url"))
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"traceapp_sizes_{secrets.token_hex(6)}"
-    pg_admin(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     try:
-        migrate.upgrade(pg_url(name))
-        yield pg_url(name)
+        url = server.set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        yield url
     finally:
-        pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
 
 
 def _app(url: str, tmp_path: Path, log_key_file: Path) -> Flask:
@@ -58,14 +63,14 @@ def _app(url: str, tmp_path: Path, log_key_file: Path) -> Flask:
     key.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(log_key_file, key)
     key.chmod(0o600)
+    origin = log_key_file.read_text().split("+")[2]  # PRIVATE+KEY+<origin>+<hex8>+<key>
     return create_app(
         {
             "TESTING": True,
             "DATABASE_URL": url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "LOG_KEY_FILE": str(key),
-            "PUBLIC_URL": TEST_PUBLIC_URL,
-            "LOG_ORIGIN": TEST_LOG_ORIGIN,
+            "LOG_ORIGIN": origin,
         }
     )
 

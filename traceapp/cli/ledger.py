@@ -31,12 +31,15 @@ def ledger_rebuild() -> None:
     from traceapp.ledger_store.rebuild import rebuild
 
     require_schema()
-    origin = get_ledger().origin
+    ledger = get_ledger()
+    origin = ledger.origin
     with get_database().write() as session:
         head = session.get(LedgerHead, origin)
         size = head.size if head else 0
         with click.progressbar(length=size, label="replaying", show_pos=True) as bar:
-            count = rebuild(session, origin, progress=lambda _n: bar.update(1000))
+            count = rebuild(
+                session, origin, ledger.projectors, progress=lambda _n: bar.update(1000)
+            )
     click.echo(f"rebuilt the projections from {count} entries")
 
 

@@ -15,7 +15,7 @@ from traceapp.db import RowsInsert, insert_together
 from traceapp.epcis.event_hash import canonical_digital_link, web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
-from traceapp.ledger_store.projections import batch_projector, projector
+from traceapp.ledger_store.projections import BatchProjector, Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Product
@@ -183,12 +183,10 @@ _EVENTS = RowsInsert(Event.__table__)
 _EPCS = RowsInsert(EventEpc.__table__)
 
 
-@projector("event.recorded")
 def event_recorded(session: Session, appended: Appended) -> None:
     events_recorded(session, [appended])
 
 
-@batch_projector("event.recorded")
 def events_recorded(session: Session, run: Sequence[Appended]) -> None:
     """One INSERT per table for a whole bulk append, one query to resolve every EPC."""
     statements = [a.entry.statement for a in run]
@@ -260,7 +258,6 @@ def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[st
             )
 
 
-@projector("event.error_declared")
 def event_error_declared(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.execute(
@@ -268,3 +265,14 @@ def event_error_declared(session: Session, appended: Appended) -> None:
         .where(Event.event_id == s["event_id"])
         .values(error_declared_seq=appended.seq, error_reason=s["reason"])
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "event.recorded": event_recorded,
+    "event.error_declared": event_error_declared,
+}
+# Runs of consecutive entries applied in one go (bulk appends).
+BATCH_PROJECTORS: dict[str, BatchProjector] = {
+    "event.recorded": events_recorded,
+}
