@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 from traceapp import db
 from traceapp.config import load_settings
+from traceapp.private_files import create_sqlite_database
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``TRACEAPP_*`` environment, then ``config``."""
     app = Flask(__name__, instance_relative_config=True)
-    settings = load_settings(overrides=config)
+    # The default database and log key live in the app's instance folder, wherever the
+    # command runs from.
+    settings = load_settings(overrides=config, instance_path=Path(app.instance_path))
     app.config.update(
         TRACEAPP=settings,
         TESTING=settings.testing,
@@ -23,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    create_sqlite_database(settings)
     db.init_app(app, settings)
 
     from traceapp import api, cli

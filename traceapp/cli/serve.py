@@ -30,6 +30,8 @@ def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
 
         build_ledger(get_settings())
     except ConfigError as exc:
+        if get_settings().is_production:
+            raise  # a setting that cannot work stops the server (DESIGN §10)
         # Health probes and reads of an empty database still work; say why writes won't.
         click.echo(f"warning: {exc.message}; the ledger cannot be written or proven", err=True)
     # No connection may cross the fork into the workers.
