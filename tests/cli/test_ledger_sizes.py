@@ -48,14 +48,14 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
     name = f"traceapp_sizes_{secrets.token_hex(6)}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+        conn.execute(f'CREATE DATABASE "{name}"')
     try:
         url = server.set(database=name).render_as_string(hide_password=False)
         migrate.upgrade(url)
         yield url
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _app(url: str, tmp_path: Path, log_key_file: Path) -> Flask:
@@ -83,12 +83,12 @@ def grow(app: Flask, size: int) -> None:
         return
     with database.write() as session:
         if size == 1:
-            admin = ledger.keystore.create(session, ADMIN_KEY_NAME)
-            genesis = key_registered(admin.vkey, "admin", None)
-            signature = sign_statement(admin, genesis.type, genesis.statement)
+            signer = ledger.keystore.create(session, ADMIN_KEY_NAME)
+            genesis = key_registered(signer.vkey, "admin", None)
+            signature = sign_statement(signer, genesis.type, genesis.statement)
             ledger.record(
                 session,
-                [SignedStatement(genesis.type, admin.key_name, genesis.statement, signature)],
+                [SignedStatement(genesis.type, signer.key_name, genesis.statement, signature)],
             )
             return
         admin, _service = init_ledger(session, ledger)
