@@ -82,7 +82,7 @@ def populate(env: dict[str, str]) -> Fixture:
     from traceapp.batches.services import BatchInput, create_batch, issue_items
     from traceapp.db.sessions import get_database
     from traceapp.keys.services import admin_key_name
-    from traceapp.ledger_store.runtime import get_ledger
+    from traceapp.ledger_runtime import get_ledger
     from traceapp.locations.services import LocationInput, register_location
     from traceapp.producers.services import ProducerInput, producer_key, register_producer
     from traceapp.products.services import (

@@ -48,10 +48,10 @@ from ledger.verify import available_cores, verify_export
 from traceapp import create_app, migrate
 from traceapp.db.engine import make_engine
 from traceapp.db.sessions import get_database
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.entries import iter_entry_bytes
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
-from traceapp.ledger_store.runtime import get_ledger
 
 
 def raw_verify_rate(samples: int = 3000, repeats: int = 3) -> float:

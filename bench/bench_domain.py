@@ -33,8 +33,8 @@ from traceapp.db.sessions import get_database
 from traceapp.events.building import EventInput
 from traceapp.events.services import record_event, record_events
 from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
-from traceapp.ledger_store.runtime import get_ledger
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ROW = (b"x" * 420, b"h" * 32, "event.recorded", "producer+0011aabb")

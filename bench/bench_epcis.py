@@ -39,8 +39,8 @@ from traceapp.events.building import EventInput
 from traceapp.events.capture import capture_document
 from traceapp.events.services import record_epcis_events, record_events
 from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
-from traceapp.ledger_store.runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -246,11 +246,11 @@ def bench_labels(url: str, key_file: Path, public_url: str, count: int = 1000) -
     from traceapp import create_app
     from traceapp.batches.models import Batch, Item
     from traceapp.batches.services import batch_producer, issue_items
+    from traceapp.cli.labels import batch_labels, render
     from traceapp.db.sessions import get_database
-    from traceapp.labels.cli import batch_labels, render
     from traceapp.labels.qr import encode
     from traceapp.labels.sheet import SheetLayout
-    from traceapp.ledger_store.runtime import get_ledger
+    from traceapp.ledger_runtime import get_ledger
     from traceapp.producers.services import producer_key
 
     app = create_app({"DATABASE_URL": url, "LOG_KEY_FILE": str(key_file), "PUBLIC_URL": public_url})

@@ -24,8 +24,8 @@ from support.scenario import Scenario, build_scenario
 from traceapp import create_app, migrate
 from traceapp.db.sessions import Database, get_database
 from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
-from traceapp.ledger_store.runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; developers' runs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -110,3 +111,19 @@ def test_an_unwritable_key_path_is_one_clear_line(tmp_path: Path) -> None:
 def test_bad_usage_exits_2(tmp_path: Path) -> None:
     assert _run(tmp_path, "serve", "--bind", "nonsense").returncode == 2
     assert _run(tmp_path, "no-such-command").returncode == 2
+
+
+def test_each_command_prints_its_own_help(tmp_path: Path) -> None:
+    result = _run(tmp_path, "tokens", "create", "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: traceapp tokens create [OPTIONS]")
+    assert "--role [admin|producer|auditor]" in result.stdout
+
+
+def test_help_cites_only_documents_in_the_repository(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    result = _run(tmp_path, "ledger", "export", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "DESIGN" not in result.stdout
+    cited = re.findall(r"docs/[\w.-]+\.md", result.stdout)
+    assert cited and all((root / path).is_file() for path in cited), cited

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import base64
+import os
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
-from traceapp.config import DEVELOPMENT_KEK, ConfigError, load_settings
+from traceapp import create_app
+from traceapp.config import DEVELOPMENT_KEK, ConfigError, get_settings, load_settings
 
 KEK = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # base64 of 32 bytes
 
@@ -71,3 +75,31 @@ def test_bad_values_give_one_clear_message(name: str, value: str, message: str) 
     with pytest.raises(ConfigError, match=message) as info:
         load_settings(environ={f"TRACEAPP_{name}": value})
     assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize("key", [bytes(32), b"\xff" * 32, b"ab" * 16])
+def test_a_key_encryption_key_that_is_not_random_is_refused(key: bytes) -> None:
+    with pytest.raises(ConfigError, match="not random"):
+        load_settings(environ={"TRACEAPP_KEY_ENCRYPTION_KEY": base64.b64encode(key).decode()})
+
+
+def test_the_default_database_is_in_the_apps_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not in the working directory: a command run from another folder finds the same data."""
+    for name in list(os.environ):
+        if name.startswith("TRACEAPP_"):
+            monkeypatch.delenv(name)
+    instance = tmp_path / "app" / "instance"
+    monkeypatch.setattr(Flask, "auto_find_instance_path", lambda _self: str(instance))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = create_app({"TESTING": True})
+    try:
+        settings = get_settings(app)
+        assert settings.database_url == f"sqlite:///{instance}/traceapp.db"
+        assert settings.log_key_file == instance / "log.key"
+        assert not list(elsewhere.iterdir())
+    finally:
+        app.extensions["traceapp.db"].dispose()

@@ -1,20 +1,25 @@
-"""OCOP trace ledger: the Flask application factory."""
+"""OCOP trace ledger: the Flask application factory, and the ``traceapp`` console script."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from traceapp.config import Settings, load_settings
+from traceapp.config import load_settings
 from traceapp.db import sessions
+from traceapp.private_files import create_sqlite_database
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``TRACEAPP_*`` environment, then ``config``."""
     app = Flask(__name__, instance_relative_config=True)
-    settings = load_settings(overrides=config)
+    # The default database and log key live in the app's instance folder, wherever the
+    # command runs from.
+    settings = load_settings(overrides=config, instance_path=Path(app.instance_path))
     app.config.update(
         TRACEAPP=settings,
         TESTING=settings.testing,
@@ -22,6 +27,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    create_sqlite_database(settings)
     sessions.init_app(app, settings)
 
     from traceapp import api, cli
@@ -34,6 +40,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def get_settings(app: Flask) -> Settings:
-    settings: Settings = app.config["TRACEAPP"]
-    return settings
+def main() -> None:
+    """The ``traceapp`` console script (pyproject ``[project.scripts]``)."""
+    from traceapp.cli import make_group
+
+    make_group(create_app).main(args=sys.argv[1:], prog_name="traceapp")

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import click
+from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -91,6 +92,10 @@ def _log_origin(raw: str) -> str:
     return raw
 
 
+# 32 random bytes hold fewer than 8 distinct values with a probability below 10^-20.
+MIN_DISTINCT_KEK_BYTES = 8
+
+
 def _kek(raw: str | None) -> bytes | None:
     if raw is None or raw == "":
         return None
@@ -100,7 +105,19 @@ def _kek(raw: str | None) -> bytes | None:
         raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must be base64 of 32 bytes") from None
     if len(key) != 32:
         raise ConfigError(f"{PREFIX}KEY_ENCRYPTION_KEY must be base64 of 32 bytes, got {len(key)}")
+    # Random bytes repeat few values; a key of zeros (or any few repeated bytes) is a mistake.
+    if len(set(key)) < MIN_DISTINCT_KEK_BYTES:
+        raise ConfigError(
+            f"{PREFIX}KEY_ENCRYPTION_KEY is not random (too few distinct bytes): "
+            "make one with `openssl rand -base64 32`"
+        )
     return key
+
+
+def get_settings(app: Flask | None = None) -> Settings:
+    """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
+    settings: Settings = (app or current_app).config["TRACEAPP"]
+    return settings
 
 
 # A fixed, clearly non-secret key so development works out of the box; production refuses it.
@@ -135,7 +152,7 @@ def load_settings(
     kek = kek_raw if isinstance(kek_raw, bytes) else _kek(kek_raw)
     settings = Settings(
         database_url=_database_url(
-            str(raw.get("DATABASE_URL", "sqlite:///instance/traceapp.db")), instance
+            str(raw.get("DATABASE_URL", f"sqlite:///{instance / 'traceapp.db'}")), instance
         ),
         public_url=public_url,
         log_origin=_log_origin(str(raw.get("LOG_ORIGIN", default_origin))),

@@ -7,6 +7,9 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.util import import_app  # type: ignore[import-untyped]
+
+APP_FACTORY = "traceapp:create_app()"
 
 
 class TraceappServer(BaseApplication):  # type: ignore[misc]  # untyped base
@@ -19,10 +22,10 @@ class TraceappServer(BaseApplication):  # type: ignore[misc]  # untyped base
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        # Each worker builds its own app, engine and pool after the fork.
-        from traceapp import create_app
-
-        return create_app()
+        # Each worker builds its own app, engine and pool after the fork; the factory is
+        # named, not imported, so that nothing below the app imports it.
+        app: Flask = import_app(APP_FACTORY)
+        return app
 
 
 def _warm_master() -> None:

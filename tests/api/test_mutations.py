@@ -133,7 +133,7 @@ def test_every_user_error_code_is_reachable(
 
     # FORBIDDEN from the domain: another producer's key may not act for this producer.
     from traceapp.auth.services import create_token
-    from traceapp.ledger_store.runtime import get_ledger
+    from traceapp.ledger_runtime import get_ledger
     from traceapp.producers.services import ProducerInput, register_producer
 
     app_ledger = get_ledger(gql.client.application)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from traceapp.api.cli import DEFAULT_PATH, export
 from traceapp.api.schema import sdl
+from traceapp.cli.schema import DEFAULT_PATH, export
 
 
 def test_committed_schema_is_current() -> None:

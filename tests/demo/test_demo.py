@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from traceapp import create_app
 from traceapp.batches.models import Batch, BatchInput
+from traceapp.batches.targets import find_target
 from traceapp.db.sessions import get_database
 from traceapp.demo.data import load_samples
 from traceapp.events.models import Event
@@ -24,7 +25,6 @@ from traceapp.ledger_store.models import LedgerEntry
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 from traceapp.recalls.models import Recall, RecallBatch
-from traceapp.web.qr_api import find_target
 
 URI = re.compile(r"https?://\S+/01/\S+")
 

@@ -33,7 +33,7 @@ def _run_writer(
     from traceapp import create_app
     from traceapp.batches.services import BatchInput, create_batch
     from traceapp.db.sessions import get_database
-    from traceapp.ledger_store.runtime import get_ledger
+    from traceapp.ledger_runtime import get_ledger
 
     app = create_app(config)
     database, ledger = get_database(app), get_ledger(app)

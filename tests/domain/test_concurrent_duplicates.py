@@ -21,7 +21,7 @@ from traceapp.db.sessions import Database, get_database
 from traceapp.events.building import EventInput
 from traceapp.events.models import Event
 from traceapp.events.services import record_event, record_events
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 
 _WAITING_ON_A_LOCK = text(

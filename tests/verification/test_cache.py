@@ -22,7 +22,7 @@ from traceapp.events.building import EventInput, SourceDest
 from traceapp.events.services import record_event
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.products.services import revoke_certification
 from traceapp.recalls.services import RecallInput, issue_recall
 from traceapp.scans import clones

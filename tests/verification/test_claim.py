@@ -12,8 +12,8 @@ from verify_support import item_path
 
 from traceapp.batches.models import Item
 from traceapp.db.sessions import get_database
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
-from traceapp.ledger_store.runtime import get_ledger
 from traceapp.scans.models import PinAttempts
 from traceapp.verification.pins import claim_with_pin, lock_duration
 from traceapp.verification.ratelimit import Limit, RateLimiter

@@ -17,8 +17,8 @@ from verify_support import GTIN, item_path
 from ledger.bundle import verify_bundle
 from ledger.entry import parse_entry
 from traceapp.db.sessions import get_database
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
-from traceapp.ledger_store.runtime import get_ledger
 
 
 def _verify_cli(path: Path) -> subprocess.CompletedProcess[str]:

@@ -135,7 +135,7 @@ def test_foreign_images_are_never_hotlinked(
     app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
 ) -> None:
     from traceapp.db.sessions import get_database
-    from traceapp.ledger_store.runtime import get_ledger
+    from traceapp.ledger_runtime import get_ledger
     from traceapp.products.services import ProductChanges, update_product
 
     for image, shown in (

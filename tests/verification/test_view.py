@@ -19,8 +19,8 @@ from traceapp.events.models import Event
 from traceapp.events.services import declare_error
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
-from traceapp.ledger_store.runtime import get_ledger
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.products.services import revoke_certification
 from traceapp.recalls.services import RecallInput, issue_recall

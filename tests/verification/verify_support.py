@@ -9,7 +9,7 @@ from flask import Flask
 
 from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.verification.model import Verification
 from traceapp.verification.services import verify_code
 

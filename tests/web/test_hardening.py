@@ -17,9 +17,9 @@ from support.scenario import Scenario
 from traceapp import create_app
 from traceapp.auth.services import create_token
 from traceapp.batches.models import Batch, Item
-from traceapp.db import Database, get_database
+from traceapp.db.sessions import Database, get_database
 from traceapp.gs1.digital_link import DigitalLink
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.products.models import Product
 from traceapp.products.services import ProductChanges, update_product
 

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from traceapp.auth.services import Principal
 from traceapp.db.sessions import Database, get_session
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, BatchInput, Item
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.locations.models import Location
 from traceapp.products.projections import product_pk
@@ -20,7 +20,6 @@ def batch_pk(session: Session, public_id: str) -> int:
     return session.execute(select(Batch.id).where(Batch.public_id == public_id)).scalar_one()
 
 
-@projector("batch.created")
 def batch_created(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     origin = None
@@ -45,7 +44,6 @@ def batch_created(session: Session, appended: Appended) -> None:
         session.add(BatchInput(batch_id=batch.id, input_batch_id=batch_pk(session, input_id)))
 
 
-@projector("items.issued")
 def items_issued(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     batch_id = batch_pk(session, s["batch"])
@@ -66,10 +64,17 @@ def items_issued(session: Session, appended: Appended) -> None:
     )
 
 
-@projector("item.claimed")
 def item_claimed(session: Session, appended: Appended) -> None:
     session.execute(
         update(Item)
         .where(Item.public_id == appended.entry.statement["item"])
         .values(status="claimed", status_seq=appended.seq)
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "batch.created": batch_created,
+    "items.issued": items_issued,
+    "item.claimed": item_claimed,
+}

@@ -16,7 +16,7 @@ from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import EpcRef, parse_epc
 from traceapp.events.models import Event, EventEpc
 from traceapp.gs1.canonical_link import canonical_digital_link
-from traceapp.ledger_store.projections import batch_projector, projector
+from traceapp.ledger_store.projections import BatchProjector, Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Product
@@ -209,12 +209,10 @@ _EVENTS = RowsInsert(Event.__table__)
 _EPCS = RowsInsert(EventEpc.__table__)
 
 
-@projector("event.recorded")
 def event_recorded(session: Session, appended: Appended) -> None:
     events_recorded(session, [appended])
 
 
-@batch_projector("event.recorded")
 def events_recorded(session: Session, run: Sequence[Appended]) -> None:
     """One INSERT per table for a whole bulk append, one query to resolve every EPC."""
     statements = [a.entry.statement for a in run]
@@ -288,7 +286,6 @@ def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[st
             )
 
 
-@projector("event.error_declared")
 def event_error_declared(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.execute(
@@ -296,3 +293,14 @@ def event_error_declared(session: Session, appended: Appended) -> None:
         .where(Event.event_id == s["event_id"])
         .values(error_declared_seq=appended.seq, error_reason=s["reason"])
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "event.recorded": event_recorded,
+    "event.error_declared": event_error_declared,
+}
+# Runs of consecutive entries applied in one go (bulk appends).
+BATCH_PROJECTORS: dict[str, BatchProjector] = {
+    "event.recorded": events_recorded,
+}

@@ -7,11 +7,10 @@ from sqlalchemy.orm import Session
 
 from ledger.keys import Verifier
 from traceapp.ledger_store.models import ActorKey
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 
 
-@projector("key.registered")
 def key_registered(session: Session, appended: Appended) -> None:
     statement = appended.entry.statement
     verifier = Verifier.from_vkey(statement["vkey"])
@@ -27,7 +26,6 @@ def key_registered(session: Session, appended: Appended) -> None:
     session.flush()
 
 
-@projector("key.revoked")
 def key_revoked(session: Session, appended: Appended) -> None:
     statement = appended.entry.statement
     session.execute(
@@ -35,3 +33,10 @@ def key_revoked(session: Session, appended: Appended) -> None:
         .where(ActorKey.key_name == statement["key"])
         .values(revoked_seq=appended.seq, revoke_reason=statement["reason"])
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "key.registered": key_registered,
+    "key.revoked": key_revoked,
+}

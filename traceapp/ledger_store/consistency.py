@@ -30,6 +30,7 @@ from ledger.verify import AcceptedEntries, verify_log_chunks
 from traceapp.db.base import Base
 from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
+from traceapp.ledger_store.projections import Projectors
 from traceapp.ledger_store.reads import consistency
 from traceapp.ledger_store.rebuild import first_difference, replay, snapshot
 from traceapp.ledger_store.store import SqlHashStore
@@ -208,13 +209,15 @@ def verify_database(
         )
     rows = None
     if deep:
-        rows = _verify_projections(session, origin, progress)
+        rows = _verify_projections(session, origin, ledger.projectors, progress)
         for check in domain_checks:
             check(session, origin)
     return AuditReport(latest.size, verified.root, len(checkpoints), rows)
 
 
-def _verify_projections(session: Session, origin: str, progress: Progress | None) -> int:
+def _verify_projections(
+    session: Session, origin: str, projectors: Projectors, progress: Progress | None
+) -> int:
     """Replay the ledger into an in-memory database and compare every projection row."""
     scratch_engine = create_engine("sqlite://")
     Base.metadata.create_all(scratch_engine)
@@ -223,6 +226,7 @@ def _verify_projections(session: Session, origin: str, progress: Progress | None
             replay(
                 scratch,
                 stream_entries(session, origin),
+                projectors,
                 (lambda n: progress("projections", n, 0)) if progress else None,
             )
             expected = snapshot(scratch)

@@ -53,6 +53,8 @@ def load_log_key(path: Path, origin: str) -> Signer:
         raise ConfigError(f"log key {path} is not a valid key: {exc}") from None
     if signer.verifier.name != origin:
         raise ConfigError(
-            f"log key {path} is named {signer.verifier.name!r} but the log origin is {origin!r}"
+            f"log key {path} is named {signer.verifier.name!r} but the log origin is {origin!r}: "
+            f"set TRACEAPP_LOG_ORIGIN={signer.verifier.name} (a log keeps its origin when "
+            "TRACEAPP_PUBLIC_URL changes)"
         )
     return signer

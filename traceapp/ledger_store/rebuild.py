@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from traceapp.db.base import Base
 from traceapp.ledger_store.entries import stream_entries
-from traceapp.ledger_store.projections import load_projectors, project_all
+from traceapp.ledger_store.projections import Projectors
 from traceapp.ledger_store.sequencer import Appended
 
 # Children before parents, so clearing never trips a foreign key.
@@ -44,29 +44,36 @@ def clear_projections(session: Session) -> None:
 
 
 def replay(
-    session: Session, entries: Iterable[Appended], progress: Callable[[int], None] | None = None
+    session: Session,
+    entries: Iterable[Appended],
+    projectors: Projectors,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    load_projectors()
     count = 0
     chunk: list[Appended] = []
     for appended in entries:
         chunk.append(appended)
         if len(chunk) == 1000:
-            project_all(session, chunk)
+            projectors.project_all(session, chunk)
             count += len(chunk)
             chunk.clear()
             if progress is not None:
                 progress(count)
-    project_all(session, chunk)
+    projectors.project_all(session, chunk)
     session.flush()
     return count + len(chunk)
 
 
-def rebuild(session: Session, origin: str, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(
+    session: Session,
+    origin: str,
+    projectors: Projectors,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Recreate every projection from the entries alone, in the caller's transaction."""
     entries = list(stream_entries(session, origin))
     clear_projections(session)
-    return replay(session, entries, progress)
+    return replay(session, entries, projectors, progress)
 
 
 def _public_ids(session: Session) -> dict[str, dict[int, str]]:

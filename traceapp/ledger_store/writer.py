@@ -23,7 +23,7 @@ from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.keystore import KeyStore
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import ActorKey, IdempotencyRecord
-from traceapp.ledger_store.projections import load_projectors, project, project_all
+from traceapp.ledger_store.projections import Projectors
 from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, append
 
 KEY_STATEMENTS = ("key.registered", "key.revoked")
@@ -66,14 +66,13 @@ class Draft:
 
 @dataclass
 class Ledger:
-    """App-scoped: the log identity, the custodial key store and the ID secret."""
+    """App-scoped: the log identity, the custodial key store, the ID secret and the
+    projectors the app assembled."""
 
     log: LogIdentity
     keystore: KeyStore
     id_secret: bytes
-
-    def __post_init__(self) -> None:
-        load_projectors()
+    projectors: Projectors
 
     @property
     def origin(self) -> str:
@@ -123,10 +122,12 @@ class Ledger:
                     )
             if entry.type in KEY_STATEMENTS:
                 # Later entries are checked against the registry this one changes.
-                project(session, appended)
+                self.projectors.project(session, appended)
                 known.clear()
                 session.info.pop(_ACTOR_KEYS, None)
-        project_all(session, [a for a in result.appended if a.entry.type not in KEY_STATEMENTS])
+        self.projectors.project_all(
+            session, [a for a in result.appended if a.entry.type not in KEY_STATEMENTS]
+        )
         return result
 
     def _active_key(self, session: Session, actor: str) -> RegisteredKey:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.locations.models import Location
 from traceapp.products.projections import producer_pk
 
 
-@projector("location.registered")
 def location_registered(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     address = s["address"]
@@ -28,3 +27,9 @@ def location_registered(session: Session, appended: Appended) -> None:
             ledger_seq=appended.seq,
         )
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "location.registered": location_registered,
+}

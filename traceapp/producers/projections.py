@@ -6,12 +6,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 
 
-@projector("producer.registered")
 def producer_registered(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     address = s["address"]
@@ -30,3 +29,9 @@ def producer_registered(session: Session, appended: Appended) -> None:
             updated_seq=appended.seq,
         )
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "producer.registered": producer_registered,
+}

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
@@ -21,7 +21,6 @@ def product_pk(session: Session, public_id: str) -> int:
     return session.execute(select(Product.id).where(Product.public_id == public_id)).scalar_one()
 
 
-@projector("product.registered")
 def product_registered(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.add(
@@ -41,7 +40,6 @@ def product_registered(session: Session, appended: Appended) -> None:
     )
 
 
-@projector("product.updated")
 def product_updated(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     changes = s["changes"]
@@ -60,7 +58,6 @@ def product_updated(session: Session, appended: Appended) -> None:
     session.execute(update(Product).where(Product.public_id == s["id"]).values(**values))
 
 
-@projector("certification.granted")
 def certification_granted(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.add(
@@ -79,7 +76,6 @@ def certification_granted(session: Session, appended: Appended) -> None:
     )
 
 
-@projector("certification.revoked")
 def certification_revoked(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.execute(
@@ -87,3 +83,12 @@ def certification_revoked(session: Session, appended: Appended) -> None:
         .where(Certification.public_id == s["id"])
         .values(revoked_seq=appended.seq, revoke_reason=s["reason"])
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "product.registered": product_registered,
+    "product.updated": product_updated,
+    "certification.granted": certification_granted,
+    "certification.revoked": certification_revoked,
+}

@@ -9,12 +9,11 @@ from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Item
 from traceapp.batches.projections import batch_pk
-from traceapp.ledger_store.projections import projector
+from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.recalls.models import Recall, RecallBatch
 
 
-@projector("recall.issued")
 def recall_issued(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     recall = Recall(
@@ -33,3 +32,9 @@ def recall_issued(session: Session, appended: Appended) -> None:
         .where(Item.batch_id.in_(batch_ids), Item.status.in_(("active", "claimed")))
         .values(status="recalled", status_seq=appended.seq)
     )
+
+
+# Registered by the app (traceapp/projectors.py): what each statement type changes here.
+PROJECTORS: dict[str, Projector] = {
+    "recall.issued": recall_issued,
+}

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from traceapp import get_settings
+from traceapp.config import get_settings
 from traceapp.scans import clones
 from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
 

@@ -30,7 +30,7 @@ from traceapp.events.capture import (
     save_capture_job,
 )
 from traceapp.events.query import QueryParameterError, parse_query, run_query
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 
 bp = Blueprint("epcis_api", __name__, url_prefix="/epcis")
 

@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from traceapp import migrate
 from traceapp.db.sessions import get_database
+from traceapp.ledger_runtime import ledger_problem
 
 bp = Blueprint("health", __name__)
 
@@ -19,7 +20,8 @@ def healthz() -> Response:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Readiness: the database answers and its schema is at the migrations' head."""
+    """Readiness: the database answers, its schema is at the migrations' head, and the log can
+    be signed and proven (the log key is there, private enough, and the log's own)."""
     try:
         with get_database().engine.connect() as conn:
             current = migrate.current_revision(conn)
@@ -28,4 +30,8 @@ def readyz() -> tuple[Response, int]:
     head = migrate.head_revision()
     if current != head:
         return jsonify(status="unavailable", reason="migrations not at head"), 503
+    with get_database().read_sessions() as session:
+        problem = ledger_problem(session)
+    if problem is not None:
+        return jsonify(status="unavailable", reason=problem), 503
     return jsonify(status="ok", revision=current), 200

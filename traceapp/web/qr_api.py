@@ -9,21 +9,17 @@ on how the request spelled the code.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from traceapp.batches.models import Batch, Item
+from traceapp.batches.targets import find_target
 from traceapp.config import Settings
 from traceapp.db.sessions import get_session
-from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
+from traceapp.gs1.digital_link import format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.qr import qr_png, qr_svg
-from traceapp.products.models import Product
 from traceapp.web.clients import limit_blueprint
 
 bp = Blueprint("qr_api", __name__)
@@ -35,48 +31,6 @@ MAX_AGE = 7 * 24 * 3600  # codes and expiry dates never change once issued
 FORMATS = {".png": "image/png", ".svg": "image/svg+xml"}
 # Bump when the rendering changes, so cached images are revalidated.
 RENDER_VERSION = "1"
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """What a Digital Link names, as recorded: the product and, if any, batch and item."""
-
-    product: Product
-    batch: Batch | None = None
-    item: Item | None = None
-
-    def link(self) -> DigitalLink:
-        """The canonical link: the lot of a serial is always included, with the expiry."""
-        product, batch, item = self.product, self.batch, self.item
-        return DigitalLink(
-            product.gtin,
-            lot=batch.lot if batch else None,
-            serial=item.serial if item else None,
-            expiry=batch.expiry_date if batch else None,
-        )
-
-
-def find_target(session: Session, link: DigitalLink) -> Target | None:
-    """The recorded product, batch or item ``link`` names, or None."""
-    product = session.execute(select(Product).where(Product.gtin == link.gtin)).scalar_one_or_none()
-    if product is None:
-        return None
-    if link.serial is not None:
-        query = (
-            select(Item, Batch)
-            .join(Batch, Item.batch_id == Batch.id)
-            .where(Batch.product_id == product.id, Item.serial == link.serial)
-        )
-        if link.lot is not None:
-            query = query.where(Batch.lot == link.lot)
-        row = session.execute(query).first()
-        return None if row is None else Target(product, row[1], row[0])
-    if link.lot is not None:
-        batch = session.execute(
-            select(Batch).where(Batch.product_id == product.id, Batch.lot == link.lot)
-        ).scalar_one_or_none()
-        return None if batch is None else Target(product, batch)
-    return Target(product)
 
 
 @lru_cache(maxsize=512)  # a few ms a code; printed batches and shared links repeat

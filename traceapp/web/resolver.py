@@ -17,12 +17,12 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
-from traceapp import get_settings
+from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import NotFound
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load
 from traceapp.verification.model import Verification

@@ -11,7 +11,7 @@ from typing import BinaryIO
 import click
 from flask.cli import with_appcontext
 
-from traceapp.cli import require_schema
+from traceapp.cli.common import EXIT_FAILED, require_schema
 from traceapp.db.sessions import get_database
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import epcis_document
@@ -19,7 +19,7 @@ from traceapp.epcis.schema import DEFAULT_MAX_BYTES
 from traceapp.errors import DomainError
 from traceapp.events.capture import ERROR_BEHAVIOURS, CaptureResult, capture_document
 from traceapp.events.query import QueryParameterError, iter_all, parse_query
-from traceapp.ledger_store.runtime import get_ledger
+from traceapp.ledger_runtime import get_ledger
 
 
 @click.group("epcis", help="EPCIS 2.0 JSON-LD documents: import and export events.")
@@ -77,7 +77,7 @@ def import_command(file: BinaryIO, producer: str | None, error_behaviour: str) -
     except EpcisValidationError as exc:
         click.echo("refused, nothing recorded:", err=True)
         _print_issues(exc.issues, exc.truncated)
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
     for warning in result.warnings:
         click.echo(f"warning: {warning.pointer}: {warning.message}", err=True)
         click.echo(f"  found {warning.found}, computed {warning.expected}", err=True)
@@ -89,7 +89,7 @@ def import_command(file: BinaryIO, producer: str | None, error_behaviour: str) -
         click.echo(f"ledger entries {result.receipt.ledger_index}..", nl=False)
         click.echo(result.receipt.ledger_index + result.receipt.entry_count - 1)
     if result.failures:
-        sys.exit(1)
+        sys.exit(EXIT_FAILED)
 
 
 _FILTERS = (

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from traceapp import migrate
-from traceapp.cli import check_database
-from traceapp.config import Settings
+from traceapp.cli.common import check_database
+from traceapp.config import Settings, get_settings
 from traceapp.db.sessions import get_database
 from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.models import LedgerHead
-from traceapp.ledger_store.runtime import get_ledger
 
 
 def prepare_database(settings: Settings) -> None:
@@ -43,7 +42,7 @@ def demo() -> None:
     """Load realistic OCOP demo data (idempotent) and print sample item URLs."""
     from traceapp.demo.loader import DemoLoader
 
-    settings: Settings = current_app.config["TRACEAPP"]
+    settings = get_settings()
     prepare_database(settings)
     database = get_database()
     with database.read_sessions() as session:

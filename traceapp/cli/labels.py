@@ -8,20 +8,19 @@ from pathlib import Path
 from typing import overload
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
-from traceapp.cli import require_schema
-from traceapp.config import Settings
+from traceapp.batches.targets import find_target
+from traceapp.cli.common import require_schema
+from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.sheet import Label, SheetLayout, render_label_sheet
 from traceapp.products.models import Certification, Product
-from traceapp.web.qr_api import find_target
 
 PROGRESS_FROM = 200  # smaller batches render in well under a second
 DEFAULT = SheetLayout()
@@ -167,7 +166,7 @@ def labels(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     require_schema()
-    settings: Settings = current_app.config["TRACEAPP"]
+    settings = get_settings()
     with get_database().read_sessions() as session:
         found = find_batch(session, batch)
         sheet = batch_labels(session, found, settings.public_url, date.today())

@@ -1,0 +1,45 @@
+"""``traceapp serve [--bind HOST:PORT] [--workers N] [--dev]`` (DESIGN §9)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from traceapp.cli.common import check_database
+from traceapp.config import ConfigError, get_settings
+from traceapp.db.sessions import get_database
+
+
+@click.command("serve")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+# One request thread a worker: the requests are CPU-bound (short database round trips), and
+# threads of one process only contend for its GIL (docs/operations.md, Serving).
+@click.option("--threads", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option("--dev", is_flag=True, help="Run Flask's development server instead of gunicorn.")
+@with_appcontext
+def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
+    """Serve the app (gunicorn; --dev for the Flask development server)."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise click.BadParameter("expected HOST:PORT", param_hint="--bind")
+    check_database()
+    try:
+        from traceapp.ledger_runtime import build_ledger
+
+        build_ledger(get_settings())
+    except ConfigError as exc:
+        if get_settings().is_production:
+            raise  # a setting that cannot work stops the server (DESIGN §10)
+        # Health probes and reads of an empty database still work; say why writes won't.
+        click.echo(f"warning: {exc.message}; the ledger cannot be written or proven", err=True)
+    # No connection may cross the fork into the workers.
+    get_database().dispose()
+    if dev:
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        app.run(host=host.strip("[]"), port=int(port), debug=True, use_reloader=False)
+        return
+    from traceapp.server import run_gunicorn
+
+    run_gunicorn(bind=bind, workers=workers, threads=threads)
