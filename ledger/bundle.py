@@ -25,8 +25,8 @@ from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError,
 from ledger.keys import Verifier, b64decode, b64encode
 from ledger.merkle import HashStore, inclusion_proof, leaf_hash, root_at, verify_inclusion
 from ledger.registry import KeyRegistry
-from ledger.replay import check_signature, entry_error
 from ledger.strict_json import loads_strict
+from ledger.verify import check_signature, entry_error
 
 _BUNDLE_FIELDS = frozenset({"checkpoint", "vkey", "entries"})
 _ENTRY_FIELDS = frozenset({"index", "entry", "proof"})
