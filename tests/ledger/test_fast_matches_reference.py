@@ -24,6 +24,7 @@ from ledger_support import (
     PRODUCER,
     PRODUCER_2,
     SampleLog,
+    export_of,
     make_signer,
     standard_log,
 )
@@ -78,15 +79,6 @@ def outcome(run: Callable[[], reference.VerifiedLog]) -> tuple[str, str]:
     except LedgerError as exc:
         return type(exc).__name__, str(exc)
     return "ok", repr((result.checkpoint, result.state, sorted(result.registry.active_keys())))
-
-
-def export_of(pairs: Pairs, checkpoint: str, vkey: str) -> bytes:
-    """An export's bytes with these lines, whatever their indices (unlike write_export)."""
-    header = json.dumps({"type": "ocop-ledger-export/v1", "checkpoint": checkpoint, "vkey": vkey})
-    lines = [header.encode()] + [
-        b'{"index":%d,"entry":"%s"}' % (index, base64.b64encode(data)) for index, data in pairs
-    ]
-    return b"\n".join(lines) + b"\n"
 
 
 def every_path(pairs: Pairs, checkpoint: str, vkey: str, chunk: int) -> dict[str, Any]:
