@@ -26,7 +26,8 @@ from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import FormatError, LedgerError, ProofError, VerificationError
 from ledger.fast.verify import verify_log
 from ledger.keys import Verifier, b64decode, b64encode
-from ledger.merkle import CompactRange, leaf_hash, verify_consistency
+from ledger.merkle import CompactRange, leaf_hash
+from ledger.proof_verification import verify_consistency
 from ledger.strict_json import loads_strict
 from ledger.verify import LogState, LogVerifier, ProgressCallback
 

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
 from ledger.fast.verify import verify_log_chunks
-from ledger.merkle import frontier_keys, verify_consistency
+from ledger.merkle import frontier_keys
+from ledger.proof_verification import verify_consistency
 from ledger.verify import AcceptedEntries
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
