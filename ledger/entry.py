@@ -232,9 +232,21 @@ def parse_entry(data: bytes) -> Entry:
 
     Raises FormatError naming the first field that is wrong.
     """
+    check_size(data)
+    return entry_from_json(parse_canonical(data))
+
+
+def check_size(data: bytes) -> None:
+    """At most 65,535 bytes: a tlog-tiles entry bundle's 16-bit length prefix (DESIGN §5)."""
     if len(data) > MAX_ENTRY_SIZE:
         raise FormatError(f"entry is {len(data)} bytes, at most {MAX_ENTRY_SIZE}")
-    obj = parse_canonical(data)
+
+
+def entry_from_json(obj: Any) -> Entry:
+    """The entry that the JSON value of a canonical entry holds, every field checked (DESIGN §5).
+
+    Raises FormatError naming the first field that is wrong.
+    """
     if type(obj) is not dict:
         raise FormatError(f"entry: expected a JSON object, found {type(obj).__name__}")
     if obj.keys() != ENTRY_FIELDS:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ledger.entry import Entry, parse_entry
+from ledger.entry import Entry
 from ledger.errors import LedgerError
 from ledger.fast.batch import CheckedBatch, EntryBatch, Run, SignatureCheck, Special
+from ledger.fast.scanner import parse_entry
 from ledger.merkle import HASH_SIZE
 from ledger.registry import KEY_TYPES
 from ledger.verify import (

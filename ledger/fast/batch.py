@@ -34,10 +34,10 @@ from typing import Any, NamedTuple
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.entry import Entry, parse_entry
+from ledger.entry import Entry
 from ledger.errors import FormatError, LedgerError
 from ledger.export import decode_entry_lines
-from ledger.fast.scanner import EntryScanner
+from ledger.fast.scanner import EntryScanner, parse_entry
 from ledger.keys import b64encode
 from ledger.merkle import HASH_SIZE
 from ledger.registry import KEY_TYPES

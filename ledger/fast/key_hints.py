@@ -11,8 +11,8 @@ import base64
 import re
 from collections.abc import Iterator, Mapping, Sequence
 
-from ledger.entry import parse_entry
 from ledger.errors import FormatError
+from ledger.fast.scanner import parse_entry
 from ledger.keys import b64decode
 from ledger.registry import KEY_REGISTERED, KeyRegistration, KeyRegistry
 

@@ -1,9 +1,11 @@
-"""Checking a log's entries as `ledger.entry.parse_entry` does, without building them (DESIGN §5).
+"""Checking entries as `ledger.entry.parse_entry` does, sooner (DESIGN §5).
 
-`EntryScanner.scan` accepts exactly the entries `parse_entry` accepts (or says it is unsure,
-and the caller asks `parse_entry`), and returns what a verifier needs of them: `seq`, `log`,
-`prev`, `type`, `actor`, `sig` and the signed message. tests/ledger/test_entry_scanner.py
-and the property tests in tests/ledger/test_fast_matches_reference.py hold it to that.
+`parse_entry` here returns the reference's Entry or raises its FormatError, through the
+quicker canonical-form check of ledger.fast.jcs. `EntryScanner.scan` accepts exactly the
+entries `parse_entry` accepts (or says it is unsure, and the caller asks `parse_entry`) and
+returns what a verifier needs of them without building an Entry: `seq`, `log`, `prev`,
+`type`, `actor`, `sig` and the signed message. tests/ledger/test_entry_scanner.py and
+tests/ledger/test_fast_matches_reference.py hold both to that.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ from ledger.entry import (
     MAX_ENTRY_SIZE,
     MAX_SEQ,
     STATEMENT_DOMAIN,
+    Entry,
     check_actor,
     check_log,
+    check_size,
     check_type,
+    entry_from_json,
     parse_recorded,
 )
 from ledger.errors import FormatError
@@ -29,6 +34,12 @@ from ledger.fast.jcs import ObjectLayouts, parse_canonical
 from ledger.jcs import canonicalize
 from ledger.keys import ED25519_SIGNATURE_SIZE, canonical_base64
 from ledger.merkle import HASH_SIZE
+
+
+def parse_entry(data: bytes) -> Entry:
+    """`ledger.entry.parse_entry(data)`: the same Entry or the same FormatError, sooner."""
+    check_size(data)
+    return entry_from_json(parse_canonical(data))
 
 
 class ScannedEntry(NamedTuple):

@@ -4,7 +4,8 @@ The reference (ledger.verify.verify_log, one entry after another) decides what a
 verdict is. Every fast path (in-process batches, the worker pool, runs of entries, export
 lines decoded by the workers) is run here on valid logs and on logs broken in many ways
 (flipped bytes, reordered, dropped or repeated entries, bad signatures, non-canonical JSON,
-wrong prev, another log, revoked and unregistered keys, wrong checkpoints) and must agree.
+wrong prev, another log, revoked and unregistered keys, wrong checkpoints) and must agree; so
+must the fast entry parser (ledger.fast.scanner.parse_entry) with ledger.entry.parse_entry.
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from ledger_support import (
 )
 
 from ledger import verify as reference
+from ledger.entry import Entry, parse_entry
 from ledger.errors import LedgerError
 from ledger.export import read_export
 from ledger.fast import readers
 from ledger.fast import verify as fast
+from ledger.fast.scanner import parse_entry as fast_parse_entry
 
 Pairs = list[tuple[int, bytes]]
 
@@ -246,3 +249,25 @@ def test_every_sample_log_but_the_plain_one_fails() -> None:
         "re-encoded": "FormatError",
         "other log": "ChainError",
     }
+
+
+def parsed(parse: Callable[[bytes], Entry], data: bytes) -> tuple[str, object]:
+    try:
+        return "ok", parse(data)
+    except LedgerError as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(sample_logs())),
+    st.sampled_from(["none", "flip a bit", "re-encode an entry", "change a field"]),
+    st.data(),
+)
+def test_the_fast_entry_parser_gives_the_reference_entry_or_error(
+    name: str, kind: str, data: st.DataObject
+) -> None:
+    log = sample_logs()[name]
+    pairs = log.pairs() if kind == "none" else mutated(log.pairs(), kind, data)
+    for _, entry in pairs:
+        assert parsed(fast_parse_entry, entry) == parsed(parse_entry, entry)

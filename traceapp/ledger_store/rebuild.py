@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from ledger.entry import parse_entry
+from ledger.fast.scanner import parse_entry
 from ledger.merkle import leaf_hash
 from traceapp.db import Base
 from traceapp.ledger_store.models import LedgerEntry
