@@ -131,7 +131,7 @@ def parse_rate(entries: list[bytes]) -> float:
     """Entries per second through the verifier's own per-entry checks but the signature, one core.
 
     Not a raw limit but the library's cost besides the Ed25519 check: what a worker does for
-    every entry of an export (ledger.batch.check_batch): decode its line, check it with
+    every entry of an export (ledger.fast.batch.check_batch): decode its line, check it with
     ledger.fast.scanner.EntryScanner (canonical form, fields, the statement message) and hash its
     leaf. So it bounds what all cores can verify.
     """
