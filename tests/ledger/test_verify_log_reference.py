@@ -209,3 +209,48 @@ def test_reference_and_jobs_do_not_go_together(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as caught:
         ledger_main.main(["verify-log", "--reference", "--jobs", "2", str(tmp_path / "x")])
     assert caught.value.code == 2
+
+
+def observed(seen: list[reference.AcceptedEntries]) -> tuple[object, ...]:
+    """Everything the observer was told, whatever the stretches it came in."""
+    return (
+        b"".join(accepted.leaves for accepted in seen),
+        [kind for accepted in seen for kind in accepted.types],
+        [actor for accepted in seen for actor in accepted.actors],
+        sorted(
+            (level, index + offset, digest)
+            for accepted in seen
+            for level, index, hashes in accepted.subtrees
+            for offset, digest in enumerate(hashes)
+        ),
+        {size: root for accepted in seen for size, root in accepted.roots.items()},
+    )
+
+
+@pytest.mark.parametrize(
+    "case", [intact, revoked_key, flipped_unsigned_byte], ids=lambda case: case.__name__
+)
+def test_the_reference_observer_is_told_what_the_fast_one_is(case: Callable[[], Case]) -> None:
+    """The app's audit of stored copies (leaf hashes, subtrees, roots) may run on either."""
+    pairs, checkpoint, vkey = case()
+    sizes = {1, 2, 5, 8, 9, len(pairs)}
+    by_reference: list[reference.AcceptedEntries] = []
+    by_workers: list[reference.AcceptedEntries] = []
+    chunks = [
+        (start, [data for _, data in pairs[start : start + 3]]) for start in range(0, len(pairs), 3)
+    ]
+    verdicts = [
+        outcome(
+            lambda: reference.verify_log(
+                pairs, checkpoint, vkey, observer=by_reference.append, roots_at=sizes
+            )
+        ),
+        outcome(
+            lambda: fast.verify_log_chunks(
+                chunks, checkpoint, vkey, jobs=1, observer=by_workers.append, roots_at=sizes
+            )
+        ),
+    ]
+    assert verdicts[0] == verdicts[1]
+    assert observed(by_reference) == observed(by_workers)
+    assert by_reference and all(accepted.count == 1 for accepted in by_reference)
