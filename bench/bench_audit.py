@@ -43,8 +43,8 @@ from bench_ledger import ORIGIN, build_log
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import parse_entry
 from ledger.export import read_export, write_export
+from ledger.fast.verify import available_cores, verify_export
 from ledger.merkle import CompactRange, leaf_hash
-from ledger.verify import available_cores, verify_export
 from traceapp import create_app, migrate
 from traceapp.db.engine import make_engine
 from traceapp.db.sessions import get_database

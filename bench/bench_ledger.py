@@ -39,17 +39,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import (
     GENESIS_PREV,
-    EntryScanner,
     build_entry,
     format_recorded,
     statement_message,
 )
 from ledger.export import decode_entry_lines, read_export, write_export
+from ledger.fast.scanner import EntryScanner
+from ledger.fast.verify import available_cores
+from ledger.fast.verify import verify_export as verify_export_file
 from ledger.keys import Signer
 from ledger.merkle import CompactRange, MemoryHashStore, inclusion_proof, leaf_hash
 from ledger.registry import KEY_REGISTERED
-from ledger.verify import available_cores
-from ledger.verify import verify_export as verify_export_file
 
 ORIGIN = "truyxuat.ocop.example.vn/log"
 START = datetime(2026, 11, 28, 14, 42, 43, 123000, tzinfo=UTC)
@@ -131,8 +131,8 @@ def parse_rate(entries: list[bytes]) -> float:
     """Entries per second through the verifier's own per-entry checks but the signature, one core.
 
     Not a raw limit but the library's cost besides the Ed25519 check: what a worker does for
-    every entry of an export (ledger.batch.check_batch): decode its line, check it with
-    ledger.entry.EntryScanner (canonical form, fields, the statement message) and hash its
+    every entry of an export (ledger.fast.batch.check_batch): decode its line, check it with
+    ledger.fast.scanner.EntryScanner (canonical form, fields, the statement message) and hash its
     leaf. So it bounds what all cores can verify.
     """
     sample = entries[1 : 1 + 5_000]

@@ -20,9 +20,8 @@ from ledger.merkle import (
     inclusion_proof,
     leaf_hash,
     root_at,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.proof_verification import verify_consistency, verify_inclusion
 
 INCLUSION_GOAL_MS = 1.0
 

@@ -1,7 +1,7 @@
 """`python -m ledger`: offline and remote checks of an OCOP ledger (DESIGN §5, §7, §9).
 
     python -m ledger verify-bundle FILE [--vkey VKEY]
-    python -m ledger verify-log FILE [--jobs N]
+    python -m ledger verify-log FILE [--jobs N | --reference]
     python -m ledger audit URL [--state FILE] [--vkey VKEY] [--jobs N]
 
 Exit status 0 when everything verifies (one `OK: ...` line on stdout), 1 when something does
@@ -20,8 +20,9 @@ from ledger.audit import DEFAULT_STATE_FILE, AuditStateError, FetchError, audit
 from ledger.bundle import load_bundle, verify_bundle
 from ledger.errors import FormatError, LedgerError
 from ledger.export import read_export
+from ledger.fast.verify import verify_export
 from ledger.keys import b64encode
-from ledger.verify import verify_export
+from ledger.verify import verify_log
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
 PROGRESS_STEP = 100_000
@@ -84,7 +85,13 @@ def _verify_log(args: argparse.Namespace) -> int:
                 reader = read_export(fp)
             except FormatError as exc:
                 return _unusable(f"{args.file}: {exc}")
-            result = verify_export(reader, jobs=args.jobs, progress=_Progress())
+            if args.reference:  # ledger.verify alone, one entry after another
+                header = reader.header
+                result = verify_log(
+                    reader.entries(), header.checkpoint, header.vkey, progress=_Progress()
+                )
+            else:
+                result = verify_export(reader, jobs=args.jobs, progress=_Progress())
     except LedgerError as exc:
         return _fail(exc)
     except OSError as exc:
@@ -128,7 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     log = commands.add_parser("verify-log", help="re-derive everything from a ledger export")
     log.add_argument("file", metavar="FILE", help="export (JSON Lines, DESIGN §5)")
-    log.add_argument("--jobs", type=_positive, help="worker processes (default: every core)")
+    how = log.add_mutually_exclusive_group()
+    how.add_argument("--jobs", type=_positive, help="worker processes (default: every core)")
+    how.add_argument(
+        "--reference",
+        action="store_true",
+        help="run only the reference verifier (ledger.verify), in one process: slower, same verdict",
+    )
     log.set_defaults(run=_verify_log)
 
     remote = commands.add_parser("audit", help="audit a served log since the last run")

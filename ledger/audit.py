@@ -3,10 +3,10 @@
 Each run fetches the latest checkpoint and opens it with the log key PINNED in the state file
 (taken from `--vkey` on the first run, never from the server), checks that it is consistent with
 the checkpoint accepted last time (RFC 9162 §2.1.4.2 via `/ledger/proof/consistency`), and
-replays only the entries added since (ledger.verify, resumed from the saved frontier and trust
-chain). A rollback (smaller size), a different root at the same size or a failing consistency
-proof is a fork: both signed checkpoints and the proof are written to an evidence file next to
-the state file. The state is replaced, atomically, only after everything has verified.
+verifies only the entries added since (ledger.fast.verify, resumed from the saved frontier
+and trust chain). A rollback (smaller size), a different root at the same size or a failing
+consistency proof is a fork: both signed checkpoints and the proof are written to an evidence
+file next to the state file. The state is replaced, atomically, only after everything has verified.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from typing import Any
 
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import FormatError, LedgerError, ProofError, VerificationError
+from ledger.fast.verify import verify_log
 from ledger.keys import Verifier, b64decode, b64encode
-from ledger.merkle import CompactRange, leaf_hash, verify_consistency
-from ledger.replay import LogReplay, LogState
+from ledger.merkle import CompactRange, leaf_hash
+from ledger.proof_verification import verify_consistency
 from ledger.strict_json import loads_strict
-from ledger.verify import ProgressCallback, verify_log
+from ledger.verify import LogState, LogVerifier, ProgressCallback
 
 STATE_TYPE = "ocop-ledger-audit-state/v1"
 EVIDENCE_TYPE = "ocop-ledger-audit-evidence/v1"
@@ -315,7 +316,7 @@ def _decode_state(obj: Any) -> AuditState:
         raise FormatError(f"size {size} is not the checkpoint's {checkpoint.size}")
     if CompactRange.from_frontier(size, log.frontier).root() != checkpoint.root_hash:
         raise FormatError("the frontier does not hash to the checkpoint's root")
-    LogReplay.resume(checkpoint.origin, log)  # the saved trust chain must replay
+    LogVerifier.resume(checkpoint.origin, log)  # the saved trust chain must replay
     return AuditState(vkey, note, log)
 
 

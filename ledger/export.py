@@ -88,7 +88,7 @@ class ExportReader:
         """The descriptor of a regular file the export is read from, else None.
 
         A forked process may `os.pread` the lines `entry_lines` returns at `offset` from it,
-        instead of being sent them (ledger.verify).
+        instead of being sent them (ledger.fast.readers).
         """
         try:
             descriptor = self._fp.fileno()
@@ -113,7 +113,7 @@ class ExportReader:
         """The next `count` entry lines (fewer at the end of the file), undecoded and joined.
 
         Returns how many lines were read and their bytes, for a verifier that decodes them
-        elsewhere with `decode_entry_lines` (ledger.verify hands them to worker processes).
+        elsewhere with `decode_entry_lines` (ledger.fast.verify hands them to worker processes).
         Successive calls continue where the last one stopped; do not mix with `entries()`.
         """
         self._started = True

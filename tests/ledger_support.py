@@ -7,7 +7,9 @@ application does. Tests tamper with the bytes it produces.
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 from ledger.bundle import build_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import build_entry, format_recorded, statement_message
-from ledger.export import write_export
+from ledger.export import EXPORT_TYPE, write_export
 from ledger.keys import Signer
 from ledger.merkle import CompactRange, MemoryHashStore, leaf_hash, root_at
 from ledger.registry import KEY_REGISTERED, KEY_REVOKED
@@ -168,6 +170,15 @@ class SampleLog:
             assert recipe is not None, f"entry {i} was not made from a recipe"
             forked.append(recipe.signer, recipe.type, statement if i == index else recipe.statement)
         return forked
+
+
+def export_of(pairs: list[tuple[int, bytes]], checkpoint: str, vkey: str) -> bytes:
+    """An export's bytes with these entry lines, whatever their indices (unlike write_export)."""
+    header = json.dumps({"type": EXPORT_TYPE, "checkpoint": checkpoint, "vkey": vkey})
+    lines = [header.encode()] + [
+        b'{"index":%d,"entry":"%s"}' % (index, base64.b64encode(data)) for index, data in pairs
+    ]
+    return b"\n".join(lines) + b"\n"
 
 
 def standard_log(events: int = 6) -> SampleLog:

@@ -8,7 +8,7 @@ from flask.testing import FlaskCliRunner
 
 from ledger.checkpoint import open_checkpoint
 from ledger.keys import Verifier
-from ledger.merkle import verify_consistency
+from ledger.proof_verification import verify_consistency
 
 from .conftest import Gql
 

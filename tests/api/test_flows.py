@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from support.scenario import Scenario
 
 from ledger.checkpoint import open_checkpoint
-from ledger.merkle import verify_consistency, verify_inclusion
+from ledger.proof_verification import verify_consistency, verify_inclusion
 from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.writer import Ledger

@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, insert, select, update
 from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
-from ledger import verify as verify_module
+from ledger.fast import readers
+from ledger.fast import verify as verify_module
 from traceapp.db.sessions import Database
 from traceapp.ledger_store import stored_rows as audit_module
 from traceapp.ledger_store.consistency import verify_database
@@ -26,7 +27,7 @@ from traceapp.ledger_store.writer import Ledger
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of 3 entries on a pool from 5 entries on, rows read 4 at a time."""
-    monkeypatch.setattr(verify_module, "BATCH_SIZE", 3)
+    monkeypatch.setattr(readers, "BATCH_SIZE", 3)
     monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 5)
     monkeypatch.setattr(audit_module, "CHUNK", 4)
 
@@ -37,7 +38,7 @@ def test_a_pool_of_small_batches_verifies_the_log_as_one_batch_does(
     with database.read_sessions() as session:
         whole = verify_database(session, ledger)
         checkpoints = session.execute(select(func.count()).select_from(LedgerCheckpoint)).scalar()
-    monkeypatch.setattr(verify_module, "BATCH_SIZE", 3)
+    monkeypatch.setattr(readers, "BATCH_SIZE", 3)
     monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 5)
     monkeypatch.setattr(audit_module, "CHUNK", 4)
     with database.read_sessions() as session:

@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ledger_support import PRODUCER, SampleLog, standard_log
 
-from ledger.entry import EntryScanner, ScannedEntry, parse_entry
+from ledger.entry import parse_entry
 from ledger.errors import FormatError
+from ledger.fast.scanner import EntryScanner, ScannedEntry
 from ledger.keys import b64encode, canonical_base64
 from ledger.merkle import leaf_hash
 

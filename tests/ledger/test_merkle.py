@@ -24,9 +24,8 @@ from ledger.merkle import (
     node_hash,
     root_at,
     root_from_leaf_hashes,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.proof_verification import verify_consistency, verify_inclusion
 
 MAX_SIZE = 10**4
 # One more leaf than the largest size drawn, so that "size + 1" mutations have a real root.

@@ -20,9 +20,8 @@ from ledger.merkle import (
     leaf_hash,
     root_at,
     root_from_leaf_hashes,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.proof_verification import verify_consistency, verify_inclusion
 
 ENTRIES = [f"entry {i}".encode() for i in range(2049)]
 

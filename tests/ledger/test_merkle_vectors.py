@@ -18,9 +18,8 @@ from ledger.merkle import (
     leaf_hash,
     root_at,
     root_from_leaf_hashes,
-    verify_consistency,
-    verify_inclusion,
 )
+from ledger.proof_verification import verify_consistency, verify_inclusion
 
 VECTORS_PATH = Path(__file__).parent.parent / "fixtures" / "ledger-vectors" / "rfc6962_merkle.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))

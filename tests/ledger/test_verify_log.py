@@ -1,4 +1,4 @@
-"""ledger.verify: replaying a whole log against its checkpoint, in-process and on a pool."""
+"""ledger.fast.verify: verifying a whole log against its checkpoint, in-process and on a pool."""
 
 from __future__ import annotations
 
@@ -23,21 +23,18 @@ from ledger_support import (
     standard_log,
 )
 
-from ledger import verify as verify_module
-from ledger.batch import EntryBatch, check_batch
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError, SignatureError
 from ledger.export import read_export
+from ledger.fast import readers
+from ledger.fast import verify as verify_module
+from ledger.fast.acceptor import BatchAcceptor
+from ledger.fast.batch import EntryBatch, check_batch
+from ledger.fast.key_hints import KeyHints
+from ledger.fast.verify import verify_export, verify_log, verify_log_chunks
 from ledger.keys import b64encode
 from ledger.merkle import CompactRange, leaf_hash
-from ledger.replay import LogReplay, LogState
-from ledger.verify import (
-    AcceptedEntries,
-    KeyHints,
-    verify_export,
-    verify_log,
-    verify_log_chunks,
-)
+from ledger.verify import AcceptedEntries, LogState, LogVerifier
 
 
 def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
@@ -268,7 +265,7 @@ def big_log() -> SampleLog:
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
     """Batches of 100 entries and a pool from 200 entries on, so short logs use the pool."""
-    monkeypatch.setattr(verify_module, "BATCH_SIZE", 100)
+    monkeypatch.setattr(readers, "BATCH_SIZE", 100)
     monkeypatch.setattr(verify_module, "PARALLEL_THRESHOLD", 200)
     return 100
 
@@ -307,7 +304,7 @@ def test_the_pool_reports_the_lowest_failing_index(small_batches: int) -> None:
 def test_the_last_batches_of_a_long_log_are_smaller(
     small_batches: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(verify_module, "BATCH_SIZE", 16)  # the last 64 of 256+ in batches of 2
+    monkeypatch.setattr(readers, "BATCH_SIZE", 16)  # the last 64 of 256+ in batches of 2
     log = pool_log(300)
     sizes: list[int] = []
     checked = verify_module.check_batch
@@ -328,7 +325,7 @@ def test_the_last_batches_of_a_long_log_are_smaller(
 
 def test_batches_for_forked_workers_go_through_a_shared_file(small_batches: int) -> None:
     entries = pool_log(30).entries
-    shared = verify_module._SharedBatches(2)
+    shared = readers.SharedBatches(2)
     try:
         first = shared.batch(0, entries[:10], {}, "o", True)
         second = shared.batch(10, entries[10:20], {}, "o", True)
@@ -385,9 +382,9 @@ def test_a_wrong_key_hint_does_not_decide_a_signature() -> None:
     hints = {PRODUCER.key_name: OUTSIDER.public_key, PRODUCER_2.key_name: PRODUCER_2.public_key}
     checked = check_batch(EntryBatch(0, log.entries, hints))
     assert checked.signatures[4] == (OUTSIDER.public_key, False)  # checked under the hint
-    replay = LogReplay(log.origin)
-    replay.accept_batch(checked)  # the replay checks entry 4 itself, under PRODUCER's key
-    assert replay.root() == log.root()
+    acceptor = BatchAcceptor(LogVerifier(log.origin))
+    acceptor.accept_batch(checked)  # the acceptor checks entry 4 itself, under PRODUCER's key
+    assert acceptor.log.tree.root() == log.root()
 
 
 def test_key_hints_come_from_the_input_and_from_a_resumed_trust_chain() -> None:
@@ -552,9 +549,9 @@ def test_a_run_checked_under_another_key_than_the_trust_chains_is_checked_again(
     checked = check_batch(task)
     assert checked.signatures[index] == (OUTSIDER.public_key, True)
     with pytest.raises(ValueError, match="needs its batch"):
-        LogReplay(log.origin).accept_batch(checked)
+        BatchAcceptor(LogVerifier(log.origin)).accept_batch(checked)
     with pytest.raises(SignatureError) as caught:
-        LogReplay(log.origin).accept_batch(checked, task)
+        BatchAcceptor(LogVerifier(log.origin)).accept_batch(checked, task)
     assert str(caught.value).startswith(
         f"entry {index}: signature: expected a valid Ed25519 signature by {PRODUCER.key_name}"
     )

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.entry import GENESIS_PREV, parse_entry
-from ledger.merkle import CompactRange, leaf_hash, verify_consistency
+from ledger.merkle import CompactRange, leaf_hash
+from ledger.proof_verification import verify_consistency
 from ledger.registry import KeyRegistry
 from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import APPEND_ONLY_TABLES, LedgerCheckpoint, LedgerEntry

@@ -12,7 +12,8 @@ from support.scenario import Scenario
 
 from ledger.checkpoint import open_checkpoint
 from ledger.keys import Verifier
-from ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from ledger.merkle import leaf_hash
+from ledger.proof_verification import verify_consistency, verify_inclusion
 from traceapp.db.sessions import get_database
 from traceapp.ledger_store.models import LedgerCheckpoint
 

@@ -45,8 +45,13 @@ def ledger_rebuild() -> None:
 
 @ledger_group.command("verify")
 @click.option("--deep", is_flag=True, help="Also compare every projection row with a replay.")
+@click.option(
+    "--reference",
+    is_flag=True,
+    help="Verify the entries with the sequential reference verifier alone (slower).",
+)
 @with_appcontext
-def ledger_verify(deep: bool) -> None:
+def ledger_verify(deep: bool, reference: bool) -> None:
     """Re-derive the whole ledger from its entries; exit 1 naming the first divergence."""
     from traceapp.deep_checks import DEEP_CHECKS
     from traceapp.ledger_store.consistency import verify_database
@@ -60,7 +65,12 @@ def ledger_verify(deep: bool) -> None:
         with StageBars(default_total=head.size if head else 0) as progress:
             try:
                 report = verify_database(
-                    session, ledger, deep=deep, progress=progress, domain_checks=DEEP_CHECKS
+                    session,
+                    ledger,
+                    deep=deep,
+                    progress=progress,
+                    domain_checks=DEEP_CHECKS,
+                    reference=reference,
                 )
             except AuditFailure as failure:
                 failed: AuditFailure | None = failure

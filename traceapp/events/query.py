@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ledger.entry import parse_entry
+from ledger.fast.scanner import parse_entry
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.exporter import format_time
 from traceapp.epcis.schema import EVENT_TYPES, is_date_time

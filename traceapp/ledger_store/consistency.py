@@ -17,7 +17,7 @@ reads the rows and compares them with what the verifier accepted (``stored_rows`
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import create_engine, func, or_, select
@@ -25,8 +25,11 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
-from ledger.merkle import frontier_keys, verify_consistency
-from ledger.verify import AcceptedEntries, verify_log_chunks
+from ledger.fast.verify import verify_log_chunks
+from ledger.merkle import frontier_keys
+from ledger.proof_verification import verify_consistency
+from ledger.verify import AcceptedEntries
+from ledger.verify import verify_log as reference_verify_log
 from traceapp.db.base import Base
 from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
@@ -38,6 +41,15 @@ from traceapp.ledger_store.stored_rows import AuditFailure, StoredEntries, Store
 from traceapp.ledger_store.writer import Ledger
 
 Progress = Callable[[str, int, int], None]
+
+
+def _indexed(chunks: Iterable[tuple[int, Sequence[bytes]]]) -> Iterator[tuple[int, bytes]]:
+    """Chunks of entries (first index, entries) as the reference verifier's (index, entry)."""
+    for start, run in chunks:
+        for offset, data in enumerate(run):
+            yield start + offset, data
+
+
 DomainCheck = Callable[[Session, str], None]
 """A deep check of a domain's off-ledger rows against the log ``origin`` (session, origin);
 raises ``AuditFailure`` for the first divergence. The app assembles them
@@ -116,9 +128,13 @@ def verify_database(
     deep: bool = False,
     progress: Progress | None = None,
     domain_checks: Sequence[DomainCheck] = (),
+    reference: bool = False,
 ) -> AuditReport:
     """Check everything stored for the ledger's log; with ``deep`` also the projections against
-    a replay, then each of ``domain_checks``. AuditFailure names the first divergence."""
+    a replay, then each of ``domain_checks``. AuditFailure names the first divergence.
+
+    ``reference`` verifies the entries with ``ledger.verify.verify_log``, the sequential reference
+    verifier alone, instead of the parallel fast path: the same verdict, slower."""
     origin, verifier = ledger.origin, ledger.log.verifier
     _check_single_log(session, origin)
     head = session.get(LedgerHead, origin)
@@ -157,15 +173,27 @@ def verify_database(
         stored.check(accepted)
         tree.check(accepted)
 
+    report = (lambda done, total: progress("entries", done, total)) if progress else None
+    vkey = ledger.log.vkey
     try:
-        verified = verify_log_chunks(
-            stored.chunks(),
-            latest.note,
-            ledger.log.vkey,
-            progress=(lambda done, total: progress("entries", done, total)) if progress else None,
-            observer=observe,
-            roots_at=opened,
-        )
+        if reference:
+            verified = reference_verify_log(
+                _indexed(stored.chunks()),
+                latest.note,
+                vkey,
+                progress=report,
+                observer=observe,
+                roots_at=opened,
+            )
+        else:
+            verified = verify_log_chunks(
+                stored.chunks(),
+                latest.note,
+                vkey,
+                progress=report,
+                observer=observe,
+                roots_at=opened,
+            )
     except LedgerError as exc:
         raise AuditFailure(str(exc)) from None
     _check_nothing_beyond(session, origin, latest.size)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.entry import parse_entry
+from ledger.fast.scanner import parse_entry
 from ledger.merkle import leaf_hash
 from traceapp.db.statements import Prepared
 from traceapp.ledger_store.models import LedgerEntry

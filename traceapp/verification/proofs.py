@@ -11,13 +11,8 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
-from ledger.merkle import (
-    HashStore,
-    frontier_keys,
-    inclusion_proof,
-    leaf_hash,
-    verify_inclusion,
-)
+from ledger.merkle import HashStore, frontier_keys, inclusion_proof, leaf_hash
+from ledger.proof_verification import verify_inclusion
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore

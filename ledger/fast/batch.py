@@ -4,7 +4,7 @@ Parsing an entry (DESIGN §5: size, RFC 8785 canonical form, fields), hashing it
 (RFC 6962 §2.1), checking its actor's Ed25519 signature (RFC 8032 §5.1.7), and the chain
 checks inside the batch (`seq` is the entry's index, `log` the log's origin, `prev` the leaf
 hash of the entry before) need nothing but the batch, except for the actor's public key. So
-`check_batch` runs in worker processes (ledger.verify) and leaves to the parent the in-order
+`check_batch` runs in worker processes (ledger.fast.verify) and leaves to the parent the in-order
 work that needs the log before the batch: the first entry's `prev`, the trust chain, the tree.
 
 Entries come as bytes, or as the undecoded lines of an export (ledger.export), which the
@@ -34,12 +34,14 @@ from typing import Any, NamedTuple
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ledger.entry import Entry, EntryScanner, parse_entry
-from ledger.errors import ChainError, FormatError, LedgerError
+from ledger.entry import Entry
+from ledger.errors import FormatError, LedgerError
 from ledger.export import decode_entry_lines
+from ledger.fast.scanner import EntryScanner, parse_entry
 from ledger.keys import b64encode
 from ledger.merkle import HASH_SIZE
 from ledger.registry import KEY_TYPES
+from ledger.verify import entry_error, log_error, prev_error, seq_error
 
 SignatureCheck = tuple[bytes, bool]
 """(Ed25519 public key the signature was checked under, whether it verified)."""
@@ -54,9 +56,9 @@ class EntryBatch:
     first_index: int
     entries: Sequence[bytes]
     known_keys: Mapping[str, bytes]
-    """Actor key name (`name+hex8`) -> Ed25519 public key: hints, see ledger.verify.KeyHints."""
+    """Actor key name (`name+hex8`) -> Ed25519 public key: hints, see ledger.fast.key_hints."""
     origin: str | None = None
-    """The log's origin, every entry's `log`; None: the first entry's (the replay checks it)."""
+    """The log's origin, every entry's `log`; None: the first entry's (the parent checks it)."""
     lines: bytes | None = None
     """Export lines (ledger.export), each ending in a newline but perhaps the last, to be
     decoded by the worker; `entries` is then empty."""
@@ -124,7 +126,7 @@ class Run(NamedTuple):
 
 
 class Special(NamedTuple):
-    """An entry the replay accepts on its own (ledger.replay.LogReplay.accept)."""
+    """An entry the replay accepts on its own (ledger.fast.acceptor.BatchAcceptor)."""
 
     position: int
     entry: Entry
@@ -146,7 +148,7 @@ class CheckedBatch:
     origin: str | None
     """The `log` the entries were checked against (None when count is 0)."""
     first_prev: bytes | None
-    """The first entry's `prev` (None when count is 0): the replay checks it."""
+    """The first entry's `prev` (None when count is 0): the parent checks it."""
     leaves: bytes
     """The RFC 6962 §2.1 leaf hashes of the `count` entries, 32 bytes each, concatenated."""
     segments: list[Run | Special]
@@ -171,31 +173,6 @@ class CheckedBatch:
         return result
 
 
-def entry_error(index: int, check: str, exc: LedgerError) -> LedgerError:
-    """The same kind of error as `exc`, as `entry <index>: <check>: <detail>`."""
-    detail = str(exc).removeprefix(f"entry {index}: ")
-    error = type(exc)(f"entry {index}: {check}: {detail}")
-    error.__cause__ = exc
-    return error
-
-
-def seq_error(index: int, seq: int) -> ChainError:
-    """Entry `index` says it is entry `seq`."""
-    return ChainError(f"entry {index}: seq: expected {index}, found {seq}")
-
-
-def log_error(index: int, origin: str, log: str) -> ChainError:
-    """Entry `index` names another log than `origin`."""
-    return ChainError(f"entry {index}: log: expected {origin!r}, found {log!r}")
-
-
-def prev_error(index: int, expected: bytes | str, found: bytes | str) -> ChainError:
-    """Entry `index`'s `prev` is not the leaf hash of the entry before (base64 or bytes)."""
-    expected_text = expected if isinstance(expected, str) else b64encode(expected)
-    found_text = found if isinstance(found, str) else b64encode(found)
-    return ChainError(f"entry {index}: prev: expected {expected_text}, found {found_text}")
-
-
 _public_keys: dict[bytes, Ed25519PublicKey | None] = {}
 """Per process: each hinted key is loaded once (None: not a usable Ed25519 key)."""
 
@@ -204,7 +181,7 @@ def _signature_verifies(public_key: bytes, message: bytes, signature: bytes) -> 
     """Check an RFC 8032 §5.1.7 Ed25519 signature over the statement message (DESIGN §5).
 
     The outcome is recorded, not raised: the parent raises the failure in log order, once the
-    trust chain has named the key the entry must be signed by (ledger.replay).
+    trust chain has named the key the entry must be signed by (ledger.fast.acceptor).
     """
     if public_key in _public_keys:
         key = _public_keys[public_key]
