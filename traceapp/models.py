@@ -1,22 +1,33 @@
-"""Imports every domain's models so ``Base.metadata`` is complete (Alembic, tests)."""
+"""Every domain's models, so that ``Base.metadata`` is complete (Alembic, tests)."""
 
 from __future__ import annotations
 
-import importlib
+from sqlalchemy import MetaData
+
+from traceapp.auth import models as auth
+from traceapp.batches import models as batches
+from traceapp.db.base import Base
+from traceapp.events import models as events
+from traceapp.ledger_store import models as ledger_store
+from traceapp.locations import models as locations
+from traceapp.producers import models as producers
+from traceapp.products import models as products
+from traceapp.recalls import models as recalls
+from traceapp.scans import models as scans
 
 MODEL_MODULES = (
-    "traceapp.ledger_store.models",
-    "traceapp.producers.models",
-    "traceapp.products.models",
-    "traceapp.locations.models",
-    "traceapp.batches.models",
-    "traceapp.events.models",
-    "traceapp.recalls.models",
-    "traceapp.scans.models",
-    "traceapp.auth.models",
+    ledger_store,
+    producers,
+    products,
+    locations,
+    batches,
+    events,
+    recalls,
+    scans,
+    auth,
 )
 
 
-def load_all_models() -> None:
-    for name in MODEL_MODULES:
-        importlib.import_module(name)
+def load_all_models() -> MetaData:
+    """The metadata of every table: this module's imports registered each domain's models."""
+    return Base.metadata

@@ -274,7 +274,7 @@ class DocumentLimits(ParserCache):
         self,
         _next: Callable[..., Any],
         root: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         *args: Any,
         **kwargs: Any,
     ) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,7 +70,7 @@ def event_scope(context: ApiContext, stmt: Select[Any]) -> Select[Any]:
 @dataclass(frozen=True)
 class NodeKind:
     type: type[Node]
-    model: type[Any]
+    model: builtins.type[Any]
     scope: Scope
 
 

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from traceapp.api.context import context_of
 from traceapp.api.errors import ApiError
@@ -35,7 +36,7 @@ def paginate(
     info: strawberry.Info[Any, Any],
     node_type: Callable[..., T],
     stmt: Select[Any],
-    keys: Sequence[ColumnElement[Any]],
+    keys: Sequence[InstrumentedAttribute[Any]],
     first: int,
     after: str | None,
 ) -> Connection[T]:
@@ -53,7 +54,7 @@ def paginate(
     )
     has_next = len(rows) > first
     rows = rows[:first]
-    key_names = [k.key for k in keys]  # type: ignore[attr-defined]
+    key_names = [k.key for k in keys]
     edges = [
         Edge(
             cursor=encode_cursor(tuple(getattr(row, name) for name in key_names)),

@@ -122,7 +122,7 @@ class FieldPermissions(SchemaExtension):
         self,
         _next: Callable[..., Any],
         root: Any,
-        info: GraphQLResolveInfo,
+        info: GraphQLResolveInfo[Any],
         *args: Any,
         **kwargs: Any,
     ) -> Any:
@@ -132,8 +132,3 @@ class FieldPermissions(SchemaExtension):
             if not allowed(principal, parent, info.field_name):
                 raise refuse(principal)
         return _next(root, info, *args, **kwargs)
-
-
-def scoped_to_producer(principal: Principal) -> bool:
-    """True when reads of private rows (items, events) are limited to the caller's producer."""
-    return principal.role == PRODUCER

@@ -35,7 +35,6 @@ from traceapp.products import models as products
 from traceapp.recalls import models as recalls
 
 Info = strawberry.Info[Any, Any]
-FIRST = strawberry.argument(description=f"Page size, at most {MAX_FIRST}.")
 
 
 def _pk_select(model: type[Any], global_id: str, type_name: str, field: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,13 +18,13 @@ from traceapp.api.context import context_of
 from traceapp.api.errors import ApiError
 from traceapp.api.ids import encode_global_id
 from traceapp.api.types.common import UserError, vietnam_today
+from traceapp.clients import rate_limited
 from traceapp.errors import DomainError
 from traceapp.gs1.digital_link import DigitalLink, parse_path, parse_uri
 from traceapp.gs1.errors import Gs1Error
 from traceapp.verification import model
 from traceapp.verification.serialize import notice_text
 from traceapp.verification.services import verify_code
-from traceapp.web.clients import rate_limited
 
 Info = strawberry.Info[Any, Any]
 
@@ -189,7 +189,7 @@ def _notice(notice: model.Notice, lang: str) -> Notice:
         code=notice.code,
         severity=notice.severity,
         message=notice_text(notice, lang),
-        params=dict(notice.params),
+        params=cast(JSON, dict(notice.params)),
     )
 
 

@@ -64,7 +64,7 @@ def principal_from(header: str | None) -> Principal | None:
         return authenticate(session, token.strip())
 
 
-class TraceGraphQLView(GraphQLView):  # type: ignore[type-arg]
+class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def dispatch_request(self) -> ResponseReturnValue:
         principal = principal_from(request.headers.get("Authorization"))
         if principal is None:

@@ -13,8 +13,6 @@ from traceapp.locations.models import Location
 from traceapp.products.models import Product
 from traceapp.types import BigInt
 
-ITEM_STATUSES = ("active", "sold", "recalled", "destroyed", "claimed")
-
 
 class Batch(Base):
     __tablename__ = "batches"

@@ -76,7 +76,7 @@ class StageBars:
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
-        trace: TracebackType | None,
+        _trace: TracebackType | None,
     ) -> None:
         for bar in self._bars.values():
             bar.__exit__(None, None, None)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.types import TypeEngine
 
 
@@ -227,7 +228,9 @@ class RowsInsert:
 
     MAX_VALUES_ROWS = 8
 
-    def __init__(self, table: Table, columns: Sequence[str] | None = None) -> None:
+    def __init__(self, table: FromClause, columns: Sequence[str] | None = None) -> None:
+        if not isinstance(table, Table):
+            raise TypeError(f"RowsInsert needs a Table, not {type(table).__name__}")
         dialect: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
         generated = table.autoincrement_column
         self.table = table

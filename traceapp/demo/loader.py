@@ -42,7 +42,6 @@ from traceapp.products.services import (
 )
 from traceapp.recalls.services import RecallInput, issue_recall
 
-UOM = {"kg": "KGM"}  # UN/ECE Rec 20 codes for EPCIS quantities
 ADDRESS_RECORDED_ON = date(2025, 6, 30)
 
 

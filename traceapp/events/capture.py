@@ -147,7 +147,7 @@ def capture_document(
             signature=signature,
         )
     except EventsRejected as exc:
-        raise CaptureRejected(_plan_issues(exc.failures, prepared.pointers)) from None
+        raise CaptureRejected([_domain_issue(e, prepared.pointers) for e in exc.errors]) from None
     result.receipt = receipt
     _report(result, plans, prepared.pointers)
     return result

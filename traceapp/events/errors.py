@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from traceapp.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
-
-if TYPE_CHECKING:
-    from traceapp.events.planning import EventPlan
+from traceapp.errors import AlreadyExists, DomainError, NotFound, PermissionDenied, ValidationFailed
 
 
 class EventNotFound(NotFound):
@@ -34,9 +30,8 @@ class CorrectionForbidden(PermissionDenied):
 class EventsRejected(EventInvalid):
     """All-or-nothing: some events were refused, so none was recorded."""
 
-    def __init__(self, failures: Sequence[EventPlan]) -> None:
-        self.failures = list(failures)
-        first = self.failures[0]
-        assert first.error is not None
-        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-        super().__init__(f"{first.error.message}{more}", field=first.error.field)
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
+        super().__init__(f"{first.message}{more}", field=first.field)

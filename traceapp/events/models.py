@@ -11,8 +11,6 @@ from traceapp.db.base import Base
 from traceapp.producers.models import Producer
 from traceapp.types import BigInt, UtcDateTime
 
-EPC_ROLES = ("epc", "parent", "child", "input", "output", "quantity")
-
 
 class Event(Base):
     __tablename__ = "events"

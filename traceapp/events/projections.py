@@ -120,17 +120,21 @@ def _row_ids(
     if len(producers) + len(parsed) > _FEW_KEYS:
         return (_producer_ids(session, producers), *_resolve(session, parsed))
     named = sorted(producers)
-    keyed = [(epc, ref) for epc, ref in parsed.items() if ref and (ref.serial or ref.lot)]
+    keyed = [
+        (epc, ref, key)
+        for epc, ref in parsed.items()
+        if ref is not None and (key := ref.serial or ref.lot) is not None
+    ]
     reads = [(_PRODUCER_ID, {"public_id": public_id}) for public_id in named]
     reads += [
-        (_ITEM_ID if ref.serial else _BATCH_ID, {"gtin": ref.gtin, "key": ref.serial or ref.lot})
-        for _, ref in keyed
+        (_ITEM_ID if ref.serial else _BATCH_ID, {"gtin": ref.gtin, "key": key})
+        for _, ref, key in keyed
     ]
     found = read_together(session, reads)
     producer_ids = {p: rows[0][0] for p, rows in zip(named, found, strict=False) if rows}
     item_ids: dict[str, int] = {}
     batch_ids: dict[str, int] = {}
-    for (epc, ref), rows in zip(keyed, found[len(named) :], strict=True):
+    for (epc, ref, _key), rows in zip(keyed, found[len(named) :], strict=True):
         if rows:
             (item_ids if ref.serial else batch_ids)[epc] = rows[0][0]
     return producer_ids, item_ids, batch_ids

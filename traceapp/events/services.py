@@ -153,7 +153,7 @@ def capture_epcis_events(
         plans[:] = plan_epcis_events(session, ledger, actor, request.ids(ledger), events)
         failures = [p for p in plans if p.outcome == "rejected"]
         if failures and not proceed:
-            raise EventsRejected(failures)
+            raise EventsRejected([f.error for f in failures if f.error is not None])
         drafts = [p.draft for p in plans if p.draft is not None]
         if not drafts:
             raise _NothingNew

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-import qrcode  # type: ignore[import-untyped]
-import qrcode.util  # type: ignore[import-untyped]
+import qrcode
+import qrcode.util
 from PIL import Image
-from qrcode.image.svg import SvgPathImage  # type: ignore[import-untyped]
+from qrcode.image.svg import SvgPathImage
 
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QUIET_ZONE = 4  # modules of light margin that ISO/IEC 18004 requires around a symbol

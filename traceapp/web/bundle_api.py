@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from traceapp.clients import rate_limited
 from traceapp.db.sessions import get_session
 from traceapp.errors import NotFound
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_runtime import get_ledger
 from traceapp.verification.bundles import item_bundle
-from traceapp.web.clients import rate_limited
 from traceapp.web.resolver import raw_path
 
 PREFIX = "/ledger/bundle"

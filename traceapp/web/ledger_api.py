@@ -6,11 +6,11 @@ import base64
 
 from flask import Blueprint, Response, jsonify, request
 
+from traceapp.clients import limit_blueprint
 from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError, NotFound
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store import reads
-from traceapp.web.clients import limit_blueprint
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
 limit_blueprint(bp, "ledger")

@@ -15,12 +15,12 @@ from urllib.parse import quote, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from traceapp.batches.targets import find_target
+from traceapp.clients import limit_blueprint
 from traceapp.config import Settings
 from traceapp.db.sessions import get_session
 from traceapp.gs1.digital_link import format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.qr import qr_png, qr_svg
-from traceapp.web.clients import limit_blueprint
 
 bp = Blueprint("qr_api", __name__)
 limit_blueprint(bp, "qr")

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
+from traceapp.clients import client_fingerprint, rate_limited
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import NotFound
@@ -30,7 +31,6 @@ from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import LANGUAGES, text
-from traceapp.web.clients import client_fingerprint, rate_limited
 
 bp = Blueprint("resolver", __name__)
 

@@ -7,8 +7,8 @@ DomainError.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -105,7 +105,7 @@ def event_input(data: i.EventDataInput, prefix: str = "") -> EventInput:
             for n, d in enumerate(data.destinations)
         ],
         biz_transactions=[(b.type, b.value) for b in data.biz_transactions],
-        sensor_reports=[dict(r) for r in data.sensor_reports],
+        sensor_reports=[dict(cast(Mapping[str, Any], r)) for r in data.sensor_reports],
         certification_info=data.certification_info,
     )
 

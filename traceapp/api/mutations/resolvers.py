@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from traceapp.api.context import context_of
 from traceapp.api.mutations import calls
@@ -168,7 +169,7 @@ def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement
     return p.PreparedStatement(
         actor=to_sign.actor,
         type=to_sign.draft.type,
-        statement=to_sign.draft.statement,
+        statement=cast(JSON, to_sign.draft.statement),
         message=base64.b64encode(to_sign.draft.message(to_sign.actor)).decode(),
         idempotency_key=data.idempotency_key,
         user_errors=[],
