@@ -1,4 +1,8 @@
-"""Mutations: every userError code, atomicity, idempotency, the client-held key round trip."""
+"""Mutations: every userError code, atomicity, idempotency, the client-held key round trip.
+
+Over 400 lines: every mutation's userError codes are listed together, so that one place shows
+the whole error surface of the write API.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 The vectors are tests/fixtures/epcis-hash/examples (see SOURCE.txt there): for every ``<name>.jsonld``
 the hash of each event, in document order, is line i of ``<name>.hashes``, and its pre-hash string
 is line i of ``<name>.prehashes``.
+
+Over 400 lines: one file keeps the vectors, the canonical value rules and their property tests
+beside each other, as the hash algorithm is one specification.
 """
 
 from __future__ import annotations
