@@ -18,6 +18,7 @@ from ledger.bundle import build_bundle
 from ledger.checkpoint import Checkpoint, sign_checkpoint
 from ledger.entry import build_entry, format_recorded, statement_message
 from ledger.export import EXPORT_TYPE, write_export
+from ledger.fast.verify import verify_log
 from ledger.keys import Signer
 from ledger.merkle import CompactRange, MemoryHashStore, leaf_hash, root_at
 from ledger.registry import KEY_REGISTERED, KEY_REVOKED
@@ -190,3 +191,15 @@ def standard_log(events: int = 6) -> SampleLog:
     for n in range(events):
         log.record(PRODUCER if n % 2 == 0 else PRODUCER_2)
     return log
+
+
+def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
+    """``ledger.fast.verify.verify_log`` of a sample log (or of changed pairs of it)."""
+    pairs = log.pairs() if pairs is None else pairs
+    return verify_log(pairs, kwargs.pop("checkpoint", None) or log.checkpoint(), log.vkey, **kwargs)
+
+
+def replace_text(data: bytes, old: bytes, new: bytes) -> bytes:
+    """``data`` with its one occurrence of ``old`` replaced."""
+    assert data.count(old) == 1
+    return data.replace(old, new)

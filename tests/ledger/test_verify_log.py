@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from ledger_support import (
@@ -15,7 +14,9 @@ from ledger_support import (
     PRODUCER_2,
     SampleLog,
     make_signer,
+    replace_text,
     standard_log,
+    verify,
 )
 
 from ledger.checkpoint import Checkpoint, sign_checkpoint
@@ -24,16 +25,6 @@ from ledger.fast.verify import verify_log
 from ledger.keys import b64encode
 from ledger.merkle import leaf_hash
 from ledger.verify import LogState
-
-
-def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
-    pairs = log.pairs() if pairs is None else pairs
-    return verify_log(pairs, kwargs.pop("checkpoint", None) or log.checkpoint(), log.vkey, **kwargs)
-
-
-def replace_text(data: bytes, old: bytes, new: bytes) -> bytes:
-    assert data.count(old) == 1
-    return data.replace(old, new)
 
 
 def test_a_good_log_verifies_with_its_trust_chain() -> None:

@@ -18,7 +18,9 @@ from ledger_support import (
     PRODUCER_2,
     SampleLog,
     make_signer,
+    replace_text,
     standard_log,
+    verify,
 )
 
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError, SignatureError
@@ -32,16 +34,6 @@ from ledger.fast.verify import verify_export, verify_log, verify_log_chunks
 from ledger.keys import b64encode
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.verify import AcceptedEntries, LogVerifier
-
-
-def verify(log: SampleLog, pairs: list[tuple[int, bytes]] | None = None, **kwargs: Any) -> Any:
-    pairs = log.pairs() if pairs is None else pairs
-    return verify_log(pairs, kwargs.pop("checkpoint", None) or log.checkpoint(), log.vkey, **kwargs)
-
-
-def replace_text(data: bytes, old: bytes, new: bytes) -> bytes:
-    assert data.count(old) == 1
-    return data.replace(old, new)
 
 
 @pytest.fixture(scope="module")
