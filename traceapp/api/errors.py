@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
@@ -50,7 +51,8 @@ def _request_error_code(message: str) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
-def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
+def reworded(error: GraphQLError, message: str, extensions: dict[str, Any] | None) -> GraphQLError:
+    """The same error at the same place, with another message (and extensions), no cause."""
     return GraphQLError(
         message,
         nodes=error.nodes,
@@ -58,8 +60,12 @@ def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions=extensions,
     )
+
+
+def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
+    return reworded(error, message, {**(error.extensions or {}), "code": code})
 
 
 def present(error: GraphQLError) -> GraphQLError:

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionResult
 
 from graphql import GraphQLError
 from traceapp.api.context import ApiContext
-from traceapp.api.errors import present
+from traceapp.api.errors import present, reworded
 from traceapp.auth.services import ANONYMOUS, Principal, authenticate
 from traceapp.db.sessions import get_database
 
@@ -42,14 +42,7 @@ def _without_suggestions(error: GraphQLError) -> GraphQLError:
     message = _SUGGESTION.sub("", error.message)
     if message == error.message:
         return error
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions=error.extensions,
-    )
+    return reworded(error, message, error.extensions)
 
 
 def principal_from(header: str | None) -> Principal | None:
