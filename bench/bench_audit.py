@@ -9,7 +9,7 @@ Run: .venv/bin/python bench/bench_audit.py [N]   (default 1,000,000 entries)
 3. `traceapp ledger verify` (ledger_store.consistency.verify_database, without --deep) on a SQLite
    database holding the N entries, their subtree hashes and a checkpoint: entries/s.
    Goal: >= 0.8 x cores x raw verify/s.
-4. `python -m ledger verify-log` (ledger.verify.verify_export, as the command runs it) on the
+4. `python -m ledger verify-log` (ledger.fast.verify.verify_export, as the command runs it) on the
    export of that database. Same goal.
 
 For 3 and 4 a second line gives the rate from CPU time (this process and its pool workers):

@@ -22,9 +22,9 @@ def client_fingerprint(**prefix: int) -> str:
 
 
 def rate_limited(bucket: str) -> int:
-    """Seconds to wait, or 0; limits come from app.config["RATE_LIMITS"] when set."""
+    """Seconds to wait, or 0; app.config["RATE_LIMITS"] overrides the default of any bucket."""
     limiter: RateLimiter = current_app.extensions.setdefault("traceapp.ratelimiter", RateLimiter())
-    limits: dict[str, Limit] = current_app.config.get("RATE_LIMITS") or DEFAULT_LIMITS
+    limits: dict[str, Limit] = {**DEFAULT_LIMITS, **(current_app.config.get("RATE_LIMITS") or {})}
     # Full IPv4 address / IPv6 /64: one household, not a whole carrier-grade NAT /24.
     return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])
 

@@ -293,3 +293,12 @@ def test_hostile_operations_on_both_engines(
         _no_internal_error(client.post("/graphql", json={"query": operation}, headers=headers))
 
     run()
+
+
+def test_a_rate_limit_setting_of_one_bucket_keeps_the_others(
+    app: Flask, gql: Gql, scenario: Scenario
+) -> None:
+    """RATE_LIMITS naming only the pages' bucket: the ledger API keeps its default (no 500)."""
+    app.config["RATE_LIMITS"] = {"page": Limit(3, 60.0)}
+    assert app.test_client().get("/ledger/checkpoint").status_code == 200
+    assert "errors" not in gql('{ verifyItem(code: "/01/00000000000000") { found } }')

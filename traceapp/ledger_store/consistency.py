@@ -2,7 +2,7 @@
 database holds, re-derived from the entries. (The remote audit of a log is ``ledger.audit``.)
 
 ``verify_database`` checks, in one pass over the log: every entry (format, canonical form, chain,
-signature under the key registry) with ``ledger.verify.verify_log`` (all cores); the stored leaf
+signature under the key registry) with ``ledger.fast.verify.verify_log_chunks`` (all cores); the stored leaf
 hash, type and actor columns; every stored subtree hash; every stored checkpoint (the log key's
 signature, its root against the tree at its size, the stored root column); consistency between
 consecutive checkpoints; the head row. With ``deep``, every projection row against a replay of

@@ -1,6 +1,6 @@
 """The stored rows of the log against what the verifier accepted (``verify_database``).
 
-``StoredEntries`` streams ``ledger_entries`` to ``ledger.verify.verify_log_chunks`` and checks
+``StoredEntries`` streams ``ledger_entries`` to ``ledger.fast.verify.verify_log_chunks`` and checks
 their stored leaf hash, type and actor columns; ``StoredTree`` checks every stored subtree hash.
 The rows are read as the driver's tuples (``Prepared.tuples``: a million-entry log has three
 million rows to read) and compared a batch at a time.
