@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import runpy
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from traceapp import create_app, server
+from traceapp.config import ConfigError
 from traceapp.db.sessions import get_database
 from traceapp.ledger_store.log import create_log_key
 
@@ -95,3 +98,23 @@ def test_production_serve_refuses_a_log_key_of_another_origin(
     assert result.output.startswith("Error: log key "), result.output
     assert "set TRACEAPP_LOG_ORIGIN=truyxuat.ocop.example.vn/ledger" in result.output
     get_database(app).dispose()
+
+
+def test_production_wsgi_refuses_a_log_key_of_another_origin(
+    app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`gunicorn wsgi:app` stops as `traceapp serve` does (DESIGN §10), not 500s later."""
+    settings = {
+        **app_config,
+        "ENV": "production",
+        "LOG_ORIGIN": "new.example.vn/ocop-ledger",
+        "KEY_ENCRYPTION_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    }
+    for name, value in settings.items():
+        if name != "TESTING":
+            monkeypatch.setenv(f"TRACEAPP_{name}", str(value))
+    wsgi = Path(__file__).resolve().parent.parent / "wsgi.py"
+    with pytest.raises(
+        ConfigError, match=re.escape("set TRACEAPP_LOG_ORIGIN=truyxuat.ocop.example.vn/ledger")
+    ):
+        runpy.run_path(str(wsgi))

@@ -36,6 +36,19 @@ def build_ledger(settings: Settings) -> Ledger:
     )
 
 
+def check_log_key_at_start(settings: Settings) -> str | None:
+    """A log key that cannot work stops a production server at start-up (DESIGN §10); in
+    development the reason comes back, to be shown as a warning (reads and probes still work).
+    """
+    try:
+        build_ledger(settings)
+    except ConfigError as exc:
+        if settings.is_production:
+            raise
+        return exc.message
+    return None
+
+
 def get_ledger(app: Flask | None = None) -> Ledger:
     app = app or current_app
     ledger: Ledger | None = app.extensions.get("traceapp.ledger")

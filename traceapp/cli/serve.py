@@ -7,7 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from traceapp.cli.common import check_database
-from traceapp.config import ConfigError, get_settings
+from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
 
 
@@ -25,15 +25,12 @@ def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
     if not sep or not port.isdigit() or not host:
         raise click.BadParameter("expected HOST:PORT", param_hint="--bind")
     check_database()
-    try:
-        from traceapp.ledger_runtime import build_ledger
+    from traceapp.ledger_runtime import check_log_key_at_start
 
-        build_ledger(get_settings())
-    except ConfigError as exc:
-        if get_settings().is_production:
-            raise  # a setting that cannot work stops the server (DESIGN §10)
+    problem = check_log_key_at_start(get_settings())
+    if problem:
         # Health probes and reads of an empty database still work; say why writes won't.
-        click.echo(f"warning: {exc.message}; the ledger cannot be written or proven", err=True)
+        click.echo(f"warning: {problem}; the ledger cannot be written or proven", err=True)
     # No connection may cross the fork into the workers.
     get_database().dispose()
     if dev:
