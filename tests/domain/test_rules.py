@@ -311,7 +311,7 @@ def test_a_producer_cannot_retract_an_event_the_admin_recorded(
         record_epcis_events(
             s, ledger, scenario.producer_key, [{**document, "errorDeclaration": declaration}]
         )
-    assert refused.value.failures[0].error.code == "FORBIDDEN"  # type: ignore[union-attr]
+    assert refused.value.errors[0].code == "FORBIDDEN"
     with database.write() as s:
         declare_error(s, ledger, admin, recorded.event_id, "incorrect_data")
     with database.read_sessions() as s:
