@@ -1,7 +1,8 @@
 """Building EPCIS 2.0 events (CBV 2.0 vocabulary) from a producer's input in our terms.
 
-Our public IDs become EPCs (GS1 Digital Links) and location URIs, and the actor must be allowed
-to name each item and batch (its own producer's, or any for an admin).
+Our public IDs become EPCs (GS1 Digital Links) and location URIs. Who may name which item or
+batch is decided by the planner (``events.ownership``), the same for every door; the resolver
+only hands it the owners it read on the way.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
 from traceapp.producers.models import Producer
-from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
 
 CBV = "https://ref.gs1.org/cbv/"
@@ -126,8 +126,8 @@ class Resolver:
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
         self.session, self.ledger, self.actor = session, ledger, actor
-        # A bulk append names the same items, batches, producers and places over and over.
-        self.allowed_producers: set[str] = set()
+        # A bulk append names the same items, batches and places over and over.
+        self.owners: dict[str, str] = {}  # GTIN -> producer public ID, for the planner
         self.items: dict[str, str] = {}
         self.batches: dict[str, str] = {}
         self.locations: dict[str, str] = {}
@@ -169,7 +169,7 @@ class Resolver:
         row = self._row(_ITEM_EPC, public_id)
         if row is None:
             raise ItemNotFound(f"no item {public_id}", field=field_name)
-        self._allow(row.producer)
+        self.owners[row.gtin] = row.producer
         epc = item_epc(row.gtin, row.serial)
         self.items[public_id] = epc
         return epc
@@ -184,7 +184,7 @@ class Resolver:
             ).first()
             if row is None:
                 raise BatchNotFound(f"no batch {q.batch}", field=field_name)
-            self._allow(row[2])
+            self.owners[row[1]] = row[2]
             self.batches[q.batch] = batch_epc_class(row[1], row[0])
         out: dict[str, Any] = {"epcClass": self.batches[q.batch]}
         if q.quantity is not None:
@@ -204,11 +204,6 @@ class Resolver:
                 raise LocationNotFound(f"no location {value}", field=field_name)
             self.locations[value] = location_uri(row)
         return self.locations[value]
-
-    def _allow(self, producer: str) -> None:
-        if producer not in self.allowed_producers:
-            require_producer_actor(self.session, self.ledger, self.actor, producer)
-            self.allowed_producers.add(producer)
 
 
 def build_epcis_event(resolver: Resolver, data: EventInput) -> dict[str, Any]:

@@ -39,4 +39,7 @@ class EventsRejected(EventInvalid):
         first = self.failures[0]
         assert first.error is not None
         more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
-        super().__init__(f"{first.error.message}{more}", field=first.error.field)
+        # The first refusal's code: a bulk refused for ownership is FORBIDDEN, as one event is.
+        super().__init__(
+            f"{first.error.message}{more}", field=first.error.field, code=first.error.code
+        )

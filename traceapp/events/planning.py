@@ -7,7 +7,7 @@ events): eventIDs computed or checked, storability checked, known events looked 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from traceapp.errors import DomainError
 from traceapp.events.declarations import Corrector, imported_declaration
 from traceapp.events.errors import EventInvalid
 from traceapp.events.models import Event
+from traceapp.events.ownership import Ownership
 from traceapp.events.projections import error_reason, event_epcs
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -150,14 +151,18 @@ def plan_epcis_events(
     actor: str,
     ids: IdSource,
     events: Sequence[dict[str, Any]],
+    known_owners: Mapping[str, str] | None = None,
 ) -> list[EventPlan]:
     """Decide, event by event and in order, what a capture appends.
 
-    A new eventID becomes ``event.recorded`` (with its errorDeclaration, if any, as received);
-    a recorded eventID appends nothing, unless the event carries an errorDeclaration and none
-    was declared yet: then it becomes ``event.error_declared`` (append-only correction).
+    A new eventID becomes ``event.recorded`` (with its errorDeclaration, if any, as received)
+    if the actor may name every object in it (``Ownership``); a recorded eventID appends
+    nothing, unless the event carries an errorDeclaration and none was declared yet: then it
+    becomes ``event.error_declared`` (append-only correction, if the actor may retract it).
+    ``known_owners`` (GTIN -> producer) saves reading owners the caller has read already.
     """
-    producer = actor_producer(session, ledger, actor)
+    key = ledger.role_of(session, actor)
+    producer = key.producer_public_id
     checked: list[dict[str, Any] | DomainError] = []
     for n, raw in enumerate(events):
         try:
@@ -167,6 +172,12 @@ def plan_epcis_events(
         except DomainError as exc:
             checked.append(exc)
     known = _known_events(session, [e["eventID"] for e in checked if isinstance(e, dict)])
+    ownership = Ownership(actor, key)
+    ownership.load(
+        session,
+        (e for e in checked if isinstance(e, dict) and e["eventID"] not in known),
+        known_owners,
+    )
     corrector: Corrector | None = None
     declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
     recorded_here: set[str] = set()  # the actor's own events, whoever it is
@@ -179,6 +190,11 @@ def plan_epcis_events(
         eid = event["eventID"]
         has_declaration = "errorDeclaration" in event
         if eid not in known:
+            try:
+                ownership.check(event, n)
+            except DomainError as exc:
+                plans.append(EventPlan(n, eid, "rejected", error=exc))
+                continue
             known[eid] = (None, has_declaration)
             recorded_here.add(eid)
             if has_declaration:
@@ -203,19 +219,17 @@ def plan_epcis_events(
 
 
 def new_event_drafts(
-    session: Session, ledger: Ledger, actor: str, ids: IdSource, events: Sequence[dict[str, Any]]
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    ids: IdSource,
+    events: Sequence[dict[str, Any]],
+    known_owners: Mapping[str, str] | None = None,
 ) -> list[Draft]:
     """Events we built ourselves: one ``event.recorded`` per new eventID, known ones skipped;
     the first refused event raises its error."""
-    plans = plan_epcis_events(session, ledger, actor, ids, events)
+    plans = plan_epcis_events(session, ledger, actor, ids, events, known_owners)
     for plan in plans:
         if plan.error is not None:
             raise plan.error
     return [plan.draft for plan in plans if plan.draft is not None]
-
-
-def actor_producer(session: Session, ledger: Ledger, actor: str) -> str | None:
-    return ledger.role_of(session, actor).producer_public_id
-
-
-# A concurrent request may record the same event between our plan and our append: the plan
