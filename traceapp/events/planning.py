@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.entry import MAX_ENTRY_SIZE
 from ledger.jcs import canonicalize
+from traceapp import validation as v
 from traceapp.db.statements import Prepared
 from traceapp.epcis.errors import EpcisError
 from traceapp.epcis.event_hash import event_hash
@@ -85,12 +86,21 @@ def _check_storable(event: dict[str, Any], index: int) -> None:
         raise EventInvalid("at most 200 characters", field=f"{where}.eventID")
     for key in ("bizStep", "disposition"):
         value = event.get(key)
-        if isinstance(value, str) and len(value) > _MAX_VOCABULARY:
-            raise EventInvalid(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+        if isinstance(value, str):
+            if len(value) > _MAX_VOCABULARY:
+                raise EventInvalid(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+            v.refuse_invisible(value, f"{where}.{key}")  # shown on pages, as names are
     for key in ("readPoint", "bizLocation"):
         value = (event.get(key) or {}).get("id")
-        if isinstance(value, str) and len(value) > _MAX_EPC:
-            raise EventInvalid(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+        if isinstance(value, str):
+            if len(value) > _MAX_EPC:
+                raise EventInvalid(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+            v.refuse_invisible(value, f"{where}.{key}.id")
+    for key in ("sourceList", "destinationList"):
+        for n, entry in enumerate(event.get(key) or ()):
+            for value in entry.values() if isinstance(entry, dict) else ():
+                if isinstance(value, str):
+                    v.refuse_invisible(value, f"{where}.{key}.{n}")
     declaration = event.get("errorDeclaration")
     if isinstance(declaration, dict) and len(error_reason(declaration.get("reason")) or "") > 200:
         raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
