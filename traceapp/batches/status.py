@@ -11,8 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-ISSUED, EVENT, RECALL, CLAIM = "issued", "event", "recall", "claim"
 ChangeKind = Literal["issued", "event", "recall", "claim"]
+ISSUED: ChangeKind = "issued"
+EVENT: ChangeKind = "event"
+RECALL: ChangeKind = "recall"
+CLAIM: ChangeKind = "claim"
 # Statuses a recall overrides: an item sold, destroyed or recalled already stays so.
 RECALLABLE = ("active", "claimed")
 

@@ -52,11 +52,6 @@ def named_objects(event: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 yield key, quantity["epcClass"]
 
 
-def _gtin(epc: str) -> str | None:
-    ref = parse_epc(epc)
-    return ref.gtin if ref is not None else None
-
-
 class Ownership:
     """The rule for one actor over a set of events; owners are read once, in chunks.
 
@@ -67,6 +62,13 @@ class Ownership:
     def __init__(self, actor: str, key: RegisteredKey) -> None:
         self.actor, self.key = actor, key
         self.owners: dict[str, str | None] = {}
+        self._gtins: dict[str, str | None] = {}  # EPC -> GTIN: a bulk names EPCs twice
+
+    def _gtin(self, epc: str) -> str | None:
+        if epc not in self._gtins:
+            ref = parse_epc(epc)
+            self._gtins[epc] = ref.gtin if ref is not None else None
+        return self._gtins[epc]
 
     @property
     def unrestricted(self) -> bool:
@@ -85,7 +87,7 @@ class Ownership:
             gtin
             for event in events
             for _, epc in named_objects(event)
-            if (gtin := _gtin(epc)) is not None and gtin not in self.owners
+            if (gtin := self._gtin(epc)) is not None and gtin not in self.owners
         }
         listed = sorted(wanted)
         self.owners.update(dict.fromkeys(listed))
@@ -98,7 +100,7 @@ class Ownership:
         if self.unrestricted:
             return
         for key, epc in named_objects(event):
-            gtin = _gtin(epc)
+            gtin = self._gtin(epc)
             owner = self.owners.get(gtin) if gtin is not None else None
             if owner is not None and not may_act_for(self.key, owner):
                 raise not_producers_actor(self.actor, owner, f"events.{index}.{key}")
