@@ -88,3 +88,20 @@ def test_captured_events_with_format_characters_are_refused_on_both_capture_door
     # The GS1 schema refuses it there already (a bizStep is a CBV value or a URI).
     assert response.status_code == 400, response.json
     assert {i["pointer"] for i in response.json["issues"]} == {"/epcisBody/eventList/0/bizStep"}
+
+
+def test_a_captured_retraction_reason_with_format_characters_is_refused(
+    gql: Gql, tokens: dict[str, str | None]
+) -> None:
+    declared = {
+        **_event("https://ref.gs1.org/cbv/BizStep-shipping"),
+        "errorDeclaration": {
+            "declarationTime": "2026-12-02T12:00:00.000Z",
+            "reason": "incorrect\u2066_data",
+        },
+    }
+    payload = gql(CAPTURE, {"input": {"events": [declared]}}, tokens["producer"])
+    errors = payload["data"]["captureEpcisEvents"]["userErrors"]
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("events.0.errorDeclaration.reason", "INVALID")
+    ]

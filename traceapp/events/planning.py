@@ -102,8 +102,11 @@ def _check_storable(event: dict[str, Any], index: int) -> None:
                 if isinstance(value, str):
                     v.refuse_invisible(value, f"{where}.{key}.{n}")
     declaration = event.get("errorDeclaration")
-    if isinstance(declaration, dict) and len(error_reason(declaration.get("reason")) or "") > 200:
-        raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+    if isinstance(declaration, dict):
+        reason = error_reason(declaration.get("reason")) or ""
+        if len(reason) > 200:
+            raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+        v.refuse_invisible(reason, f"{where}.errorDeclaration.reason")  # shown as the correction
     for role, epc in event_epcs(event):
         if not isinstance(epc, str) or len(epc) > _MAX_EPC:
             raise EventInvalid(
