@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traceapp.errors import AlreadyExists, NotFound, ValidationFailed
+from traceapp.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
 
 
 class BatchNotFound(NotFound):
@@ -15,6 +15,10 @@ class BatchExists(AlreadyExists):
 
 class BatchInvalid(ValidationFailed):
     """Dates, quantities or item counts that do not fit together."""
+
+
+class ForeignOrigin(PermissionDenied):
+    """A batch's origin is a location of another producer."""
 
 
 class ItemNotFound(NotFound):

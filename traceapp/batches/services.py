@@ -14,13 +14,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
-from traceapp.batches.errors import BatchExists, BatchInvalid, BatchNotFound, ItemAlreadyClaimed
+from traceapp.batches.errors import (
+    BatchExists,
+    BatchInvalid,
+    BatchNotFound,
+    ForeignOrigin,
+    ItemAlreadyClaimed,
+)
 from traceapp.batches.models import Batch, Item, ItemPinSalt
 from traceapp.gs1.identifiers import validate_lot
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
+from traceapp.producers.models import Producer
 from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
 from traceapp.products.services import get_product, producer_public_id
@@ -85,11 +92,20 @@ def plan_create_batch(
     origin = None
     if data.origin_location:
         location = session.execute(
-            select(Location).where(Location.public_id == data.origin_location)
-        ).scalar_one_or_none()
+            select(Location.public_id, Producer.public_id.label("producer"))
+            .join(Producer, Location.producer_id == Producer.id)
+            .where(Location.public_id == data.origin_location)
+        ).first()
         if location is None:
             raise LocationNotFound(f"no location {data.origin_location}", field="originLocation")
+        if location.producer != producer:
+            # Where a batch was produced is one of its producer's own places, whoever signs.
+            raise ForeignOrigin(
+                f"must be a location of producer {producer}", field="originLocation"
+            )
         origin = location.public_id
+    # Inputs may be other producers' batches (raw materials bought in): the statement is the
+    # batch producer's claim, and each input stays its own producer's (Batch.inputs shows it).
     inputs = sorted(set(data.inputs))
     for index, input_id in enumerate(inputs):
         upstream = session.execute(

@@ -1,7 +1,8 @@
 """Building EPCIS 2.0 events (CBV 2.0 vocabulary) from a producer's input in our terms.
 
-Our public IDs become EPCs (GS1 Digital Links) and location URIs, and the actor must be allowed
-to name each item and batch (its own producer's, or any for an admin).
+Our public IDs become EPCs (GS1 Digital Links) and location URIs. Who may name which item or
+batch is decided by the planner (``events.ownership``), the same for every door; the resolver
+only hands it the owners it read on the way.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -27,7 +28,6 @@ from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
 from traceapp.producers.models import Producer
-from traceapp.producers.services import require_producer_actor
 from traceapp.products.models import Product
 
 CBV = "https://ref.gs1.org/cbv/"
@@ -72,17 +72,6 @@ class EventInput:
     certification_info: str | None = None
 
 
-def format_event_time(moment: datetime) -> tuple[str, str]:
-    """EPCIS eventTime (UTC, milliseconds) and eventTimeZoneOffset of the original clock."""
-    offset = v.moment(moment, "eventTime").utcoffset()
-    assert offset is not None
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    zone = f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z", zone
-
-
 def cbv_uri(kind: str, value: str | None, field_name: str) -> str | None:
     if value is None:
         return None
@@ -125,8 +114,8 @@ class Resolver:
 
     def __init__(self, session: Session, ledger: Ledger, actor: str) -> None:
         self.session, self.ledger, self.actor = session, ledger, actor
-        # A bulk append names the same items, batches, producers and places over and over.
-        self.allowed_producers: set[str] = set()
+        # A bulk append names the same items, batches and places over and over.
+        self.owners: dict[str, str] = {}  # GTIN -> producer public ID, for the planner
         self.items: dict[str, str] = {}
         self.batches: dict[str, str] = {}
         self.locations: dict[str, str] = {}
@@ -168,7 +157,7 @@ class Resolver:
         row = self._row(_ITEM_EPC, public_id)
         if row is None:
             raise ItemNotFound(f"no item {public_id}", field=field_name)
-        self._allow(row.producer)
+        self.owners[row.gtin] = row.producer
         epc = item_epc(row.gtin, row.serial)
         self.items[public_id] = epc
         return epc
@@ -183,7 +172,7 @@ class Resolver:
             ).first()
             if row is None:
                 raise BatchNotFound(f"no batch {q.batch}", field=field_name)
-            self._allow(row[2])
+            self.owners[row[1]] = row[2]
             self.batches[q.batch] = batch_epc_class(row[1], row[0])
         out: dict[str, Any] = {"epcClass": self.batches[q.batch]}
         if q.quantity is not None:
@@ -204,15 +193,10 @@ class Resolver:
             self.locations[value] = location_uri(row)
         return self.locations[value]
 
-    def _allow(self, producer: str) -> None:
-        if producer not in self.allowed_producers:
-            require_producer_actor(self.session, self.ledger, self.actor, producer)
-            self.allowed_producers.add(producer)
-
 
 def build_epcis_event(resolver: Resolver, data: EventInput) -> dict[str, Any]:
     kind = v.choice(data.type, "type", EVENT_TYPES)
-    event_time, zone = format_event_time(data.event_time)
+    event_time, zone = v.format_event_time(data.event_time)
     event: dict[str, Any] = {
         "type": kind,
         "eventTime": event_time,

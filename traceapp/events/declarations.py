@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from traceapp.events.building import format_event_time
 from traceapp.events.errors import CorrectionForbidden, EventInvalid
 from traceapp.events.projections import error_reason
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.models import Producer
+from traceapp.validation import format_event_time
 
 
 def declaration_statement(

@@ -34,4 +34,5 @@ class EventsRejected(EventInvalid):
         self.errors = list(errors)
         first = self.errors[0]
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
-        super().__init__(f"{first.message}{more}", field=first.field)
+        # The first refusal's code: a bulk refused for ownership is FORBIDDEN, as one event is.
+        super().__init__(f"{first.message}{more}", field=first.field, code=first.code)

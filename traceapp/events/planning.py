@@ -7,7 +7,7 @@ events): eventIDs computed or checked, storability checked, known events looked 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from traceapp.errors import DomainError
 from traceapp.events.declarations import Corrector, imported_declaration
 from traceapp.events.errors import EventInvalid
 from traceapp.events.models import Event
+from traceapp.events.ownership import Ownership
 from traceapp.events.projections import error_reason, event_epcs
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -85,15 +86,27 @@ def _check_storable(event: dict[str, Any], index: int) -> None:
         raise EventInvalid("at most 200 characters", field=f"{where}.eventID")
     for key in ("bizStep", "disposition"):
         value = event.get(key)
-        if isinstance(value, str) and len(value) > _MAX_VOCABULARY:
-            raise EventInvalid(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+        if isinstance(value, str):
+            if len(value) > _MAX_VOCABULARY:
+                raise EventInvalid(f"at most {_MAX_VOCABULARY} characters", field=f"{where}.{key}")
+            v.refuse_invisible(value, f"{where}.{key}")  # shown on pages, as names are
     for key in ("readPoint", "bizLocation"):
         value = (event.get(key) or {}).get("id")
-        if isinstance(value, str) and len(value) > _MAX_EPC:
-            raise EventInvalid(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+        if isinstance(value, str):
+            if len(value) > _MAX_EPC:
+                raise EventInvalid(f"at most {_MAX_EPC} characters", field=f"{where}.{key}.id")
+            v.refuse_invisible(value, f"{where}.{key}.id")
+    for key in ("sourceList", "destinationList"):
+        for n, entry in enumerate(event.get(key) or ()):
+            for value in entry.values() if isinstance(entry, dict) else ():
+                if isinstance(value, str):
+                    v.refuse_invisible(value, f"{where}.{key}.{n}")
     declaration = event.get("errorDeclaration")
-    if isinstance(declaration, dict) and len(error_reason(declaration.get("reason")) or "") > 200:
-        raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+    if isinstance(declaration, dict):
+        reason = error_reason(declaration.get("reason")) or ""
+        if len(reason) > 200:
+            raise EventInvalid("at most 200 characters", field=f"{where}.errorDeclaration.reason")
+        v.refuse_invisible(reason, f"{where}.errorDeclaration.reason")  # shown as the correction
     for role, epc in event_epcs(event):
         if not isinstance(epc, str) or len(epc) > _MAX_EPC:
             raise EventInvalid(
@@ -156,14 +169,18 @@ def plan_epcis_events(
     actor: str,
     ids: IdSource,
     events: Sequence[dict[str, Any]],
+    known_owners: Mapping[str, str] | None = None,
 ) -> list[EventPlan]:
     """Decide, event by event and in order, what a capture appends.
 
-    A new eventID becomes ``event.recorded`` (with its errorDeclaration, if any, as received);
-    a recorded eventID appends nothing, unless the event carries an errorDeclaration and none
-    was declared yet: then it becomes ``event.error_declared`` (append-only correction).
+    A new eventID becomes ``event.recorded`` (with its errorDeclaration, if any, as received)
+    if the actor may name every object in it (``Ownership``); a recorded eventID appends
+    nothing, unless the event carries an errorDeclaration and none was declared yet: then it
+    becomes ``event.error_declared`` (append-only correction, if the actor may retract it).
+    ``known_owners`` (GTIN -> producer) saves reading owners the caller has read already.
     """
-    producer = actor_producer(session, ledger, actor)
+    key = ledger.role_of(session, actor)
+    producer = key.producer_public_id
     checked: list[dict[str, Any] | DomainError] = []
     for n, raw in enumerate(events):
         try:
@@ -173,6 +190,12 @@ def plan_epcis_events(
         except DomainError as exc:
             checked.append(exc)
     known = _known_events(session, [e["eventID"] for e in checked if isinstance(e, dict)])
+    ownership = Ownership(actor, key)
+    ownership.load(
+        session,
+        (e for e in checked if isinstance(e, dict) and e["eventID"] not in known),
+        known_owners,
+    )
     corrector: Corrector | None = None
     declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
     recorded_here: set[str] = set()  # the actor's own events, whoever it is
@@ -185,6 +208,11 @@ def plan_epcis_events(
         eid = event["eventID"]
         has_declaration = "errorDeclaration" in event
         if eid not in known:
+            try:
+                ownership.check(event, n)
+            except DomainError as exc:
+                plans.append(EventPlan(n, eid, "rejected", error=exc))
+                continue
             known[eid] = (None, has_declaration)
             recorded_here.add(eid)
             if has_declaration:
@@ -209,19 +237,17 @@ def plan_epcis_events(
 
 
 def new_event_drafts(
-    session: Session, ledger: Ledger, actor: str, ids: IdSource, events: Sequence[dict[str, Any]]
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    ids: IdSource,
+    events: Sequence[dict[str, Any]],
+    known_owners: Mapping[str, str] | None = None,
 ) -> list[Draft]:
     """Events we built ourselves: one ``event.recorded`` per new eventID, known ones skipped;
     the first refused event raises its error."""
-    plans = plan_epcis_events(session, ledger, actor, ids, events)
+    plans = plan_epcis_events(session, ledger, actor, ids, events, known_owners)
     for plan in plans:
         if plan.error is not None:
             raise plan.error
     return [plan.draft for plan in plans if plan.draft is not None]
-
-
-def actor_producer(session: Session, ledger: Ledger, actor: str) -> str | None:
-    return ledger.role_of(session, actor).producer_public_id
-
-
-# A concurrent request may record the same event between our plan and our append: the plan

@@ -15,19 +15,13 @@ from traceapp.db.statements import Prepared, RowsInsert, insert_together, read_t
 from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import EpcRef, parse_epc
 from traceapp.events.models import Event, EventEpc
+from traceapp.events.retraction import ITEM_ROLES, restore_statuses, status_of_event
 from traceapp.gs1.canonical_link import canonical_digital_link
 from traceapp.ledger_store.projections import BatchProjector, Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Product
 
-# Dispositions (CBV 2.0 §7.2) that change an item's status.
-STATUS_BY_DISPOSITION = {
-    "retail_sold": "sold",
-    "destroyed": "destroyed",
-    "disposed": "destroyed",
-    "recalled": "recalled",
-}
 CBV_PREFIXES = ("https://ref.gs1.org/cbv/BizStep-", "https://ref.gs1.org/cbv/Disp-")
 CBV_ERROR_REASON = "https://ref.gs1.org/cbv/ER-"
 
@@ -271,16 +265,19 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
 
 
 def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[str, int]) -> None:
-    """Dispositions that change an item's status, in log order (the last one wins)."""
+    """Dispositions that change an item's status, in log order (the last one wins).
+
+    An event captured already retracted (with its errorDeclaration) changes nothing.
+    """
     for appended in run:
         event = appended.entry.statement["event"]
-        status = STATUS_BY_DISPOSITION.get(short_cbv(event.get("disposition")) or "")
-        if not status or event.get("action") == "DELETE":
+        status = status_of_event(short_cbv(event.get("disposition")), event.get("action"))
+        if not status or isinstance(event.get("errorDeclaration"), dict):
             continue
         touched = [
             item_ids[epc]
             for role, epc in event_epcs(event)
-            if role in ("epc", "child") and epc in item_ids
+            if role in ITEM_ROLES and epc in item_ids
         ]
         if touched:
             session.execute(
@@ -291,12 +288,16 @@ def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[st
 
 
 def event_error_declared(session: Session, appended: Appended) -> None:
+    """The event is marked retracted, and the items whose status it set get theirs back."""
     s = appended.entry.statement
-    session.execute(
+    retracted = session.execute(
         update(Event)
         .where(Event.event_id == s["event_id"])
         .values(error_declared_seq=appended.seq, error_reason=s["reason"])
-    )
+        .returning(Event.ledger_seq, Event.disposition, Event.action)
+    ).first()
+    if retracted is not None and status_of_event(retracted.disposition, retracted.action):
+        restore_statuses(session, appended.entry.log, retracted.ledger_seq)
 
 
 # Registered by the app (traceapp/projectors.py): what each statement type changes here.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,6 @@ from traceapp.events.building import (
     Resolver,
     build_epcis_event,
     cbv_uri,
-    format_event_time,
 )
 from traceapp.events.declarations import Corrector, declaration_statement
 from traceapp.events.errors import (
@@ -66,7 +65,9 @@ def plan_record_event(
     resolver = Resolver(session, ledger, request.actor)
     resolver.prefetch([data])
     event = build_epcis_event(resolver, data)
-    drafts = new_event_drafts(session, ledger, request.actor, request.ids(ledger), [event])
+    drafts = new_event_drafts(
+        session, ledger, request.actor, request.ids(ledger), [event], resolver.owners
+    )
     if not drafts:
         raise EventExists("this event is already recorded", field="event")
     return drafts
@@ -106,9 +107,16 @@ def record_events(
     resolver = Resolver(session, ledger, actor)
     resolver.prefetch(events)
     documents = [build_epcis_event(resolver, e) for e in events]
-    return record_epcis_events(
-        session, ledger, actor, documents, idempotency_key=idempotency_key, signature=signature
+    receipt, _plans = capture_epcis_events(
+        session,
+        ledger,
+        actor,
+        documents,
+        idempotency_key=idempotency_key,
+        signature=signature,
+        known_owners=resolver.owners,
     )
+    return receipt
 
 
 def record_epcis_events(
@@ -140,6 +148,7 @@ def capture_epcis_events(
     proceed: bool = False,
     idempotency_key: str | None = None,
     signature: bytes | None = None,
+    known_owners: Mapping[str, str] | None = None,
 ) -> tuple[Receipt | None, list[EventPlan]]:
     """Like ``record_epcis_events`` but returns each event's plan; with ``proceed`` the valid
     events are recorded and the refused ones only reported (EPCIS capture error behaviour).
@@ -150,7 +159,9 @@ def capture_epcis_events(
     plans: list[EventPlan] = []
 
     def build() -> Sequence[Draft]:
-        plans[:] = plan_epcis_events(session, ledger, actor, request.ids(ledger), events)
+        plans[:] = plan_epcis_events(
+            session, ledger, actor, request.ids(ledger), events, known_owners
+        )
         failures = [p for p in plans if p.outcome == "rejected"]
         if failures and not proceed:
             raise EventsRejected([f.error for f in failures if f.error is not None])
@@ -205,8 +216,9 @@ def plan_declare_error(
         request.actor,
         request.ids(ledger),
         [build_epcis_event(resolver, e) for e in corrective],
+        resolver.owners,
     )
-    when, _zone = format_event_time(declared_at or datetime.now(UTC))
+    when, _zone = v.format_event_time(declared_at or datetime.now(UTC))
     declaration = declaration_statement(
         event_id,
         when,

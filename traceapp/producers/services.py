@@ -15,7 +15,7 @@ from traceapp.gs1.identifiers import normalise_gln
 from traceapp.keys.services import create_custodial_key
 from traceapp.ledger_store.models import ActorKey
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
-from traceapp.ledger_store.writer import Draft, Ledger
+from traceapp.ledger_store.writer import Draft, Ledger, RegisteredKey
 from traceapp.producers.errors import (
     NotProducersActor,
     ProducerExists,
@@ -161,12 +161,20 @@ def producer_key(session: Session, producer_public_id: str) -> str:
     return name
 
 
+def may_act_for(key: RegisteredKey, producer: str) -> bool:
+    """The ownership rule of every write: an admin's key, or that producer's own key."""
+    return key.role == "admin" or (key.role == "producer" and key.producer_public_id == producer)
+
+
+def not_producers_actor(actor: str, producer: str, field_name: str) -> NotProducersActor:
+    """The one refusal of the ownership rule, worded the same by every door."""
+    return NotProducersActor(f"{actor} may not act for producer {producer}", field=field_name)
+
+
 def require_producer_actor(session: Session, ledger: Ledger, actor: str, producer: str) -> None:
     """An actor may write for a producer if it is an admin or that producer's own key."""
-    key = ledger.role_of(session, actor)
-    if key.role == "admin" or (key.role == "producer" and key.producer_public_id == producer):
-        return
-    raise NotProducersActor(f"{actor} may not act for producer {producer}", field="producer")
+    if not may_act_for(ledger.role_of(session, actor), producer):
+        raise not_producers_actor(actor, producer, "producer")
 
 
 def erase_personal_data(session: Session, producer_public_id: str) -> int:

@@ -12,12 +12,12 @@ from traceapp import validation as v
 from traceapp.batches.errors import BatchNotFound
 from traceapp.batches.models import Batch
 from traceapp.batches.services import batch_producer
-from traceapp.events.building import format_event_time
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.services import require_producer_actor
 from traceapp.recalls.errors import RecallInvalid
 from traceapp.recalls.models import SEVERITIES
+from traceapp.validation import format_event_time
 
 
 @dataclass(frozen=True)

@@ -272,9 +272,15 @@ class DocumentRejected(ValidationFailed):
         if not self.issues:
             return super().problems()
         return [
-            Problem(issue.pointer or "document", issue.message, f"EPCIS_{issue.rule.upper()}")
+            Problem(issue.pointer or "document", issue.message, _code(issue.rule))
             for issue in self.issues
         ]
+
+
+def _code(rule: str) -> str:
+    """A schema rule (``required``) as ``EPCIS_REQUIRED``; a domain code (``FORBIDDEN``) as
+    itself, so a refusal reads the same here as on every other door."""
+    return rule if rule.isupper() else f"EPCIS_{rule.upper()}"
 
 
 def _capture(
