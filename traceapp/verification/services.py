@@ -214,7 +214,7 @@ def _clone_view(findings: CloneFindings) -> CloneAssessment:
 def _warnings(
     snap: Snapshot, link: DigitalLink, ocop: CertificateView | None, today: date
 ) -> tuple[Notice, ...]:
-    warnings: list[Notice] = list(snap.recalls)
+    warnings: list[Notice] = [*snap.integrity, *snap.recalls]
     item = snap.item
     if item is not None and item.status == "destroyed":
         warnings.append(Notice("destroyed", "danger"))

@@ -1,0 +1,93 @@
+"""What a code shows, read from the statements of the entries it proves (DESIGN §1, principle 7).
+
+Projection rows only say where to look (their ledger indexes): every shown value is taken from
+the statement of a proven entry, so editing a row behind the app changes nothing that is shown.
+A row whose ledger index names an entry that does not say what the row claims (another type,
+another object, or no entry at all) is shown from the row, flagged by a ``projection_mismatch``
+warning: the database was edited behind the app, or needs ``traceapp ledger rebuild``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from traceapp.verification.loading import Loaded
+from traceapp.verification.proofs import StoredEntry
+
+MISMATCH = "projection_mismatch"
+
+
+@dataclass(frozen=True)
+class Stated:
+    """A proven entry, decoded: its type, statement and ``recorded`` time."""
+
+    type: str
+    statement: dict[str, Any]
+    recorded: str
+
+
+def decode(entries: dict[int, StoredEntry]) -> dict[int, Stated]:
+    """The statements of the stored entries, by ledger index."""
+    stated = {}
+    for seq, stored in entries.items():
+        entry = json.loads(stored.data)
+        stated[seq] = Stated(entry["type"], entry["statement"], entry["recorded"])
+    return stated
+
+
+class Statements:
+    """The proven statements of one code, and the rows found not to match them."""
+
+    def __init__(self, loaded: Loaded, stated: dict[int, Stated]) -> None:
+        self.loaded = loaded
+        self.stated = stated
+        self.mismatches: dict[str, None] = {}
+        """What the mismatching rows are about (producer, product, item ...), in order."""
+
+    def find(self, seq: int | None, kind: str, subject: str, **says: Any) -> dict[str, Any] | None:
+        """The statement at ``seq`` when it is a ``kind`` whose fields hold ``says``; else
+        None, and ``subject`` is recorded as mismatching."""
+        found = self.stated.get(seq) if seq is not None else None
+        if (
+            found is None
+            or found.type != kind
+            or any(found.statement.get(name) != value for name, value in says.items())
+        ):
+            self.mismatches[subject] = None
+            return None
+        return found.statement
+
+    def product_updates(self) -> list[int]:
+        """Indexes of the product's ``product.updated`` entries, in log order."""
+        product = self.loaded.product
+        return sorted(
+            seq
+            for seq, s in self.stated.items()
+            if s.type == "product.updated"
+            and s.statement.get("id") == product.public_id
+            and product.ledger_seq < seq <= product.updated_seq
+        )
+
+    def recorded(self, seq: int) -> str | None:
+        found = self.stated.get(seq)
+        return found.recorded if found is not None else None
+
+
+def day(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+QUANTITY_SCALE = Decimal("0.001")
+"""Batch quantities are shown with the scale of their column, as they always were."""
+
+
+def quantity(value: str | None) -> Decimal | None:
+    return Decimal(value).quantize(QUANTITY_SCALE) if value is not None else None
