@@ -6,7 +6,7 @@ import base64
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
@@ -137,18 +137,18 @@ def fetch_entries(
     seqs: Iterable[int],
     size: int,
     *,
-    product_updates: tuple[str, int, int] | None = None,
+    product_updates: tuple[int, int] | None = None,
 ) -> dict[int, StoredEntry]:
     """The stored bytes of the entries ``seqs`` below ``size``, in one query.
 
-    ``product_updates``: (product, after, through): also every ``product.updated`` entry in
-    that index range (the caller keeps those of ``product``): a product's shown fields are
-    the fold of all its updates, and its row names only the last one.
+    ``product_updates``: (after, through): also every ``product.updated`` entry in that index
+    range (the caller keeps those of its product): a product's shown fields are the fold of
+    all its updates, and its row names only the last one.
     """
     wanted = sorted(seq for seq in seqs if seq < size)
-    condition = LedgerEntry.seq.in_(wanted)
+    condition: ColumnElement[bool] = LedgerEntry.seq.in_(wanted)
     if product_updates is not None:
-        _, after, through = product_updates
+        after, through = product_updates
         condition = condition | (
             (LedgerEntry.type == "product.updated")
             & (LedgerEntry.seq > after)

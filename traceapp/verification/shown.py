@@ -8,7 +8,7 @@ statement; when it does not, the row is shown and the mismatch recorded.
 from __future__ import annotations
 
 from datetime import date, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from traceapp.batches.models import Item
 from traceapp.events.epc import parse_epc
@@ -37,6 +37,33 @@ from traceapp.verification.model import (
     ProductView,
 )
 from traceapp.verification.statements import Statements, day, instant, quantity
+
+
+class Shown(NamedTuple):
+    product: ProductView
+    producer: ProducerView
+    certificates: tuple[CertificateView, ...]
+    batch: BatchView | None
+    item: ItemView | None
+    status_seq: int | None
+    """The index of the entry that set the item's status."""
+    recalls: tuple[Notice, ...]
+    journey: tuple[JourneyStep, ...]
+
+
+def everything(st: Statements, today: date) -> Shown:
+    """Every view of the code; ``st.mismatches`` then holds every row found not to match."""
+    item_view, status_seq = item(st)
+    return Shown(
+        product=product(st),
+        producer=producer(st),
+        certificates=tuple(certificate(st, c, today) for c in st.loaded.certifications),
+        batch=batch(st),
+        item=item_view,
+        status_seq=status_seq,
+        recalls=recalls(st),
+        journey=journey(st),
+    )
 
 
 def product(st: Statements) -> ProductView:

@@ -157,16 +157,16 @@ def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today
     ``today``."""
     loaded = load(session, link)
     st, subjects, entries = read_statements(session, ledger, loaded, head.size)
-    item, status_seq = shown.item(st)
+    views = shown.everything(st, today)
     return Snapshot(
-        product=shown.product(st),
-        producer=shown.producer(st),
-        certificates=tuple(shown.certificate(st, c, today) for c in loaded.certifications),
-        batch=shown.batch(st),
-        item=item,
-        status_changed_at=_status_time(st, item, status_seq),
-        recalls=shown.recalls(st),
-        journey=shown.journey(st),
+        product=views.product,
+        producer=views.producer,
+        certificates=views.certificates,
+        batch=views.batch,
+        item=views.item,
+        status_changed_at=_status_time(st, views.item, views.status_seq),
+        recalls=views.recalls,
+        journey=views.journey,
         integrity=_integrity(st),
         proofs=prove(session, ledger, subjects, entries, head),
     )
@@ -181,7 +181,7 @@ def read_statements(
     product = loaded.product
     updates = None
     if product.updated_seq != product.ledger_seq:
-        updates = (product.public_id, product.ledger_seq, product.updated_seq)
+        updates = (product.ledger_seq, product.updated_seq)
     entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
     st = Statements(loaded, decode(entries))
     for seq in st.product_updates():

@@ -15,10 +15,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from traceapp.errors import DomainError
 from traceapp.verification.loading import Loaded
 from traceapp.verification.proofs import StoredEntry
 
 MISMATCH = "projection_mismatch"
+
+
+class ProjectionMismatch(DomainError):
+    """Rows of the code name ledger entries that do not say what the rows claim."""
+
+    code = "PROJECTION_MISMATCH"
 
 
 @dataclass(frozen=True)
