@@ -177,8 +177,10 @@ def item(st: Statements) -> tuple[ItemView | None, int | None]:
     issued = None
     if s is not None:
         issued = next((i for i in s["items"] if i["id"] == row.public_id), None)
-    if issued is None or issued["serial"] != loaded.link.serial:
-        st.mismatches["item"] = None
+        if issued is None or issued["serial"] != loaded.link.serial:
+            st.mismatches["item"] = None
+            issued = None
+    if issued is None:
         view = ItemView(
             row.public_id, row.serial, row.status, row.pin_digest is not None,
             row.status == "claimed",

@@ -183,7 +183,7 @@ def read_statements(
     if product.updated_seq != product.ledger_seq:
         updates = (product.ledger_seq, product.updated_seq)
     entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
-    st = Statements(loaded, decode(entries))
+    st = Statements(loaded, decode(entries), size)
     for seq in st.product_updates():
         subjects.setdefault(seq, "product_update")
     return st, subjects, {seq: entries[seq] for seq in subjects if seq in entries}

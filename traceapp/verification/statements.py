@@ -49,15 +49,24 @@ def decode(entries: dict[int, StoredEntry]) -> dict[int, Stated]:
 class Statements:
     """The proven statements of one code, and the rows found not to match them."""
 
-    def __init__(self, loaded: Loaded, stated: dict[int, Stated]) -> None:
+    def __init__(self, loaded: Loaded, stated: dict[int, Stated], size: int) -> None:
         self.loaded = loaded
         self.stated = stated
+        self.size = size
+        """The checkpoint's size: rows may name entries appended after it was read."""
         self.mismatches: dict[str, None] = {}
         """What the mismatching rows are about (producer, product, item ...), in order."""
 
     def find(self, seq: int | None, kind: str, subject: str, **says: Any) -> dict[str, Any] | None:
         """The statement at ``seq`` when it is a ``kind`` whose fields hold ``says``; else
-        None, and ``subject`` is recorded as mismatching."""
+        None, and ``subject`` is recorded as mismatching.
+
+        An index at or past the checkpoint's size is an entry appended since the checkpoint was
+        read (PostgreSQL reads each statement at its own snapshot): None, no mismatch, and its
+        proof says "not in checkpoint" until the next request reads the new checkpoint.
+        """
+        if seq is not None and seq >= self.size:
+            return None
         found = self.stated.get(seq) if seq is not None else None
         if (
             found is None
