@@ -8,7 +8,7 @@ bundle is served for it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,10 +26,13 @@ from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store.models import LedgerCheckpoint
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.ledger_store.runtime import get_ledger
+from traceapp.products.services import ProductChanges, update_product
+from traceapp.recalls.services import RecallInput, issue_recall
 from traceapp.verification import snapshot
 from traceapp.verification.proofs import Head
 
 JSON = {"Accept": "application/json"}
+ORIGIN = {"Origin": "https://truyxuat.ocop.example.vn"}
 QUERY = """query ($code: String!) { verifyItem(code: $code) { found verification {
   product { nameVi nameEn group standards } producer { name province }
   ocop { stars validUntil status } certificates { stars issuedOn validUntil status }
@@ -224,3 +227,66 @@ def test_an_entry_appended_after_the_checkpoint_read_is_no_mismatch(
     assert snap.integrity == ()
     late = next(e for e in snap.proofs.entries if e.seq == size - 1)
     assert (late.verified, late.error) == (False, "not in checkpoint")
+
+
+def test_every_product_update_is_applied_and_proven(
+    app: Flask, scenario: Scenario, serials: list[str]
+) -> None:
+    """The row names only the last update: the earlier ones are found and applied too."""
+    with get_database(app).write() as session:
+        ledger = get_ledger(app)
+        update_product(
+            session,
+            ledger,
+            scenario.producer_key,
+            scenario.product,
+            ProductChanges(name_vi="Trà mới"),
+        )
+        update_product(
+            session, ledger, scenario.producer_key, scenario.product,
+            ProductChanges(description="Búp hái tay"),
+        )  # fmt: skip
+    _tamper(app, "UPDATE products SET name_vi = 'FAKE', description = 'FAKE'")
+    view = verify(app, DigitalLink(GTIN, LOT, serials[0]))
+    assert (view.product.name_vi, view.product.description) == ("Trà mới", "Búp hái tay")
+    assert [e.subject for e in view.proofs.entries].count("product_update") == 2
+    assert "projection_mismatch" not in {w.code for w in view.warnings}
+
+
+def test_a_claimed_then_recalled_item_from_the_ledger(
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
+) -> None:
+    serial = serials[2]
+    claim = client.post(item_path(serial), data={"pin": scenario.pins[serial]}, headers=ORIGIN)
+    assert claim.status_code == 200
+    _tamper(app, "UPDATE items SET status = 'active'")
+    claimed = verify(app, DigitalLink(GTIN, LOT, serial))
+    assert claimed.item is not None and claimed.item.claimed
+    assert claimed.item.status == "claimed" and "claimed" in {w.code for w in claimed.warnings}
+    with get_database(app).write() as session:
+        issue_recall(
+            session,
+            get_ledger(app),
+            scenario.producer_key,
+            RecallInput([scenario.batch], "Nấm mốc", "high", datetime(2026, 11, 20, tzinfo=UTC)),
+        )
+    _tamper(app, "UPDATE items SET status = 'active'")
+    _tamper(app, "UPDATE recalls SET reason = 'FAKE', severity = 'low'")
+    recalled = verify(app, DigitalLink(GTIN, LOT, serial))
+    assert recalled.item is not None and recalled.item.status == "recalled"
+    assert recalled.warnings[0].params == {
+        "reason": "Nấm mốc",
+        "severity": "high",
+        "date": "2026-11-20",
+    }
+
+
+def test_a_revocation_the_ledger_does_not_hold_is_a_mismatch(
+    app: Flask, scenario: Scenario, serials: list[str]
+) -> None:
+    _tamper(app, "UPDATE certifications SET revoked_seq = ledger_seq, revoke_reason = 'FAKE'")
+    view = verify(app, DigitalLink(GTIN, LOT, serials[0]))
+    assert view.ocop is not None and (view.ocop.status, view.ocop.revoke_reason) == ("valid", None)
+    assert [(w.code, w.params) for w in view.warnings] == [
+        ("projection_mismatch", {"subjects": "certification"})
+    ]
