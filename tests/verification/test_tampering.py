@@ -26,6 +26,7 @@ from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store.models import LedgerCheckpoint
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.ledger_store.runtime import get_ledger
+from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.services import ProductChanges, update_product
 from traceapp.recalls.services import RecallInput, issue_recall
 from traceapp.verification import snapshot
@@ -289,4 +290,31 @@ def test_a_revocation_the_ledger_does_not_hold_is_a_mismatch(
     assert view.ocop is not None and (view.ocop.status, view.ocop.revoke_reason) == ("valid", None)
     assert [(w.code, w.params) for w in view.warnings] == [
         ("projection_mismatch", {"subjects": "certification"})
+    ]
+
+
+def test_a_product_row_moved_to_another_producer_is_a_mismatch(
+    app: Flask, scenario: Scenario, serials: list[str], admin: str
+) -> None:
+    with get_database(app).write() as session:
+        other = register_producer(
+            session,
+            get_ledger(app),
+            admin,
+            ProducerInput(
+                kind="enterprise",
+                name="Công ty FAKE",
+                province="Hà Nội",
+                commune=None,
+                street=None,
+                address_recorded_on=date(2025, 7, 1),
+            ),
+        ).public_ids[0]
+    _tamper(
+        app,
+        f"UPDATE products SET producer_id = (SELECT id FROM producers WHERE public_id = '{other}')",
+    )
+    view = verify(app, DigitalLink(GTIN, LOT, serials[0]))
+    assert [(w.code, w.params) for w in view.warnings] == [
+        ("projection_mismatch", {"subjects": "producer"})
     ]

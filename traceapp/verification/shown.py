@@ -74,7 +74,6 @@ def product(st: Statements) -> ProductView:
         "product",
         id=row.public_id,
         gtin=link.gtin,
-        producer=st.loaded.producer.public_id,
     )
     if s is None:
         return ProductView(
@@ -95,8 +94,16 @@ def product(st: Statements) -> ProductView:
 
 
 def producer(st: Statements) -> ProducerView:
+    """The producer the product's registration names (the row found by the product's row)."""
     row = st.loaded.producer
     s = st.find(row.ledger_seq, "producer.registered", "producer", id=row.public_id)
+    registered = st.stated.get(st.loaded.product.ledger_seq)
+    if (
+        registered is not None
+        and registered.type == "product.registered"
+        and registered.statement.get("producer") != row.public_id
+    ):
+        st.mismatches["producer"] = None
     if s is None:
         address = Address(row.province, row.commune, row.street, row.address_recorded_on)
         return ProducerView(row.public_id, row.kind, row.name, address, row.gln)
