@@ -10,20 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta, timezone
 from typing import Any, NamedTuple
 
-from traceapp.batches.models import Item
-from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event
-from traceapp.events.projections import (
-    STATUS_BY_DISPOSITION,
-    error_reason,
-    event_epcs,
-    parse_event_time,
-    short_cbv,
-)
+from traceapp.events.projections import parse_event_time, short_cbv
 from traceapp.locations.models import Location
 from traceapp.locations.services import GLN_URI, LOCATION_URN
 from traceapp.products.models import Certification, certificate_status
 from traceapp.recalls.models import Recall
+from traceapp.verification import item_view
 from traceapp.verification.loading import destinations
 from traceapp.verification.model import (
     Address,
@@ -53,13 +46,13 @@ class Shown(NamedTuple):
 
 def everything(st: Statements, today: date) -> Shown:
     """Every view of the code; ``st.mismatches`` then holds every row found not to match."""
-    item_view, status_seq = item(st)
+    shown_item, status_seq = item_view.item(st)
     return Shown(
         product=product(st),
         producer=producer(st),
         certificates=tuple(certificate(st, c, today) for c in st.loaded.certifications),
         batch=batch(st),
-        item=item_view,
+        item=shown_item,
         status_seq=status_seq,
         recalls=recalls(st),
         journey=journey(st),
@@ -173,109 +166,11 @@ def _origin(st: Statements, origin: str | None) -> str | None:
     return s["name"] if s is not None else row.name
 
 
-def item(st: Statements) -> tuple[ItemView | None, int | None]:
-    """The item, its status derived from its proven statements, and the index of the entry
-    that set that status."""
-    loaded = st.loaded
-    row, batch_row = loaded.item, loaded.batch
-    if row is None or batch_row is None:
-        return None, None
-    s = st.find(row.issued_seq, "items.issued", "item", batch=batch_row.public_id)
-    issued = None
-    if s is not None:
-        issued = next((i for i in s["items"] if i["id"] == row.public_id), None)
-        if issued is None or issued["serial"] != loaded.link.serial:
-            st.mismatches["item"] = None
-            issued = None
-    if issued is None:
-        view = ItemView(
-            row.public_id, row.serial, row.status, row.pin_digest is not None,
-            row.status == "claimed",
-        )  # fmt: skip
-        return view, row.status_seq
-    status, status_seq = item_status(st, row)
-    view = ItemView(
-        issued["id"], issued["serial"], status, issued["pin"] is not None, status == "claimed"
-    )
-    return view, status_seq
-
-
-def item_status(st: Statements, row: Item) -> tuple[str, int]:
-    """The projection's rule (items.issued, then in log order: a status disposition of a
-    non-retracted event naming the item, unless claimed; a claim; a recall of an active or
-    claimed item), replayed over the proven statements."""
-    loaded = st.loaded
-    changes: list[tuple[int, str, str]] = []
-    for event in loaded.events:
-        s = _event_statement(st, event)
-        if s is None or _declaration(st, event, s["event"]) is not None:
-            continue
-        status = STATUS_BY_DISPOSITION.get(short_cbv(s["event"].get("disposition")) or "")
-        if status and s["event"].get("action") != "DELETE" and _names_item(st, s["event"]):
-            changes.append((event.ledger_seq, "event", status))
-    # A claim is found by the row's status index: no other row names it.
-    claim = st.stated.get(row.status_seq)
-    if (
-        claim is not None
-        and claim.type == "item.claimed"
-        and claim.statement["item"] == row.public_id
-    ):
-        changes.append((row.status_seq, "claim", "claimed"))
-    batch_id = loaded.batch.public_id if loaded.batch is not None else None
-    for recall in loaded.recalls:
-        r = st.stated.get(recall.ledger_seq)
-        if r is not None and r.type == "recall.issued" and batch_id in r.statement["batches"]:
-            changes.append((recall.ledger_seq, "recall", "recalled"))
-    status, status_seq = "active", row.issued_seq
-    for seq, kind, value in sorted(changes):
-        if kind == "event" and status == "claimed":
-            continue
-        if kind == "recall" and status not in ("active", "claimed"):
-            continue
-        status, status_seq = value, seq
-    return status, status_seq
-
-
-def _names_item(st: Statements, event: dict[str, Any]) -> bool:
-    """Whether the event names the item as an EPC or a child EPC (the projection's roles)."""
-    link = st.loaded.link
-    for role, epc in event_epcs(event):
-        if role in ("epc", "child") and isinstance(epc, str):
-            ref = parse_epc(epc)
-            if ref is not None and ref.gtin == link.gtin and ref.serial == link.serial:
-                return True
-    return False
-
-
-def _event_statement(st: Statements, event: Event) -> dict[str, Any] | None:
-    return st.find(event.ledger_seq, "event.recorded", "event", id=event.public_id)
-
-
-def _declaration(st: Statements, row: Event, event: dict[str, Any]) -> str | None:
-    """The reason the event was declared wrong ("" when none is given), or None.
-
-    An event captured with its errorDeclaration says so itself; a later declaration is the
-    ``event.error_declared`` entry the row names, which must name this event.
-    """
-    embedded = event.get("errorDeclaration")
-    declared = None
-    if isinstance(embedded, dict):
-        declared = error_reason(embedded.get("reason")) or ""
-    if row.error_declared_seq is not None and row.error_declared_seq != row.ledger_seq:
-        s = st.find(
-            row.error_declared_seq, "event.error_declared", "event_correction",
-            event_id=event["eventID"],
-        )  # fmt: skip
-        if s is not None:
-            declared = s["reason"] or ""
-    return declared
-
-
 def journey(st: Statements) -> tuple[JourneyStep, ...]:
     """The events, from their statements, in event time order."""
     steps = []
     for event in st.loaded.events:
-        s = _event_statement(st, event)
+        s = st.event(event)
         steps.append(_step(st, event) if s is None else _stated_step(st, event, s))
     return tuple(sorted(steps, key=lambda step: (step.local_time, step.ledger_seq)))
 
@@ -283,7 +178,7 @@ def journey(st: Statements) -> tuple[JourneyStep, ...]:
 def _stated_step(st: Statements, row: Event, s: dict[str, Any]) -> JourneyStep:
     event = s["event"]
     offset = event["eventTimeZoneOffset"]
-    reason = _declaration(st, row, event)
+    reason = st.declaration(row, event)
     places = tuple(_place(st, uri) for uri in destinations(event))
     return JourneyStep(
         event_public_id=s["id"],

@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from traceapp.errors import DomainError
+from traceapp.events.models import Event
+from traceapp.events.projections import error_reason
 from traceapp.verification.loading import Loaded
 from traceapp.verification.proofs import StoredEntry
 
@@ -76,6 +78,30 @@ class Statements:
             self.mismatches[subject] = None
             return None
         return found.statement
+
+    def event(self, row: Event) -> dict[str, Any] | None:
+        """The ``event.recorded`` statement of an event row."""
+        return self.find(row.ledger_seq, "event.recorded", "event", id=row.public_id)
+
+    def declaration(self, row: Event, event: dict[str, Any]) -> str | None:
+        """The reason ``event`` (the row's statement) was declared wrong ("" when none is
+        given), or None when it was not.
+
+        An event captured with its errorDeclaration says so itself; a later declaration is the
+        ``event.error_declared`` entry the row names, which must name this event.
+        """
+        embedded = event.get("errorDeclaration")
+        declared = None
+        if isinstance(embedded, dict):
+            declared = error_reason(embedded.get("reason")) or ""
+        if row.error_declared_seq is not None and row.error_declared_seq != row.ledger_seq:
+            s = self.find(
+                row.error_declared_seq, "event.error_declared", "event_correction",
+                event_id=event["eventID"],
+            )  # fmt: skip
+            if s is not None:
+                declared = s["reason"] or ""
+        return declared
 
     def product_updates(self) -> list[int]:
         """Indexes of the product's ``product.updated`` entries, in log order."""
