@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,22 +14,39 @@ from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import KEY_STATEMENTS, Ledger
-from traceapp.verification.loading import load, shown_entries
+from traceapp.verification import shown
+from traceapp.verification.loading import load
 from traceapp.verification.proofs import prefetched_store
+from traceapp.verification.snapshot import read_statements
+from traceapp.verification.statements import ProjectionMismatch
 
 
 def item_bundle(session: Session, ledger: Ledger, link: DigitalLink) -> dict[str, Any]:
-    """The bundle of ``link``'s item against the latest checkpoint (``ledger.bundle.build_bundle``)."""
+    """The bundle of ``link``'s item against the latest checkpoint (``ledger.bundle.build_bundle``):
+    the entries its page proves, whose statements say what the page shows.
+
+    ProjectionMismatch when a row names an entry that does not back it: the bundle would
+    carry entries that are not about this item.
+    """
     checkpoint = reads.latest_checkpoint(session, ledger.origin)
     size = checkpoint.size
-    wanted = set(shown_entries(load(session, link)))
-    rows = session.execute(
+    st, _, entries = read_statements(session, ledger, load(session, link), size)
+    shown.everything(st, datetime.now(UTC).date())
+    if st.mismatches:
+        raise ProjectionMismatch(
+            "the database does not match the ledger for: "
+            + ", ".join(st.mismatches)
+            + "; rebuild its projections (traceapp ledger rebuild)",
+            field="path",
+        )
+    keys = session.execute(
         select(LedgerEntry.seq, LedgerEntry.entry).where(
             LedgerEntry.log == ledger.origin,
             LedgerEntry.seq < size,
-            LedgerEntry.seq.in_(wanted) | LedgerEntry.type.in_(KEY_STATEMENTS),
+            LedgerEntry.type.in_(KEY_STATEMENTS),
         )
     ).all()
-    entries = [(seq, data) for seq, data in rows]
-    store = prefetched_store(SqlHashStore(session, ledger.origin), [s for s, _ in entries], size)
-    return build_bundle(checkpoint.note, ledger.log.vkey, entries, store, size)
+    bundled = {seq: stored.data for seq, stored in entries.items()}
+    bundled.update((seq, data) for seq, data in keys)
+    store = prefetched_store(SqlHashStore(session, ledger.origin), list(bundled), size)
+    return build_bundle(checkpoint.note, ledger.log.vkey, bundled.items(), store, size)

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
@@ -62,6 +62,12 @@ def prefetched_store(store: HashStore, indices: Iterable[int], size: int) -> Has
     return _DictStore(dict(zip(keys, store.get_many(keys), strict=True)))
 
 
+class StoredEntry(NamedTuple):
+    type: str
+    """The ``type`` column (an index; what the page shows comes from the entry bytes)."""
+    data: bytes
+
+
 class Head(NamedTuple):
     """A stored checkpoint as read: its size, the stored root hash and the signed note."""
 
@@ -113,35 +119,77 @@ def check_entries(
 ) -> ProofReport:
     """Verify each entry (seq -> what it is about) against the latest signed checkpoint.
 
+    ``head``: that checkpoint, when the caller has read it already. Reads the entries and
+    proves them (``prove``).
+    """
+    row = head if head is not None else latest(session, ledger)
+    return prove(session, ledger, subjects, fetch_entries(session, ledger, subjects, row.size), row)
+
+
+def fetch_entries(
+    session: Session,
+    ledger: Ledger,
+    seqs: Iterable[int],
+    size: int,
+    *,
+    product_updates: tuple[int, int] | None = None,
+) -> dict[int, StoredEntry]:
+    """The stored bytes of the entries ``seqs`` below ``size``, in one query.
+
+    ``product_updates``: (after, through): also every ``product.updated`` entry in that index
+    range (the caller keeps those of its product): a product's shown fields are the fold of
+    all its updates, and its row names only the last one.
+    """
+    wanted = sorted(seq for seq in seqs if seq < size)
+    condition: ColumnElement[bool] = LedgerEntry.seq.in_(wanted)
+    if product_updates is not None:
+        after, through = product_updates
+        condition = condition | (
+            (LedgerEntry.type == "product.updated")
+            & (LedgerEntry.seq > after)
+            & (LedgerEntry.seq <= through)
+            & (LedgerEntry.seq < size)
+        )
+    rows = session.execute(
+        select(LedgerEntry.seq, LedgerEntry.type, LedgerEntry.entry).where(
+            LedgerEntry.log == ledger.origin, condition
+        )
+    ).all()
+    return {seq: StoredEntry(kind, data) for seq, kind, data in rows}
+
+
+def prove(
+    session: Session,
+    ledger: Ledger,
+    subjects: dict[int, str],
+    entries: dict[int, StoredEntry],
+    row: _Checkpoint,
+) -> ProofReport:
+    """Prove the entries (seq -> what it is about; ``entries``: their stored bytes) in ``row``.
+
     The checkpoint's signature is checked with the log key; each entry's leaf hash is
     recomputed from its stored bytes and its inclusion proof verified against the root
     (RFC 9162 §2.1.3.2). Entries added after the checkpoint cannot occur: the checkpoint is
-    signed in the same transaction as every append. ``head``: that checkpoint, when the
-    caller has read it already.
+    signed in the same transaction as every append.
     """
-    row = head if head is not None else latest(session, ledger)
     root, size, signed = _opened(ledger, row)
-    wanted = sorted(seq for seq in subjects if seq < size)
-    entries = {
-        e.seq: e
-        for e in session.execute(
-            select(LedgerEntry).where(LedgerEntry.log == ledger.origin, LedgerEntry.seq.in_(wanted))
-        ).scalars()
-    }
-    store = prefetched_store(SqlHashStore(session, ledger.origin), entries, size)
+    present = [seq for seq in subjects if seq in entries and seq < size]
+    store = prefetched_store(SqlHashStore(session, ledger.origin), present, size)
     results = []
     for seq in sorted(subjects):
-        entry = entries.get(seq)
-        if entry is None:
+        stored = entries.get(seq) if seq < size else None
+        if stored is None:
             results.append(EntryProof(seq, "", subjects[seq], "", False, "not in checkpoint"))
             continue
-        leaf = leaf_hash(entry.entry)
+        leaf = leaf_hash(stored.data)
         error = None
         try:
             verify_inclusion(leaf, seq, size, inclusion_proof(store, seq, size), root)
         except LedgerError as exc:
             error = str(exc)
-        results.append(EntryProof(seq, entry.type, subjects[seq], _b64(leaf), error is None, error))
+        results.append(
+            EntryProof(seq, stored.type, subjects[seq], _b64(leaf), error is None, error)
+        )
     return ProofReport(size, _b64(root), signed, tuple(results))
 
 

@@ -27,7 +27,7 @@ from traceapp.verification.snapshot import Snapshot, snapshot
 
 __all__ = [
     "CodeNotFound",
-    "Prepared",
+    "ViewBeforeScans",
     "finish",
     "observe_scans",
     "prepare",
@@ -93,7 +93,7 @@ def verify_scanned_item(
 
 
 @dataclass(frozen=True)
-class Prepared:
+class ViewBeforeScans:
     """The view as of the latest checkpoint and today's date, before the scans are read."""
 
     link: DigitalLink
@@ -107,17 +107,17 @@ class Prepared:
         return "warning" if self.warnings else "ok"
 
 
-def prepare(session: Session, ledger: Ledger, link: DigitalLink, *, today: date) -> Prepared:
+def prepare(session: Session, ledger: Ledger, link: DigitalLink, *, today: date) -> ViewBeforeScans:
     """Everything but the scans: the cached ledger snapshot (one query when cached), with
     certificate states and warnings as of ``today``. CodeNotFound for an unknown code."""
     snap = snapshot(session, ledger, link, today)
     certificates, ocop = snap.certificate_views(today)
-    return Prepared(link, snap, certificates, ocop, _warnings(snap, link, ocop, today))
+    return ViewBeforeScans(link, snap, certificates, ocop, _warnings(snap, link, ocop, today))
 
 
 def observe_scans(
     session: Session,
-    prepared: Prepared,
+    prepared: ViewBeforeScans,
     *,
     now: datetime,
     client: str | None,
@@ -135,7 +135,7 @@ def observe_scans(
 
 
 def record_scan(
-    session: Session, prepared: Prepared, *, now: datetime, client: str | None
+    session: Session, prepared: ViewBeforeScans, *, now: datetime, client: str | None
 ) -> Tally:
     """Record this scan of the item (``session``: a write session); its totals including it."""
     item = prepared.snapshot.item
@@ -150,7 +150,7 @@ def record_scan(
     )
 
 
-def scan_facts(session: Session, prepared: Prepared, tally: Tally) -> RecentFacts:
+def scan_facts(session: Session, prepared: ViewBeforeScans, tally: Tally) -> RecentFacts:
     """What the clone rules need from the item's latest scans (``scans.stored_facts``)."""
     snap = prepared.snapshot
     assert snap.item is not None
@@ -164,7 +164,7 @@ def scan_facts(session: Session, prepared: Prepared, tally: Tally) -> RecentFact
 
 
 def finish(
-    prepared: Prepared,
+    prepared: ViewBeforeScans,
     *,
     now: datetime,
     tally: Tally | None,
@@ -214,7 +214,7 @@ def _clone_view(findings: CloneFindings) -> CloneAssessment:
 def _warnings(
     snap: Snapshot, link: DigitalLink, ocop: CertificateView | None, today: date
 ) -> tuple[Notice, ...]:
-    warnings: list[Notice] = list(snap.recalls)
+    warnings: list[Notice] = [*snap.integrity, *snap.recalls]
     item = snap.item
     if item is not None and item.status == "destroyed":
         warnings.append(Notice("destroyed", "danger"))

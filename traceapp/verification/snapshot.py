@@ -2,7 +2,8 @@
 
 Everything on the page except the scans is a projection of the ledger, so it cannot change
 while the latest checkpoint stays the same: every append signs a new checkpoint in the same
-transaction. The product, producer, certificates, batch, item, journey, recalls and the proof
+transaction. The product, producer, certificates, batch, item, journey, recalls (each read from
+the statements of the entries it proves, never from projection rows: ``shown``) and the proof
 of every shown entry are therefore computed once per (checkpoint, code) and kept in a bounded,
 process-local LRU. The key holds the checkpoint's size and its whole signed note (root hash
 and signature included), so the next request after any append (an event, a recall, a
@@ -12,37 +13,32 @@ and the scans are applied per request on top (``services.verify_code``).
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.entry import parse_recorded
-from traceapp.events.models import Event
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store import reads
-from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.writer import Ledger
-from traceapp.locations.models import Location
-from traceapp.products.models import Certification, certificate_status
-from traceapp.verification.loading import Loaded, destinations, load, shown_entries
+from traceapp.products.models import certificate_status
+from traceapp.verification import shown
+from traceapp.verification.loading import Loaded, load, shown_entries
 from traceapp.verification.model import (
-    Address,
     BatchView,
     CertificateView,
     ItemView,
     JourneyStep,
     Notice,
-    Place,
     ProducerView,
     ProductView,
     ProofReport,
 )
-from traceapp.verification.proofs import Head, check_entries
+from traceapp.verification.proofs import Head, StoredEntry, fetch_entries, prove
+from traceapp.verification.statements import MISMATCH, Statements, decode
 
 CACHE_SIZE = 512
 """Snapshots kept per process: a few KB each (most of it the proof list)."""
@@ -62,6 +58,8 @@ class Snapshot:
     """When the item became sold or claimed: the ``recorded`` time of that ledger entry."""
     recalls: tuple[Notice, ...]
     journey: tuple[JourneyStep, ...]
+    integrity: tuple[Notice, ...]
+    """A ``projection_mismatch`` warning when rows name entries that do not back them."""
     proofs: ProofReport
     _days: dict[date, tuple[tuple[CertificateView, ...], CertificateView | None]] = field(
         default_factory=dict, compare=False, repr=False
@@ -154,121 +152,53 @@ def snapshot(session: Session, ledger: Ledger, link: DigitalLink, today: date) -
 
 
 def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today: date) -> Snapshot:
-    """Read and prove everything ``link`` shows against the checkpoint ``head``; certificates
-    carry their status on ``today``."""
+    """Read and prove everything ``link`` shows against the checkpoint ``head``, every shown
+    value taken from a proven statement (``shown``); certificates carry their status on
+    ``today``."""
     loaded = load(session, link)
+    st, subjects, entries = read_statements(session, ledger, loaded, head.size)
+    views = shown.everything(st, today)
     return Snapshot(
-        product=_product(loaded),
-        producer=_producer(loaded),
-        certificates=tuple(_certificate(c, today) for c in loaded.certifications),
-        batch=_batch(loaded),
-        item=_item(loaded),
-        status_changed_at=_status_time(session, ledger, loaded),
-        recalls=tuple(
-            Notice(
-                "recalled",
-                "danger",
-                {
-                    "reason": r.reason,
-                    "severity": r.severity,
-                    "date": r.issued_at.date().isoformat(),
-                },
-            )
-            for r in loaded.recalls
-        ),
-        journey=tuple(_step(loaded, e) for e in loaded.events),
-        proofs=check_entries(session, ledger, shown_entries(loaded), head=head),
+        product=views.product,
+        producer=views.producer,
+        certificates=views.certificates,
+        batch=views.batch,
+        item=views.item,
+        status_changed_at=_status_time(st, views.item, views.status_seq),
+        recalls=views.recalls,
+        journey=views.journey,
+        integrity=_integrity(st),
+        proofs=prove(session, ledger, subjects, entries, head),
     )
 
 
-def _certificate(c: Certification, today: date) -> CertificateView:
-    return CertificateView(
-        c.public_id, c.scheme, c.stars, c.issuer, c.issuer_level, c.decision_number,
-        c.issued_on, c.valid_until, c.status(today), c.revoke_reason, c.ledger_seq,
-    )  # fmt: skip
+def read_statements(
+    session: Session, ledger: Ledger, loaded: Loaded, size: int
+) -> tuple[Statements, dict[int, str], dict[int, StoredEntry]]:
+    """The proven statements behind ``loaded``, the entries to prove (index -> what it backs)
+    and their stored bytes: one query."""
+    subjects = shown_entries(loaded)
+    product = loaded.product
+    updates = None
+    if product.updated_seq != product.ledger_seq:
+        updates = (product.ledger_seq, product.updated_seq)
+    entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
+    st = Statements(loaded, decode(entries), size)
+    for seq in st.product_updates():
+        subjects.setdefault(seq, "product_update")
+    return st, subjects, {seq: entries[seq] for seq in subjects if seq in entries}
 
 
-def _product(loaded: Loaded) -> ProductView:
-    p = loaded.product
-    return ProductView(
-        p.public_id, p.gtin, p.name_vi, p.name_en, p.group, p.description, p.image_url,
-        tuple(p.standards or ()),
-    )  # fmt: skip
+def _integrity(st: Statements) -> tuple[Notice, ...]:
+    """A warning when rows point at entries that do not say what the rows claim."""
+    if not st.mismatches:
+        return ()
+    return (Notice(MISMATCH, "danger", {"subjects": ", ".join(st.mismatches)}),)
 
 
-def _producer(loaded: Loaded) -> ProducerView:
-    p = loaded.producer
-    address = Address(p.province, p.commune, p.street, p.address_recorded_on)
-    return ProducerView(p.public_id, p.kind, p.name, address, p.gln)
-
-
-def _batch(loaded: Loaded) -> BatchView | None:
-    b = loaded.batch
-    if b is None:
-        return None
-    origin = loaded.origin.name if loaded.origin is not None else None
-    return BatchView(
-        b.public_id, b.lot, b.production_date, b.expiry_date, b.quantity, b.unit, origin
-    )
-
-
-def _item(loaded: Loaded) -> ItemView | None:
-    i = loaded.item
-    if i is None:
-        return None
-    return ItemView(
-        i.public_id, i.serial, i.status, i.pin_digest is not None, i.status == "claimed"
-    )
-
-
-def _place(loaded: Loaded, uri: str | None) -> Place | None:
-    if not uri:
-        return None
-    location: Location | None = loaded.places.get(uri)
-    return Place(uri, location.name if location is not None else None)
-
-
-def _zone(offset: str) -> timezone:
-    sign = -1 if offset.startswith("-") else 1
-    hours, minutes = offset[1:].split(":")
-    return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
-
-
-def _step(loaded: Loaded, event: Event) -> JourneyStep:
-    document = loaded.documents[event.ledger_seq]
-    places = tuple(_place(loaded, uri) for uri in destinations(document))
-    return JourneyStep(
-        event_public_id=event.public_id,
-        event_type=event.type,
-        biz_step=event.biz_step,
-        disposition=event.disposition,
-        local_time=event.event_time.astimezone(_zone(event.event_time_zone_offset)),
-        time_zone=event.event_time_zone_offset,
-        read_point=_place(loaded, event.read_point),
-        biz_location=_place(loaded, event.biz_location),
-        destinations=tuple(p for p in places if p is not None),
-        corrected=event.error_declared_seq is not None,
-        correction_reason=_short_reason(event.error_reason),
-        ledger_seq=event.ledger_seq,
-    )
-
-
-def _short_reason(reason: str | None) -> str | None:
-    """CBV error reasons (``https://ref.gs1.org/cbv/ER-incorrect_data``) by their short name."""
-    prefix = "https://ref.gs1.org/cbv/ER-"
-    return reason[len(prefix) :] if reason and reason.startswith(prefix) else reason
-
-
-def _status_time(session: Session, ledger: Ledger, loaded: Loaded) -> datetime | None:
+def _status_time(st: Statements, item: ItemView | None, seq: int | None) -> datetime | None:
     """When the item became sold or claimed: the ``recorded`` time of that ledger entry."""
-    item = loaded.item
-    if item is None or item.status not in ("sold", "claimed"):
+    if item is None or seq is None or item.status not in ("sold", "claimed"):
         return None
-    data = session.execute(
-        select(LedgerEntry.entry).where(
-            LedgerEntry.log == ledger.origin, LedgerEntry.seq == item.status_seq
-        )
-    ).scalar_one_or_none()
-    if data is None:
-        return None
-    return parse_recorded(json.loads(data)["recorded"])
+    recorded = st.recorded(seq)
+    return parse_recorded(recorded) if recorded is not None else None

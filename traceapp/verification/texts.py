@@ -128,6 +128,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "item_destroyed": ("Đã tiêu hủy", "Destroyed"),
     "item_claimed": ("Đã được người mua xác nhận", "Claimed by a buyer"),
     # Warnings.
+    "w_projection_mismatch": (
+        "Dữ liệu của trang này không khớp với sổ cái ({subjects}): cơ sở dữ liệu có thể đã bị "
+        "sửa. Chưa thể tin các thông tin này; hãy báo cho đơn vị quản lý.",
+        "What this page shows does not match the ledger ({subjects}): the database may have "
+        "been altered. Do not rely on it; please tell the programme office.",
+    ),
     "w_recalled": (
         "THU HỒI ({severity}) từ ngày {date}: {reason}. Không sử dụng sản phẩm này.",
         "RECALLED ({severity}) since {date}: {reason}. Do not use this product.",

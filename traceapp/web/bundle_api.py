@@ -2,7 +2,9 @@
 
 The bundle holds the entries behind everything the item's page shows, plus the genesis and
 every key.registered / key.revoked entry below the checkpoint size, each with its inclusion
-proof against the latest checkpoint, all served from stored subtree hashes.
+proof against the latest checkpoint, all served from stored subtree hashes. When the database's
+rows name entries that do not back them (edited behind the app), no bundle: 409
+PROJECTION_MISMATCH.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_runtime import get_ledger
 from traceapp.verification.bundles import item_bundle
+from traceapp.verification.statements import ProjectionMismatch
 from traceapp.web.resolver import raw_path
 
 PREFIX = "/ledger/bundle"
@@ -47,6 +50,8 @@ def bundle(_rest: str) -> Response:
         body = item_bundle(get_session(), get_ledger(), link)
     except NotFound as exc:
         return _error(404, exc.field, exc.message, exc.code)
+    except ProjectionMismatch as exc:
+        return _error(409, exc.field, exc.message, exc.code)
     response = jsonify(body)
     filename = f"ocop-bundle-{link.gtin}-{link.serial}.json".replace('"', "")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
