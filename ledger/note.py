@@ -2,8 +2,8 @@
 
 A signed note is a text ending in a newline, a blank line, then one or more signature lines
 `— <key name> base64(key ID || signature)` (U+2014 EM DASH, space). Any key type can take
-part through the NoteSigner / NoteVerifier protocols: plain Ed25519 keys (ledger.keys) and
-Ed25519 witness cosigners (ledger.cosignature).
+part through the NoteVerifier protocol: plain Ed25519 keys (ledger.keys) and Ed25519
+witness cosigners (ledger.cosignature). Signing notes is `ledger.signing`'s.
 """
 
 from __future__ import annotations
@@ -21,18 +21,6 @@ SIGNATURE_PREFIX = "\u2014 "
 
 MAX_SIGNATURES = 100
 """The spec says verifiers SHOULD cap signatures and MUST accept 16; Go's note package uses 100."""
-
-
-class NoteSigner(Protocol):
-    """Something that signs note texts under a key name and key ID."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def key_id(self) -> bytes: ...
-
-    def sign(self, message: bytes) -> bytes: ...
 
 
 class NoteVerifier(Protocol):
@@ -165,36 +153,6 @@ def parse_note(note: str | bytes) -> ParsedNote:
     if len(lines) > MAX_SIGNATURES:
         raise FormatError(f"signed note has {len(lines)} signatures, at most {MAX_SIGNATURES}")
     return ParsedNote(text, tuple(_parse_signature_line(line) for line in lines))
-
-
-def _signature_of(signer: NoteSigner, text: str) -> NoteSignature:
-    validate_key_name(signer.name)
-    return NoteSignature(signer.name, signer.key_id, signer.sign(text.encode("utf-8")))
-
-
-def sign_note(text: str, *signers: NoteSigner) -> str:
-    """Sign `text` with each signer, in order (c2sp.org/signed-note, "Format").
-
-    Ed25519 is deterministic (RFC 8032 §5.1.6), so the same text and keys give the same bytes.
-    """
-    check_note_text(text)
-    if not signers:
-        raise FormatError("a signed note needs at least one signer")
-    if len(signers) > MAX_SIGNATURES:
-        raise FormatError(f"{len(signers)} signers, at most {MAX_SIGNATURES}")
-    return ParsedNote(text, tuple(_signature_of(s, text) for s in signers)).encode()
-
-
-def add_signatures(note: str | bytes, *signers: NoteSigner) -> str:
-    """Append signature lines to an existing note, keeping its lines (e.g. a cosignature).
-
-    The existing signatures are not verified here.
-    """
-    parsed = parse_note(note)
-    added = tuple(_signature_of(s, parsed.text) for s in signers)
-    if len(parsed.signatures) + len(added) > MAX_SIGNATURES:
-        raise FormatError(f"more than {MAX_SIGNATURES} signatures")
-    return ParsedNote(parsed.text, parsed.signatures + added).encode()
 
 
 def _index_verifiers(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, bytes], NoteVerifier]:

@@ -1,6 +1,6 @@
 """Checking RFC 6962 inclusion and consistency proofs, as RFC 9162 §2.1.3.2 and §2.1.4.2 do.
 
-The proofs themselves come from `ledger.merkle` (RFC 6962 §2.1.1, §2.1.2), served from the
+The proofs themselves come from `ledger.tree_store` (RFC 6962 §2.1.1, §2.1.2), served from the
 stored subtree hashes; a proof bundle, a remote audit or an app checks them here against a
 checkpoint's root.
 """
