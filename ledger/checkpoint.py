@@ -30,6 +30,7 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        """Field rules of c2sp.org/tlog-checkpoint, "Note text"; FormatError if one is broken."""
         if not self.origin or "\n" in self.origin:
             raise FormatError(f"checkpoint origin {self.origin!r} is empty or has a newline")
         if not 0 <= self.size <= MAX_TREE_SIZE:
@@ -44,7 +45,10 @@ class Checkpoint:
         check_note_text(self.to_text())
 
     def to_text(self) -> str:
-        """The note text: origin, decimal size, base64 root, then any extension lines."""
+        """The note text: origin, decimal size, base64 root, then any extension lines.
+
+        c2sp.org/tlog-checkpoint, "Note text".
+        """
         lines = [self.origin, str(self.size), b64encode(self.root_hash), *self.extensions]
         return "".join(line + "\n" for line in lines)
 

@@ -61,7 +61,10 @@ class Entry:
         return statement_message(self.actor, self.type, self.statement)
 
     def encode(self) -> bytes:
-        """The entry's canonical bytes (what the leaf hash covers), as a v1 entry."""
+        """The entry's canonical bytes (what the leaf hash covers), as a v1 entry.
+
+        DESIGN §5, RFC 8785 §3.2: see `encode_entry`.
+        """
         return encode_entry(
             Entry(
                 FORMAT_VERSION,
@@ -145,12 +148,14 @@ def check_actor(value: object) -> str:
 
 
 def _check_statement(value: object) -> dict[str, Any]:
+    """An entry's `statement`: a JSON object, not interpreted here (DESIGN §5)."""
     if type(value) is not dict:
         raise FormatError(f"entry statement: expected a JSON object, found {type(value).__name__}")
     return value
 
 
 def _check_fields(entry: Entry) -> None:
+    """Every field rule of a v1 entry (DESIGN §5, "Entry"); FormatError names the first broken."""
     if type(entry.v) is not int or entry.v != FORMAT_VERSION:
         raise FormatError(f"entry v: expected {FORMAT_VERSION}, found {entry.v!r}")
     check_log(entry.log)

@@ -105,7 +105,10 @@ def format_key_name(name: str, key_id_bytes: bytes) -> str:
 
 
 def split_key_name(key_name: str) -> tuple[str, bytes]:
-    """Parse `name+hex8` (lower-case hex, as Go's note package writes it) into name and key ID."""
+    """Parse `name+hex8` (lower-case hex, as Go's note package writes it) into name and key ID.
+
+    The key name and key ID of c2sp.org/signed-note, "Signatures"; an entry's `actor` (DESIGN §5).
+    """
     name, plus, hex8 = key_name.rpartition("+")
     if not plus or not _KEY_ID_HEX.fullmatch(hex8):
         raise FormatError(f"key name {key_name!r} is not <name>+<8 lower-case hex digits>")
@@ -213,7 +216,10 @@ class NamedKey:
 
 
 class PublicNamedKey(NamedKey):
-    """A NamedKey holding only the public key; picklable, for parallel verifier workers."""
+    """A NamedKey holding only the public key; picklable, for parallel verifier workers.
+
+    Built from a vkey (c2sp.org/signed-note, "Verifier keys") or from a name and 32-byte key.
+    """
 
     __slots__ = ("_key",)
 

@@ -77,7 +77,10 @@ class CompactRange:
 
     @classmethod
     def from_frontier(cls, size: int, hashes: Sequence[bytes]) -> CompactRange:
-        """Restore from `size` and the hashes of `frontier_keys(size)`, in that order."""
+        """Restore from `size` and the hashes of `frontier_keys(size)`, in that order.
+
+        Those are the RFC 6962 §2.1 tree's perfect subtrees on its right frontier.
+        """
         keys = frontier_keys(size)
         if len(hashes) != len(keys):
             raise FormatError(f"frontier of size {size} has {len(keys)} hashes, got {len(hashes)}")
@@ -101,7 +104,7 @@ class CompactRange:
         ]
 
     def append(self, leaf_hash: bytes) -> list[SubtreeHash]:
-        """Append a leaf hash; return every perfect subtree this completes.
+        """Append a leaf hash; return every perfect subtree this completes (RFC 6962 §2.1).
 
         That is the leaf itself at level 0, then each parent whose last leaf it is: exactly
         the rows a storage backend has to insert.
@@ -174,7 +177,10 @@ def cover_keys(start: int, end: int) -> list[tuple[int, int]]:
 
 
 def fold_right(hashes: Sequence[bytes]) -> bytes:
-    """MTH of adjacent subtrees given largest first: H(h0, H(h1, ... H(h[-2], h[-1])))."""
+    """MTH of adjacent subtrees given largest first: H(h0, H(h1, ... H(h[-2], h[-1]))).
+
+    RFC 6962 §2.1: the right edge of the tree joins its perfect subtrees from the right.
+    """
     result = hashes[-1]
     for h in reversed(hashes[:-1]):
         result = node_hash(h, result)
@@ -182,7 +188,7 @@ def fold_right(hashes: Sequence[bytes]) -> bytes:
 
 
 def require_hash(name: str, value: bytes) -> None:
-    """FormatError unless `value` is a 32-byte SHA-256 hash."""
+    """FormatError unless `value` is a 32-byte SHA-256 hash (RFC 6962 §2.1, DESIGN §5 "Hashes")."""
     if not isinstance(value, bytes) or len(value) != HASH_SIZE:
         got = f"{len(value)} bytes" if isinstance(value, bytes) else type(value).__name__
         raise FormatError(f"{name} must be {HASH_SIZE} bytes, got {got}")

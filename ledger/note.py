@@ -24,7 +24,7 @@ MAX_SIGNATURES = 100
 
 
 class NoteVerifier(Protocol):
-    """Something that checks note signatures for one (key name, key ID)."""
+    """Something that checks note signatures for one (key name, key ID) (c2sp.org/signed-note)."""
 
     @property
     def name(self) -> str: ...
@@ -40,7 +40,10 @@ class NoteVerifier(Protocol):
 
 @dataclass(frozen=True)
 class NoteSignature:
-    """One signature line: key name, 4-byte key ID and the signature bytes after the key ID."""
+    """One signature line: key name, 4-byte key ID and the signature bytes after the key ID.
+
+    c2sp.org/signed-note, "Format": `— <key name> base64(key ID || signature)`.
+    """
 
     name: str
     key_id: bytes
@@ -58,7 +61,10 @@ class NoteSignature:
 
 @dataclass(frozen=True)
 class ParsedNote:
-    """A signed note split into text and signature lines; nothing is verified yet."""
+    """A signed note split into text and signature lines; nothing is verified yet.
+
+    c2sp.org/signed-note, "Format".
+    """
 
     text: str
     signatures: tuple[NoteSignature, ...]
@@ -70,7 +76,7 @@ class ParsedNote:
 
 @dataclass(frozen=True)
 class OpenedNote:
-    """A note with at least one verified signature from a known key.
+    """A note with at least one verified signature from a known key (c2sp.org/signed-note).
 
     `verified` holds each known key's signature once; `unverified` the signatures from
     unknown keys, which the spec says to ignore.
@@ -104,6 +110,7 @@ _FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")
 
 
 def _check_characters(text: str, what: str) -> None:
+    """UTF-8 without ASCII controls other than newline (c2sp.org/signed-note, "Format")."""
     found = _FORBIDDEN.search(text)  # one scan in C; a checkpoint is signed on every append
     if found is None:
         return
@@ -114,6 +121,7 @@ def _check_characters(text: str, what: str) -> None:
 
 
 def _decode(note: str | bytes) -> str:
+    """A note is UTF-8 text (c2sp.org/signed-note, "Format")."""
     if isinstance(note, bytes):
         try:
             return note.decode("utf-8")
@@ -123,6 +131,7 @@ def _decode(note: str | bytes) -> str:
 
 
 def _parse_signature_line(line: str) -> NoteSignature:
+    """`— <key name> base64(key ID || signature)` (c2sp.org/signed-note, "Format")."""
     if not line.startswith(SIGNATURE_PREFIX):
         raise FormatError(f"signature line does not start with an em dash and space: {line!r}")
     name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
@@ -156,6 +165,7 @@ def parse_note(note: str | bytes) -> ParsedNote:
 
 
 def _index_verifiers(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, bytes], NoteVerifier]:
+    """Known keys by (name, key ID), which names one key (c2sp.org/signed-note, "Signatures")."""
     known: dict[tuple[str, bytes], NoteVerifier] = {}
     for verifier in verifiers:
         slot = (verifier.name, bytes(verifier.key_id))
