@@ -40,11 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_ledger import ORIGIN, build_log
 
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint
 from ledger.entry import parse_entry
 from ledger.export import read_export, write_export
 from ledger.fast.verify import available_cores, verify_export
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.signing import sign_checkpoint
 from traceapp import create_app, migrate
 from traceapp.db.engine import make_engine
 from traceapp.db.sessions import get_database

@@ -36,20 +36,16 @@ from typing import Any
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entry import (
-    GENESIS_PREV,
-    build_entry,
-    format_recorded,
-    statement_message,
-)
+from ledger.checkpoint import Checkpoint
+from ledger.entry import GENESIS_PREV, statement_message
 from ledger.export import decode_entry_lines, read_export, write_export
 from ledger.fast.scanner import EntryScanner
 from ledger.fast.verify import available_cores
 from ledger.fast.verify import verify_export as verify_export_file
-from ledger.keys import Signer
-from ledger.merkle import CompactRange, MemoryHashStore, inclusion_proof, leaf_hash
+from ledger.merkle import CompactRange, leaf_hash
 from ledger.registry import KEY_REGISTERED
+from ledger.signing import Signer, build_entry, format_recorded, sign_checkpoint
+from ledger.tree_store import MemoryHashStore, inclusion_proof
 
 ORIGIN = "truyxuat.ocop.example.vn/log"
 START = datetime(2026, 11, 28, 14, 42, 43, 123000, tzinfo=UTC)

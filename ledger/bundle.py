@@ -23,10 +23,11 @@ from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.entry import Entry, parse_entry
 from ledger.errors import ChainError, CheckpointError, FormatError, LedgerError, ProofError
 from ledger.keys import Verifier, b64decode, b64encode
-from ledger.merkle import HashStore, inclusion_proof, leaf_hash, root_at
+from ledger.merkle import leaf_hash
 from ledger.proof_verification import verify_inclusion
 from ledger.registry import KeyRegistry
 from ledger.strict_json import loads_strict
+from ledger.tree_store import HashStore, inclusion_proof, root_at
 from ledger.verify import check_signature, entry_error
 
 _BUNDLE_FIELDS = frozenset({"checkpoint", "vkey", "entries"})

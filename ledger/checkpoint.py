@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 
 from ledger.errors import CheckpointError, FormatError
-from ledger.keys import Signer, Verifier, b64decode, b64encode
+from ledger.keys import Verifier, b64decode, b64encode
 from ledger.merkle import HASH_SIZE
-from ledger.note import check_note_text, open_note, sign_note
+from ledger.note import check_note_text, open_note
 
 MAX_TREE_SIZE = 2**63 - 1
 """Go's tlog parses sizes as int64; larger sizes cannot be a real log."""
@@ -30,6 +30,7 @@ class Checkpoint:
     extensions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        """Field rules of c2sp.org/tlog-checkpoint, "Note text"; FormatError if one is broken."""
         if not self.origin or "\n" in self.origin:
             raise FormatError(f"checkpoint origin {self.origin!r} is empty or has a newline")
         if not 0 <= self.size <= MAX_TREE_SIZE:
@@ -44,7 +45,10 @@ class Checkpoint:
         check_note_text(self.to_text())
 
     def to_text(self) -> str:
-        """The note text: origin, decimal size, base64 root, then any extension lines."""
+        """The note text: origin, decimal size, base64 root, then any extension lines.
+
+        c2sp.org/tlog-checkpoint, "Note text".
+        """
         lines = [self.origin, str(self.size), b64encode(self.root_hash), *self.extensions]
         return "".join(line + "\n" for line in lines)
 
@@ -64,21 +68,6 @@ class Checkpoint:
             raise FormatError(f"checkpoint size {size_line!r} is not a decimal tree size")
         root_hash = b64decode(root_line, "checkpoint root hash")
         return cls(origin, int(size_line), root_hash, tuple(extensions))
-
-
-def sign_checkpoint(checkpoint: Checkpoint, log_signer: Signer) -> str:
-    """Sign a checkpoint as a C2SP signed note by the log key (c2sp.org/tlog-checkpoint).
-
-    DESIGN §5: the log key's name equals the origin, and our logs write no extension lines.
-    """
-    if log_signer.name != checkpoint.origin:
-        raise CheckpointError(
-            f"log key {log_signer.key_name} cannot sign for origin {checkpoint.origin!r}: "
-            "the log key name must equal the origin"
-        )
-    if checkpoint.extensions:
-        raise CheckpointError("checkpoints of this ledger carry no extension lines")
-    return sign_note(checkpoint.to_text(), log_signer)
 
 
 def open_checkpoint(

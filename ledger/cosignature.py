@@ -15,8 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ledger.checkpoint import Checkpoint
 from ledger.errors import FormatError, SignatureError
-from ledger.keys import ED25519_SIGNATURE_SIZE, PrivateNamedKey, PublicNamedKey, verify_ed25519
-from ledger.note import add_signatures, open_note, parse_note
+from ledger.keys import ED25519_SIGNATURE_SIZE, PublicNamedKey, verify_ed25519
+from ledger.note import open_note, parse_note
+from ledger.signing import PrivateNamedKey, add_signatures
 
 COSIGNATURE_TYPE = 0x04
 """Signature type byte of timestamped Ed25519 cosignatures (c2sp.org/signed-note)."""

@@ -15,13 +15,7 @@ from typing import Any
 
 from ledger.errors import FormatError
 from ledger.jcs import canonicalize, parse_canonical
-from ledger.keys import (
-    ED25519_SIGNATURE_SIZE,
-    Signer,
-    b64decode,
-    b64encode,
-    split_key_name,
-)
+from ledger.keys import ED25519_SIGNATURE_SIZE, b64decode, b64encode, split_key_name
 from ledger.merkle import HASH_SIZE
 
 FORMAT_VERSION = 1
@@ -67,32 +61,23 @@ class Entry:
         return statement_message(self.actor, self.type, self.statement)
 
     def encode(self) -> bytes:
-        """The entry's canonical bytes (what the leaf hash covers)."""
-        return build_entry(
-            self.log,
-            self.seq,
-            self.prev,
-            self.recorded,
-            self.type,
-            self.actor,
-            self.statement,
-            self.sig,
+        """The entry's canonical bytes (what the leaf hash covers), as a v1 entry.
+
+        DESIGN §5, RFC 8785 §3.2: see `encode_entry`.
+        """
+        return encode_entry(
+            Entry(
+                FORMAT_VERSION,
+                self.log,
+                self.seq,
+                self.prev,
+                self.recorded,
+                self.type,
+                self.actor,
+                self.statement,
+                self.sig,
+            )
         )
-
-
-def format_recorded(moment: datetime) -> str:
-    """RFC 3339 UTC with exactly milliseconds, e.g. `2026-11-28T14:42:43.123Z` (DESIGN §5).
-
-    Sub-millisecond digits are truncated, not rounded, so the result never lies in the future.
-    """
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise FormatError("recorded time must be timezone-aware")
-    utc = moment.astimezone(UTC)
-    # by hand, not strftime: glibc's %Y does not zero-pad years before 1000
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T"
-        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
-    )
 
 
 def parse_recorded(text: str) -> datetime:
@@ -114,11 +99,6 @@ def statement_message(actor: str, type: str, statement: dict[str, Any]) -> bytes
     so a statement signature never passes as a note or checkpoint signature, nor the reverse.
     """
     return STATEMENT_DOMAIN + canonicalize({"actor": actor, "statement": statement, "type": type})
-
-
-def sign_statement(signer: Signer, type: str, statement: dict[str, Any]) -> bytes:
-    """The actor's RFC 8032 Ed25519 signature over the statement message (DESIGN §5)."""
-    return signer.sign(statement_message(signer.key_name, type, statement))
 
 
 def _check_int(value: object, name: str, low: int, high: int) -> int:
@@ -168,12 +148,14 @@ def check_actor(value: object) -> str:
 
 
 def _check_statement(value: object) -> dict[str, Any]:
+    """An entry's `statement`: a JSON object, not interpreted here (DESIGN §5)."""
     if type(value) is not dict:
         raise FormatError(f"entry statement: expected a JSON object, found {type(value).__name__}")
     return value
 
 
 def _check_fields(entry: Entry) -> None:
+    """Every field rule of a v1 entry (DESIGN §5, "Entry"); FormatError names the first broken."""
     if type(entry.v) is not int or entry.v != FORMAT_VERSION:
         raise FormatError(f"entry v: expected {FORMAT_VERSION}, found {entry.v!r}")
     check_log(entry.log)
@@ -186,7 +168,13 @@ def _check_fields(entry: Entry) -> None:
     _check_bytes(entry.sig, "sig", ED25519_SIGNATURE_SIZE)
 
 
-def _encode_checked(entry: Entry) -> bytes:
+def encode_entry(entry: Entry) -> bytes:
+    """The canonical UTF-8 bytes of `entry` (DESIGN §5, RFC 8785 §3.2).
+
+    Applies the same field rules as `parse_entry`, so whatever is encoded can be parsed back.
+    Raises FormatError for a bad field or an entry over 65,535 bytes. The signature itself
+    is not checked here: that needs the key registry.
+    """
     _check_fields(entry)
     data = canonicalize(
         {
@@ -204,27 +192,6 @@ def _encode_checked(entry: Entry) -> bytes:
     if len(data) > MAX_ENTRY_SIZE:
         raise FormatError(f"entry is {len(data)} bytes, at most {MAX_ENTRY_SIZE}")
     return data
-
-
-def build_entry(
-    log: str,
-    seq: int,
-    prev: bytes,
-    recorded: str,
-    type: str,
-    actor: str,
-    statement: dict[str, Any],
-    sig: bytes,
-) -> bytes:
-    """The canonical UTF-8 bytes of an entry (DESIGN §5, RFC 8785).
-
-    Applies the same field rules as `parse_entry`, so whatever is built can be parsed back.
-    Raises FormatError for a bad field or an entry over 65,535 bytes. The signature itself
-    is not checked here: that needs the key registry.
-    """
-    return _encode_checked(
-        Entry(FORMAT_VERSION, log, seq, prev, recorded, type, actor, statement, sig)
-    )
 
 
 def parse_entry(data: bytes) -> Entry:

@@ -3,8 +3,8 @@
 
 A key is named by a *key name* plus a 4-byte *key ID*; both appear in note signature lines,
 in vkeys (`name+hex8+base64(type || public key)`) and, as `name+hex8`, in ledger entries'
-`actor` field (DESIGN §5). Private keys are stored as Go's `PRIVATE+KEY+name+hex8+base64(type ||
-seed)` string (golang.org/x/mod/sumdb/note), so keys made by `note.GenerateKey` interoperate.
+`actor` field (DESIGN §5). Only public keys live here: verifying needs nothing else.
+Private keys and signing are `ledger.signing`'s.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import re
 from typing import Any, ClassVar, Self
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.errors import FormatError, SignatureError
 
@@ -28,7 +27,6 @@ ED25519_KEY_SIZE = 32
 ED25519_SIGNATURE_SIZE = 64
 KEY_ID_SIZE = 4
 
-_PRIVATE_KEY_PREFIX = "PRIVATE+KEY+"
 _KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")
 # \s matches exactly what str.isspace() accepts: every Unicode space, as Go's unicode.IsSpace
 _FORBIDDEN_IN_NAME = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -107,7 +105,10 @@ def format_key_name(name: str, key_id_bytes: bytes) -> str:
 
 
 def split_key_name(key_name: str) -> tuple[str, bytes]:
-    """Parse `name+hex8` (lower-case hex, as Go's note package writes it) into name and key ID."""
+    """Parse `name+hex8` (lower-case hex, as Go's note package writes it) into name and key ID.
+
+    The key name and key ID of c2sp.org/signed-note, "Signatures"; an entry's `actor` (DESIGN §5).
+    """
     name, plus, hex8 = key_name.rpartition("+")
     if not plus or not _KEY_ID_HEX.fullmatch(hex8):
         raise FormatError(f"key name {key_name!r} is not <name>+<8 lower-case hex digits>")
@@ -126,13 +127,16 @@ def parse_vkey(vkey: str, signature_type: int) -> tuple[str, bytes]:
         raise FormatError(f"vkey {vkey!r} is not <name>+<hex8>+<base64>")
     name, hex8, key_b64 = parts
     material = b64decode(key_b64, f"vkey {name}+{hex8}")
-    public_key = _read_key_material(name, hex8, material, signature_type)
-    _check_key_id(name, bytes.fromhex(hex8), public_key, signature_type)
+    public_key = read_key_material(name, hex8, material, signature_type)
+    check_key_id(name, bytes.fromhex(hex8), public_key, signature_type)
     return name, public_key
 
 
-def _read_key_material(name: str, hex8: str, material: bytes, signature_type: int) -> bytes:
-    """Check the name, key ID digits, type byte and size of `type || key`; return the key."""
+def read_key_material(name: str, hex8: str, material: bytes, signature_type: int) -> bytes:
+    """Check the name, key ID digits, type byte and size of `type || key`; return the key.
+
+    c2sp.org/signed-note, "Verifier keys"; the same layout holds a private seed.
+    """
     validate_key_name(name)
     if not _KEY_ID_HEX.fullmatch(hex8):
         raise FormatError(f"key {name}: key ID {hex8!r} is not 8 lower-case hex digits")
@@ -145,7 +149,8 @@ def _read_key_material(name: str, hex8: str, material: bytes, signature_type: in
     return material[1:]
 
 
-def _check_key_id(name: str, claimed: bytes, public_key: bytes, signature_type: int) -> None:
+def check_key_id(name: str, claimed: bytes, public_key: bytes, signature_type: int) -> None:
+    """FormatError unless `claimed` is the key ID of this key (c2sp.org/signed-note, "Signatures")."""
     expected = key_id(name, public_key, signature_type)
     if claimed != expected:
         raise FormatError(
@@ -166,18 +171,6 @@ def verify_ed25519(
         public_key.verify(signature, message)
     except InvalidSignature:
         raise SignatureError(f"invalid signature for key {who}") from None
-
-
-def _raw_public_key(private_key: Ed25519PrivateKey) -> bytes:
-    return private_key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-
-
-def _raw_seed(private_key: Ed25519PrivateKey) -> bytes:
-    return private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    )
 
 
 class NamedKey:
@@ -223,7 +216,10 @@ class NamedKey:
 
 
 class PublicNamedKey(NamedKey):
-    """A NamedKey holding only the public key; picklable, for parallel verifier workers."""
+    """A NamedKey holding only the public key; picklable, for parallel verifier workers.
+
+    Built from a vkey (c2sp.org/signed-note, "Verifier keys") or from a name and 32-byte key.
+    """
 
     __slots__ = ("_key",)
 
@@ -255,73 +251,3 @@ class Verifier(PublicNamedKey):
     def verify(self, message: bytes, signature: bytes) -> None:
         """Check an RFC 8032 Ed25519 signature over `message`; raise SignatureError if bad."""
         verify_ed25519(self._key, message, signature, self.key_name)
-
-
-class PrivateNamedKey(NamedKey):
-    """A NamedKey with its Ed25519 private key; its repr never shows the key (DESIGN §12)."""
-
-    __slots__ = ("_private_key",)
-
-    def __init__(self, name: str, private_key: Ed25519PrivateKey) -> None:
-        super().__init__(name, _raw_public_key(private_key))
-        self._private_key = private_key
-
-    def _sign_ed25519(self, message: bytes) -> bytes:
-        """A 64-byte RFC 8032 §5.1.6 Ed25519 signature over `message`."""
-        return self._private_key.sign(message)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.key_name!r})"
-
-
-class Signer(PrivateNamedKey):
-    """A named Ed25519 private key that signs notes and statements (c2sp.org/signed-note, RFC 8032)."""
-
-    __slots__ = ()
-
-    @classmethod
-    def generate(cls, name: str) -> Self:
-        """A fresh random key (RFC 8032 §5.1.5 key generation, by `cryptography`)."""
-        return cls(name, Ed25519PrivateKey.generate())
-
-    @classmethod
-    def from_seed(cls, name: str, seed: bytes) -> Self:
-        """A key from its 32-byte RFC 8032 private key (seed)."""
-        if len(seed) != ED25519_KEY_SIZE:
-            raise FormatError(f"Ed25519 seed must be {ED25519_KEY_SIZE} bytes, found {len(seed)}")
-        return cls(name, Ed25519PrivateKey.from_private_bytes(seed))
-
-    @classmethod
-    def from_private_key_string(cls, skey: str) -> Self:
-        """Parse `PRIVATE+KEY+name+hex8+base64(0x01 || seed)` (Go's sumdb/note signer key).
-
-        The error messages never quote the key material.
-        """
-        if not skey.startswith(_PRIVATE_KEY_PREFIX):
-            raise FormatError("private key string does not start with PRIVATE+KEY+")
-        parts = skey[len(_PRIVATE_KEY_PREFIX) :].split("+", 2)
-        if len(parts) != 3:
-            raise FormatError("private key string is not PRIVATE+KEY+<name>+<hex8>+<base64>")
-        name, hex8, material_b64 = parts
-        try:
-            material = base64.b64decode(material_b64, validate=True)
-        except (binascii.Error, ValueError):
-            raise FormatError(f"private key {name}+{hex8}: key material is not base64") from None
-        seed = _read_key_material(name, hex8, material, ED25519_TYPE)
-        signer = cls.from_seed(name, seed)
-        _check_key_id(name, bytes.fromhex(hex8), signer.public_key, ED25519_TYPE)
-        return signer
-
-    def to_private_key_string(self) -> str:
-        """`PRIVATE+KEY+name+hex8+base64(0x01 || seed)`, for the key file only."""
-        material = bytes([ED25519_TYPE]) + _raw_seed(self._private_key)
-        return f"{_PRIVATE_KEY_PREFIX}{self.key_name}+{b64encode(material)}"
-
-    @property
-    def verifier(self) -> Verifier:
-        """The matching Verifier."""
-        return Verifier(self.name, self.public_key)
-
-    def sign(self, message: bytes) -> bytes:
-        """A 64-byte RFC 8032 §5.1.6 Ed25519 signature over `message`."""
-        return self._sign_ed25519(message)

@@ -2,8 +2,8 @@
 
 A signed note is a text ending in a newline, a blank line, then one or more signature lines
 `— <key name> base64(key ID || signature)` (U+2014 EM DASH, space). Any key type can take
-part through the NoteSigner / NoteVerifier protocols: plain Ed25519 keys (ledger.keys) and
-Ed25519 witness cosigners (ledger.cosignature).
+part through the NoteVerifier protocol: plain Ed25519 keys (ledger.keys) and Ed25519
+witness cosigners (ledger.cosignature). Signing notes is `ledger.signing`'s.
 """
 
 from __future__ import annotations
@@ -23,20 +23,8 @@ MAX_SIGNATURES = 100
 """The spec says verifiers SHOULD cap signatures and MUST accept 16; Go's note package uses 100."""
 
 
-class NoteSigner(Protocol):
-    """Something that signs note texts under a key name and key ID."""
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def key_id(self) -> bytes: ...
-
-    def sign(self, message: bytes) -> bytes: ...
-
-
 class NoteVerifier(Protocol):
-    """Something that checks note signatures for one (key name, key ID)."""
+    """Something that checks note signatures for one (key name, key ID) (c2sp.org/signed-note)."""
 
     @property
     def name(self) -> str: ...
@@ -52,7 +40,10 @@ class NoteVerifier(Protocol):
 
 @dataclass(frozen=True)
 class NoteSignature:
-    """One signature line: key name, 4-byte key ID and the signature bytes after the key ID."""
+    """One signature line: key name, 4-byte key ID and the signature bytes after the key ID.
+
+    c2sp.org/signed-note, "Format": `— <key name> base64(key ID || signature)`.
+    """
 
     name: str
     key_id: bytes
@@ -70,7 +61,10 @@ class NoteSignature:
 
 @dataclass(frozen=True)
 class ParsedNote:
-    """A signed note split into text and signature lines; nothing is verified yet."""
+    """A signed note split into text and signature lines; nothing is verified yet.
+
+    c2sp.org/signed-note, "Format".
+    """
 
     text: str
     signatures: tuple[NoteSignature, ...]
@@ -82,7 +76,7 @@ class ParsedNote:
 
 @dataclass(frozen=True)
 class OpenedNote:
-    """A note with at least one verified signature from a known key.
+    """A note with at least one verified signature from a known key (c2sp.org/signed-note).
 
     `verified` holds each known key's signature once; `unverified` the signatures from
     unknown keys, which the spec says to ignore.
@@ -116,6 +110,7 @@ _FORBIDDEN = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")
 
 
 def _check_characters(text: str, what: str) -> None:
+    """UTF-8 without ASCII controls other than newline (c2sp.org/signed-note, "Format")."""
     found = _FORBIDDEN.search(text)  # one scan in C; a checkpoint is signed on every append
     if found is None:
         return
@@ -126,6 +121,7 @@ def _check_characters(text: str, what: str) -> None:
 
 
 def _decode(note: str | bytes) -> str:
+    """A note is UTF-8 text (c2sp.org/signed-note, "Format")."""
     if isinstance(note, bytes):
         try:
             return note.decode("utf-8")
@@ -135,6 +131,7 @@ def _decode(note: str | bytes) -> str:
 
 
 def _parse_signature_line(line: str) -> NoteSignature:
+    """`— <key name> base64(key ID || signature)` (c2sp.org/signed-note, "Format")."""
     if not line.startswith(SIGNATURE_PREFIX):
         raise FormatError(f"signature line does not start with an em dash and space: {line!r}")
     name, space, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
@@ -167,37 +164,8 @@ def parse_note(note: str | bytes) -> ParsedNote:
     return ParsedNote(text, tuple(_parse_signature_line(line) for line in lines))
 
 
-def _signature_of(signer: NoteSigner, text: str) -> NoteSignature:
-    validate_key_name(signer.name)
-    return NoteSignature(signer.name, signer.key_id, signer.sign(text.encode("utf-8")))
-
-
-def sign_note(text: str, *signers: NoteSigner) -> str:
-    """Sign `text` with each signer, in order (c2sp.org/signed-note, "Format").
-
-    Ed25519 is deterministic (RFC 8032 §5.1.6), so the same text and keys give the same bytes.
-    """
-    check_note_text(text)
-    if not signers:
-        raise FormatError("a signed note needs at least one signer")
-    if len(signers) > MAX_SIGNATURES:
-        raise FormatError(f"{len(signers)} signers, at most {MAX_SIGNATURES}")
-    return ParsedNote(text, tuple(_signature_of(s, text) for s in signers)).encode()
-
-
-def add_signatures(note: str | bytes, *signers: NoteSigner) -> str:
-    """Append signature lines to an existing note, keeping its lines (e.g. a cosignature).
-
-    The existing signatures are not verified here.
-    """
-    parsed = parse_note(note)
-    added = tuple(_signature_of(s, parsed.text) for s in signers)
-    if len(parsed.signatures) + len(added) > MAX_SIGNATURES:
-        raise FormatError(f"more than {MAX_SIGNATURES} signatures")
-    return ParsedNote(parsed.text, parsed.signatures + added).encode()
-
-
 def _index_verifiers(verifiers: Iterable[NoteVerifier]) -> dict[tuple[str, bytes], NoteVerifier]:
+    """Known keys by (name, key ID), which names one key (c2sp.org/signed-note, "Signatures")."""
     known: dict[tuple[str, bytes], NoteVerifier] = {}
     for verifier in verifiers:
         slot = (verifier.name, bytes(verifier.key_id))

@@ -1,6 +1,6 @@
 """Checking RFC 6962 inclusion and consistency proofs, as RFC 9162 §2.1.3.2 and §2.1.4.2 do.
 
-The proofs themselves come from `ledger.merkle` (RFC 6962 §2.1.1, §2.1.2), served from the
+The proofs themselves come from `ledger.tree_store` (RFC 6962 §2.1.1, §2.1.2), served from the
 stored subtree hashes; a proof bundle, a remote audit or an app checks them here against a
 checkpoint's root.
 """
@@ -143,11 +143,13 @@ def _path_length(fn: int, sn: int) -> int:
 
 
 def _require_non_negative(name: str, value: int) -> None:
+    """Indices and tree sizes are unsigned in RFC 9162 §2.1.3.2 and §2.1.4.2."""
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise FormatError(f"{name} must be a non-negative integer, got {value!r}")
 
 
 def _require_proof_hashes(proof: Sequence[bytes]) -> None:
+    """A proof is a list of 32-byte node hashes (RFC 9162 §2.1.3.2, §2.1.4.2)."""
     if isinstance(proof, bytes | str):
         raise FormatError("proof must be a sequence of hashes, not a single string")
     for i, p in enumerate(proof):

@@ -34,7 +34,7 @@ _REVOKED_FIELDS = frozenset({"key", "reason"})
 
 @dataclass(frozen=True)
 class KeyRegistration:
-    """A `key.registered` statement, checked: `{"vkey", "role", "producer"}`."""
+    """A `key.registered` statement, checked: `{"vkey", "role", "producer"}` (DESIGN §5)."""
 
     verifier: Verifier
     role: Role
@@ -58,7 +58,7 @@ class KeyRegistration:
 
 @dataclass(frozen=True)
 class KeyRevocation:
-    """A `key.revoked` statement, checked: `{"key": "<name>+<hex8>", "reason"}`."""
+    """A `key.revoked` statement, checked: `{"key": "<name>+<hex8>", "reason"}` (DESIGN §5)."""
 
     key: str
     reason: str
@@ -110,7 +110,7 @@ class KeyRegistry:
         self._last_seq: int | None = None
 
     def required_verifier(self, entry: Entry) -> Verifier:
-        """The key that must have signed `entry`, given the entries applied so far.
+        """The key that must have signed `entry`, given the entries applied so far (DESIGN §5).
 
         Raises SignatureError if the actor is unknown, revoked or not allowed to make this
         statement; FormatError if a key statement is malformed; ChainError if the entry does
@@ -193,6 +193,7 @@ class KeyRegistry:
             )
 
     def _active_record(self, seq: int, actor: str) -> KeyRecord:
+        """The actor's key, registered by an earlier entry and not revoked (DESIGN §5)."""
         record = self._keys.get(actor)
         if record is None:
             raise SignatureError(
@@ -205,6 +206,7 @@ class KeyRegistry:
         return record
 
     def _genesis_verifier(self, entry: Entry) -> Verifier:
+        """Entry 0: a `key.registered` of an admin key, signed by that key (DESIGN §5)."""
         if entry.type != KEY_REGISTERED:
             raise SignatureError(f"genesis entry is {entry.type!r}, expected {KEY_REGISTERED}")
         registration = KeyRegistration.from_statement(entry.statement)
@@ -218,6 +220,7 @@ class KeyRegistry:
         return registration.verifier
 
     def _require_admin(self, entry: Entry, record: KeyRecord) -> None:
+        """Key statements are signed by an admin key (DESIGN §5, "Trust chain")."""
         if record.registration.role != "admin":
             raise SignatureError(
                 f"entry {entry.seq}: {entry.type} must be signed by an admin key; "

@@ -18,6 +18,9 @@ from ledger.errors import FormatError
 def loads_strict(data: str | bytes, what: str) -> Any:
     """Parse JSON text (UTF-8 if bytes), rejecting duplicate names, NaN and Infinity.
 
+    RFC 8259 with I-JSON's unique names (RFC 7493 §2.3); the documents around the ledger
+    (DESIGN §5: proof bundles, exports) are read this way.
+
     Raises FormatError starting with `what`.
     """
     try:

@@ -159,7 +159,11 @@ class LogVerifier:
 
     @classmethod
     def resume(cls, origin: str, state: LogState) -> LogVerifier:
-        """Continue after `state`, re-admitting its key entries to rebuild the trust chain."""
+        """Continue after `state`, re-admitting its key entries to rebuild the trust chain.
+
+        The tree resumes from its RFC 6962 §2.1 right frontier; the trust chain (DESIGN §5)
+        from every key statement so far.
+        """
         if len(state.frontier) != len(frontier_keys(state.size)):
             raise FormatError(f"log state of size {state.size} has a frontier of the wrong size")
         log = cls(origin)
@@ -202,7 +206,10 @@ class LogVerifier:
         return LogState(self.size, frontier, self.last_leaf, tuple(self.key_entries))
 
     def append(self, data: bytes, completed: CompletedSubtrees | None = None) -> Entry:
-        """Check entry `self.size` in full and accept it; `completed` sees the new subtrees."""
+        """Check entry `self.size` in full and accept it; `completed` sees the new subtrees.
+
+        The checks 1-5 of this module's docstring (DESIGN §5), in that order.
+        """
         index = self.size
         entry = _parse(index, data)
         self.check_chain(index, entry)
@@ -222,7 +229,7 @@ class LogVerifier:
             raise prev_error(index, self.last_leaf, entry.prev)
 
     def authorize(self, index: int, entry: Entry) -> Verifier:
-        """Apply `entry` to the trust chain (ledger.registry); the key that must have signed it."""
+        """Apply `entry` to the trust chain (DESIGN §5, ledger.registry); the key that signed it."""
         try:
             return self.registry.apply(entry)
         except LedgerError as exc:
@@ -249,6 +256,7 @@ class LogVerifier:
 
 
 def _parse(index: int, data: bytes) -> Entry:
+    """Check 1, `format`: a v1 entry in RFC 8785 canonical form (DESIGN §5)."""
     try:
         return parse_entry(data)
     except FormatError as exc:

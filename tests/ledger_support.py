@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ledger.bundle import build_bundle
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entry import build_entry, format_recorded, statement_message
+from ledger.checkpoint import Checkpoint
+from ledger.entry import statement_message
 from ledger.export import EXPORT_TYPE, write_export
 from ledger.fast.verify import verify_log
-from ledger.keys import Signer
-from ledger.merkle import CompactRange, MemoryHashStore, leaf_hash, root_at
+from ledger.merkle import CompactRange, leaf_hash
 from ledger.registry import KEY_REGISTERED, KEY_REVOKED
+from ledger.signing import Signer, build_entry, format_recorded, sign_checkpoint
+from ledger.tree_store import MemoryHashStore, root_at
 
 ORIGIN = "truyxuat.ocop.example.vn/log"
 START = datetime(2026, 11, 28, 14, 42, 43, 123000, tzinfo=UTC)

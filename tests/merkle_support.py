@@ -8,13 +8,8 @@ from collections.abc import Sequence
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
-    CompactRange,
-    HashStore,
-    MemoryHashStore,
-    leaf_hash,
-    root_from_leaf_hashes,
-)
+from ledger.merkle import CompactRange, leaf_hash, root_from_leaf_hashes
+from ledger.tree_store import HashStore, MemoryHashStore
 
 MAX_SIZE = 10**4
 # One more leaf than the largest size drawn, so that "size + 1" mutations have a real root.

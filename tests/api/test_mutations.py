@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from support.scenario import Scenario
 
 from ledger.entry import parse_entry
-from ledger.keys import Signer
+from ledger.signing import Signer
 from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import LedgerEntry
 

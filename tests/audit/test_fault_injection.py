@@ -164,8 +164,9 @@ def test_rewritten_history_is_caught_by_the_checkpoints(
     """An attacker who rewrites entries and recomputes every hash after them is still caught:
     the stored checkpoints were signed over the old tree, and a new checkpoint needs the log
     key (re-signing with a stolen log key is caught by remote auditors: see the audit tests)."""
-    from ledger.entry import build_entry, parse_entry
+    from ledger.entry import parse_entry
     from ledger.merkle import CompactRange, leaf_hash
+    from ledger.signing import build_entry
     from traceapp.ledger_store.models import LedgerEntry, LedgerHash, LedgerHead
 
     drop_append_only_triggers(database)

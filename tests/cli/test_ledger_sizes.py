@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from support.scenario import build_scenario
 
-from ledger.entry import sign_statement
 from ledger.export import read_export
 from ledger.fast.verify import verify_export
+from ledger.signing import sign_statement
 from traceapp import create_app, migrate
 from traceapp.db.sessions import get_database
 from traceapp.events.services import EventInput, record_events

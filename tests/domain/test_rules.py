@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from support.scenario import VN, Scenario
 
 from ledger.entry import parse_entry
-from ledger.keys import Signer
+from ledger.signing import Signer
 from traceapp.batches.models import Batch
 from traceapp.batches.services import BatchInput, create_batch, issue_items, plan_create_batch
 from traceapp.db.sessions import Database

@@ -18,7 +18,8 @@ from ledger_support import PRODUCER, PRODUCER_2, SampleLog, make_signer, standar
 from ledger.__main__ import main
 from ledger.audit import EVIDENCE_TYPE, load_state
 from ledger.keys import b64encode
-from ledger.merkle import consistency_proof, leaf_hash
+from ledger.merkle import leaf_hash
+from ledger.tree_store import consistency_proof
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_LIFETIME = 120.0

@@ -19,7 +19,7 @@ from ledger_support import (
 )
 
 from ledger.bundle import build_bundle, load_bundle, verify_bundle
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint
 from ledger.errors import (
     ChainError,
     CheckpointError,
@@ -29,6 +29,7 @@ from ledger.errors import (
 )
 from ledger.keys import b64encode
 from ledger.registry import KEY_REGISTERED
+from ledger.signing import sign_checkpoint
 from ledger.verify import verify_log
 
 

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.checkpoint import MAX_TREE_SIZE, Checkpoint, open_checkpoint
 from ledger.errors import CheckpointError, FormatError, SignatureError
-from ledger.keys import Signer, Verifier, b64encode
-from ledger.note import parse_note, sign_note
+from ledger.keys import Verifier, b64encode
+from ledger.note import parse_note
+from ledger.signing import Signer, sign_checkpoint, sign_note
 
 VECTORS = Path(__file__).parent.parent / "fixtures" / "ledger-vectors"
 NOTES = {

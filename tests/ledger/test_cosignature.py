@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from ledger.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.cosignature import (
     COSIGNATURE_TYPE,
     CosignatureSigner,
@@ -21,8 +21,9 @@ from ledger.cosignature import (
     verify_cosignature,
 )
 from ledger.errors import FormatError, SignatureError
-from ledger.keys import Signer, Verifier, key_id
-from ledger.note import parse_note, sign_note
+from ledger.keys import Verifier, key_id
+from ledger.note import parse_note
+from ledger.signing import Signer, sign_checkpoint, sign_note
 
 VECTORS = Path(__file__).parent.parent / "fixtures" / "ledger-vectors"
 NOTES = {

@@ -15,16 +15,13 @@ from ledger.entry import (
     GENESIS_PREV,
     MAX_ENTRY_SIZE,
     Entry,
-    build_entry,
-    format_recorded,
     parse_entry,
     parse_recorded,
-    sign_statement,
     statement_message,
 )
 from ledger.errors import FormatError, SignatureError
 from ledger.jcs import canonicalize
-from ledger.keys import Signer
+from ledger.signing import Signer, build_entry, format_recorded, sign_statement
 
 LOG = "truyxuat.ocop.example.vn/log"
 SIGNER = Signer.from_seed("truyxuat.ocop.example.vn/producer-1", bytes(range(32)))
@@ -376,8 +373,9 @@ def test_a_parsed_entry_signs_the_same_bytes_as_the_statement_message(
 ) -> None:
     """DESIGN §5: the fast scanner cuts the message from the entry's own bytes; it must not
     differ from the reference's, encoded from the parsed entry."""
-    from ledger.entry import GENESIS_PREV, build_entry, statement_message
+    from ledger.entry import GENESIS_PREV, statement_message
     from ledger.fast.scanner import EntryScanner
+    from ledger.signing import build_entry
 
     actor = "htx-ban-me+0a1b2c3d"
     data = build_entry(

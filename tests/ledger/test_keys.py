@@ -11,15 +11,8 @@ from typing import Any
 import pytest
 
 from ledger.errors import FormatError, SignatureError
-from ledger.keys import (
-    Signer,
-    Verifier,
-    b64decode,
-    b64encode,
-    key_id,
-    split_key_name,
-    validate_key_name,
-)
+from ledger.keys import Verifier, b64decode, b64encode, key_id, split_key_name, validate_key_name
+from ledger.signing import Signer
 
 VECTORS = Path(__file__).parent.parent / "fixtures" / "ledger-vectors"
 RFC8032 = json.loads((VECTORS / "rfc8032_ed25519.json").read_text("utf-8"))["vectors"]

@@ -18,15 +18,18 @@ from ledger.merkle import (
     EMPTY_ROOT,
     HASH_SIZE,
     CompactRange,
-    HashStore,
-    MemoryHashStore,
-    consistency_proof,
     frontier_keys,
-    inclusion_proof,
     leaf_hash,
     node_hash,
-    root_at,
     root_from_leaf_hashes,
+)
+from ledger.tree_store import (
+    HashStore,
+    MemoryHashStore,
+    compact_range_from_store,
+    consistency_proof,
+    inclusion_proof,
+    root_at,
 )
 
 
@@ -142,7 +145,7 @@ def test_frontier_is_one_subtree_per_set_bit_largest_first() -> None:
 
 def test_restored_compact_range_continues_like_the_original(big_store: MemoryHashStore) -> None:
     for size in [0, 1, 2, 3, 7, 8, 9, 1000, 1023, 1024, 1025]:
-        restored = CompactRange.from_store(big_store, size)
+        restored = compact_range_from_store(big_store, size)
         assert restored.size == size
         assert restored.root() == true_root(size)
         from_frontier = CompactRange.from_frontier(size, [h for _, _, h in restored.frontier()])
@@ -160,7 +163,7 @@ def test_restore_rejects_a_frontier_of_the_wrong_shape() -> None:
     with pytest.raises(FormatError):
         CompactRange.from_frontier(1, [b"short"])
     with pytest.raises(LookupError):
-        CompactRange.from_store(build_store(LEAVES[:4]), 5)
+        compact_range_from_store(build_store(LEAVES[:4]), 5)
 
 
 # ---------------------------------------------------------------------------- proof generation

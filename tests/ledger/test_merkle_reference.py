@@ -12,16 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.merkle import (
-    CompactRange,
-    MemoryHashStore,
-    consistency_proof,
-    inclusion_proof,
-    leaf_hash,
-    root_at,
-    root_from_leaf_hashes,
-)
+from ledger.merkle import CompactRange, leaf_hash, root_from_leaf_hashes
 from ledger.proof_verification import verify_consistency, verify_inclusion
+from ledger.tree_store import MemoryHashStore, consistency_proof, inclusion_proof, root_at
 
 ENTRIES = [f"entry {i}".encode() for i in range(2049)]
 

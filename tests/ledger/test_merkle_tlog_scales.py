@@ -18,15 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import ProofError
-from ledger.merkle import (
-    CompactRange,
-    MemoryHashStore,
-    consistency_proof,
-    inclusion_proof,
-    leaf_hash,
-    root_at,
-)
+from ledger.merkle import CompactRange, leaf_hash
 from ledger.proof_verification import verify_consistency, verify_inclusion
+from ledger.tree_store import MemoryHashStore, consistency_proof, inclusion_proof, root_at
 
 # A dev dependency: a missing install must fail, never skip the differential test silently.
 tlog_backend = importlib.import_module("tlog_scales.backend")

@@ -9,17 +9,15 @@ from typing import Any
 import pytest
 
 from ledger.errors import ProofError
-from ledger.merkle import (
-    EMPTY_ROOT,
-    CompactRange,
+from ledger.merkle import EMPTY_ROOT, CompactRange, leaf_hash, root_from_leaf_hashes
+from ledger.proof_verification import verify_consistency, verify_inclusion
+from ledger.tree_store import (
     MemoryHashStore,
+    compact_range_from_store,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     root_at,
-    root_from_leaf_hashes,
 )
-from ledger.proof_verification import verify_consistency, verify_inclusion
 
 VECTORS_PATH = Path(__file__).parent.parent / "fixtures" / "ledger-vectors" / "rfc6962_merkle.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
@@ -72,7 +70,7 @@ def test_roots_by_tree_size(size: int, store: MemoryHashStore) -> None:
     for h in LEAF_HASHES[:size]:
         compact.append(h)
     assert compact.root() == expected
-    assert CompactRange.from_store(store, size).root() == expected
+    assert compact_range_from_store(store, size).root() == expected
 
 
 def test_complete_subtree_hashes_are_what_compact_range_emits(store: MemoryHashStore) -> None:

@@ -10,15 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import FormatError, SignatureError
-from ledger.keys import Signer, Verifier, b64encode
-from ledger.note import (
-    MAX_SIGNATURES,
-    NoteSignature,
-    add_signatures,
-    open_note,
-    parse_note,
-    sign_note,
-)
+from ledger.keys import Verifier, b64encode
+from ledger.note import MAX_SIGNATURES, NoteSignature, open_note, parse_note
+from ledger.signing import Signer, add_signatures, sign_note
 
 VECTORS = Path(__file__).parent.parent / "fixtures" / "ledger-vectors"
 NOTES = {

@@ -19,17 +19,15 @@ from merkle_support import (
 )
 
 from ledger.errors import FormatError, ProofError
-from ledger.merkle import (
-    EMPTY_ROOT,
-    CompactRange,
+from ledger.merkle import EMPTY_ROOT, CompactRange, leaf_hash, root_from_leaf_hashes
+from ledger.proof_verification import verify_consistency, verify_inclusion
+from ledger.tree_store import (
     MemoryHashStore,
+    compact_range_from_store,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
     root_at,
-    root_from_leaf_hashes,
 )
-from ledger.proof_verification import verify_consistency, verify_inclusion
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +227,7 @@ def test_store_agrees_with_root_from_leaf_hashes_for_every_prefix(
     store = build_store(hashes)
     size = data.draw(st.integers(min_value=0, max_value=len(hashes)))
     assert root_at(store, size) == root_from_leaf_hashes(hashes[:size])
-    assert CompactRange.from_store(store, size).root() == root_from_leaf_hashes(hashes[:size])
+    assert compact_range_from_store(store, size).root() == root_from_leaf_hashes(hashes[:size])
 
 
 @settings(max_examples=200, deadline=None)

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from ledger.entry import GENESIS_PREV, Entry, build_entry, parse_entry, statement_message
+from ledger.entry import GENESIS_PREV, Entry, parse_entry, statement_message
 from ledger.errors import ChainError, FormatError, SignatureError, VerificationError
-from ledger.keys import Signer
 from ledger.registry import KEY_REGISTERED, KEY_REVOKED, KeyRegistry
+from ledger.signing import Signer, build_entry
 
 LOG = "truyxuat.ocop.example.vn/log"
 RECORDED = "2026-11-28T14:42:43.123Z"

@@ -19,11 +19,12 @@ from ledger_support import (
     verify,
 )
 
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint
 from ledger.errors import ChainError, CheckpointError, FormatError, SignatureError
 from ledger.fast.verify import verify_log
 from ledger.keys import b64encode
 from ledger.merkle import leaf_hash
+from ledger.signing import sign_checkpoint
 from ledger.verify import LogState
 
 

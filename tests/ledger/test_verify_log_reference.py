@@ -25,9 +25,10 @@ from ledger_support import (
 
 from ledger import __main__ as ledger_main
 from ledger import verify as reference
-from ledger.checkpoint import Checkpoint, sign_checkpoint
+from ledger.checkpoint import Checkpoint
 from ledger.errors import LedgerError
 from ledger.fast import verify as fast
+from ledger.signing import sign_checkpoint
 
 Pairs = list[tuple[int, bytes]]
 Case = tuple[Pairs, str, str]

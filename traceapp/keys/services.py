@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ledger.entry import sign_statement
 from ledger.errors import LedgerError
-from ledger.keys import Signer, Verifier
+from ledger.keys import Verifier
+from ledger.signing import Signer, sign_statement
 from traceapp.keys.errors import KeyExists, KeyInvalid, KeyNotFound, LogAlreadyStarted
 from traceapp.ledger_store.models import ActorKey, LedgerHead
 from traceapp.ledger_store.sequencer import SignedStatement

@@ -9,7 +9,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy.orm import Session
 
-from ledger.keys import Signer
+from ledger.signing import Signer
 from traceapp.errors import NotFound
 from traceapp.ledger_store.models import CustodialKey
 

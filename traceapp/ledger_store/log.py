@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.errors import LedgerError
-from ledger.keys import Signer, Verifier
+from ledger.keys import Verifier
+from ledger.signing import Signer
 from traceapp.config import ConfigError
 
 

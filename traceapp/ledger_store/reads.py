@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.merkle import consistency_proof, inclusion_proof
+from ledger.tree_store import consistency_proof, inclusion_proof
 from traceapp.errors import NotFound, ValidationFailed
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHead
 from traceapp.ledger_store.store import SqlHashStore

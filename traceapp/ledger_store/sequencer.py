@@ -16,10 +16,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.checkpoint import Checkpoint, sign_checkpoint
-from ledger.entry import GENESIS_PREV, Entry, build_entry, format_recorded
+from ledger.checkpoint import Checkpoint
+from ledger.entry import GENESIS_PREV, Entry
 from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.signing import build_entry, format_recorded, sign_checkpoint
+from ledger.tree_store import compact_range_from_store
 from traceapp.db.statements import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
@@ -60,7 +62,7 @@ def _restore(session: Session, origin: str, head: Any) -> CompactRange:
             compact = None
         if compact is not None and compact.root() == head.root_hash:
             return compact
-    return CompactRange.from_store(SqlHashStore(session, origin), head.size)
+    return compact_range_from_store(SqlHashStore(session, origin), head.size)
 
 
 @dataclass(frozen=True)

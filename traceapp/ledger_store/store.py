@@ -32,7 +32,7 @@ def _prepared_nodes(count: int) -> Prepared:
 
 
 class SqlHashStore:
-    """Implements ``ledger.merkle.HashStore`` over ``ledger_hashes`` for one log."""
+    """Implements ``ledger.tree_store.HashStore`` over ``ledger_hashes`` for one log."""
 
     def __init__(self, session: Session, log: str) -> None:
         self.session = session

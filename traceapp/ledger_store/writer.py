@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from ledger.entry import sign_statement, statement_message
+from ledger.entry import statement_message
 from ledger.errors import LedgerError
 from ledger.keys import Verifier
+from ledger.signing import sign_statement
 from traceapp.db.statements import Prepared
 from traceapp.errors import PermissionDenied
 from traceapp.ledger_store.errors import IdempotencyConflict, SignatureRejected

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
 from ledger.errors import LedgerError
-from ledger.merkle import HashStore, frontier_keys, inclusion_proof, leaf_hash
+from ledger.merkle import frontier_keys, leaf_hash
 from ledger.proof_verification import verify_inclusion
+from ledger.tree_store import HashStore, inclusion_proof
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
