@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.scenario import VN, Scenario
 
-from ledger.keys import Signer
+from ledger.signing import Signer
 from traceapp.api.schema import get_schema
 from traceapp.auth.services import create_token
 from traceapp.batches.models import Item
