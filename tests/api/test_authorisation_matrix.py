@@ -10,6 +10,9 @@ two equal.
 Outcomes: ``✓`` done; ``✗`` refused by the API before anything runs (UNAUTHENTICATED or
 FORBIDDEN, HTTP 401/403); ``FORBIDDEN`` refused by the domain (a userError, or a capture
 issue with that rule), nothing written; ``PIN`` the scratch-off PIN decides, not the token.
+
+Over 400 lines: the matrix and the setup of each door's request belong together, so that one
+file shows every write door of the API.
 """
 
 from __future__ import annotations
