@@ -168,7 +168,7 @@ def _schema_issues(document: Mapping[str, Any], max_issues: int) -> tuple[list[I
 def _kind_issues(document: Mapping[str, Any]) -> list[Issue]:
     # The GS1 schema also accepts a bare event at the top level; a document must be one of two.
     kind = document.get("type")
-    if kind in DOCUMENT_TYPES:
+    if isinstance(kind, str) and kind in DOCUMENT_TYPES:  # a list or object is not hashable
         return []
     expected = " or ".join(sorted(DOCUMENT_TYPES))
     return [Issue("/type", "enum", f"{kind!r} is not a document type: expected {expected}")]

@@ -130,7 +130,7 @@ def _time(params: Mapping[str, Sequence[str]], name: str) -> datetime | None:
 def _per_page(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PER_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PER_PAGE:
         raise QueryParameterError("perPage", f"must be an integer from 1 to {MAX_PER_PAGE}")
     return int(raw)
 
@@ -147,7 +147,7 @@ def _decode_token(raw: str | None) -> int | None:
     except (ValueError, UnicodeDecodeError):
         text = ""
     kind, _, seq = text.partition(":")
-    if kind != "seq" or not seq.isdigit() or len(seq) > 18:
+    if kind != "seq" or not (seq.isascii() and seq.isdigit()) or len(seq) > 18:
         raise QueryParameterError("nextPageToken", "not a token this server issued")
     return int(seq)
 

@@ -40,7 +40,7 @@ def _bounded(value: int, name: str) -> int:
 
 def _int_arg(name: str) -> int:
     raw = request.args.get(name, "")
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # "²" is a digit int() refuses
         raise _BadRequest(name, "must be a non-negative integer")
     return int(raw)
 
