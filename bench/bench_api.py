@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from bench_verify import REQUESTS_PER_CLIENT, SourceAddresses
 from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,19 +167,39 @@ Request = Callable[[int], tuple[str, str, bytes | None, dict[str, str]]]
 _REQUEST_NUMBERS = itertools.count()
 
 
-def drive(port: int, name: str, make: Request, seconds: float, clients: int) -> Result:
-    """Closed loop: ``clients`` threads, each with one keep-alive connection, for ``seconds``."""
+def drive(
+    port: int,
+    name: str,
+    make: Request,
+    seconds: float,
+    clients: int,
+    sources: SourceAddresses | None = None,
+) -> Result:
+    """Closed loop: ``clients`` threads, each with one keep-alive connection, for ``seconds``.
+
+    With ``sources``, each connection stands for one shopper (a fresh loopback address, at most
+    REQUESTS_PER_CLIENT requests): verifyItem shares the pages' per-client rate limit.
+    """
     counter = _REQUEST_NUMBERS
     latencies: list[float] = []
     failures = [0]
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
 
+    def connect() -> http.client.HTTPConnection:
+        source = (sources.take(), 0) if sources is not None else None
+        return http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=source)
+
     def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = connect()
         mine: list[float] = []
         bad = 0
+        sent = 0
         while time.perf_counter() < stop:
+            if sources is not None and sent == REQUESTS_PER_CLIENT:
+                conn.close()
+                conn, sent = connect(), 0
+            sent += 1
             method, path, body, headers = make(next(counter))
             started = time.perf_counter()
             try:
@@ -187,7 +208,7 @@ def drive(port: int, name: str, make: Request, seconds: float, clients: int) -> 
                 data = response.read()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn, sent = connect(), 0
                 bad += 1
                 continue
             mine.append(time.perf_counter() - started)
@@ -288,8 +309,9 @@ def run_engine(engine: str, seconds: float, clients: int) -> dict[str, Result]:
             ("__typename", typename),
             ("/readyz", readyz),
         ):
-            drive(port, name, make, 1.0, clients)  # warm-up
-            results[name] = drive(port, name, make, seconds, clients)
+            sources = SourceAddresses() if name == "verifyItem" else None
+            drive(port, name, make, 1.0, clients, sources)  # warm-up
+            results[name] = drive(port, name, make, seconds, clients, sources)
         return results
     finally:
         if server is not None:
