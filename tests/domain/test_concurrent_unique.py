@@ -20,6 +20,8 @@ from support.races import race
 from support.scenario import Scenario
 
 from ledger.keys import Signer
+from traceapp.auth.models import ApiToken
+from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch
 from traceapp.db.sessions import Database, get_database
 from traceapp.errors import DomainError
@@ -101,6 +103,8 @@ def test_a_concurrent_duplicate_is_refused_as_a_sequential_one(
 
     def second(other: Flask) -> Receipt:
         with get_database(other).write() as s:
+            # Something else written first in the same transaction: it must go with the rest.
+            create_token(s, "auditor", label="racer")
             return write(s, get_ledger(other), scenario, admin, 1)
 
     outcome = race(app_config, database, lambda s: write(s, ledger, scenario, admin, 0), second)
@@ -111,10 +115,11 @@ def test_a_concurrent_duplicate_is_refused_as_a_sequential_one(
     sequential = _sequential_refusal(database, ledger, scenario, admin, write)
     assert error.code == "ALREADY_EXISTS"
     assert (error.code, error.field) == (sequential.code, sequential.field)
-    # Nothing of the second request was written: its entries went with its transaction.
+    # Nothing of the second request was written: its whole transaction was rolled back.
     assert _ledger_size(database) == after_first
     with database.read_sessions() as s:
         assert assert_ledger_intact(s, ledger) == after_first
+        assert s.execute(select(ApiToken.id).where(ApiToken.label == "racer")).first() is None
 
 
 @pytest.mark.parametrize("same_request", [True, False], ids=["same-request", "mixed-inputs"])
