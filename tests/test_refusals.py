@@ -42,11 +42,12 @@ def test_a_broken_lot_constraint_is_the_domains_refusal(
         batch.public_id = "bat_copy"
         s.add(batch)
         s.flush()
-    refusal = unique_refusal(broken.value, UNIQUE_REFUSALS)
+    refusal = unique_refusal(broken.value, UNIQUE_REFUSALS, keyed=False)
     assert isinstance(refusal, BatchExists)
     assert (refusal.code, refusal.field) == ("ALREADY_EXISTS", "lot")
-    # A constraint no domain declared stays an internal error: nothing hides a bug.
-    assert unique_refusal(broken.value, {}) is None
+    # A constraint no domain declared, broken by a request without a key, stays an internal
+    # error: nothing hides a bug.
+    assert unique_refusal(broken.value, {}, keyed=False) is None
 
 
 def test_a_key_used_twice_at_once_is_refused_on_the_key(database: Database) -> None:
@@ -66,6 +67,6 @@ def test_a_key_used_twice_at_once_is_refused_on_the_key(database: Database) -> N
     with pytest.raises(IntegrityError) as broken, database.write() as s:
         s.add(record())
         s.flush()
-    refusal = unique_refusal(broken.value, {})
+    refusal = unique_refusal(broken.value, {}, keyed=True)
     assert refusal is not None
     assert (refusal.code, refusal.field) == ("ALREADY_EXISTS", "idempotencyKey")

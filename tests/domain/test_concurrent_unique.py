@@ -22,7 +22,7 @@ from support.scenario import Scenario
 from ledger.keys import Signer
 from traceapp.auth.models import ApiToken
 from traceapp.auth.services import create_token
-from traceapp.batches.services import BatchInput, create_batch
+from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import Database, get_database
 from traceapp.errors import DomainError
 from traceapp.keys.services import register_key
@@ -122,6 +122,25 @@ def test_a_concurrent_duplicate_is_refused_as_a_sequential_one(
         assert s.execute(select(ApiToken.id).where(ApiToken.label == "racer")).first() is None
 
 
+# A write under an idempotency key: (session, ledger, scenario, variant, key) -> receipt; the
+# variant 0 is the first request, 1 the same request again, 2 another request.
+KeyedWrite = Callable[[Session, Ledger, Scenario, int, str], Receipt]
+
+
+def _keyed_product(s: Session, ledger: Ledger, sc: Scenario, variant: int, key: str) -> Receipt:
+    gtin = "8938505974033" if variant == 2 else NEW_GTIN
+    data = ProductInput(sc.producer, gtin, "Trà", "drinks")
+    return register_product(s, ledger, sc.producer_key, data, idempotency_key=key)
+
+
+def _keyed_items(s: Session, ledger: Ledger, sc: Scenario, variant: int, key: str) -> Receipt:
+    count = 4 if variant == 2 else 3
+    return issue_items(
+        s, ledger, sc.producer_key, sc.batch, count, with_pins=True, idempotency_key=key
+    ).receipt
+
+
+@pytest.mark.parametrize("write", [_keyed_product, _keyed_items], ids=["product", "items"])
 @pytest.mark.parametrize("same_request", [True, False], ids=["same-request", "mixed-inputs"])
 def test_two_writes_sharing_an_idempotency_key(
     app_config: dict[str, Any],
@@ -129,47 +148,37 @@ def test_two_writes_sharing_an_idempotency_key(
     ledger: Ledger,
     scenario: Scenario,
     same_request: bool,
+    write: KeyedWrite,
 ) -> None:
-    """Both derive the same public ID from the key: the second is refused, ALREADY_EXISTS, and
-    sent again it gets what a sequential request with that key gets (the first's result, or
-    IDEMPOTENCY_CONFLICT for another request)."""
+    """Both derive the same public IDs (and serials) from the key: the second is refused,
+    ALREADY_EXISTS, and sent again it gets what a sequential request with that key gets (the
+    first's result, or IDEMPOTENCY_CONFLICT for another request)."""
     if database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time: no race")
-    first_input = ProductInput(scenario.producer, NEW_GTIN, "Trà", "drinks")
-    second_input = (
-        first_input
-        if same_request
-        else ProductInput(scenario.producer, "8938505974033", "Trà khác", "drinks")
-    )
+    variant = 1 if same_request else 2
     receipts: list[Receipt] = []
-
-    def first(s: Session) -> None:
-        receipts.append(
-            register_product(s, ledger, scenario.producer_key, first_input, idempotency_key="k1")
-        )
 
     def second(other: Flask) -> Receipt:
         with get_database(other).write() as s:
-            return register_product(
-                s, get_ledger(other), scenario.producer_key, second_input, idempotency_key="k1"
-            )
+            return write(s, get_ledger(other), scenario, variant, "k1")
 
-    outcome = race(app_config, database, first, second)
+    outcome = race(
+        app_config,
+        database,
+        lambda s: receipts.append(write(s, ledger, scenario, 0, "k1")),
+        second,
+    )
     after_first = _ledger_size(database)
     error = outcome.error
     assert isinstance(error, DomainError) and error.code == "ALREADY_EXISTS", repr(error)
 
     with database.write() as s:
         if same_request:
-            again = register_product(
-                s, ledger, scenario.producer_key, second_input, idempotency_key="k1"
-            )
+            again = write(s, ledger, scenario, variant, "k1")
             assert again.replayed and again.public_ids == receipts[0].public_ids
         else:
             with pytest.raises(DomainError) as conflict:
-                register_product(
-                    s, ledger, scenario.producer_key, second_input, idempotency_key="k1"
-                )
+                write(s, ledger, scenario, variant, "k1")
             assert conflict.value.code == "IDEMPOTENCY_CONFLICT"
     assert _ledger_size(database) == after_first
     with database.read_sessions() as s:

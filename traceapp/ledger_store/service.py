@@ -104,7 +104,9 @@ def perform(
         # by this rule; the next write's plan flushes them anyway.
         session.flush()
     except IntegrityError as exc:
-        refusal = unique_refusal(exc, ledger.unique_refusals)
+        refusal = unique_refusal(
+            exc, ledger.unique_refusals, keyed=request.idempotency_key is not None
+        )
         if refusal is None:
             raise
         raise refusal from None

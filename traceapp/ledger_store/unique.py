@@ -23,10 +23,6 @@ UniqueRefusals = Mapping[str, Refusal]
 
 _PG_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE_FAILED = "UNIQUE constraint failed: "
-_IDEMPOTENCY_RECORDS = "pk_idempotency_records"
-# Public IDs are derived from the idempotency key (``IdSource.derived``): a collision means a
-# request with the same key was done first.
-_PUBLIC_ID_SUFFIX = "_public_id"
 
 
 def broken_constraint(error: IntegrityError) -> str | None:
@@ -56,16 +52,23 @@ def broken_constraint(error: IntegrityError) -> str | None:
     return None
 
 
-def unique_refusal(error: IntegrityError, refusals: UniqueRefusals) -> DomainError | None:
+def unique_refusal(
+    error: IntegrityError, refusals: UniqueRefusals, *, keyed: bool
+) -> DomainError | None:
     """What the client is told for ``error``: the domain's refusal for the broken constraint,
-    or None when the violation is not a duplicate a concurrent request can cause."""
+    or None when the violation is not a duplicate a concurrent request can cause.
+
+    ``keyed``: the request has an idempotency key. Its public IDs, serials and salts are derived
+    from the key (``IdSource.derived``), so any other constraint it breaks (a public ID, a
+    serial, the key's own record) was broken by a request with the same key, done first.
+    """
     name = broken_constraint(error)
     if name is None:
         return None
     refusal = refusals.get(name)
     if refusal is not None:
         return refusal()
-    if name == _IDEMPOTENCY_RECORDS or name.endswith(_PUBLIC_ID_SUFFIX):
+    if keyed:
         return AlreadyExists(
             "a concurrent request with this idempotency key was done first: "
             "send it again to get its result",
