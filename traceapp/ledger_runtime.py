@@ -21,6 +21,7 @@ from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.ledger_store.writer import Ledger
 from traceapp.private_files import check_log_key_mode
 from traceapp.projectors import PROJECTORS
+from traceapp.refusals import UNIQUE_REFUSALS
 
 
 def build_ledger(settings: Settings) -> Ledger:
@@ -33,6 +34,7 @@ def build_ledger(settings: Settings) -> Ledger:
         keystore=KeyStore(kek),
         id_secret=hmac.new(kek, b"ocop-ledger/ids/v1", hashlib.sha256).digest(),
         projectors=PROJECTORS,
+        unique_refusals=UNIQUE_REFUSALS,
     )
 
 

@@ -27,3 +27,12 @@ class ItemNotFound(NotFound):
 
 class ItemAlreadyClaimed(AlreadyExists):
     pass
+
+
+# What a concurrent duplicate's broken constraint answers: what the plan says to a sequential
+# one (registered by the app, traceapp/refusals.py).
+UNIQUE_REFUSALS = {
+    "uq_batches_product_id_lot": lambda: BatchExists(
+        "this lot already exists for this product", field="lot"
+    ),
+}

@@ -36,3 +36,12 @@ class EventsRejected(EventInvalid):
         more = f" (and {len(self.errors) - 1} more)" if len(self.errors) > 1 else ""
         # The first refusal's code: a bulk refused for ownership is FORBIDDEN, as one event is.
         super().__init__(f"{first.message}{more}", field=first.field, code=first.code)
+
+
+# What a concurrent duplicate's broken constraint answers: what the plan says to a sequential
+# one (registered by the app, traceapp/refusals.py). Two requests sharing an idempotency key
+# give their events the same public ID.
+UNIQUE_REFUSALS = {
+    "uq_events_event_id": lambda: EventExists("this event is already recorded", field="event"),
+    "uq_events_public_id": lambda: EventExists("this event is already recorded", field="event"),
+}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
@@ -36,28 +35,6 @@ from traceapp.ledger_store.writer import Draft, Ledger
 
 MAX_EVENTS_PER_REQUEST = 10_000
 
-# A concurrent request may record the same event between our plan and our append: the plan
-# saw no such eventID, and PostgreSQL refuses the second row (SQLite runs writers one at a time).
-# The public ID collides instead when both requests share an idempotency key.
-_ONE_ROW_PER_EVENT = ("uq_events_event_id", "uq_events_public_id")
-
-
-def _perform(
-    session: Session,
-    ledger: Ledger,
-    request: WriteRequest,
-    plan: Callable[[], Sequence[Draft]],
-    **options: Any,
-) -> Receipt:
-    """``perform``, with a concurrent duplicate refused as one found by the plan."""
-    try:
-        return perform(session, ledger, request, plan, **options)
-    except IntegrityError as exc:
-        diagnosis = getattr(exc.orig, "diag", None)
-        if getattr(diagnosis, "constraint_name", None) not in _ONE_ROW_PER_EVENT:
-            raise
-        raise EventExists("this event is already recorded", field="event") from None
-
 
 def plan_record_event(
     session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
@@ -83,7 +60,7 @@ def record_event(
     signature: bytes | None = None,
 ) -> Receipt:
     request = WriteRequest(actor, idempotency_key, signature)
-    return _perform(
+    return perform(
         session,
         ledger,
         request,
@@ -171,7 +148,7 @@ def capture_epcis_events(
         return drafts
 
     try:
-        receipt = _perform(
+        receipt = perform(
             session,
             ledger,
             request,
@@ -243,7 +220,7 @@ def declare_error(
     """EPCIS errorDeclaration: the old event stays; a new statement retracts it, and the
     corrective events are recorded with ``correctiveEventIDs`` pointing to them."""
     request = WriteRequest(actor, idempotency_key, signature)
-    return _perform(
+    return perform(
         session,
         ledger,
         request,

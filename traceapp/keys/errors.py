@@ -19,3 +19,10 @@ class KeyInvalid(ValidationFailed):
 
 class LogAlreadyStarted(AlreadyExists):
     """The genesis is written once: the log has entries."""
+
+
+# What a concurrent duplicate's broken constraint answers: what the plan says to a sequential
+# one (registered by the app, traceapp/refusals.py).
+UNIQUE_REFUSALS = {
+    "pk_actor_keys": lambda: KeyExists("this key is already registered", field="vkey"),
+}

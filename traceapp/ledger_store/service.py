@@ -12,11 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.errors import IdempotencyConflict
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.models import IdempotencyRecord
+from traceapp.ledger_store.unique import unique_refusal
 from traceapp.ledger_store.writer import Draft, Ledger, idempotent
 
 
@@ -75,7 +77,9 @@ def perform(
     """Plan, sign (custodial key or client signature), append and project, idempotently.
 
     ``op`` describes the request for idempotency: the same key with another ``op`` is a
-    conflict, with the same one a replay that plans nothing and appends nothing.
+    conflict, with the same one a replay that plans nothing and appends nothing. A row that a
+    concurrent request inserted first is refused as the plan refuses a sequential duplicate
+    (``Ledger.unique_refusals``); the caller's transaction is then rolled back whole.
     """
 
     def run() -> tuple[Any, dict[str, Any]]:
@@ -94,7 +98,18 @@ def perform(
             "entry_count": len(result.appended),
         }
 
-    outcome, replayed = idempotent(session, request.actor, request.idempotency_key, op, run)
+    try:
+        outcome, replayed = idempotent(session, request.actor, request.idempotency_key, op, run)
+        # The projections' rows, inserted here rather than at commit, so a duplicate is refused
+        # by this rule; the next write's plan flushes them anyway.
+        session.flush()
+    except IntegrityError as exc:
+        refusal = unique_refusal(
+            exc, ledger.unique_refusals, keyed=request.idempotency_key is not None
+        )
+        if refusal is None:
+            raise
+        raise refusal from None
     return Receipt(
         public_ids=list(outcome["public_ids"]),
         ledger_index=int(outcome["ledger_index"]),

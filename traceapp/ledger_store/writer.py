@@ -26,6 +26,7 @@ from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import ActorKey, IdempotencyRecord
 from traceapp.ledger_store.projections import Projectors
 from traceapp.ledger_store.sequencer import AppendResult, SignedStatement, append
+from traceapp.ledger_store.unique import UniqueRefusals
 
 KEY_STATEMENTS = ("key.registered", "key.revoked")
 _ACTOR_KEYS = "traceapp.actor_keys"
@@ -68,12 +69,13 @@ class Draft:
 @dataclass
 class Ledger:
     """App-scoped: the log identity, the custodial key store, the ID secret and the
-    projectors the app assembled."""
+    projectors and unique-constraint refusals the app assembled."""
 
     log: LogIdentity
     keystore: KeyStore
     id_secret: bytes
     projectors: Projectors
+    unique_refusals: UniqueRefusals
 
     @property
     def origin(self) -> str:

@@ -19,3 +19,13 @@ class ProducerInvalid(ValidationFailed):
 
 class NotProducersActor(PermissionDenied):
     """The signing key is neither an admin's nor the producer's own."""
+
+
+# What a concurrent duplicate's broken constraint answers: what the plan says to a sequential
+# one (registered by the app, traceapp/refusals.py).
+UNIQUE_REFUSALS = {
+    "uq_producers_tax_code": lambda: ProducerExists(
+        "a producer with this tax code exists", field="taxCode"
+    ),
+    "uq_producers_gln": lambda: ProducerExists("a producer with this GLN exists", field="gln"),
+}

@@ -31,3 +31,10 @@ class CertificationInvalid(ValidationFailed):
 
 class CertificationForbidden(PermissionDenied):
     """Certifications are recorded and revoked by the programme office only."""
+
+
+# What a concurrent duplicate's broken constraint answers: what the plan says to a sequential
+# one (registered by the app, traceapp/refusals.py).
+UNIQUE_REFUSALS = {
+    "uq_products_gtin": lambda: ProductExists("this GTIN is already registered", field="gtin"),
+}
