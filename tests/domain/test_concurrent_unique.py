@@ -19,7 +19,7 @@ from support.integrity import assert_ledger_intact
 from support.races import race
 from support.scenario import Scenario
 
-from ledger.keys import Signer
+from ledger.signing import Signer
 from traceapp.auth.models import ApiToken
 from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch, issue_items
