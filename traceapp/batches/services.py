@@ -56,10 +56,10 @@ class IssuedItems:
     pins: dict[str, str]
 
 
-def get_batch(session: Session, public_id: str) -> Batch:
+def get_batch(session: Session, public_id: str, field: str = "batch") -> Batch:
     batch = session.execute(select(Batch).where(Batch.public_id == public_id)).scalar_one_or_none()
     if batch is None:
-        raise BatchNotFound(f"no batch {public_id}", field="batch")
+        raise BatchNotFound(f"no batch {public_id}", field=field)
     return batch
 
 
@@ -108,11 +108,7 @@ def plan_create_batch(
     # batch producer's claim, and each input stays its own producer's (Batch.inputs shows it).
     inputs = sorted(set(data.inputs))
     for index, input_id in enumerate(inputs):
-        upstream = session.execute(
-            select(Batch).where(Batch.public_id == input_id)
-        ).scalar_one_or_none()
-        if upstream is None:
-            raise BatchNotFound(f"no batch {input_id}", field=f"inputs.{index}")
+        get_batch(session, input_id, f"inputs.{index}")
     return [
         Draft(
             "batch.created",

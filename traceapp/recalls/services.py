@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
-from traceapp.batches.errors import BatchNotFound
-from traceapp.batches.models import Batch
-from traceapp.batches.services import batch_producer
+from traceapp.batches.services import batch_producer, get_batch
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.producers.services import require_producer_actor
@@ -41,11 +38,7 @@ def plan_issue_recall(
         raise RecallInvalid("name at least one batch", field="batches")
     batches = sorted(set(data.batches))
     for index, batch_id in enumerate(batches):
-        batch = session.execute(
-            select(Batch).where(Batch.public_id == batch_id)
-        ).scalar_one_or_none()
-        if batch is None:
-            raise BatchNotFound(f"no batch {batch_id}", field=f"batches.{index}")
+        batch = get_batch(session, batch_id, f"batches.{index}")
         require_producer_actor(session, ledger, request.actor, batch_producer(session, batch))
     issued_at, _zone = format_event_time(data.issued_at or datetime.now(UTC))
     return [
