@@ -8,13 +8,15 @@ Nothing else in the application runs SQL on a raw cursor.
 
 from __future__ import annotations
 
+import re
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Executable, String, Table, insert, text
+from sqlalchemy import Dialect, Executable, Select, String, Table, bindparam, insert, text
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -215,6 +217,27 @@ def _rows(compiled: _Compiled, fetched: list[Any], processed: bool = False) -> l
     return [make(*r) for r in fetched]
 
 
+class Lookup:
+    """A column's value read by the INSERT itself: a scalar subquery on text values of the row.
+
+    ``select`` picks one column with named parameters (``bindparam("gtin")``); a row gives those
+    inputs in place of the column's value, and a row that matches nothing stores NULL. On
+    PostgreSQL this spares the round trip of reading the keys before the INSERT.
+    """
+
+    def __init__(self, select: Select[Any]) -> None:
+        compiled = select.compile(dialect=DefaultDialect(paramstyle="named"))
+        self.sql = compiled.string  # the same SQL on SQLite and PostgreSQL: joins and equalities
+        self.inputs = tuple(compiled.binds)
+
+    def on(self, name: Callable[[str], str]) -> str:
+        """The subquery, its inputs renamed (``name``) to the statement's own parameters."""
+        return "(" + _PARAM.sub(lambda m: name(m.group(1)), self.sql) + ")"
+
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
 class RowsInsert:
     """The rows of one table, as an INSERT to compose with others (``insert_together``).
 
@@ -223,52 +246,93 @@ class RowsInsert:
     count (psycopg dumps arrays element by element in Python: four times the cost of the same
     values as parameters, worth it only for many rows). Parameters are named after the table
     and column. By default every column but a generated primary key; each row names exactly
-    these.
+    these, but for a column read by a ``Lookup``, whose inputs it names instead.
     """
 
     MAX_VALUES_ROWS = 8
 
-    def __init__(self, table: FromClause, columns: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        table: FromClause,
+        columns: Sequence[str] | None = None,
+        lookups: dict[str, Lookup] | None = None,
+    ) -> None:
         if not isinstance(table, Table):
             raise TypeError(f"RowsInsert needs a Table, not {type(table).__name__}")
         dialect: Dialect = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped in SQLAlchemy
         generated = table.autoincrement_column
         self.table = table
         self.columns = tuple(columns or (c.name for c in table.columns if c is not generated))
-        self._names = [f"{table.name}__{name}" for name in self.columns]
+        self.lookups = dict(lookups or {})
+        valued = [name for name in self.columns if name not in self.lookups]
+        inputs = [i for lookup in self.lookups.values() for i in lookup.inputs]
+        # What a row names: the columns given as values, then the lookups' inputs (text).
+        self.fields = tuple(dict.fromkeys([*valued, *inputs]))
+        self._names = {field: f"{table.name}__{field}" for field in self.fields}
         self._arrays = ", ".join(
-            f"CAST(:{param} AS {_element_type(table.c[name].type, dialect)}[])"
-            for name, param in zip(self.columns, self._names, strict=True)
+            f"CAST(:{self._names[field]} AS "
+            f"{_element_type(table.c[field].type, dialect) if field in valued else 'TEXT'}[])"
+            for field in self.fields
         )
         self._processors = {
             name: processor
-            for name in self.columns
+            for name in valued
             if (processor := table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         }
-        self.plain = Prepared(insert(table).inline())
+        self.plain = Prepared(insert(table).inline()) if not self.lookups else self._plain_text()
+
+    def _plain_text(self) -> Prepared:
+        values = ", ".join(self._value(name, lambda field: f":{field}") for name in self.columns)
+        statement = text(f"{self._into()} VALUES ({values})").bindparams(
+            *(
+                bindparam(
+                    field, type_=self.table.c[field].type if field in self.table.c else String()
+                )
+                for field in self.fields
+            )
+        )
+        return Prepared(statement)
+
+    def _into(self) -> str:
+        return f"INSERT INTO {self.table.name} ({', '.join(self.columns)})"
+
+    def _value(self, column: str, name: Callable[[str], str]) -> str:
+        lookup = self.lookups.get(column)
+        return name(column) if lookup is None else lookup.on(name)
 
     def check(self, rows: Sequence[dict[str, Any]]) -> None:
-        if rows and len(rows[0]) != len(self.columns):
+        if rows and len(rows[0]) != len(self.fields):
             raise ValueError(f"rows for {self.table.name} name {sorted(rows[0])}")
 
     def sql(self, count: int) -> str:
-        into = f"INSERT INTO {self.table.name} ({', '.join(self.columns)})"
         if count > self.MAX_VALUES_ROWS:
-            return f"{into} SELECT * FROM unnest({self._arrays})"
-        rows = (f"({', '.join(f':{p}__{i}' for p in self._names)})" for i in range(count))
-        return f"{into} VALUES {', '.join(rows)}"
+            if not self.lookups:
+                return f"{self._into()} SELECT * FROM unnest({self._arrays})"
+            selected = ", ".join(self._value(c, lambda field: f"v.{field}") for c in self.columns)
+            return (
+                f"{self._into()} SELECT {selected} "
+                f"FROM unnest({self._arrays}) AS v({', '.join(self.fields)})"
+            )
+        rows = (
+            "(" + ", ".join(self._value(c, self._numbered(i)) for c in self.columns) + ")"
+            for i in range(count)
+        )
+        return f"{self._into()} VALUES {', '.join(rows)}"
+
+    def _numbered(self, i: int) -> Callable[[str], str]:
+        return lambda field: f":{self._names[field]}__{i}"
 
     def params(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
         self.check(rows)
-        columns = {name: [row[name] for row in rows] for name in self.columns}
+        fields = {field: [row[field] for row in rows] for field in self.fields}
         for name, processor in self._processors.items():  # UtcDateTime refuses naive times
-            columns[name] = [processor(value) for value in columns[name]]
+            fields[name] = [processor(value) for value in fields[name]]
         if len(rows) > self.MAX_VALUES_ROWS:
-            return {p: columns[name] for name, p in zip(self.columns, self._names, strict=True)}
+            return {self._names[field]: values for field, values in fields.items()}
         return {
-            f"{p}__{i}": value
-            for name, p in zip(self.columns, self._names, strict=True)
-            for i, value in enumerate(columns[name])
+            f"{self._names[field]}__{i}": value
+            for field, values in fields.items()
+            for i, value in enumerate(values)
         }
 
 

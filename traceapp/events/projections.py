@@ -6,14 +6,14 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db.statements import Prepared, RowsInsert, insert_together, read_together
+from traceapp.db.statements import Lookup, RowsInsert, insert_together
 from traceapp.epcis.event_hash import web_vocabulary
-from traceapp.events.epc import EpcRef, parse_epc
+from traceapp.events.epc import parse_epc
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.retraction import ITEM_ROLES, restore_statuses, status_of_event
 from traceapp.gs1.canonical_link import canonical_digital_link
@@ -85,126 +85,31 @@ def parse_event_time(event: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(event["eventTime"].replace("Z", "+00:00"))
 
 
-_CHUNK = 500  # keys per IN list: PostgreSQL refuses very long row-value lists
-# Up to this many keys an append looks each one up with a prepared read, all of them in one
-# round trip (``read_together``); a bulk append or an import uses chunked IN lists instead.
-_FEW_KEYS = 64
 _ITEMS, _BATCHES, _PRODUCTS = Item.__table__, Batch.__table__, Product.__table__
-_ITEM_ID = Prepared(
+_PRODUCERS = Producer.__table__
+# The row IDs an event's rows point at are read by the INSERT itself (no round trip before it):
+# an EPC of one of our items or batches, under any spelling, finds its row; any other finds none.
+_ITEM_ID = Lookup(
     select(_ITEMS.c.id)
     .select_from(
         _ITEMS.join(_BATCHES, _ITEMS.c.batch_id == _BATCHES.c.id).join(
             _PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id
         )
     )
-    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _ITEMS.c.serial == bindparam("key"))
+    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _ITEMS.c.serial == bindparam("serial"))
 )
-_BATCH_ID = Prepared(
+_BATCH_ID = Lookup(
     select(_BATCHES.c.id)
     .select_from(_BATCHES.join(_PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id))
-    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _BATCHES.c.lot == bindparam("key"))
+    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _BATCHES.c.lot == bindparam("lot"))
 )
-
-
-def _row_ids(
-    session: Session, producers: set[str], epcs: Sequence[str]
-) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    """Producer public ID -> row ID, and EPC -> item and EPC class -> batch row IDs (ours)."""
-    parsed = {epc: parse_epc(epc) for epc in epcs}
-    if len(producers) + len(parsed) > _FEW_KEYS:
-        return (_producer_ids(session, producers), *_resolve(session, parsed))
-    named = sorted(producers)
-    keyed = [
-        (epc, ref, key)
-        for epc, ref in parsed.items()
-        if ref is not None and (key := ref.serial or ref.lot) is not None
-    ]
-    reads = [(_PRODUCER_ID, {"public_id": public_id}) for public_id in named]
-    reads += [
-        (_ITEM_ID if ref.serial else _BATCH_ID, {"gtin": ref.gtin, "key": key})
-        for _, ref, key in keyed
-    ]
-    found = read_together(session, reads)
-    producer_ids = {p: rows[0][0] for p, rows in zip(named, found, strict=False) if rows}
-    item_ids: dict[str, int] = {}
-    batch_ids: dict[str, int] = {}
-    for (epc, ref, _key), rows in zip(keyed, found[len(named) :], strict=True):
-        if rows:
-            (item_ids if ref.serial else batch_ids)[epc] = rows[0][0]
-    return producer_ids, item_ids, batch_ids
-
-
-def _our_gtins(session: Session, gtins: set[str]) -> set[str]:
-    ours: set[str] = set()
-    listed = sorted(gtins)
-    for start in range(0, len(listed), _CHUNK):
-        chunk = listed[start : start + _CHUNK]
-        ours.update(session.execute(select(Product.gtin).where(Product.gtin.in_(chunk))).scalars())
-    return ours
-
-
-def _resolve(
-    session: Session, parsed: dict[str, EpcRef | None]
-) -> tuple[dict[str, int], dict[str, int]]:
-    """EPC -> item id and EPC class -> batch id, for the EPCs that are ours.
-
-    Imported events mostly name other companies' EPCs: only keys under one of our GTINs are
-    looked up, in chunks.
-    """
-    ours = _our_gtins(session, {r.gtin for r in parsed.values() if r})
-    item_keys = sorted(
-        {(r.gtin, r.serial) for r in parsed.values() if r and r.serial and r.gtin in ours}
-    )
-    batch_keys = sorted(
-        {(r.gtin, r.lot) for r in parsed.values() if r and r.lot and r.gtin in ours}
-    )
-    items: dict[tuple[str, str], int] = {}
-    batches: dict[tuple[str, str], int] = {}
-    for start in range(0, len(item_keys), _CHUNK):
-        rows = session.execute(
-            select(Product.gtin, Item.serial, Item.id)
-            .join(Batch, Item.batch_id == Batch.id)
-            .join(Product, Batch.product_id == Product.id)
-            .where(tuple_(Product.gtin, Item.serial).in_(item_keys[start : start + _CHUNK]))
-        ).all()
-        items.update(((g, s), i) for g, s, i in rows)
-    for start in range(0, len(batch_keys), _CHUNK):
-        rows = session.execute(
-            select(Product.gtin, Batch.lot, Batch.id)
-            .join(Product, Batch.product_id == Product.id)
-            .where(tuple_(Product.gtin, Batch.lot).in_(batch_keys[start : start + _CHUNK]))
-        ).all()
-        batches.update(((g, lot), b) for g, lot, b in rows)
-    item_ids = {
-        epc: items[(r.gtin, r.serial)]
-        for epc, r in parsed.items()
-        if r and r.serial and (r.gtin, r.serial) in items
-    }
-    batch_ids = {
-        epc: batches[(r.gtin, r.lot)]
-        for epc, r in parsed.items()
-        if r and r.lot and (r.gtin, r.lot) in batches
-    }
-    return item_ids, batch_ids
-
-
-def _producer_ids(session: Session, public_ids: set[str]) -> dict[str, int]:
-    if not public_ids:
-        return {}
-    rows = session.execute(_PRODUCERS_BY_PUBLIC_ID, {"ids": sorted(public_ids)})
-    return {public_id: pk for public_id, pk in rows}
-
-
-_PRODUCERS = Producer.__table__
-_PRODUCERS_BY_PUBLIC_ID = select(_PRODUCERS.c.public_id, _PRODUCERS.c.id).where(
-    _PRODUCERS.c.public_id.in_(bindparam("ids", expanding=True))
-)
-_PRODUCER_ID = Prepared(
-    select(_PRODUCERS.c.id).where(_PRODUCERS.c.public_id == bindparam("public_id"))
+_PRODUCER_ID = Lookup(
+    select(_PRODUCERS.c.id).where(_PRODUCERS.c.public_id == bindparam("producer"))
 )
 # Inline: the generated keys are not fetched back (no RETURNING).
-_EVENTS = RowsInsert(Event.__table__)
-_EPCS = RowsInsert(EventEpc.__table__)
+_EVENTS = RowsInsert(Event.__table__, lookups={"producer_id": _PRODUCER_ID})
+_EPCS = RowsInsert(EventEpc.__table__, lookups={"item_id": _ITEM_ID, "batch_id": _BATCH_ID})
+_EPCS_TABLE = EventEpc.__table__
 
 
 def event_recorded(session: Session, appended: Appended) -> None:
@@ -213,15 +118,11 @@ def event_recorded(session: Session, appended: Appended) -> None:
 
 def events_recorded(session: Session, run: Sequence[Appended]) -> None:
     """One INSERT per table for a whole bulk append, one query to resolve every EPC."""
-    statements = [a.entry.statement for a in run]
     refs = [(a.seq, role, epc) for a in run for role, epc in event_epcs(a.entry.statement["event"])]
-    producers, item_ids, batch_ids = _row_ids(
-        session,
-        {s["producer"] for s in statements if s["producer"]},
-        list(dict.fromkeys(epc for _, _, epc in refs)),
-    )
+    keys = {epc: parse_epc(epc) for _, _, epc in refs}
     rows = []
-    for appended, s in zip(run, statements, strict=True):
+    for appended in run:
+        s = appended.entry.statement
         event = s["event"]
         # An event captured with its errorDeclaration (its original was never recorded here)
         # is recorded already retracted.
@@ -239,7 +140,7 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
                 "disposition": short_cbv(event.get("disposition")),
                 "read_point": (event.get("readPoint") or {}).get("id"),
                 "biz_location": (event.get("bizLocation") or {}).get("id"),
-                "producer_id": producers.get(s["producer"]) if s["producer"] else None,
+                "producer": s["producer"] or None,
                 "document": canonicalize(event).decode(),
                 "ledger_seq": appended.seq,
                 "record_time": datetime.fromisoformat(
@@ -254,18 +155,21 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
             "event_seq": seq,
             "role": role,
             "epc": epc,
-            "item_id": item_ids.get(epc),
-            "batch_id": batch_ids.get(epc),
+            "gtin": ref.gtin if ref else None,
+            "serial": ref.serial if ref else None,
+            "lot": ref.lot if ref else None,
         }
         for seq, role, epc in refs
+        for ref in (keys[epc],)
     ]
     # One statement on PostgreSQL: the event rows are in place when the EPC rows' keys are checked.
     insert_together(session, [(_EVENTS, rows), (_EPCS, epc_rows)])
-    _apply_statuses(session, run, item_ids)
+    _apply_statuses(session, run)
 
 
-def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[str, int]) -> None:
-    """Dispositions that change an item's status, in log order (the last one wins).
+def _apply_statuses(session: Session, run: Sequence[Appended]) -> None:
+    """Dispositions that change an item's status, in log order (the last one wins): the items
+    are those the event's EPC rows, just inserted, point at.
 
     An event captured already retracted (with its errorDeclaration) changes nothing.
     """
@@ -274,17 +178,26 @@ def _apply_statuses(session: Session, run: Sequence[Appended], item_ids: dict[st
         status = status_of_event(short_cbv(event.get("disposition")), event.get("action"))
         if not status or isinstance(event.get("errorDeclaration"), dict):
             continue
-        touched = [
-            item_ids[epc]
+        if any(
+            role in ITEM_ROLES and (ref := parse_epc(epc)) is not None and ref.serial
             for role, epc in event_epcs(event)
-            if role in ITEM_ROLES and epc in item_ids
-        ]
-        if touched:
-            session.execute(
-                update(Item)
-                .where(Item.id.in_(touched), Item.status != "claimed")
-                .values(status=status, status_seq=appended.seq)
+        ):
+            session.execute(_SET_STATUS, {"seq": appended.seq, "status": status})
+
+
+_SET_STATUS = (
+    update(Item)
+    .where(
+        Item.id.in_(
+            select(_EPCS_TABLE.c.item_id).where(
+                _EPCS_TABLE.c.event_seq == bindparam("seq"),
+                _EPCS_TABLE.c.role.in_(ITEM_ROLES),
             )
+        ),
+        Item.status != "claimed",
+    )
+    .values(status=bindparam("status"), status_seq=bindparam("seq"))
+)
 
 
 def event_error_declared(session: Session, appended: Appended) -> None:
