@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.scenario import Scenario
 from verify_support import GTIN, LOT, item_path
+from werkzeug.test import TestResponse
 
 from traceapp.verification.ratelimit import Limit
 
