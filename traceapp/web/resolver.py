@@ -6,6 +6,10 @@ browsers (``text/html``), JSON for ``application/json``, an RFC 9264 linkset for
 ``linkType=gs1:xxx``, a 307 to the default link when ``Accept`` names nothing of ours. The
 links and their targets (``?view=``) are ``web/linkset.py``; negotiation, CORS, walking up
 and problem details are ``web/gs1resolver.py``. Malformed codes give a 400, unknown GTINs 404.
+
+Over 400 lines on purpose: every way a Digital Link request is answered (page, JSON, linkset,
+307, claim, compressed form) is routed here in one place, the logic itself lives in the modules
+named above.
 """
 
 from __future__ import annotations
