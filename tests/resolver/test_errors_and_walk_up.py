@@ -150,6 +150,13 @@ def test_compressed_uri_resolves_like_the_uncompressed_one(
     assert redirect.headers["Location"].startswith(uncompressed + "?view=journey&lang=vi&foo=bar")
 
 
+def test_pairs_compressed_into_the_uri_are_used(client: FlaskClient, scenario: Scenario) -> None:
+    # /01/{GTIN}/10/L1?linkType=gs1:pip, the pair compressed too (tests/gs1/test_compression.py)
+    response = client.get("/ARBCUPJiBiDEXr4iWKeRPKl6B8_Ni64aeA?foo=bar", headers=HTML)
+    assert response.status_code == 307
+    assert response.headers["Location"] == f"{ROOT}/01/{GTIN}/10/L1?view=pip&lang=vi&foo=bar"
+
+
 def test_bad_compressed_uris(client: FlaskClient, scenario: Scenario) -> None:
     bad_check = compress("00000001" + format(int(GTIN[:-1] + "8"), "047b"))
     unknown_ai = compress(gtin_bits(GTIN) + "0011000100000011")  # AI 3103 (net weight)

@@ -321,14 +321,19 @@ def resolve_compressed(segment: str) -> Response:
     except Gs1Error as exc:
         return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
     link = decompressed.link
-    return _answer(link, lang, same_as=public_uri(link))
+    return _answer(link, lang, same_as=public_uri(link), packed=decompressed.other)
 
 
-def _answer(link: DigitalLink, lang: str, same_as: str | None) -> Response:
+def _answer(
+    link: DigitalLink,
+    lang: str,
+    same_as: str | None,
+    packed: tuple[tuple[str, str], ...] = (),
+) -> Response:
     try:
         if request.method == "POST":
             return _finish(_claim(link, lang))
-        response = _resolve(link, lang)
+        response = _resolve(link, lang, packed)
     except NotFound as exc:
         return _error(404, "NOT_FOUND", exc.field, text(lang, "not_found_help"), lang)
     if response.status_code < 400:
@@ -371,9 +376,11 @@ def _links(view: Verification, link: DigitalLink) -> Links:
     return build_links(view, link, public_uri(link), get_settings(current_app).public_url)
 
 
-def _resolve(link: DigitalLink, lang: str) -> Response:
+def _resolve(link: DigitalLink, lang: str, packed: tuple[tuple[str, str], ...] = ()) -> Response:
+    """``packed``: non-GS1 pairs compressed into the URI, after the request's own query."""
     query = request.query_string.decode("latin-1")
-    link_type = (query_link_type(query) or "").strip()
+    pairs = [*request.args.items(multi=True), *packed]
+    link_type = (query_link_type(query) or dict(packed).get("linkType") or "").strip()
     fmt = requested_format()
     if link_type:
         wanted = normalise_link_type(link_type)
@@ -383,7 +390,7 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
             return _linkset(links)
         candidates = links.of_type(wanted) if wanted and wanted != "defaultLink" else []
         target = choose(candidates, lang, fmt == "json") if candidates else links.default
-        return _redirect(target)
+        return _redirect(target, pairs)
     view_name = request.args.get("view")
     if view_name is None and fmt == "linkset":
         walk, view = _lookup(link, record=False)
@@ -391,7 +398,7 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
     if view_name is None and fmt is None:
         # Nothing in the request matches a link's metadata: the default link, per the standard.
         walk, view = _lookup(link, record=False)
-        return _redirect(_links(view, link).default)
+        return _redirect(_links(view, link).default, pairs)
     section = SECTIONS.get(view_name or "pip", "all")
     walk, view = _lookup(link, record=request.method == "GET")
     if fmt == "json":
@@ -410,8 +417,7 @@ def _linkset(links: Links) -> Response:
     return response
 
 
-def _redirect(target: Target) -> Response:
-    pairs = [(k, v) for k, v in request.args.items(multi=True)]
+def _redirect(target: Target, pairs: list[tuple[str, str]]) -> Response:
     response = Response(status=307)
     response.headers["Location"] = redirect_location(target, pairs)
     return response
