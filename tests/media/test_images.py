@@ -147,9 +147,7 @@ def test_store_photo_stores_four_renditions_under_their_hashes(tmp_path: Path) -
     assert statement["thumb"]["jpeg"] == stored.thumb_jpeg
 
 
-@pytest.mark.parametrize(
-    "upload", [b"not an image", png_bomb(), photo((800, 600), "JPEG")[:500]]
-)
+@pytest.mark.parametrize("upload", [b"not an image", png_bomb(), photo((800, 600), "JPEG")[:500]])
 def test_a_refused_upload_stores_nothing(tmp_path: Path, upload: bytes) -> None:
     with pytest.raises(DomainError):
         store_photo(DirectoryStore(tmp_path), upload)

@@ -13,8 +13,12 @@ ORIENTATION = 0x0112
 
 
 def photo(
-    size: tuple[int, int] = (1600, 1200), fmt: str = "JPEG", *, orientation: int | None = None,
-    gps: bool = False, mode: str = "RGB",
+    size: tuple[int, int] = (1600, 1200),
+    fmt: str = "JPEG",
+    *,
+    orientation: int | None = None,
+    gps: bool = False,
+    mode: str = "RGB",
 ) -> bytes:
     """A two-colour picture: left half red, right half blue (so rotation can be seen)."""
     image = Image.new(mode, size, (200, 30, 30, 255) if mode == "RGBA" else (200, 30, 30))

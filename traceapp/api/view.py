@@ -59,7 +59,11 @@ def principal_from(header: str | None) -> Principal | None:
 
 class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def dispatch_request(self) -> ResponseReturnValue:
-        principal = principal_from(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")
+        if header is None and request.mimetype == "multipart/form-data":
+            # A form post from any site can be multipart; an upload must carry a token.
+            return _unauthenticated("uploads need Authorization: Bearer <token>")
+        principal = principal_from(header)
         if principal is None:
             return _unauthenticated("invalid or revoked token")
         g.api_principal = principal

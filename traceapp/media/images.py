@@ -202,3 +202,8 @@ def read_upload(stream: io.RawIOBase | io.BufferedIOBase | Any, field: str = "fi
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadTooLarge(f"is larger than {MAX_UPLOAD_BYTES:,} bytes", field=field)
     return data
+
+
+def media_path(sha256: str, content_type: str = WEBP) -> str:
+    """Where the app serves a stored rendition: ``/media/<sha256>.<webp|jpg>``."""
+    return f"/media/{sha256}.{EXTENSIONS[content_type]}"
