@@ -39,8 +39,13 @@ LOGO = """mutation($input: UploadProducerLogoInput!) { uploadProducerLogo(input:
 
 
 def upload(
-    client: FlaskClient, query: str, fields: dict[str, Any], data: bytes, token: str | None,
-    name: str = "photo.jpg", status: int = 200,
+    client: FlaskClient,
+    query: str,
+    fields: dict[str, Any],
+    data: bytes,
+    token: str | None,
+    name: str = "photo.jpg",
+    status: int = 200,
 ) -> dict[str, Any]:
     operations = {"query": query, "variables": {"input": {**fields, "file": None}}}
     form = {
@@ -89,7 +94,10 @@ def product_id(scenario: Scenario) -> str:
 
 
 def test_the_producer_uploads_a_photo_its_hash_goes_on_the_ledger(
-    app: Flask, client: FlaskClient, database: Database, scenario: Scenario,
+    app: Flask,
+    client: FlaskClient,
+    database: Database,
+    scenario: Scenario,
     tokens: dict[str, str],
 ) -> None:
     data = photo((2400, 1800), "JPEG", gps=True, orientation=1)
@@ -155,8 +163,14 @@ def test_the_admin_uploads_a_logo(
     ],
 )
 def test_bad_uploads_are_refused_and_nothing_is_stored(
-    app: Flask, client: FlaskClient, database: Database, scenario: Scenario,
-    tokens: dict[str, str], data: bytes, name: str, code: str,
+    app: Flask,
+    client: FlaskClient,
+    database: Database,
+    scenario: Scenario,
+    tokens: dict[str, str],
+    data: bytes,
+    name: str,
+    code: str,
 ) -> None:
     size = entry_count(database)
     out = upload(client, PHOTO, {"product": product_id(scenario)}, data, tokens["producer"], name)
@@ -167,8 +181,13 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(
 
 
 def test_another_producers_product_is_refused_before_the_upload_is_read(
-    app: Flask, client: FlaskClient, database: Database, ledger: Ledger, admin: str,
-    scenario: Scenario, tokens: dict[str, str],
+    app: Flask,
+    client: FlaskClient,
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    scenario: Scenario,
+    tokens: dict[str, str],
 ) -> None:
     with database.write() as s:
         other = register_producer(
