@@ -25,6 +25,7 @@ from traceapp.db.sessions import Database
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.writer import Ledger
 from traceapp.media.images import MAX_UPLOAD_BYTES
+from traceapp.producers.models import Producer
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.models import Product
 from traceapp.products.services import ProductInput, register_product
@@ -150,7 +151,13 @@ def test_the_admin_uploads_a_logo(
     assert result["userErrors"] == []
     entry = stored_entry(database, result["ledgerIndex"])
     assert entry["type"] == "producer.logo_set"
+    assert entry["actor"] != scenario.producer_key  # the programme office signed it
     assert entry["statement"]["logo"]["sha256"] == result["producer"]["logo"]["sha256"]
+    with database.read_sessions() as session:
+        row = session.execute(select(Producer).where(Producer.public_id == scenario.producer))
+        producer = row.scalar_one()
+    assert producer.logo_sha256 == entry["statement"]["logo"]["sha256"]
+    assert producer.logo_seq == result["ledgerIndex"]
 
 
 @pytest.mark.parametrize(

@@ -51,4 +51,5 @@ def media(name: str) -> Response:
     response.set_etag(digest)
     response.headers["Cache-Control"] = IMMUTABLE
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response.make_conditional(request)
+    response.make_conditional(request)  # 304 when If-None-Match names this hash
+    return response
