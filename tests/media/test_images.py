@@ -152,3 +152,33 @@ def test_a_refused_upload_stores_nothing(tmp_path: Path, upload: bytes) -> None:
     with pytest.raises(DomainError):
         store_photo(DirectoryStore(tmp_path), upload)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "fmt", "extra"),
+    [
+        ("I;16", "PNG", {}),
+        ("CMYK", "JPEG", {}),
+        ("L", "PNG", {}),
+        ("1", "PNG", {}),
+        ("P", "PNG", {"transparency": 3}),
+        ("LA", "PNG", {}),
+        ("RGBA", "WEBP", {}),
+    ],
+)
+def test_every_pixel_mode_becomes_rgb(mode: str, fmt: str, extra: dict[str, int]) -> None:
+    out = io.BytesIO()
+    Image.new(mode, (300, 200)).save(out, format=fmt, **extra)
+    made = process(out.getvalue())
+    assert opened(made.photo.jpeg).mode == "RGB"
+    assert (made.photo.width, made.photo.height) == (300, 200)
+
+
+def test_a_large_picture_is_reduced_to_phone_size() -> None:
+    made = process(photo((6000, 4000), "PNG"))
+    assert (made.photo.width, made.photo.height) == (1080, 720)
+    left, right = (
+        opened(made.photo.jpeg).getpixel((10, 360)),
+        opened(made.photo.jpeg).getpixel((1070, 360)),
+    )
+    assert left[0] > 150 and right[2] > 150  # still red on the left, blue on the right

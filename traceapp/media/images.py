@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from traceapp.media.errors import (
     AnimatedImage,
@@ -135,28 +135,43 @@ def _open(data: bytes, field: str) -> Image.Image:
     return image
 
 
+# EXIF orientation -> the transpose that turns the stored pixels upright (EXIF 2.3, tag 0x0112).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_ORIENTATION = 0x0112
+
+
 def _decoded(image: Image.Image, field: str) -> Image.Image:
-    """Decoded, upright, RGB, without metadata."""
+    """Decoded, cut down to about twice the phone size, upright, RGB, without metadata."""
     # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale: enough pixels for the photo, far less work.
     image.draft("RGB", (PHOTO_SIDE, PHOTO_SIDE))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image.load()
-            upright = ImageOps.exif_transpose(image)
+            orientation = image.getexif().get(_ORIENTATION)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombWarning):
         raise DamagedImage("is truncated or damaged", field=field) from None
-    if upright.mode in ("RGBA", "LA", "PA") or (
-        upright.mode == "P" and "transparency" in upright.info
-    ):
-        rgba = upright.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-    else:
-        flat = upright.convert("RGB")
-    clean = Image.new("RGB", flat.size)
-    clean.paste(flat)
-    return clean  # a new image: no info, EXIF, ICC or XMP carried over
+    alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+    work = image if image.mode in ("RGB", "RGBA") else image.convert("RGBA" if alpha else "RGB")
+    # A box reduction by a whole factor first (cheap), so that the resizes and copies below
+    # handle a few megapixels, not forty; LANCZOS then makes the renditions from >= 2x their size.
+    factor = max(work.size) // (2 * PHOTO_SIDE)
+    if factor >= 2:
+        work = work.reduce(factor)
+    if orientation in _UPRIGHT:
+        work = work.transpose(_UPRIGHT[orientation])
+    clean = Image.new("RGB", work.size, (255, 255, 255))
+    # A new image: no info, EXIF, ICC or XMP carried over; transparency flattened on white.
+    clean.paste(work, mask=work.getchannel("A") if work.mode == "RGBA" else None)
+    return clean
 
 
 def _rendition(image: Image.Image, side: int) -> Rendition:
