@@ -237,3 +237,31 @@ def test_a_file_field_sent_as_json_is_not_an_upload(
     )  # fmt: skip
     errors = response.get_json()["data"]["uploadProductPhoto"]["userErrors"]
     assert [(e["field"], e["code"]) for e in errors] == [("file", "NOT_AN_IMAGE")]
+
+
+@pytest.mark.parametrize(
+    ("operations", "files_map"),
+    [
+        ("{not json", '{"0": ["variables.input.file"]}'),
+        ('{"query": "mutation { x }"}', "not json"),
+        ('{"query": "{ viewer { role } }", "variables": {}}', '{"1": ["variables.input.file"]}'),
+        ('{"query": "{ viewer { role } }", "variables": {}}', '{"0": ["variables.a.b.c"]}'),
+        ('{"query": "{ viewer { role } }", "variables": {}}', '{"0": "variables"}'),
+        ('{"query": "{ viewer { role } }", "variables": {"a": 1}}', '{"0": ["variables.a.x"]}'),
+        ("[]", '{"0": ["0.variables.file"]}'),
+        ('{"query": "{ viewer { role } }", "variables": {"a": []}}', '{"0": ["variables.a.x"]}'),
+        ('{"query": "{ viewer { role } }", "variables": {}}', '["variables.a"]'),
+    ],
+)
+def test_malformed_multipart_requests_are_client_errors(
+    app: Flask, client: FlaskClient, tokens: dict[str, str], operations: str, files_map: str
+) -> None:
+    form = {"operations": operations, "map": files_map, "0": (io.BytesIO(b"x"), "a.jpg")}
+    response = client.post(
+        "/graphql", data=form, content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {tokens['producer']}"},
+    )  # fmt: skip
+    assert response.status_code < 500, response.get_data(as_text=True)
+    for error in (response.get_json(silent=True) or {}).get("errors") or []:
+        assert error["extensions"]["code"] != "INTERNAL_SERVER_ERROR", error
+    assert media_files(app) == []

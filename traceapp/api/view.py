@@ -95,6 +95,14 @@ class TraceGraphQLView(GraphQLView[ApiContext, None]):
         except RecursionError:
             raise HTTPException(400, "the request body's JSON is nested too deeply") from None
 
+    def parse_multipart(self, request: Any) -> dict[str, str]:
+        # strawberry follows the upload map blindly: a path through a number or a list index
+        # that is not one raises; the request is wrong, not the server.
+        try:
+            return super().parse_multipart(request)
+        except (TypeError, ValueError, IndexError, AttributeError):
+            raise HTTPException(400, "the upload map does not fit the operations") from None
+
     def encode_json(self, data: Any) -> str:
         # Vietnamese text goes out as stored (NFC), not as \\u escapes.
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
