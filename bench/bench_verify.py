@@ -9,7 +9,9 @@ fixed duration per endpoint) on:
 - the sample item's Digital Link path with `Accept: application/json` and as HTML (resolver);
 - its GS1 linkset (`Accept: application/linkset+json`) and the 307 of `?linkType=gs1:traceability`
   (GS1-Conformant Resolver 1.2; a 307 counts as answered there);
-- the item's QR PNG.
+- the item's QR PNG;
+- the item's photo (`/media/<sha256>.webp`) against a static file (`/static/verify.css`) of the
+  same server, as a ratio (goal >= 0.8).
 
 It prints requests/s and each endpoint's ratio to `/readyz` in the same run (goal >= 0.5 for
 the resolver), and the linkset's and the 307's ratio to the HTML page (goal >= 0.8). If the resolver does not answer the sample item (not built yet), it says so
@@ -198,6 +200,7 @@ def bench_engine(engine: str, threads: int, duration: float, workdir: Path) -> b
             "TRACEAPP_LOG_KEY_FILE": str(workdir / f"{engine}.key"),
             "TRACEAPP_PUBLIC_URL": f"http://127.0.0.1:{port}",
             "BENCH_WORKDIR": str(workdir),
+            "TRACEAPP_MEDIA_DIR": str(workdir / f"{engine}-media"),
         }
         started = time.perf_counter()
         demo = subprocess.run(
@@ -212,6 +215,7 @@ def bench_engine(engine: str, threads: int, duration: float, workdir: Path) -> b
             status, _ = get(port, item_path, "application/json")
             if status == 200:
                 rates = measure(port, item_path, engine, threads, duration)
+                bench_media(port, item_path, engine, threads, duration)
             else:
                 print(f"[{engine}] the resolver does not answer {item_path} (HTTP {status}):")
                 print("  GET /01/... (DESIGN §7) is missing; no verification figures.")
@@ -253,6 +257,34 @@ def measure(
         note = f"  (not 200: {failed})" if failed else ""
         print(f"[{engine}] {name:12s} {rate:8.0f} req/s{note}")
     return rates
+
+
+MEDIA_GOAL = 0.8
+PHOTO = re.compile(r'srcset="[^"]*?(/media/[0-9a-f]{64}\.webp) \d+w"')
+
+
+def bench_media(port: int, item_path: str, engine: str, threads: int, duration: float) -> None:
+    """The demo item's photo (``/media/<sha256>.webp``) against a static file of the same
+    server (``/static/verify.css``): requests/s of each, and their ratio (goal >= 0.8)."""
+    status, body = get(port, item_path, "text/html")
+    found = PHOTO.search(body.decode("utf-8", "replace")) if status == 200 else None
+    if found is None:
+        print(f"[{engine}] the item page shows no photo (HTTP {status}): no media figures")
+        return
+    rates = {}
+    sources = SourceAddresses()
+    for name, path, accept in (
+        ("static file", "/static/verify.css", "text/css"),
+        ("photo WebP", found.group(1), "image/webp"),
+    ):
+        load(port, path, accept, threads, 1.0, sources)  # warm-up
+        rate, failed = load(port, path, accept, threads, duration, sources)
+        rates[name] = rate
+        note = f"  (not 200: {failed})" if failed else ""
+        print(f"[{engine}] {name:12s} {rate:8.0f} req/s{note}")
+    ratio = rates["photo WebP"] / rates["static file"] if rates["static file"] else 0.0
+    verdict = "  ok" if ratio >= MEDIA_GOAL else "  BELOW"
+    print(f"[{engine}] photo / static file = {ratio:.2f} (goal >= {MEDIA_GOAL}){verdict}")
 
 
 def bench_labels(url: str, key_file: Path, public_url: str, count: int = 1000) -> None:
