@@ -35,11 +35,17 @@ def check_password(password: str) -> None:
     """Refuse a password that is too short, too long or common (the list is lowercase)."""
     password = _normalised(password)
     if len(password) < MIN_LENGTH:
-        raise PasswordRefused(f"must be at least {MIN_LENGTH} characters", field="password")
+        raise PasswordRefused(
+            f"must be at least {MIN_LENGTH} characters", field="password", code="PASSWORD_SHORT"
+        )
     if len(password) > MAX_LENGTH:
-        raise PasswordRefused(f"must be at most {MAX_LENGTH} characters", field="password")
+        raise PasswordRefused(
+            f"must be at most {MAX_LENGTH} characters", field="password", code="PASSWORD_LONG"
+        )
     if password.lower().strip() in common_passwords():
-        raise PasswordRefused("is one of the most common passwords", field="password")
+        raise PasswordRefused(
+            "is one of the most common passwords", field="password", code="PASSWORD_COMMON"
+        )
 
 
 def hash_password(password: str) -> str:

@@ -77,7 +77,9 @@ def sign_in(session: Session, login: str, password: str, client: str) -> Account
     if failures[0] >= CLIENT_FAILURES:
         _record(session, None, client, False, "client_limit")
         raise SignInRefused(
-            "too many failed sign-ins from this device", "client_limit", _wait(failures[1] + CLIENT_WINDOW, now)
+            "too many failed sign-ins from this device",
+            "client_limit",
+            _wait(failures[1] + CLIENT_WINDOW, now),
         )
     try:
         key = normalise_login(login)
