@@ -51,9 +51,7 @@ def invitation_token(response: TestResponse) -> str:
     return html.unescape(found.group(1)).rsplit("/", 1)[1]
 
 
-def accept(
-    client: FlaskClient, token: str, name: str, email: str, password: str
-) -> TestResponse:
+def accept(client: FlaskClient, token: str, name: str, email: str, password: str) -> TestResponse:
     page = f"/console/invitation/{token}"
     return post_form(client, page, page, {"name": name, "email": email, "password": password})
 
@@ -67,6 +65,10 @@ class People:
 
 @pytest.fixture
 def people(database: Database, ledger: Ledger, admin: str, scenario: Scenario) -> People:
+    return make_people(database, ledger, admin, scenario)
+
+
+def make_people(database: Database, ledger: Ledger, admin: str, scenario: Scenario) -> People:
     """Producer A is the shared tea cooperative; B a household business; one office admin."""
     with database.write() as s:
         producer_b = register_producer(
@@ -88,7 +90,9 @@ def people(database: Database, ledger: Ledger, admin: str, scenario: Scenario) -
 
 def invite_owner(client: FlaskClient, producer: str) -> str:
     """As the signed-in admin: the one-time token of an owner's invitation."""
-    response = post_form(client, "/console/office/", "/console/office/invite", {"producer": producer})
+    response = post_form(
+        client, "/console/office/", "/console/office/invite", {"producer": producer}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:800]
     return invitation_token(response)
 

@@ -103,7 +103,7 @@ def test_a_member_signs_with_the_producers_key_and_is_named_by_pseudonym(
         token, _ = create_token(s, "producer", people.producer_a)
         # One rule picks the key for a token and for a member.
         assert request.actor == token.key_name
-        data = LocationInput(people.producer_a, "XUONG-2", "Xưởng sao chè 2", "packing_site")
+        data = LocationInput(people.producer_a, "XUONG-2", "Xưởng sao chè 2", "facility")
         receipt = perform(
             s,
             ledger,
@@ -133,8 +133,15 @@ def test_a_member_signs_with_the_producers_key_and_is_named_by_pseudonym(
 
 def test_create_admin_command(runner: FlaskCliRunner, database: Database) -> None:
     result = runner.invoke(
-        args=["accounts", "create-admin", "--email", "Admin@Ocop.example.vn", "--name", "Lan",
-              "--password-stdin"],
+        args=[
+            "accounts",
+            "create-admin",
+            "--email",
+            "Admin@Ocop.example.vn",
+            "--name",
+            "Lan",
+            "--password-stdin",
+        ],
         input="một mật khẩu đủ dài\n",
     )
     assert result.exit_code == 0, result.output
@@ -143,8 +150,15 @@ def test_create_admin_command(runner: FlaskCliRunner, database: Database) -> Non
         admin = s.execute(select(Account)).scalar_one()
     assert admin.role == OFFICE_ADMIN and admin.login == "admin@ocop.example.vn"
     weak = runner.invoke(
-        args=["accounts", "create-admin", "--email", "b@ocop.example.vn", "--name", "B",
-              "--password-stdin"],
+        args=[
+            "accounts",
+            "create-admin",
+            "--email",
+            "b@ocop.example.vn",
+            "--name",
+            "B",
+            "--password-stdin",
+        ],
         input="password1\n",
     )
     assert weak.exit_code == 2 and "password" in weak.output

@@ -20,7 +20,6 @@ from .conftest import (
     accept,
     csrf_of,
     invitation_token,
-    invite_owner,
     owner_of,
     post_form,
     sign_in,
@@ -90,7 +89,10 @@ def test_owner_invites_staff_and_staff_cannot_invite(
     assert accept(staff, token, "Lò Thị Mai", "0912 000 111", STAFF_PASSWORD).status_code == 422
     page = f"/console/invitation/{token}"
     done = post_form(
-        staff, page, page, {"name": "Lò Thị Mai", "phone": "0912 000 111", "password": STAFF_PASSWORD}
+        staff,
+        page,
+        page,
+        {"name": "Lò Thị Mai", "phone": "0912 000 111", "password": STAFF_PASSWORD},
     )
     assert done.status_code == 303
     member = _account(database, "0912000111")
@@ -102,7 +104,9 @@ def test_owner_invites_staff_and_staff_cannot_invite(
     assert staff.post("/console/staff/invite", data={"csrf_token": token_now}).status_code == 404
     assert staff.get("/console/office/").status_code == 404
     with database.read_sessions() as s:
-        assert s.execute(select(Invitation).where(Invitation.invited_by == member.id)).first() is None
+        assert (
+            s.execute(select(Invitation).where(Invitation.invited_by == member.id)).first() is None
+        )
     # The owner sees the new member in the list.
     assert "Lò Thị Mai" in owner.get("/console/staff").get_data(as_text=True)
 
@@ -129,9 +133,7 @@ def test_another_producers_objects_are_not_found(
     assert 'id="products">0<' in owner_b.get("/console/").get_data(as_text=True)
 
 
-def test_pages_are_small_and_speak_both_languages(
-    app: Flask, people: People
-) -> None:
+def test_pages_are_small_and_speak_both_languages(app: Flask, people: People) -> None:
     owner = app.test_client()
     owner_of(owner, people, people.producer_a, "hung@example.vn")
     css = len(owner.get("/static/console.css").get_data())

@@ -30,7 +30,9 @@ def _session_cookie(client: FlaskClient) -> str | None:
 
 def test_cookie_is_secure_httponly_lax_and_scoped(client: FlaskClient, people: People) -> None:
     response = sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
-    header = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("ocop_session="))
+    header = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("ocop_session=")
+    )
     assert "Secure" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/console" in header
     page = client.get("/console/")
@@ -119,9 +121,7 @@ def test_one_client_failing_too_often_is_refused(
     assert "Thiết bị này đã đăng nhập sai quá nhiều lần" in refused.get_data(as_text=True)
 
 
-def test_account_page_lists_own_sign_ins_and_changes_password(
-    app: Flask, people: People
-) -> None:
+def test_account_page_lists_own_sign_ins_and_changes_password(app: Flask, people: People) -> None:
     client, other = app.test_client(), app.test_client()
     sign_in(client, ADMIN_EMAIL, "a wrong password")
     sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -129,12 +129,16 @@ def test_account_page_lists_own_sign_ins_and_changes_password(
     page = client.get("/console/account").get_data(as_text=True)
     assert page.count("Thành công") == 2 and page.count("Thất bại") == 1
     bad = post_form(
-        client, "/console/account", "/console/account/password",
+        client,
+        "/console/account",
+        "/console/account/password",
         {"current": "not it at all", "new": "một mật khẩu mới dài"},
     )
     assert bad.status_code == 422 and "Mật khẩu hiện tại không đúng." in bad.get_data(as_text=True)
     good = post_form(
-        client, "/console/account", "/console/account/password",
+        client,
+        "/console/account",
+        "/console/account/password",
         {"current": ADMIN_PASSWORD, "new": "một mật khẩu mới dài"},
     )
     assert good.status_code == 303
@@ -164,7 +168,11 @@ def test_next_never_leaves_the_console(client: FlaskClient, people: People) -> N
     token = csrf_of(client.get("/console/login"))
     response = client.post(
         "/console/login",
-        data={"login": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "next": "//evil.example/x",
-              "csrf_token": token},
+        data={
+            "login": ADMIN_EMAIL,
+            "password": ADMIN_PASSWORD,
+            "next": "//evil.example/x",
+            "csrf_token": token,
+        },
     )
     assert response.headers["Location"] == "/console/"
