@@ -25,7 +25,7 @@ from traceapp.config import get_settings
 from traceapp.console.texts import TEXTS
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import DomainError
-from traceapp.i18n import format_date, format_datetime, format_number, language, negotiate
+from traceapp.i18n import format_date, format_datetime, format_number, negotiate
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -196,7 +196,3 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/console/") and not value.startswith("//") and "\\" not in value:
         return value
     return url_for("console.dashboard")
-
-
-def lang_of(value: str | None) -> str:
-    return language(value)
