@@ -90,7 +90,7 @@ def test_who_may_invite_whom(database: Database, people: People) -> None:
 
 
 def test_a_member_signs_with_the_producers_key_and_is_named_by_pseudonym(
-    database: Database, ledger: Ledger, people: People
+    database: Database, ledger: Ledger, people: People, runner: FlaskCliRunner
 ) -> None:
     with database.write() as s:
         owner = create_account(
@@ -129,6 +129,9 @@ def test_a_member_signs_with_the_producers_key_and_is_named_by_pseudonym(
             op={"op": "register_location", **data.__dict__},
         )
     assert again.replayed and again.ledger_index == receipt.ledger_index
+    # The log with a member field verifies, and its projections replay to the same rows.
+    checked = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert checked.exit_code == 0, checked.output
 
 
 def test_create_admin_command(runner: FlaskCliRunner, database: Database) -> None:
