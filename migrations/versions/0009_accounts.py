@@ -1,4 +1,4 @@
-"""accounts of people: accounts, invitations, server-side sessions, sign-in trail
+"""accounts of people: accounts, invitations, server-side sessions, sign-in trail, passkeys
 
 Revision ID: 0009
 Revises: 0006
@@ -105,9 +105,36 @@ def upgrade() -> None:
     op.create_index(
         "ix_account_sign_ins_client_at", "account_sign_ins", ["client", "at"], unique=False
     )
+    op.create_table(
+        "account_passkeys",
+        sa.Column("id", BigInt, nullable=False),
+        sa.Column("account_id", BigInt, nullable=False),
+        sa.Column("credential_id", sa.LargeBinary(length=1023), nullable=False),
+        sa.Column("public_key", sa.LargeBinary(), nullable=False),
+        sa.Column("sign_count", BigInt, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_account_passkeys_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_account_passkeys")),
+        sa.UniqueConstraint("credential_id", name=op.f("uq_account_passkeys_credential_id")),
+    )
+    op.create_index(
+        op.f("ix_account_passkeys_account_id"), "account_passkeys", ["account_id"], unique=False
+    )
+    op.create_table(
+        "account_passkey_challenges",
+        sa.Column("binding", sa.LargeBinary(length=32), nullable=False),
+        sa.Column("challenge", sa.LargeBinary(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("binding", name=op.f("pk_account_passkey_challenges")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("account_passkey_challenges")
+    op.drop_table("account_passkeys")
     op.drop_table("account_sign_ins")
     op.drop_table("account_sessions")
     op.drop_table("account_invitations")

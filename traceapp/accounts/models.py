@@ -92,3 +92,28 @@ class SignIn(Base):
     client: Mapped[str] = mapped_column(String(16))
     success: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(20))
+
+
+class Passkey(Base):
+    """A WebAuthn credential of an account (optional, besides the password)."""
+
+    __tablename__ = "account_passkeys"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary(1023), unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInt)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PasskeyChallenge(Base):
+    """A WebAuthn challenge, one-time, bound to the browser that asked for it (its session, or
+    before sign-in its pre-session cookie) through ``binding``, a SHA-256."""
+
+    __tablename__ = "account_passkey_challenges"
+
+    binding: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    challenge: Mapped[bytes] = mapped_column(LargeBinary(64))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -62,16 +62,12 @@ def _record(
     )
 
 
-def sign_in(session: Session, login: str, password: str, client: str) -> Account:
-    """The account these credentials open; raises ``SignInRefused`` (after recording it).
-
-    The caller commits in both cases: a refusal's record and counters must be kept.
-    """
+def refuse_busy_client(session: Session, client: str) -> None:
+    """Refuse (and record) a client with too many failed sign-ins in the window."""
     now = _now()
-    since = now - CLIENT_WINDOW
     failures = session.execute(
         select(func.count(), func.min(SignIn.at)).where(
-            SignIn.client == client, SignIn.at > since, SignIn.success.is_(False)
+            SignIn.client == client, SignIn.at > now - CLIENT_WINDOW, SignIn.success.is_(False)
         )
     ).one()
     if failures[0] >= CLIENT_FAILURES:
@@ -81,6 +77,15 @@ def sign_in(session: Session, login: str, password: str, client: str) -> Account
             "client_limit",
             _wait(failures[1] + CLIENT_WINDOW, now),
         )
+
+
+def sign_in(session: Session, login: str, password: str, client: str) -> Account:
+    """The account these credentials open; raises ``SignInRefused`` (after recording it).
+
+    The caller commits in both cases: a refusal's record and counters must be kept.
+    """
+    now = _now()
+    refuse_busy_client(session, client)
     try:
         key = normalise_login(login)
     except AccountInvalid:

@@ -147,6 +147,23 @@ TEXTS = Texts(
         "sign_in_ok": ("Thành công", "Succeeded"),
         "sign_in_failed": ("Thất bại", "Failed"),
         "device": ("thiết bị {client}", "device {client}"),
+        # Passkeys (only with the script; the password always works)
+        "passkeys": ("Khóa đăng nhập (passkey)", "Passkeys"),
+        "passkeys_count": (
+            {"other": "Bạn có {count} khóa đăng nhập."},
+            {"one": "You have {count} passkey.", "other": "You have {count} passkeys."},
+        ),
+        "passkey_add": ("Thêm khóa đăng nhập", "Add a passkey"),
+        "passkey_sign_in": ("Đăng nhập bằng khóa đăng nhập", "Sign in with a passkey"),
+        "passkey_added": ("Đã thêm khóa đăng nhập.", "Passkey added."),
+        "passkey_failed": (
+            "Không dùng được khóa đăng nhập. Hãy thử lại hoặc dùng mật khẩu.",
+            "The passkey did not work. Try again, or use your password.",
+        ),
+        "err_invalid_passkey": (
+            "Không xác minh được khóa đăng nhập. Hãy thử lại.",
+            "The passkey could not be verified. Please try again.",
+        ),
         # Staff
         "staff_title": ("Nhân viên", "Staff"),
         "invite_staff": ("Mời nhân viên", "Invite a staff member"),

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp.accounts.errors import SignInRefused
 from traceapp.accounts.models import PRODUCER_ROLES
+from traceapp.accounts.passkeys import passkeys_of
 from traceapp.accounts.passwords import MIN_LENGTH
 from traceapp.accounts.services import PersonInput, accept_invitation, open_invitation
 from traceapp.accounts.sessions import (
@@ -43,6 +44,8 @@ from traceapp.errors import DomainError
 from traceapp.producers.services import get_producer
 
 Page = tuple[str, int] | BaseResponse
+# The account page's notices after a redirect: only these, never text from the URL.
+_NOTICES = {k: k for k in ("password_changed", "passkey_added")}
 
 
 def _signed_in_response(token: str, target: str) -> Response:
@@ -145,8 +148,9 @@ def account() -> Page:
     return render(
         "console/account.html",
         sign_ins=recent_sign_ins(get_session(), me.id),
-        notice=request.args.get("done"),
+        notice=_NOTICES.get(request.args.get("done", "")),
         min_length=MIN_LENGTH,
+        passkeys=len(passkeys_of(get_session(), me.id)),
     )
 
 
@@ -172,6 +176,7 @@ def account_password() -> Page:
             sign_ins=recent_sign_ins(get_session(), me.id),
             error=error_text(exc, n=MIN_LENGTH),
             min_length=MIN_LENGTH,
+            passkeys=len(passkeys_of(get_session(), me.id)),
         )
     return redirect(url_for("console.account", done="password_changed"), 303)
 
