@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from traceapp.accounts.models import PRODUCER_OWNER, PRODUCER_STAFF, Account, Invitation
 from traceapp.db.sessions import Database
@@ -133,14 +134,21 @@ def test_another_producers_objects_are_not_found(
     assert 'id="products">0<' in owner_b.get("/console/").get_data(as_text=True)
 
 
+def signed_out_page(client: FlaskClient) -> TestResponse:
+    """The sign-in page, as a browser that is not signed in sees it."""
+    return client.application.test_client().get("/console/login")
+
+
 def test_pages_are_small_and_speak_both_languages(app: Flask, people: People) -> None:
     owner = app.test_client()
     owner_of(owner, people, people.producer_a, "hung@example.vn")
-    css = len(owner.get("/static/console.css").get_data())
-    for path in ("/console/", "/console/account", "/console/staff"):
-        response = owner.get(path)
+    # HTML, CSS and the one script (passkeys) together, before images.
+    assets = len(owner.get("/static/console.css").get_data())
+    assets += len(owner.get("/static/console-passkeys.js").get_data())
+    for path in ("/console/", "/console/account", "/console/staff", "/console/login"):
+        response = owner.get(path) if path != "/console/login" else signed_out_page(owner)
         assert response.status_code == 200
-        assert len(response.get_data()) + css <= PAGE_BUDGET, path
+        assert len(response.get_data()) + assets <= PAGE_BUDGET, path
         assert '<html lang="vi">' in response.get_data(as_text=True)
         assert "http://" not in response.get_data(as_text=True)
     english = app.test_client()

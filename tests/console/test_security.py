@@ -176,3 +176,29 @@ def test_next_never_leaves_the_console(client: FlaskClient, people: People) -> N
         },
     )
     assert response.headers["Location"] == "/console/"
+
+
+def test_passkey_endpoints_check_csrf_and_refuse_junk(
+    client: FlaskClient, people: People, database: Database
+) -> None:
+    token = csrf_of(client.get("/console/login"))
+    assert client.post("/console/passkeys/login/options").status_code == 400
+    options = client.post("/console/passkeys/login/options", headers={"X-CSRF-Token": token})
+    assert options.status_code == 200
+    body = options.get_json()
+    assert body["rpId"] == "truyxuat.ocop.example.vn" and len(body["challenge"]) >= 43
+    junk = client.post(
+        "/console/passkeys/login",
+        headers={"X-CSRF-Token": token},
+        data='{"id": "AAAA", "rawId": "AAAA", "type": "public-key", "response": {}}',
+    )
+    assert junk.status_code == 401 and "khóa đăng nhập" in junk.get_json()["error"]
+    with database.read_sessions() as s:
+        assert s.execute(select(SignIn.reason)).scalars().all() == ["passkey_wrong"]
+    # Registering needs a signed-in member.
+    assert (
+        client.post(
+            "/console/passkeys/register/options", headers={"X-CSRF-Token": token}
+        ).status_code
+        == 302
+    )
