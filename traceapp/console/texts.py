@@ -156,6 +156,8 @@ TEXTS = Texts(
         "passkey_add": ("Thêm khóa đăng nhập", "Add a passkey"),
         "passkey_sign_in": ("Đăng nhập bằng khóa đăng nhập", "Sign in with a passkey"),
         "passkey_added": ("Đã thêm khóa đăng nhập.", "Passkey added."),
+        "passkey_added_on": ("thêm lúc {date}", "added {date}"),
+        "passkey_used_on": ("dùng lần cuối {date}", "last used {date}"),
         "passkey_failed": (
             "Không dùng được khóa đăng nhập. Hãy thử lại hoặc dùng mật khẩu.",
             "The passkey did not work. Try again, or use your password.",

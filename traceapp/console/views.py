@@ -150,7 +150,7 @@ def account() -> Page:
         sign_ins=recent_sign_ins(get_session(), me.id),
         notice=_NOTICES.get(request.args.get("done", "")),
         min_length=MIN_LENGTH,
-        passkeys=len(passkeys_of(get_session(), me.id)),
+        passkeys=passkeys_of(get_session(), me.id),
     )
 
 
@@ -176,7 +176,7 @@ def account_password() -> Page:
             sign_ins=recent_sign_ins(get_session(), me.id),
             error=error_text(exc, n=MIN_LENGTH),
             min_length=MIN_LENGTH,
-            passkeys=len(passkeys_of(get_session(), me.id)),
+            passkeys=passkeys_of(get_session(), me.id),
         )
     return redirect(url_for("console.account", done="password_changed"), 303)
 
