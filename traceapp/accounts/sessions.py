@@ -67,7 +67,11 @@ def refuse_busy_client(session: Session, client: str) -> None:
     now = _now()
     failures = session.execute(
         select(func.count(), func.min(SignIn.at)).where(
-            SignIn.client == client, SignIn.at > now - CLIENT_WINDOW, SignIn.success.is_(False)
+            SignIn.client == client,
+            SignIn.at > now - CLIENT_WINDOW,
+            SignIn.success.is_(False),
+            # Refusals for the limit itself do not extend it: Retry-After stays true.
+            SignIn.reason != "client_limit",
         )
     ).one()
     if failures[0] >= CLIENT_FAILURES:
