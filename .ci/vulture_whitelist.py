@@ -104,3 +104,12 @@ thumbnail_url  # unused variable (traceapp/api/types/media.py:26): a GraphQL fie
 tm  # unused variable (tests/labels/test_sheet.py:83)
 verification  # unused variable (traceapp/api/verification.py:179)
 webp_path  # unused property (traceapp/verification/model.py:39): read by verify/photo.html
+# The console (traceapp/console/): Flask request hooks, and overview fields read by templates.
+load_member  # unused function (traceapp/console/core.py)
+console_headers  # unused function (traceapp/console/core.py)
+product_vi  # unused variable (traceapp/console/dashboard.py)
+product_en  # unused variable (traceapp/console/dashboard.py)
+open_batches  # unused variable (traceapp/console/dashboard.py)
+scans_this_week  # unused variable (traceapp/console/dashboard.py)
+certificates_ending  # unused variable (traceapp/console/dashboard.py)
+last_used_at  # unused variable (traceapp/accounts/models.py; read by templates/console/account.html)

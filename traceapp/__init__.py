@@ -30,7 +30,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     create_sqlite_database(settings)
     sessions.init_app(app, settings)
 
-    from traceapp import api, cli
+    from traceapp import api, cli, console
     from traceapp.web import (
         bundle_api,
         epcis_api,
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         headers, health, ledger_api, resolver, bundle_api, qr_api, epcis_api, media_api,
     ):  # fmt: skip
         app.register_blueprint(blueprint.bp)
+    app.register_blueprint(console.bp)
     api.init_app(app)
     cli.register(app)
     return app

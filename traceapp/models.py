@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+from traceapp.accounts import models as accounts
 from traceapp.auth import models as auth
 from traceapp.batches import models as batches
 from traceapp.db.base import Base
@@ -25,6 +26,7 @@ MODEL_MODULES = (
     recalls,
     scans,
     auth,
+    accounts,
 )
 
 

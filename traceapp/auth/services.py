@@ -42,6 +42,22 @@ def token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def signing_key_name(session: Session, role: str, producer: str | None) -> str | None:
+    """The custodial key that signs the writes of a caller with this role (DESIGN §12).
+
+    The one rule for both doors: an API token keeps the name it was given at creation, a
+    console member asks again on each write. A producer signs with its own active key, the
+    programme office with the admin key; an auditor writes nothing.
+    """
+    if role == "producer":
+        assert producer is not None
+        get_producer(session, producer)
+        return producer_key(session, producer)
+    if role == "admin":
+        return admin_key_name(session)
+    return None
+
+
 def create_token(
     session: Session, role: str, producer: str | None = None, label: str | None = None
 ) -> tuple[ApiToken, str]:
@@ -50,13 +66,7 @@ def create_token(
         raise TokenInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
     if (role == "producer") != (producer is not None):
         raise TokenInvalid("a producer token names its producer, and only it", field="producer")
-    key_name: str | None = None
-    if role == "producer":
-        assert producer is not None
-        get_producer(session, producer)
-        key_name = producer_key(session, producer)
-    elif role == "admin":
-        key_name = admin_key_name(session)
+    key_name = signing_key_name(session, role, producer)
     plaintext = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip(
         "="
     )

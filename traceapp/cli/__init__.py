@@ -14,6 +14,7 @@ import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from traceapp.cli.accounts import accounts_group
 from traceapp.cli.db import db_group
 from traceapp.cli.demo import demo
 from traceapp.cli.epcis import epcis_group
@@ -30,6 +31,7 @@ COMMANDS: tuple[click.Command, ...] = (
     serve,
     keys_group,
     tokens_group,
+    accounts_group,
     privacy_group,
     ledger_group,
     demo,

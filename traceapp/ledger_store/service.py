@@ -28,12 +28,16 @@ class WriteRequest:
 
     ``for_client_key`` marks a plan made for a client-held key before its signature exists
     (``prepareXxx``): the plan refuses what a client key cannot sign.
+
+    ``member`` is the pseudonymous ID of the person who acted through the console (an
+    account's ``member_id``); ``perform`` adds it to every statement as ``"member"``.
     """
 
     actor: str
     idempotency_key: str | None = None
     signature: bytes | None = None
     for_client_key: bool = False
+    member: str | None = None
 
     @property
     def client_signed(self) -> bool:
@@ -82,11 +86,18 @@ def perform(
     (``Ledger.unique_refusals``); the caller's transaction is then rolled back whole.
     """
 
+    member = request.member
+    if member is not None:
+        # The same key used by another member is another request.
+        op = {"op": op, "member": member}
+
     def run() -> tuple[Any, dict[str, Any]]:
         # The hot lookups are Core statements, which do not autoflush: earlier ORM changes in
         # this transaction must be in the database before they run.
         session.flush()
         drafts = plan()
+        if member is not None:
+            drafts = [Draft(d.type, {**d.statement, "member": member}) for d in drafts]
         signed = ledger.sign(session, request.actor, drafts, request.signature)
         result = ledger.record(session, signed)
         public_ids = ids_of(drafts) if ids_of else [str(d.statement.get("id", "")) for d in drafts]

@@ -1,0 +1,1 @@
+"""The accounts domain: people (not tokens), their invitations, sessions and sign-ins."""
