@@ -21,9 +21,9 @@ from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
 
 
-def _verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
+def _verify_cli(path: Path, vkey: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger", "verify-bundle", str(path)],
+        [sys.executable, "-m", "ledger", "verify-bundle", str(path), "--vkey", vkey],
         capture_output=True,
         text=True,
         timeout=60,
@@ -40,7 +40,7 @@ def test_bundle_verifies_with_the_offline_cli(
     assert bundle["vkey"] == get_ledger(app).log.vkey
     path = tmp_path / "bundle.json"
     path.write_bytes(response.data)
-    result = _verify_cli(path)
+    result = _verify_cli(path, get_ledger(app).log.vkey)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK")
     verified = verify_bundle(bundle, vkey=get_ledger(app).log.vkey)
@@ -74,7 +74,7 @@ def test_bundle_verifies_with_the_offline_cli(
 
 
 def test_tampered_bundle_fails(
-    client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
 ) -> None:
     bundle = client.get(f"/ledger/bundle{item_path(serials[1])}").json
     assert bundle is not None
@@ -88,7 +88,7 @@ def test_tampered_bundle_fails(
     ).decode()
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(bundle))
-    result = _verify_cli(path)
+    result = _verify_cli(path, get_ledger(app).log.vkey)
     assert result.returncode == 1 and result.stdout.startswith("FAIL")
 
 
