@@ -16,6 +16,7 @@ from verify_support import GTIN, item_path
 
 from ledger.bundle import verify_bundle
 from ledger.entry import parse_entry
+from ledger.tlog_proof import parse_proofs, proofs_to_bundle
 from traceapp.db.sessions import get_database
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
@@ -98,3 +99,30 @@ def test_bundle_errors(client: FlaskClient, scenario: Scenario, serials: list[st
     bad = client.get("/ledger/bundle/01/12345/10/X/21/Y")
     assert bad.status_code == 400 and bad.json is not None
     assert bad.json["error"]["field"] == "gtin"
+
+
+def test_the_item_proofs_as_tlog_proof_verify_offline(
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
+) -> None:
+    response = client.get(f"/ledger/bundle{item_path(serials[0])}?format=tlog-proof")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Disposition"].endswith('.tlog-proof"')
+    bundle = client.get(f"/ledger/bundle{item_path(serials[0])}").json
+    assert bundle is not None
+    proofs = parse_proofs(response.text)
+    assert proofs_to_bundle(proofs, bundle["vkey"]) == bundle  # the same entries and proofs
+    path = tmp_path / "item.tlog-proof"
+    path.write_bytes(response.data)
+    vkey = get_ledger(app).log.vkey
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger", "verify-proof", str(path), "--vkey", vkey],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"OK: {len(bundle['entries'])} proven entries")
+    bad = client.get(f"/ledger/bundle{item_path(serials[0])}?format=xml")
+    assert bad.status_code == 400 and bad.json is not None
+    assert bad.json["error"]["field"] == "format"
