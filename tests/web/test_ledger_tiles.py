@@ -120,7 +120,15 @@ def test_a_tile_is_one_range_read(app: Flask, client: FlaskClient, grown: int) -
     event.listen(engine, "before_cursor_execute", count)
     try:
         assert client.get("/ledger/tile/1/000.p/2").status_code == 200
+        reads = [s for s in statements if "ledger_hashes" in s]
+        assert len(reads) == 1 and "ledger_entries" not in " ".join(statements)
+        # A full tile never changes: once read, it is served without the database.
+        first = client.get("/ledger/tile/0/001")
+        statements.clear()
+        again = client.get("/ledger/tile/0/001")
+        assert again.data == first.data and len(first.data) == 8192
+        assert statements == []
+        partial = client.get("/ledger/tile/entries/002.p/1")
+        assert partial.status_code == 200 and statements  # partial tiles are not kept
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    reads = [s for s in statements if "ledger_hashes" in s]
-    assert len(reads) == 1 and "ledger_entries" not in " ".join(statements)

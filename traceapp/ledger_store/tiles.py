@@ -9,6 +9,8 @@ whose rows are not all stored yet (beyond the tree) is NotFound.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from sqlalchemy import bindparam, select
@@ -91,3 +93,30 @@ def hash_tiles(
             piece = hashes[offset : offset + TILE_WIDTH]
             yield TileId(level, number, len(piece)), b"".join(piece)
             number += 1
+
+
+class FullTileCache:
+    """Full tiles and entry bundles already read: their bytes never change (c2sp.org/tlog-tiles),
+    so a hit needs no database at all. Bounded, least recently used out; thread-safe (gthread
+    workers). One per app: another database may hold another log under the same origin."""
+
+    def __init__(self, capacity: int = 2048) -> None:
+        self.capacity = capacity
+        self._tiles: OrderedDict[TileId, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tile: TileId) -> bytes | None:
+        with self._lock:
+            data = self._tiles.get(tile)
+            if data is not None:
+                self._tiles.move_to_end(tile)
+            return data
+
+    def put(self, tile: TileId, data: bytes) -> None:
+        if not tile.full:
+            return  # a partial tile may be dropped by the log once the full one exists
+        with self._lock:
+            self._tiles[tile] = data
+            self._tiles.move_to_end(tile)
+            while len(self._tiles) > self.capacity:
+                self._tiles.popitem(last=False)

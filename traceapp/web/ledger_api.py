@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from ledger.errors import FormatError
 from ledger.tiles import parse_tile_path
@@ -121,15 +121,22 @@ PARTIAL_TILE_CACHE = "public, max-age=86400"
 @bp.get("/tile/<path:path>")
 def tile(path: str) -> Response:
     """`/ledger/tile/<L>/<N>[.p/<W>]` and `/ledger/tile/entries/<N>[.p/<W>]`, read from the
-    stored subtree hashes and entries; 404 for a malformed path or a tile beyond the tree."""
+    stored subtree hashes and entries (full ones kept in memory once read: they never change);
+    404 for a malformed path or a tile beyond the tree."""
     try:
         wanted = parse_tile_path(path)
     except FormatError as exc:
         return _tile_missing(str(exc))
-    try:
-        data = tiles.tile_bytes(get_session(), get_ledger().origin, wanted)
-    except NotFound as exc:
-        return _tile_missing(exc.message)
+    cache: tiles.FullTileCache = current_app.extensions.setdefault(
+        "traceapp.full_tiles", tiles.FullTileCache()
+    )
+    data = cache.get(wanted)
+    if data is None:
+        try:
+            data = tiles.tile_bytes(get_session(), get_ledger().origin, wanted)
+        except NotFound as exc:
+            return _tile_missing(exc.message)
+        cache.put(wanted, data)
     response = Response(data, mimetype="application/octet-stream")
     response.headers["Cache-Control"] = FULL_TILE_CACHE if wanted.full else PARTIAL_TILE_CACHE
     return response
