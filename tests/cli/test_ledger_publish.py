@@ -103,7 +103,7 @@ def test_publish_writes_a_mirror_that_verifies_and_grows_incrementally(
         t.path for t in tiles_for_size(size)
     }
     assert f"{len(new_tiles) + 2} tiles and entry bundles written" in output  # 001 and 002.p
-    assert not list(mirror.rglob(".*.tmp"))
+    assert list((mirror / ".publishing").iterdir()) == []
 
 
 def test_the_checkpoint_is_written_last(
@@ -112,9 +112,9 @@ def test_the_checkpoint_is_written_last(
     written: list[str] = []
     real = publishing.write_atomically
 
-    def record(path: Path, data: bytes) -> None:
+    def record(path: Path, data: bytes, scratch: Path) -> None:
         written.append(path.relative_to(tmp_path).as_posix())
-        real(path, data)
+        real(path, data, scratch)
 
     monkeypatch.setattr(publishing, "write_atomically", record)
     _publish(app, tmp_path)

@@ -4,7 +4,7 @@ The files have the paths of the HTTP API below ``/ledger`` (``checkpoint``, ``ti
 ``tile/entries/<N>``, partial ones with ``.p/<W>``), so any static file server or object store
 serves the log. Incremental: a file already there is never rewritten (a tile's bytes never
 change, full or partial), so a run writes only the tiles the log grew since the last one. Each
-file is written under a temporary name and renamed into place; the checkpoint goes last, so a
+file is written in ``DIR/.publishing/`` and renamed into place; the checkpoint goes last, so a
 reader never sees a checkpoint whose tiles are missing.
 """
 
@@ -35,10 +35,14 @@ class Published:
     checkpoint_changed: bool
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `path` under a temporary name in its directory, then rename it into place."""
+SCRATCH = ".publishing"
+"""Folder of DIR where files are written before being renamed into place: never synced."""
+
+
+def write_atomically(path: Path, data: bytes, scratch: Path) -> None:
+    """Write `data` to a file in `scratch` (on the same file system), then rename it to `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary = scratch / f"{os.getpid()}-{path.name}"
     try:
         temporary.write_bytes(data)
         os.replace(temporary, path)
@@ -59,16 +63,20 @@ def publish(
     size, note = checkpoint.size, checkpoint.note
     wanted = [*tiles_for_size(size), *_bundles_for_size(size)]
     missing = [tile for tile in wanted if not (directory / tile.path).exists()]
+    scratch = directory / SCRATCH
+    scratch.mkdir(parents=True, exist_ok=True)
+    for stale in scratch.iterdir():  # left by a run that was killed
+        stale.unlink()
     written = 0
     for tile, data in _read(session, origin, size, missing):
-        write_atomically(directory / tile.path, data)
+        write_atomically(directory / tile.path, data, scratch)
         written += 1
         if progress is not None:
             progress(written, len(missing))
     checkpoint_path = directory / "checkpoint"
     changed = not checkpoint_path.exists() or checkpoint_path.read_text("utf-8") != note
     if changed:
-        write_atomically(checkpoint_path, note.encode("utf-8"))
+        write_atomically(checkpoint_path, note.encode("utf-8"), scratch)
     return Published(size, written, len(wanted) - len(missing), changed)
 
 
