@@ -1,11 +1,21 @@
 """`python -m ledger`: offline and remote checks of an OCOP ledger (DESIGN §5, §7, §9).
 
-    python -m ledger verify-bundle FILE [--vkey VKEY]
-    python -m ledger verify-log FILE [--jobs N | --reference]
-    python -m ledger audit URL [--state FILE] [--vkey VKEY] [--jobs N]
+    python -m ledger verify-bundle FILE (--vkey VKEY | --trust-embedded-key) [WITNESSES]
+    python -m ledger verify-proof FILE --vkey VKEY [WITNESSES]
+    python -m ledger verify-log FILE (--vkey VKEY | --trust-embedded-key) [--jobs N | --reference]
+        [WITNESSES]
+    python -m ledger audit URL [--state FILE] (--vkey VKEY | --trust-embedded-key) [--jobs N]
+        [WITNESSES]
 
-Exit status 0 when everything verifies (one `OK: ...` line on stdout), 1 when something does
-not (one `FAIL: ...` line on stdout naming the first failure: entry, check, expected, found),
+WITNESSES is `--witness VKEY [VKEY ...] [--quorum K]`: at least K (default: all) of those
+witnesses must have validly cosigned the checkpoint (ledger.trust). The log's key is pinned with
+`--vkey`: input carrying another key is refused. Without `--vkey` a command refuses to run
+unless `--trust-embedded-key` is given, and then says which key it trusted on a first stdout line
+(`trusting the key embedded in the file: ...`). `audit` pins the key in its state file on the
+first run; later runs may leave `--vkey` out.
+
+Exit status 0 when everything verifies (an `OK: ...` line on stdout), 1 when something does
+not (a `FAIL: ...` line on stdout naming the first failure: entry, check, expected, found),
 2 for unreadable input, an unreachable server or bad usage (a message on stderr).
 """
 
@@ -22,6 +32,8 @@ from ledger.errors import FormatError, LedgerError
 from ledger.export import read_export
 from ledger.fast.verify import verify_export
 from ledger.keys import b64encode
+from ledger.tlog_proof import parse_proofs, proofs_to_bundle, verify_proof
+from ledger.trust import TrustError, TrustPolicy
 from ledger.verify import verify_log
 
 EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -65,31 +77,78 @@ class _Progress:
         print(f"verified {done} of {total} entries ({percent}%)", file=sys.stderr, flush=True)
 
 
+def _policy(args: argparse.Namespace) -> TrustPolicy:
+    return TrustPolicy.build(
+        args.vkey, getattr(args, "trust_embedded_key", False), args.witness or (), args.quorum
+    )
+
+
+def _trusting(policy: TrustPolicy, embedded: str, where: str = "embedded in the file") -> None:
+    if policy.vkey is None:
+        print(f"trusting the key {where}: {embedded}", flush=True)
+
+
 def _verify_bundle(args: argparse.Namespace) -> int:
     try:
+        policy = _policy(args)
         bundle = load_bundle(Path(args.file).read_bytes())
+    except TrustError as exc:
+        return _unusable(exc)
     except (OSError, FormatError) as exc:
         return _unusable(f"{args.file}: {exc}")
+    _trusting(policy, bundle["vkey"])
     try:
-        verified = verify_bundle(bundle, vkey=args.vkey)
+        verified = verify_bundle(bundle, vkey=policy.log_key(bundle["vkey"]))
+        policy.check_cosignatures(bundle["checkpoint"])
     except LedgerError as exc:
         return _fail(exc)
     checkpoint = verified.checkpoint
     return _ok(f"{len(verified.entries)} bundled entries", checkpoint.size, checkpoint.root_hash)
 
 
+def _verify_proof(args: argparse.Namespace) -> int:
+    """c2sp.org/tlog-proof documents: each proof, then (with the genesis among them) the whole
+    item as its proof bundle would be checked."""
+    try:
+        policy = _policy(args)
+        proofs = parse_proofs(Path(args.file).read_text("utf-8"))
+    except TrustError as exc:
+        return _unusable(exc)
+    except (OSError, UnicodeDecodeError, FormatError) as exc:
+        return _unusable(f"{args.file}: {exc}")
+    vkey = args.vkey
+    try:
+        checkpoints = {verify_proof(proof, vkey) for proof in proofs}
+        for note in dict.fromkeys(proof.checkpoint for proof in proofs):
+            policy.check_cosignatures(note)
+        if any(proof.index == 0 for proof in proofs):
+            verified = verify_bundle(proofs_to_bundle(proofs, vkey), vkey=vkey)
+            checkpoint, what = verified.checkpoint, f"{len(verified.entries)} proven entries"
+        else:
+            checkpoint = max(checkpoints, key=lambda c: c.size)
+            what = f"{len(proofs)} proven entries (no genesis: signers not checked)"
+    except LedgerError as exc:
+        return _fail(exc)
+    return _ok(what, checkpoint.size, checkpoint.root_hash)
+
+
 def _verify_log(args: argparse.Namespace) -> int:
+    try:
+        policy = _policy(args)
+    except TrustError as exc:
+        return _unusable(exc)
     try:
         with Path(args.file).open("rb") as fp:
             try:
                 reader = read_export(fp)
             except FormatError as exc:
                 return _unusable(f"{args.file}: {exc}")
+            header = reader.header
+            _trusting(policy, header.vkey)
+            vkey = policy.log_key(header.vkey)
+            policy.check_cosignatures(header.checkpoint)
             if args.reference:  # ledger.verify alone, one entry after another
-                header = reader.header
-                result = verify_log(
-                    reader.entries(), header.checkpoint, header.vkey, progress=_Progress()
-                )
+                result = verify_log(reader.entries(), header.checkpoint, vkey, progress=_Progress())
             else:
                 result = verify_export(reader, jobs=args.jobs, progress=_Progress())
     except LedgerError as exc:
@@ -102,11 +161,27 @@ def _verify_log(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     state = Path(args.state)
     try:
-        result = audit(args.url, state, vkey=args.vkey, jobs=args.jobs, progress=_Progress())
+        # Only the witnesses matter here: audit() itself pins the key, from --vkey, from the
+        # state file, or (first run, --trust-embedded-key) from the server.
+        policy = TrustPolicy.build(args.vkey, args.vkey is None, args.witness or (), args.quorum)
+    except TrustError as exc:
+        return _unusable(exc)
+    try:
+        result = audit(
+            args.url,
+            state,
+            vkey=args.vkey,
+            trust_served_key=args.trust_embedded_key,
+            check_checkpoint=policy.check_cosignatures if policy.witnesses else None,
+            jobs=args.jobs,
+            progress=_Progress(),
+        )
     except (AuditStateError, FetchError) as exc:
         return _unusable(exc)
     except LedgerError as exc:
         return _fail(exc)
+    if result.trusted is not None:
+        print(f"trusting {result.trusted}")
     checkpoint = result.checkpoint
     entries = f"{checkpoint.size} entries ({result.new_entries} new)"
     return _ok(entries, checkpoint.size, checkpoint.root_hash)
@@ -122,6 +197,33 @@ def _positive(text: str) -> int:
     return value
 
 
+def _trust_options(parser: argparse.ArgumentParser, *, embedded: str | None) -> None:
+    """--vkey (and --trust-embedded-key where the input carries a key), --witness, --quorum."""
+    if embedded is None:
+        parser.add_argument("--vkey", required=True, help="the log's vkey (pinned)")
+    else:
+        key = parser.add_mutually_exclusive_group()
+        key.add_argument("--vkey", help="the log's vkey, pinned: input with another key fails")
+        key.add_argument(
+            "--trust-embedded-key",
+            action="store_true",
+            help=f"without --vkey, trust {embedded} (and say so)",
+        )
+    parser.add_argument(
+        "--witness",
+        nargs="+",
+        action="extend",
+        metavar="VKEY",
+        help="witness cosigning vkeys (c2sp.org/tlog-cosignature) to check on the checkpoint",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=_positive,
+        metavar="K",
+        help="valid cosignatures needed from the --witness keys (default: all of them)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m ledger", description="Verify an OCOP trace ledger without trusting it."
@@ -130,8 +232,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     bundle = commands.add_parser("verify-bundle", help="check an item's proof bundle offline")
     bundle.add_argument("file", metavar="FILE", help="proof bundle (JSON)")
-    bundle.add_argument("--vkey", help="the log's vkey to pin (else the bundled one is used)")
+    _trust_options(bundle, embedded="the vkey in the bundle")
     bundle.set_defaults(run=_verify_bundle)
+
+    proof = commands.add_parser(
+        "verify-proof", help="check c2sp.org/tlog-proof documents (an item's proofs) offline"
+    )
+    proof.add_argument("file", metavar="FILE", help="tlog-proof text (.tlog-proof)")
+    _trust_options(proof, embedded=None)
+    proof.set_defaults(run=_verify_proof)
 
     log = commands.add_parser("verify-log", help="re-derive everything from a ledger export")
     log.add_argument("file", metavar="FILE", help="export (JSON Lines, DESIGN §5)")
@@ -142,13 +251,16 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run only the reference verifier (ledger.verify), in one process: slower, same verdict",
     )
+    _trust_options(log, embedded="the vkey in the export's header")
     log.set_defaults(run=_verify_log)
 
     remote = commands.add_parser("audit", help="audit a served log since the last run")
     remote.add_argument("url", metavar="URL", help="base URL of the ledger's HTTP API")
     remote.add_argument("--state", default=DEFAULT_STATE_FILE, help="state file (%(default)s)")
-    remote.add_argument("--vkey", help="the log's vkey, pinned in the state file on first run")
     remote.add_argument("--jobs", type=_positive, help="worker processes (default: every core)")
+    _trust_options(
+        remote, embedded="the key the server serves on the first run (later: the pinned one)"
+    )
     remote.set_defaults(run=_audit)
     return parser
 

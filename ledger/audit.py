@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,8 @@ class AuditResult:
 
     checkpoint: Checkpoint
     previous_size: int
+    trusted: str | None = None
+    """Set when the first run trusted the served key instead of a pinned one: which key."""
 
     @property
     def new_entries(self) -> int:
@@ -157,6 +159,8 @@ def audit(
     state_path: Path,
     *,
     vkey: str | None = None,
+    trust_served_key: bool = False,
+    check_checkpoint: Callable[[str], object] | None = None,
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
     timeout: float = 30.0,
@@ -167,15 +171,26 @@ def audit(
     AuditStateError (no pinned key, unreadable state), FetchError (network), ForkError (with
     the evidence file) and the verifier's errors for anything the log serves that does not
     verify. The state file is updated only when everything verified.
+
+    The first run pins `vkey`, or with `trust_served_key` the key the server serves (trust on
+    first use: the result's `trusted` says so). `check_checkpoint`, when given, is called with
+    the new signed checkpoint before anything is accepted (e.g. witness cosignatures,
+    `ledger.trust.TrustPolicy.check_cosignatures`) and raises to refuse it.
     """
     state = load_state(state_path)
-    pinned = _pinned_vkey(state, vkey, state_path)
     client = LogClient(url, timeout=timeout)
-    served_vkey = client.vkey()
+    trusted = None
+    if state is None and vkey is None and trust_served_key:
+        vkey = client.vkey()
+        trusted = f"the key served by {client.base_url}/ledger/vkey: {vkey}"
+    pinned = _pinned_vkey(state, vkey, state_path)
+    served_vkey = client.vkey() if trusted is None else pinned
     if served_vkey != pinned:
         raise VerificationError(f"log vkey: expected the pinned {pinned}, found {served_vkey}")
     note = client.checkpoint()
     new = open_checkpoint(note, Verifier.from_vkey(pinned))
+    if check_checkpoint is not None:
+        check_checkpoint(note)
     previous_size = 0
     if state is not None:
         old = open_checkpoint(state.checkpoint, Verifier.from_vkey(pinned))
@@ -185,14 +200,15 @@ def audit(
     resume = None if state is None else state.log
     verified = verify_log(entries, note, pinned, jobs=jobs, progress=progress, resume=resume)
     save_state(state_path, AuditState(pinned, note, verified.state))
-    return AuditResult(new, previous_size)
+    return AuditResult(new, previous_size, trusted)
 
 
 def _pinned_vkey(state: AuditState | None, vkey: str | None, state_path: Path) -> str:
     if state is None:
         if vkey is None:
             raise AuditStateError(
-                f"no state file {state_path}: the first audit needs the log's vkey (--vkey)"
+                f"no state file {state_path}: the first audit needs the log's vkey (--vkey), "
+                "or --trust-embedded-key to trust the key the server serves"
             )
         try:
             Verifier.from_vkey(vkey)  # refuse a malformed key before pinning it

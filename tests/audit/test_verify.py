@@ -6,11 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.db.sessions import Database
+from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import AuditRun
 
 
@@ -26,15 +28,16 @@ def test_verify_deep_passes_on_an_intact_database(
 
 
 def test_export_verifies_offline(
-    runner: FlaskCliRunner, populated: Scenario, tmp_path: Path
+    app: Flask, runner: FlaskCliRunner, populated: Scenario, tmp_path: Path
 ) -> None:
+    vkey = get_ledger(app).log.vkey  # the auditor pins the log's key, got from us beforehand
     target = tmp_path / "ocop-ledger.jsonl"
     result = runner.invoke(args=["ledger", "export", str(target)])
     assert result.exit_code == 0, result.output
     lines = target.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith('{"type": "ocop-ledger-export/v1"')
     check = subprocess.run(
-        [sys.executable, "-m", "ledger", "verify-log", str(target)],
+        [sys.executable, "-m", "ledger", "verify-log", str(target), "--vkey", vkey],
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,7 +50,7 @@ def test_export_verifies_offline(
     broken[5] = broken[5].replace('"entry":"eyJ', '"entry":"eyK')
     tampered.write_text("\n".join(broken) + "\n", encoding="utf-8")
     check = subprocess.run(
-        [sys.executable, "-m", "ledger", "verify-log", str(tampered)],
+        [sys.executable, "-m", "ledger", "verify-log", str(tampered), "--vkey", vkey],
         capture_output=True,
         text=True,
         timeout=120,

@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ledger_support import PRODUCER, PRODUCER_2, SampleLog, make_signer, standard_log
 
 from ledger.__main__ import main
 from ledger.audit import EVIDENCE_TYPE, load_state
+from ledger.cosignature import CosignatureSigner, cosign
 from ledger.keys import b64encode
 from ledger.merkle import leaf_hash
 from ledger.tree_store import consistency_proof
@@ -34,6 +36,7 @@ class LedgerServer:
         self.served_vkey: str | None = None
         self.paths: list[str] = []
         self.entry_override: dict[int, bytes] = {}
+        self.cosigners: list[CosignatureSigner] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,7 +75,10 @@ class LedgerServer:
         parts = urlsplit(path)
         route = parts.path
         if route == "/ledger/checkpoint":
-            return 200, "text/plain; charset=utf-8", self.log.checkpoint().encode()
+            note = self.log.checkpoint()
+            for cosigner in self.cosigners:
+                note = cosign(note, cosigner)
+            return 200, "text/plain; charset=utf-8", note.encode()
         if route == "/ledger/vkey":
             return 200, "text/plain; charset=utf-8", (self.served_vkey or self.log.vkey).encode()
         if route.startswith("/ledger/entries/"):
@@ -308,3 +314,34 @@ def test_audit_as_a_subprocess(served: LedgerServer, tmp_path: Path) -> None:
     )
     assert forked.returncode == 1
     assert forked.stdout.startswith("FAIL: fork: ") and forked.stdout.count("\n") == 1
+
+
+def test_the_first_audit_may_trust_the_served_key_and_says_so(
+    served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "s.json"
+    status, out, _ = run_audit(served, state, capsys, "--trust-embedded-key")
+    assert status == 0
+    trusting, summary = out.splitlines()
+    assert trusting == f"trusting the key served by {served.url}/ledger/vkey: {served.log.vkey}"
+    assert summary.startswith("OK: ")
+    saved = load_state(state)
+    assert saved is not None and saved.vkey == served.log.vkey
+    status, out, _ = run_audit(served, state, capsys)  # pinned from now on: nothing to say
+    assert status == 0 and out.startswith("OK: ")
+
+
+def test_witness_cosignatures_are_required_when_asked(
+    served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    witness = CosignatureSigner(
+        "witness.example", Ed25519PrivateKey.from_private_bytes(bytes(32)), lambda: 1_700_000_000
+    )
+    state = tmp_path / "s.json"
+    args = ["--vkey", served.log.vkey, "--witness", witness.verifier.vkey]
+    status, out, _ = run_audit(served, state, capsys, *args)
+    assert status == 1 and out.startswith("FAIL: checkpoint cosignatures: expected at least 1")
+    assert not state.exists()
+    served.cosigners.append(witness)
+    status, out, _ = run_audit(served, state, capsys, *args)
+    assert status == 0 and out.startswith("OK: ")

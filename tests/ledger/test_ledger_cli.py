@@ -40,7 +40,7 @@ def export_file(tmp_path: Path, log: SampleLog) -> Path:
 
 
 def test_verify_log_ok(export_file: Path, log: SampleLog) -> None:
-    result = run("verify-log", str(export_file))
+    result = run("verify-log", str(export_file), "--vkey", log.vkey)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == (
         f"OK: {log.size} entries, checkpoint size {log.size}, root {b64encode(log.root())}\n"
@@ -53,7 +53,7 @@ def test_verify_log_names_the_first_failure_on_one_line(tmp_path: Path, log: Sam
     lines[1 + 6] = b'{"index":6,"entry":"%s"}' % b64encode(tampered).encode()
     path = tmp_path / "tampered.jsonl"
     path.write_bytes(b"\n".join(lines))
-    result = run("verify-log", str(path), "--jobs", "1")
+    result = run("verify-log", str(path), "--jobs", "1", "--vkey", log.vkey)
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         "FAIL: entry 6: seq: expected 6, found 7\n",
@@ -66,7 +66,7 @@ def test_verify_log_with_an_entry_by_an_unregistered_key(tmp_path: Path) -> None
     index = log.record(OUTSIDER)
     path = tmp_path / "ledger.jsonl"
     path.write_bytes(log.export())
-    result = run("verify-log", str(path))
+    result = run("verify-log", str(path), "--vkey", log.vkey)
     assert result.returncode == 1
     assert result.stdout == (
         f"FAIL: entry {index}: trust chain: actor {OUTSIDER.key_name} is not registered by "
@@ -87,7 +87,7 @@ def long_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SampleL
 
 def test_verify_log_on_a_pool(long_export: tuple[Path, SampleLog]) -> None:
     path, log = long_export
-    result = run("verify-log", str(path), "--jobs", "2")
+    result = run("verify-log", str(path), "--jobs", "2", "--vkey", log.vkey)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith(f"OK: {log.size} entries, checkpoint size {log.size}, ")
 
@@ -98,7 +98,8 @@ def test_verify_log_reports_progress_on_stderr(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr(ledger_main, "PROGRESS_STEP", 1_000)
-    assert ledger_main.main(["verify-log", str(long_export[0]), "--jobs", "2"]) == 0
+    path, log = long_export
+    assert ledger_main.main(["verify-log", str(path), "--jobs", "2", "--vkey", log.vkey]) == 0
     out, err = capsys.readouterr()
     assert out.startswith("OK: 2100 entries")
     assert err.splitlines() == [
@@ -121,17 +122,17 @@ def test_verify_log_unusable_input_is_exit_2(
     path = tmp_path / "input.jsonl"
     if content is not None:
         path.write_bytes(content)
-    result = run("verify-log", str(path))
+    result = run("verify-log", str(path), "--trust-embedded-key")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert result.stderr.count("\n") == 1
 
 
-def test_verify_log_malformed_entry_line_is_a_failure(export_file: Path) -> None:
+def test_verify_log_malformed_entry_line_is_a_failure(export_file: Path, log: SampleLog) -> None:
     data = export_file.read_bytes().split(b"\n")
     data[3] = b"not json"
     export_file.write_bytes(b"\n".join(data))
-    result = run("verify-log", str(export_file))
+    result = run("verify-log", str(export_file), "--vkey", log.vkey)
     assert result.returncode == 1
     assert result.stdout.startswith("FAIL: entry 2: export line 4: JSON: not JSON")
 
@@ -148,7 +149,7 @@ def test_verify_bundle_ok_and_failing(tmp_path: Path, log: SampleLog) -> None:
     )
     bundle["entries"] = bundle["entries"][1:]
     path.write_text(json.dumps(bundle))
-    result = run("verify-bundle", str(path))
+    result = run("verify-bundle", str(path), "--vkey", log.vkey)
     assert (result.returncode, result.stdout) == (
         1,
         "FAIL: bundle genesis: expected entry 0, found entry 1 first\n",
@@ -158,7 +159,7 @@ def test_verify_bundle_ok_and_failing(tmp_path: Path, log: SampleLog) -> None:
 def test_verify_bundle_unusable_input_is_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "bundle.json"
     path.write_text("[]")
-    result = run("verify-bundle", str(path))
+    result = run("verify-bundle", str(path), "--trust-embedded-key")
     assert result.returncode == 2 and "bundle: expected fields" in result.stderr
 
 

@@ -16,14 +16,15 @@ from verify_support import GTIN, item_path
 
 from ledger.bundle import verify_bundle
 from ledger.entry import parse_entry
+from ledger.tlog_proof import parse_proofs, proofs_to_bundle
 from traceapp.db.sessions import get_database
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
 
 
-def _verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
+def _verify_cli(path: Path, vkey: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ledger", "verify-bundle", str(path)],
+        [sys.executable, "-m", "ledger", "verify-bundle", str(path), "--vkey", vkey],
         capture_output=True,
         text=True,
         timeout=60,
@@ -40,7 +41,7 @@ def test_bundle_verifies_with_the_offline_cli(
     assert bundle["vkey"] == get_ledger(app).log.vkey
     path = tmp_path / "bundle.json"
     path.write_bytes(response.data)
-    result = _verify_cli(path)
+    result = _verify_cli(path, get_ledger(app).log.vkey)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK")
     verified = verify_bundle(bundle, vkey=get_ledger(app).log.vkey)
@@ -74,7 +75,7 @@ def test_bundle_verifies_with_the_offline_cli(
 
 
 def test_tampered_bundle_fails(
-    client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
 ) -> None:
     bundle = client.get(f"/ledger/bundle{item_path(serials[1])}").json
     assert bundle is not None
@@ -88,7 +89,7 @@ def test_tampered_bundle_fails(
     ).decode()
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(bundle))
-    result = _verify_cli(path)
+    result = _verify_cli(path, get_ledger(app).log.vkey)
     assert result.returncode == 1 and result.stdout.startswith("FAIL")
 
 
@@ -98,3 +99,30 @@ def test_bundle_errors(client: FlaskClient, scenario: Scenario, serials: list[st
     bad = client.get("/ledger/bundle/01/12345/10/X/21/Y")
     assert bad.status_code == 400 and bad.json is not None
     assert bad.json["error"]["field"] == "gtin"
+
+
+def test_the_item_proofs_as_tlog_proof_verify_offline(
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str], tmp_path: Path
+) -> None:
+    response = client.get(f"/ledger/bundle{item_path(serials[0])}?format=tlog-proof")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert response.headers["Content-Disposition"].endswith('.tlog-proof"')
+    bundle = client.get(f"/ledger/bundle{item_path(serials[0])}").json
+    assert bundle is not None
+    proofs = parse_proofs(response.text)
+    assert proofs_to_bundle(proofs, bundle["vkey"]) == bundle  # the same entries and proofs
+    path = tmp_path / "item.tlog-proof"
+    path.write_bytes(response.data)
+    vkey = get_ledger(app).log.vkey
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger", "verify-proof", str(path), "--vkey", vkey],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"OK: {len(bundle['entries'])} proven entries")
+    bad = client.get(f"/ledger/bundle{item_path(serials[0])}?format=xml")
+    assert bad.status_code == 400 and bad.json is not None
+    assert bad.json["error"]["field"] == "format"

@@ -56,15 +56,16 @@ class StageBars:
     total)`` reports it. A stage that does not know its total (``0``) is measured against
     ``default_total``, the size of the log the command reads."""
 
-    def __init__(self, default_total: int) -> None:
+    def __init__(self, default_total: int, verb: str = "verifying") -> None:
         self._default_total = default_total
+        self._verb = verb
         self._bars: dict[str, Any] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         bar = self._bars.get(stage)
         if bar is None:
             bar = self._bars[stage] = click.progressbar(
-                length=total or self._default_total, label=f"verifying {stage}", file=sys.stderr
+                length=total or self._default_total, label=f"{self._verb} {stage}", file=sys.stderr
             )
             bar.__enter__()
         bar.update(done - bar.pos)

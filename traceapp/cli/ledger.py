@@ -1,10 +1,12 @@
-"""``traceapp ledger verify [--deep] | export FILE | rebuild``: the ledger read whole."""
+"""``traceapp ledger verify [--deep] | export FILE | rebuild | publish DIR``: the ledger read
+whole."""
 
 from __future__ import annotations
 
 import base64
 import os
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerHead
 
 
-@click.group("ledger", help="Verify, export and rebuild the ledger.")
+@click.group("ledger", help="Verify, export, rebuild and publish the ledger.")
 def ledger_group() -> None:
     pass
 
@@ -141,3 +143,50 @@ def ledger_export(file: Path) -> None:
             count = write_export(out, checkpoint.note, ledger.log.vkey, entries())
     os.replace(temporary, file)
     click.echo(f"exported {count} entries to {file}")
+
+
+@ledger_group.command("publish")
+@click.argument("directory", type=click.Path(file_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--watch",
+    type=click.IntRange(min=1),
+    metavar="SECONDS",
+    help="Keep publishing: check the log again every SECONDS until interrupted.",
+)
+@with_appcontext
+def ledger_publish(directory: Path, watch: int | None) -> None:
+    """Write a static c2sp.org/tlog-tiles mirror of the log under DIRECTORY (docs/operations.md).
+
+    DIRECTORY/checkpoint, DIRECTORY/tile/<L>/<N>[.p/<W>] and DIRECTORY/tile/entries/<N>[.p/<W>],
+    the paths of /ledger. Only new tiles are written, each renamed into place; the checkpoint last.
+    """
+    require_schema()
+    while True:
+        _publish_once(directory)
+        if watch is None:
+            return
+        try:
+            time.sleep(watch)
+        except KeyboardInterrupt:
+            return
+
+
+def _publish_once(directory: Path) -> None:
+    from traceapp.ledger_store.publish import publish
+
+    origin = get_ledger().origin
+    with (
+        get_database().snapshot_sessions() as session,
+        StageBars(default_total=0, verb="publishing") as bars,
+    ):
+        try:
+            result = publish(
+                session, origin, directory, lambda done, total: bars("tiles", done, total)
+            )
+        except NotFound as exc:
+            raise click.ClickException(exc.message) from None
+    if result.written or result.checkpoint_changed:
+        click.echo(
+            f"published checkpoint {result.size} to {directory}: {result.written} tiles and "
+            f"entry bundles written, {result.kept} already there"
+        )

@@ -46,13 +46,14 @@ def entry_runs(
     origin: str,
     columns: tuple[str, ...] = ("entry",),
     *,
+    start: int = 0,
     end: int = NO_END,
     batch: int = 2000,
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """Runs of up to ``batch`` rows ``(seq, *columns)`` of the entries with seq < ``end``, in
-    seq order. A missing seq is skipped, not reported: the caller compares seqs if it cares."""
+    """Runs of up to ``batch`` rows ``(seq, *columns)`` of the entries with ``start <= seq <
+    end``, in seq order. A missing seq is skipped, not reported: the caller compares seqs if it
+    cares."""
     statement = _statement(columns)
-    start = 0
     while start < end:
         rows = statement.tuples(
             session, {"log": origin, "start": start, "end": end, "batch": batch}

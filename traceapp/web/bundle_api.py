@@ -5,12 +5,17 @@ every key.registered / key.revoked entry below the checkpoint size, each with it
 proof against the latest checkpoint, all served from stored subtree hashes. When the database's
 rows name entries that do not back them (edited behind the app), no bundle: 409
 PROJECTION_MISMATCH.
+
+``?format=tlog-proof`` sends the same entries as c2sp.org/tlog-proof@v1 documents, one per
+entry, each with the entry's bytes as its ``extra`` data (``ledger.tlog_proof``): what
+``python -m ledger verify-proof FILE --vkey VKEY`` checks.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
+from ledger.tlog_proof import FILE_EXTENSION, bundle_to_proofs
 from traceapp.clients import rate_limited
 from traceapp.db.sessions import get_session
 from traceapp.errors import NotFound
@@ -46,14 +51,23 @@ def bundle(_rest: str) -> Response:
         return _error(
             400, "path", "a bundle is for one item: /01/{gtin}/10/{lot}/21/{serial}", "NOT_ITEM"
         )
+    wanted = request.args.get("format", "json")
+    if wanted not in ("json", "tlog-proof"):
+        return _error(400, "format", "format must be json or tlog-proof", "INVALID")
     try:
         body = item_bundle(get_session(), get_ledger(), link)
     except NotFound as exc:
         return _error(404, exc.field, exc.message, exc.code)
     except ProjectionMismatch as exc:
         return _error(409, exc.field, exc.message, exc.code)
-    response = jsonify(body)
-    filename = f"ocop-bundle-{link.gtin}-{link.serial}.json".replace('"', "")
+    name = f"ocop-bundle-{link.gtin}-{link.serial}".replace('"', "")
+    if wanted == "tlog-proof":
+        response = Response(bundle_to_proofs(body), mimetype="text/plain")
+        response.headers["Content-Type"] = "text/plain; charset=utf-8"
+        filename = name + FILE_EXTENSION
+    else:
+        response = jsonify(body)
+        filename = name + ".json"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.cache_control.no_cache = True
     return response

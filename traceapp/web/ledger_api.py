@@ -1,16 +1,19 @@
-"""The HTTP ledger API (DESIGN §7): checkpoints, the log vkey, entries and proofs."""
+"""The HTTP ledger API (DESIGN §7, §7.1): checkpoints, the log vkey, entries, proofs and
+c2sp.org/tlog-tiles tiles and entry bundles."""
 
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
+from ledger.errors import FormatError
+from ledger.tiles import parse_tile_path
 from traceapp.clients import limit_blueprint
 from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError, NotFound
 from traceapp.ledger_runtime import get_ledger
-from traceapp.ledger_store import reads
+from traceapp.ledger_store import reads, tiles
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
 limit_blueprint(bp, "ledger")
@@ -106,3 +109,40 @@ def consistency_proof() -> Response:
     old, new = _int_arg("old"), _int_arg("new")
     proof = reads.consistency(get_session(), get_ledger().origin, old, new)
     return jsonify(old=old, new=new, proof=[_b64(h) for h in proof])
+
+
+# tlog-tiles: a tile's bytes never change. A full tile is kept for ever; a partial one too
+# ("this endpoint is immutable"), but the log may drop it once the full tile exists, so caches
+# keep it a day and revalidate. A 404 (not yet in the tree) must not be cached.
+FULL_TILE_CACHE = "public, max-age=31536000, immutable"
+PARTIAL_TILE_CACHE = "public, max-age=86400"
+
+
+@bp.get("/tile/<path:path>")
+def tile(path: str) -> Response:
+    """`/ledger/tile/<L>/<N>[.p/<W>]` and `/ledger/tile/entries/<N>[.p/<W>]`, read from the
+    stored subtree hashes and entries (full ones kept in memory once read: they never change);
+    404 for a malformed path or a tile beyond the tree."""
+    try:
+        wanted = parse_tile_path(path)
+    except FormatError as exc:
+        return _tile_missing(str(exc))
+    cache: tiles.FullTileCache = current_app.extensions.setdefault(
+        "traceapp.full_tiles", tiles.FullTileCache()
+    )
+    data = cache.get(wanted)
+    if data is None:
+        try:
+            data = tiles.tile_bytes(get_session(), get_ledger().origin, wanted)
+        except NotFound as exc:
+            return _tile_missing(exc.message)
+        cache.put(wanted, data)
+    response = Response(data, mimetype="application/octet-stream")
+    response.headers["Cache-Control"] = FULL_TILE_CACHE if wanted.full else PARTIAL_TILE_CACHE
+    return response
+
+
+def _tile_missing(message: str) -> Response:
+    response = Response(message + "\n", status=404, mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response

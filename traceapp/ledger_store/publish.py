@@ -1,0 +1,105 @@
+"""A static tlog-tiles mirror of the log in a directory (``traceapp ledger publish DIR``).
+
+The files have the paths of the HTTP API below ``/ledger`` (``checkpoint``, ``tile/<L>/<N>``,
+``tile/entries/<N>``, partial ones with ``.p/<W>``), so any static file server or object store
+serves the log. Incremental: a file already there is never rewritten (a tile's bytes never
+change, full or partial), so a run writes only the tiles the log grew since the last one. Each
+file is written in ``DIR/.publishing/`` and renamed into place; the checkpoint goes last, so a
+reader never sees a checkpoint whose tiles are missing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ledger.tiles import TILE_WIDTH, TileId, tiles_for_size
+from traceapp.ledger_store import reads
+from traceapp.ledger_store.tiles import entry_bundles, hash_tiles
+
+Progress = Callable[[int, int], None]
+"""``progress(written, to_write)`` after each file."""
+
+
+@dataclass(frozen=True)
+class Published:
+    size: int
+    written: int
+    """Tiles and entry bundles written by this run."""
+    kept: int
+    """Tiles and entry bundles already there, left as they were."""
+    checkpoint_changed: bool
+
+
+SCRATCH = ".publishing"
+"""Folder of DIR where files are written before being renamed into place: never synced."""
+
+
+def write_atomically(path: Path, data: bytes, scratch: Path) -> None:
+    """Write `data` to a file in `scratch` (on the same file system), then rename it to `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = scratch / f"{os.getpid()}-{path.name}"
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def publish(
+    session: Session, origin: str, directory: Path, progress: Progress | None = None
+) -> Published:
+    """Bring the mirror in `directory` up to the latest checkpoint; see the module docstring.
+
+    Everything is read in the caller's session, which should be a snapshot: the tiles of the
+    checkpoint's size, whatever is appended meanwhile.
+    """
+    checkpoint = reads.latest_checkpoint(session, origin)
+    size, note = checkpoint.size, checkpoint.note
+    wanted = [*tiles_for_size(size), *_bundles_for_size(size)]
+    missing = [tile for tile in wanted if not (directory / tile.path).exists()]
+    scratch = directory / SCRATCH
+    scratch.mkdir(parents=True, exist_ok=True)
+    for stale in scratch.iterdir():  # left by a run that was killed
+        stale.unlink()
+    written = 0
+    for tile, data in _read(session, origin, size, missing):
+        write_atomically(directory / tile.path, data, scratch)
+        written += 1
+        if progress is not None:
+            progress(written, len(missing))
+    checkpoint_path = directory / "checkpoint"
+    changed = not checkpoint_path.exists() or checkpoint_path.read_text("utf-8") != note
+    if changed:
+        write_atomically(checkpoint_path, note.encode("utf-8"), scratch)
+    return Published(size, written, len(wanted) - len(missing), changed)
+
+
+def _bundles_for_size(size: int) -> Iterator[TileId]:
+    yield from (TileId("entries", n) for n in range(size // TILE_WIDTH))
+    if size % TILE_WIDTH:
+        yield TileId("entries", size // TILE_WIDTH, size % TILE_WIDTH)
+
+
+def _read(
+    session: Session, origin: str, size: int, missing: list[TileId]
+) -> Iterator[tuple[TileId, bytes]]:
+    """The missing tiles' bytes, each level read in key ranges from its first missing tile."""
+    wanted = set(missing)
+    levels: dict[int | str, int] = {}
+    for tile in missing:
+        levels[tile.level] = min(levels.get(tile.level, tile.index), tile.index)
+    for level, first in levels.items():
+        if level == "entries":
+            tiles = entry_bundles(session, origin, first, size)
+        else:
+            assert isinstance(level, int)
+            tiles = hash_tiles(session, origin, level, first, size)
+        for tile, data in tiles:
+            if tile in wanted:
+                yield tile, data
