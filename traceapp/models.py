@@ -14,6 +14,7 @@ from traceapp.producers import models as producers
 from traceapp.products import models as products
 from traceapp.recalls import models as recalls
 from traceapp.scans import models as scans
+from traceapp.witness import models as witness
 
 MODEL_MODULES = (
     ledger_store,
@@ -25,6 +26,7 @@ MODEL_MODULES = (
     recalls,
     scans,
     auth,
+    witness,
 )
 
 

@@ -31,6 +31,9 @@ from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import LANGUAGES, text
+from traceapp.witness.runtime import get_witnessing
+from traceapp.witness.served import witnessed
+from traceapp.witness.texts import WITNESS_TEXTS
 
 bp = Blueprint("resolver", __name__)
 
@@ -241,6 +244,13 @@ def _page(
         claim_message=claim_message,
         vn=VN_TIME,
         action=raw_path() + (f"?lang={lang}" if "lang" in request.args else ""),
+        witnessed=witnessed(
+            get_session(),
+            get_ledger().origin,
+            view.proofs.checkpoint_size,
+            get_witnessing().witnesses,
+        ),
+        wt=partial(WITNESS_TEXTS, lang),
     )
     return Response(body, mimetype="text/html")
 

@@ -1,0 +1,36 @@
+"""``POST /witness/add-checkpoint`` (DESIGN §7.1, c2sp.org/tlog-witness): our witness endpoint,
+404 unless a witness key is configured (TRACEAPP_WITNESS_KEY_FILE)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from traceapp.db.sessions import get_database
+from traceapp.witness.endpoint import MAX_BODY, Refusal, add_checkpoint
+from traceapp.witness.runtime import get_witnessing
+
+bp = Blueprint("witness_api", __name__, url_prefix="/witness")
+
+
+def _plain(body: str, status: int, mimetype: str = "text/plain") -> Response:
+    response = Response(body, status=status, mimetype=mimetype)
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.post("/add-checkpoint")
+def add_checkpoint_view() -> Response:
+    witnessing = get_witnessing()
+    if witnessing.signer is None:
+        return _plain("this server runs no witness\n", 404)
+    if (request.content_length or 0) > MAX_BODY:
+        return _plain(f"request body is larger than {MAX_BODY} bytes\n", 400)
+    body = request.get_data(cache=False)
+    try:
+        with get_database().write() as session:
+            lines = add_checkpoint(session, body, witnessing.signer, witnessing.logs)
+    except Refusal as refusal:
+        if refusal.status == 409:
+            return _plain(f"{refusal.size}\n", 409, "text/x.tlog.size")
+        return _plain(refusal.message + "\n", refusal.status)
+    return _plain(lines, 200)
