@@ -12,8 +12,9 @@ from traceapp.witness.runtime import get_witnessing
 bp = Blueprint("witness_api", __name__, url_prefix="/witness")
 
 
-def _plain(body: str, status: int, mimetype: str = "text/plain") -> Response:
-    response = Response(body, status=status, mimetype=mimetype)
+def _plain(body: str, status: int, content_type: str = "text/plain; charset=utf-8") -> Response:
+    response = Response(body, status=status)
+    response.headers["Content-Type"] = content_type  # exactly text/x.tlog.size for a 409
     response.cache_control.no_store = True
     return response
 
