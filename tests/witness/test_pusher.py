@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 from support.scenario import Scenario
 from support.tlog_witness import TestWitness
-from support.witnessing import append, witnessed_app
+from support.witnessing import ORIGIN, append, witnessed_app
 
 from ledger.checkpoint import open_checkpoint
 from ledger.cosignature import CosignatureVerifier, verify_cosignature
@@ -218,3 +218,55 @@ def _auditor_token(app: Flask) -> str:
     result = runner.invoke(args=["tokens", "create", "--role", "auditor"])
     assert result.exit_code == 0, result.output
     return result.output.strip().split()[-1]
+
+
+def test_our_own_witness_endpoint_cosigns_through_the_pusher(
+    app_config: dict[str, Any], tmp_path: Path, log_key_file: Path
+) -> None:
+    """The pusher against our endpoint on a real HTTP server: the witness app keeps its view of
+    our log in its own tables (here the same database), and a cosigned checkpoint is served."""
+    from werkzeug.serving import make_server
+
+    from traceapp import create_app
+    from traceapp.witness.settings import create_witness_key
+
+    signer = create_witness_key(tmp_path / "w.key", "witness.ocop.example.vn/w1")
+    log_vkey = get_ledger(create_app(app_config)).log.vkey
+    witness_app = create_app(
+        dict(
+            app_config,
+            WITNESS_KEY_FILE=str(tmp_path / "w.key"),
+            WITNESS_LOGS=f"{ORIGIN} {log_vkey}",
+        )
+    )
+    server = make_server("127.0.0.1", 0, witness_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/witness"
+        app = create_app(dict(app_config, WITNESSES=f"{signer.verifier.vkey} {url}"))
+        scenario = _scenario(app)
+        pusher = _pusher(app)
+        assert pusher.run_once() == [signer.verifier.key_name]
+        append(get_database(app), get_ledger(app), scenario, 2)
+        assert pusher.run_once() == [signer.verifier.key_name]
+        note = app.test_client().get("/ledger/checkpoint").text
+        cosigned = verify_cosignature(note, signer.verifier)
+        with get_database(app).read_sessions() as s:
+            assert cosigned.checkpoint.size == reads.log_size(s, ORIGIN)
+    finally:
+        server.shutdown()
+    get_database(app).dispose()
+    get_database(witness_app).dispose()
+
+
+def test_witness_settings_that_cannot_work_fail_readiness(app_config: dict[str, Any]) -> None:
+    from traceapp import create_app
+
+    app = create_app(dict(app_config, WITNESS_KEY_FILE="/nonexistent/witness.key"))
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 503 and "witness key" in ready.json["reason"]  # type: ignore[index]
+    bad = create_app(dict(app_config, WITNESSES="example.com/w+00000000+AAAA http://127.0.0.1:9"))
+    ready = bad.test_client().get("/readyz")
+    assert ready.status_code == 503 and "TRACEAPP_WITNESSES" in ready.json["reason"]  # type: ignore[index]
+    get_database(app).dispose()
+    get_database(bad).dispose()
