@@ -47,6 +47,15 @@ class PushFailed(Exception):
     """A push that got no cosignature: what happened, for the status row and the log."""
 
 
+@dataclass(frozen=True)
+class _Cosigned:
+    """A verified cosignature line of the checkpoint at ``size``."""
+
+    size: int
+    line: str
+    timestamp: int
+
+
 @dataclass
 class _Progress:
     """What this pusher knows of one witness: the size it has, what it cosigned, when to retry."""
@@ -128,7 +137,7 @@ class Pusher:
         raises PushFailed (after recording it) when no cosignature came back."""
         progress = self._progress_of(target)
         try:
-            size = self._push(target, progress)
+            cosigned = self._push(target, progress)
         except PushFailed as exc:
             progress.failures += 1
             delay = min(self.max_backoff, 0.5 * 2 ** (progress.failures - 1))
@@ -136,11 +145,11 @@ class Pusher:
             logger.warning("witness %s: %s (retry in %.1fs)", target.name, exc, delay)
             self._record(target, progress, error=str(exc))
             raise
-        progress.failures, progress.next_try, progress.cosigned = 0, 0.0, size
-        self._record(target, progress, error=None)
-        return size
+        progress.failures, progress.next_try, progress.cosigned = 0, 0.0, cosigned.size
+        self._record(target, progress, error=None, cosigned=cosigned)
+        return cosigned.size
 
-    def _push(self, target: WitnessTarget, progress: _Progress) -> int:
+    def _push(self, target: WitnessTarget, progress: _Progress) -> _Cosigned:
         with self.database.read_sessions() as session:
             size, _root, note = reads.latest_checkpoint_head(session, self.origin)
         for _attempt in range(3):  # a 409 says the size the witness has: resend from it
@@ -160,9 +169,9 @@ class Pusher:
                 continue
             if status != 200:
                 raise PushFailed(f"answered {status}: {answer[:200]!r}")
-            self._keep(target, note, size, answer)
+            cosigned = self._verified(target, note, size, answer)
             progress.size = size
-            return size
+            return cosigned
         raise PushFailed("the witness kept answering 409")
 
     def _post(self, target: WitnessTarget, body: bytes) -> tuple[int, str, bytes]:
@@ -185,11 +194,10 @@ class Pusher:
         except (OSError, TimeoutError) as exc:  # URLError, refused, reset, timed out
             raise PushFailed(f"unreachable: {getattr(exc, 'reason', exc)}") from None
 
-    def _keep(self, target: WitnessTarget, note: str, size: int, answer: bytes) -> None:
-        """Verify the witness's cosignature on ``note`` and store its line."""
+    def _verified(self, target: WitnessTarget, note: str, size: int, answer: bytes) -> _Cosigned:
+        """The witness's cosignature on ``note``, verified; PushFailed when it does not verify."""
         try:
-            lines = answer.decode("utf-8")
-            cosigned = note + lines
+            cosigned = note + answer.decode("utf-8")
             cosignature = verify_cosignature(cosigned, target.verifier)
             ours = [
                 s
@@ -200,20 +208,30 @@ class Pusher:
             raise PushFailed(f"its cosignature does not verify: {exc}") from None
         if cosignature.checkpoint.size != size:
             raise PushFailed("it cosigned another checkpoint")
-        with self.database.write() as session:
-            insert_missing(
-                session,
-                StoredCosignature,
-                log=self.origin,
-                size=size,
-                witness=target.name,
-                line=ours[0].line(),
-                timestamp=cosignature.timestamp,
-            )
+        return _Cosigned(size, ours[0].line(), cosignature.timestamp)
 
-    def _record(self, target: WitnessTarget, progress: _Progress, error: str | None) -> None:
+    def _record(
+        self,
+        target: WitnessTarget,
+        progress: _Progress,
+        error: str | None,
+        cosigned: _Cosigned | None = None,
+    ) -> None:
+        """Store the cosignature (if any) and the witness's status, in one transaction. Unsynced
+        on SQLite: both are re-made by the next push if a power cut loses them, and the write
+        lock is released sooner for the appends."""
         now = datetime.now(UTC)
-        with self.database.write() as session:
+        with self.database.write_unsynced() as session:
+            if cosigned is not None:
+                insert_missing(
+                    session,
+                    StoredCosignature,
+                    log=self.origin,
+                    size=cosigned.size,
+                    witness=target.name,
+                    line=cosigned.line,
+                    timestamp=cosigned.timestamp,
+                )
             insert_missing(session, WitnessPushStatus, witness=target.name, size=0, failures=0)
             row = session.get(WitnessPushStatus, target.name, with_for_update=True)
             assert row is not None
