@@ -270,3 +270,21 @@ def test_witness_settings_that_cannot_work_fail_readiness(app_config: dict[str, 
     assert ready.status_code == 503 and "TRACEAPP_WITNESSES" in ready.json["reason"]  # type: ignore[index]
     get_database(app).dispose()
     get_database(bad).dispose()
+
+
+def test_the_push_command(app_config: dict[str, Any], test_witnesses: list[TestWitness]) -> None:
+    from traceapp import create_app
+
+    runner = create_app(app_config).test_cli_runner()
+    refused = runner.invoke(args=["witness", "push"])
+    assert refused.exit_code == 1 and "no witnesses configured" in refused.output
+    app = witnessed_app(app_config, test_witnesses)
+    scenario = _scenario(app)
+    done = app.test_cli_runner().invoke(args=["witness", "push"])
+    assert done.exit_code == 0, done.output
+    assert "cosigned by 2 of 2 witnesses" in done.output
+    test_witnesses[0].mode = "error"
+    append(get_database(app), get_ledger(app), scenario, 1)
+    failed = app.test_cli_runner().invoke(args=["witness", "push"])
+    assert failed.exit_code == 1 and "cosigned by 1 of 2 witnesses" in failed.output
+    get_database(app).dispose()

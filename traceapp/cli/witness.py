@@ -59,7 +59,13 @@ def witness_push(watch: bool, interval: float, timeout: float) -> None:
         raise ConfigError("no witnesses configured: set TRACEAPP_WITNESSES")
     pusher = Pusher(get_database(), get_ledger().origin, witnessing.witnesses, timeout=timeout)
     if not watch:
-        done = pusher.run_once()
+        if not pusher.hold_lease():
+            click.echo("another pusher holds the lease (traceapp witness push --watch?)")
+            raise SystemExit(EXIT_FAILED)
+        try:
+            done = pusher.run_once()
+        finally:
+            pusher.release_lease()
         click.echo(f"cosigned by {len(done)} of {len(witnessing.witnesses)} witnesses")
         if len(done) < len(witnessing.witnesses):
             raise SystemExit(EXIT_FAILED)
