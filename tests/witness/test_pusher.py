@@ -210,6 +210,14 @@ def test_two_pushers_one_lease(
     first.release_lease()
     assert second.hold_lease()
     assert not first.hold_lease()
+    # A holder that stops renewing (a crashed host) loses the lease when it expires.
+    short = _pusher(app, holder="host-c:3", lease_seconds=0.3)
+    second.release_lease()
+    assert short.hold_lease()
+    third = _pusher(app, holder="host-d:4")
+    assert not third.hold_lease()
+    time.sleep(0.4)
+    assert third.hold_lease()
     get_database(app).dispose()
 
 
