@@ -192,6 +192,8 @@ def test_appends_do_not_wait_for_a_hanging_witness(
     assert [n.split("+")[0] for n in pusher.run_once()] == ["witness2.example/w"]
     ready = app.test_client().get("/readyz").json
     assert ready is not None and ready["witnesses"]["healthy"] == 1
+    down = {w["name"].split("+")[0]: w for w in ready["witnesses"]["witnesses"]}
+    assert "refused" in down["witness1.example/w"]["lastError"]  # down: nothing listens
     database.dispose()
 
 
