@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("size", BIGINT, nullable=False),
         sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checkpoint", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("origin", name=op.f("pk_witnessed_logs")),
     )
     op.create_table(

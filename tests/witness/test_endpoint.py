@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from ledger.checkpoint import Checkpoint
+from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.cosignature import CosignatureVerifier, verify_cosignature
 from ledger.keys import b64encode
 from ledger.merkle import EMPTY_ROOT, leaf_hash, root_from_leaf_hashes
@@ -90,6 +90,8 @@ def _verifier(app: Flask) -> CosignatureVerifier:
 
 def test_disabled_without_a_witness_key(client: FlaskClient, log_signer: Signer) -> None:
     assert _post(client, TinyLog(log_signer, 3).body(0)).status_code == 404
+    origin_hash = hashlib.sha256(ORIGIN.encode()).hexdigest()
+    assert client.get(f"/witness/{origin_hash}/checkpoint").status_code == 404
 
 
 def test_cosigns_consistent_checkpoints_and_remembers_them(
@@ -118,6 +120,14 @@ def test_cosigns_consistent_checkpoints_and_remembers_them(
     assert row.root_hash == root_from_leaf_hashes(log.leaves)
     # The same checkpoint again (old = size, same root): cosigned again.
     assert _post(client, log.body(11)).status_code == 200
+
+    # Monitors read the latest cosigned checkpoint, the log's signature and ours on it.
+    origin_hash = hashlib.sha256(ORIGIN.encode()).hexdigest()
+    served = client.get(f"/witness/{origin_hash}/checkpoint")
+    assert served.status_code == 200
+    assert open_checkpoint(served.text, log_signer.verifier).size == 11
+    assert verify_cosignature(served.text, _verifier(witness_app)).checkpoint.size == 11
+    assert client.get(f"/witness/{'0' * 64}/checkpoint").status_code == 404
 
 
 def test_refuses_a_forked_log(witness_app: Flask, log_signer: Signer) -> None:

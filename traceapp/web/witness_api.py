@@ -1,12 +1,13 @@
 """``POST /witness/add-checkpoint`` (DESIGN §7.1, c2sp.org/tlog-witness): our witness endpoint,
-404 unless a witness key is configured (TRACEAPP_WITNESS_KEY_FILE)."""
+404 unless a witness key is configured (TRACEAPP_WITNESS_KEY_FILE); and, for monitors,
+``GET /witness/<sha256 of the origin, hex>/checkpoint``: the latest checkpoint it cosigned."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from traceapp.db.sessions import get_database
-from traceapp.witness.endpoint import MAX_BODY, Refusal, add_checkpoint
+from traceapp.db.sessions import get_database, get_session
+from traceapp.witness.endpoint import MAX_BODY, Refusal, add_checkpoint, latest_cosigned
 from traceapp.witness.runtime import get_witnessing
 
 bp = Blueprint("witness_api", __name__, url_prefix="/witness")
@@ -35,3 +36,19 @@ def add_checkpoint_view() -> Response:
             return _plain(f"{refusal.size}\n", 409, "text/x.tlog.size")
         return _plain(refusal.message + "\n", refusal.status)
     return _plain(lines, 200)
+
+
+@bp.get("/<string:origin_hash>/checkpoint")
+def cosigned_checkpoint(origin_hash: str) -> Response:
+    witnessing = get_witnessing()
+    if witnessing.signer is None:
+        return _plain("this server runs no witness\n", 404)
+    try:
+        note = latest_cosigned(get_session(), origin_hash, witnessing.logs)
+    except Refusal as refusal:
+        return _plain(refusal.message + "\n", refusal.status)
+    response = _plain(note, 200)
+    response.cache_control.no_store = False
+    response.cache_control.public = True
+    response.cache_control.max_age = 60  # the spec allows serving it up to an hour late
+    return response

@@ -9,6 +9,7 @@ it cosigned last, 422 when the proof does not verify or the checkpoint forks the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ from ledger.cosignature import CosignatureSigner
 from ledger.errors import FormatError, LedgerError, ProofError, SignatureError
 from ledger.keys import Verifier, b64decode
 from ledger.merkle import EMPTY_ROOT
-from ledger.note import NoteSignature, open_note, parse_note
+from ledger.note import NoteSignature, ParsedNote, open_note, parse_note
 from ledger.proof_verification import verify_consistency
 from traceapp.witness.models import WitnessedLog, insert_missing
 
@@ -64,8 +65,9 @@ def parse_request(body: bytes) -> tuple[int, list[bytes], str]:
     return int(old.group(1)), proof, note
 
 
-def _checkpoint(note: str, logs: Mapping[str, Verifier]) -> tuple[Checkpoint, str]:
-    """The checkpoint, verified under its origin's log key, and its note text."""
+def _checkpoint(note: str, logs: Mapping[str, Verifier]) -> tuple[Checkpoint, ParsedNote]:
+    """The checkpoint, verified under its origin's log key, and the note with the log's verified
+    signatures only."""
     try:
         parsed = parse_note(note)
         checkpoint = Checkpoint.parse(parsed.text)
@@ -75,10 +77,10 @@ def _checkpoint(note: str, logs: Mapping[str, Verifier]) -> tuple[Checkpoint, st
     if verifier is None:
         raise Refusal(404, f"this witness does not witness {checkpoint.origin!r}")
     try:
-        open_note(note, [verifier])
+        opened = open_note(note, [verifier])
     except (SignatureError, FormatError) as exc:
         raise Refusal(403, f"no valid signature by the log key: {exc}") from None
-    return checkpoint, parsed.text
+    return checkpoint, ParsedNote(opened.text, opened.verified)
 
 
 def _locked_log(session: Session, origin: str) -> WitnessedLog:
@@ -106,7 +108,7 @@ def add_checkpoint(
     Raises Refusal; nothing is stored then.
     """
     old, proof, note = parse_request(body)
-    checkpoint, text = _checkpoint(note, logs)
+    checkpoint, verified = _checkpoint(note, logs)
     if old > checkpoint.size:
         raise Refusal(400, f"old size {old} is larger than the checkpoint size {checkpoint.size}")
     row = _locked_log(session, checkpoint.origin)
@@ -118,8 +120,21 @@ def add_checkpoint(
         verify_consistency(old, checkpoint.size, bytes(row.root_hash), checkpoint.root_hash, proof)
     except (ProofError, LedgerError) as exc:
         raise Refusal(422, f"not consistent with what this witness saw: {exc}") from None
+    signature = NoteSignature(signer.name, signer.key_id, signer.sign(verified.text.encode()))
     row.size, row.root_hash = checkpoint.size, checkpoint.root_hash
+    row.checkpoint = ParsedNote(verified.text, (*verified.signatures, signature)).encode()
     row.updated_at = datetime.now(UTC)
     session.flush()  # stored before the answer (tlog-witness: persist, then respond)
-    signature = NoteSignature(signer.name, signer.key_id, signer.sign(text.encode()))
     return signature.line()
+
+
+def latest_cosigned(session: Session, origin_hash: str, logs: Mapping[str, Verifier]) -> str:
+    """For monitors (tlog-witness "Monitor Retrieval Mechanism"): the latest checkpoint this
+    witness cosigned for the log whose origin's SHA-256 is ``origin_hash`` (lower-case hex),
+    with the log's signatures and ours. Refusal 404 if none."""
+    for origin in logs:
+        if hashlib.sha256(origin.encode()).hexdigest() == origin_hash:
+            row = session.get(WitnessedLog, origin)
+            if row is not None and row.checkpoint is not None:
+                return row.checkpoint
+    raise Refusal(404, "this witness has cosigned no checkpoint of that log")

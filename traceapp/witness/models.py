@@ -27,6 +27,8 @@ class WitnessedLog(Base):
     size: Mapped[int] = mapped_column(BigInt)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The checkpoint as served to monitors: the log's verified signatures and our cosignature.
+    checkpoint: Mapped[str | None] = mapped_column(Text)
 
 
 class StoredCosignature(Base):
