@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from traceapp.clients import limit_blueprint
 from traceapp.db.sessions import get_database, get_session
 from traceapp.witness.endpoint import MAX_BODY, Refusal, add_checkpoint, latest_cosigned
 from traceapp.witness.runtime import get_witnessing
 
 bp = Blueprint("witness_api", __name__, url_prefix="/witness")
+limit_blueprint(bp, "ledger")  # per client, like the ledger API: a log submits often
 
 
 def _plain(body: str, status: int, content_type: str = "text/plain; charset=utf-8") -> Response:
