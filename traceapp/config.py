@@ -36,6 +36,8 @@ class Settings:
     env: Env
     instance_path: Path
     testing: bool = False
+    media_dir: Path = Path("instance/media")
+    """Where photos and logos are stored (``TRACEAPP_MEDIA_DIR``; content-addressed files)."""
     # Witnessing (issue 18): witnesses we push to, how many must cosign, and our own witness
     # endpoint (its key file and the logs it witnesses); parsed in traceapp.witness.settings.
     witnesses: tuple[tuple[str, str], ...] = ()
@@ -207,6 +209,7 @@ def load_settings(
         env="production" if production else "development",
         instance_path=instance,
         testing=bool(raw.get("TESTING", False)),
+        media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
         **_witnessing(raw),
     )
     if production:

@@ -2,7 +2,7 @@
 the pusher's lease
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

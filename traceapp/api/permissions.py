@@ -46,6 +46,8 @@ _PUBLIC_QUERIES = (
 _WRITER_MUTATIONS = (
     "registerProduct",
     "updateProduct",
+    "uploadProductPhoto",
+    "uploadProducerLogo",
     "registerLocation",
     "createBatch",
     "issueItems",
