@@ -103,6 +103,9 @@ thumbnail_jpeg_url  # unused variable (traceapp/api/types/media.py:27): a GraphQ
 thumbnail_url  # unused variable (traceapp/api/types/media.py:26): a GraphQL field of Photo
 tm  # unused variable (tests/labels/test_sheet.py:83)
 verification  # unused variable (traceapp/api/verification.py:179)
+do_POST  # unused method (tests/support/tlog_witness.py: http.server calls it)
+daemon_threads  # unused attribute (tests/support/tlog_witness.py: read by socketserver)
+updated_at  # unused variable (traceapp/witness/models.py: when our witness last cosigned a log)
 webp_path  # unused property (traceapp/verification/model.py:39): read by verify/photo.html
 # The console (traceapp/console/): Flask request hooks, and overview fields read by templates.
 load_member  # unused function (traceapp/console/core.py)

@@ -1,6 +1,7 @@
 """Domain append throughput vs. the raw insert rate of the same engine, measured in one run.
 
     .venv/bin/python bench/bench_domain.py [--engines sqlite,postgresql] [--events N]
+    .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N]   (bench/witness_mode.py)
 
 Bulk: 1,000 events per transaction through ``record_events``. Single: one ``record_event`` per
 transaction. Both durable: SQLite ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``.
@@ -27,6 +28,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from support.scenario import build_scenario
+from witness_mode import run as run_witnessed
 
 from traceapp import create_app, migrate
 from traceapp.db.sessions import get_database
@@ -139,6 +141,44 @@ def domain(
     return bulk, single
 
 
+def witnessed(database_url: str, workdir: Path, singles: int, witnesses: int) -> None:
+    """Single appends without, then with, ``witnesses`` witnesses cosigning (witness_mode.py)."""
+    origin = "bench.ocop.example.vn/ledger"
+    key = workdir / "log.key"
+    create_log_key(key, origin)
+    migrate.upgrade(database_url)
+    app = create_app({"DATABASE_URL": database_url, "LOG_KEY_FILE": str(key), "LOG_ORIGIN": origin})
+    database, ledger = get_database(app), get_ledger(app)
+    with database.write() as s:
+        init_ledger(s, ledger)
+    with database.read_sessions() as s:
+        admin = admin_key_name(s)
+    scenario = build_scenario(database, ledger, admin)
+    start_time = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def append_one(n: int) -> int:
+        event = EventInput(
+            type="ObjectEvent",
+            event_time=start_time + timedelta(seconds=n),
+            biz_step="inspecting",
+            items=[scenario.items[n % len(scenario.items)]],
+            read_point=scenario.farm,
+        )
+        with database.write() as s:
+            receipt = record_event(s, ledger, scenario.producer_key, event)
+        return receipt.ledger_index + receipt.entry_count
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEAPP_")}
+    env.update(
+        TRACEAPP_DATABASE_URL=database_url,
+        TRACEAPP_LOG_KEY_FILE=str(key),
+        TRACEAPP_LOG_ORIGIN=origin,
+        TRACEAPP_INSTANCE_PATH=str(workdir),
+    )
+    run_witnessed(database, origin, ledger.log.vkey, env, workdir, witnesses, singles, append_one)
+    database.dispose()
+
+
 def report(
     engine: str,
     bulk: float,
@@ -161,11 +201,31 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--singles", type=int, default=1_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--witnesses",
+        type=int,
+        default=0,
+        help="Instead: --singles appends without, then with, N local witnesses cosigning.",
+    )
     args = parser.parse_args()
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
-            if engine == "sqlite":
+            if args.witnesses and engine == "sqlite":
+                witnessed(f"sqlite:///{work}/bench.db", work, args.singles, args.witnesses)
+            elif args.witnesses:
+                name = f"bench_{secrets.token_hex(4)}"
+                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                    admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+                try:
+                    url = PG_ADMIN.rsplit("/", 1)[0].replace(
+                        "postgresql://", "postgresql+psycopg://"
+                    )
+                    witnessed(f"{url}/{name}", work, args.singles, args.witnesses)
+                finally:
+                    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            elif engine == "sqlite":
                 raw = raw_sqlite(work / "raw.db", args.events)
                 got = domain(
                     f"sqlite:///{work}/bench.db", work, args.events, args.singles, args.profile

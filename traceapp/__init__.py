@@ -40,10 +40,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         media_api,
         qr_api,
         resolver,
+        witness_api,
     )
 
     for blueprint in (
         headers, health, ledger_api, resolver, bundle_api, qr_api, epcis_api, media_api,
+        witness_api,
     ):  # fmt: skip
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(console.bp)

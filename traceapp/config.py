@@ -38,6 +38,12 @@ class Settings:
     testing: bool = False
     media_dir: Path = Path("instance/media")
     """Where photos and logos are stored (``TRACEAPP_MEDIA_DIR``; content-addressed files)."""
+    # Witnessing (issue 18): witnesses we push to, how many must cosign, and our own witness
+    # endpoint (its key file and the logs it witnesses); parsed in traceapp.witness.settings.
+    witnesses: tuple[tuple[str, str], ...] = ()
+    witness_quorum: int = 0
+    witness_key_file: Path | None = None
+    witness_logs: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_production(self) -> bool:
@@ -116,6 +122,44 @@ def _kek(raw: str | None) -> bytes | None:
     return key
 
 
+def _pairs(name: str, raw: object) -> tuple[tuple[str, str], ...]:
+    """Pairs of two words, one a line or ``;``-separated (DESIGN §10)."""
+    if isinstance(raw, list | tuple):
+        raw = ";".join(" ".join(pair) for pair in raw)
+    pairs: list[tuple[str, str]] = []
+    for part in str(raw or "").replace("\n", ";").split(";"):
+        words = part.split()
+        if not words:
+            continue
+        if len(words) != 2:
+            raise ConfigError(f"{PREFIX}{name}: expected two words a line, got {part.strip()!r}")
+        pairs.append((words[0], words[1]))
+    return tuple(pairs)
+
+
+def _witnessing(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``WITNESSES`` (``<vkey> <url>``), ``WITNESS_QUORUM`` (default 1 when witnesses are
+    configured), ``WITNESS_KEY_FILE`` and ``WITNESS_LOGS`` (``<origin> <vkey>``) for our own
+    witness endpoint. Keys and URLs are checked by traceapp.witness.settings."""
+    witnesses = _pairs("WITNESSES", raw.get("WITNESSES"))
+    quorum_raw = str(raw.get("WITNESS_QUORUM", "")).strip()
+    if quorum_raw and not quorum_raw.isdigit():
+        raise ConfigError(f"{PREFIX}WITNESS_QUORUM must be a whole number, got {quorum_raw!r}")
+    quorum = int(quorum_raw) if quorum_raw else min(1, len(witnesses))
+    if quorum > len(witnesses) or (witnesses and quorum == 0):
+        raise ConfigError(
+            f"{PREFIX}WITNESS_QUORUM={quorum} cannot work with {len(witnesses)} witness(es): "
+            "it must be between 1 and the number of TRACEAPP_WITNESSES"
+        )
+    key_file = raw.get("WITNESS_KEY_FILE")
+    return {
+        "witnesses": witnesses,
+        "witness_quorum": quorum,
+        "witness_key_file": Path(key_file) if key_file else None,
+        "witness_logs": _pairs("WITNESS_LOGS", raw.get("WITNESS_LOGS")),
+    }
+
+
 def get_settings(app: Flask | None = None) -> Settings:
     """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
     settings: Settings = (app or current_app).config["TRACEAPP"]
@@ -166,6 +210,7 @@ def load_settings(
         instance_path=instance,
         testing=bool(raw.get("TESTING", False)),
         media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
+        **_witnessing(raw),
     )
     if production:
         _check_production(settings, raw)

@@ -15,6 +15,7 @@ from traceapp.producers import models as producers
 from traceapp.products import models as products
 from traceapp.recalls import models as recalls
 from traceapp.scans import models as scans
+from traceapp.witness import models as witness
 
 MODEL_MODULES = (
     ledger_store,
@@ -27,6 +28,7 @@ MODEL_MODULES = (
     scans,
     auth,
     accounts,
+    witness,
 )
 
 

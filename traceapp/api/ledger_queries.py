@@ -21,9 +21,12 @@ from traceapp.api.types.ledger import (
     InclusionProof,
     LedgerEntry,
     LedgerInfo,
+    WitnessStatus,
     b64,
 )
 from traceapp.ledger_store import models, reads
+from traceapp.witness.runtime import get_witnessing
+from traceapp.witness.served import witness_states
 
 Info = strawberry.Info[Any, Any]
 
@@ -86,6 +89,19 @@ class LedgerQueries:
             vkey=context.ledger.log.vkey,
             last_verification=AuditRun(row=last) if last else None,
             last_full_verification=AuditRun(row=full) if full else None,
+            witness_quorum=get_witnessing().quorum,
+            witnesses=[
+                WitnessStatus(
+                    name=w.name,
+                    size=w.size,
+                    ok=w.healthy,
+                    failures=w.failures,
+                    last_ok_at=w.last_ok_at,
+                    last_error=w.last_error,
+                    last_error_at=w.last_error_at,
+                )
+                for w in witness_states(session, get_witnessing().witnesses)
+            ],
         )
 
     @strawberry.field(description="The newest signed checkpoint.")

@@ -25,6 +25,7 @@ from traceapp.cli.privacy import privacy_group
 from traceapp.cli.schema import schema_group
 from traceapp.cli.serve import serve
 from traceapp.cli.tokens import tokens_group
+from traceapp.cli.witness import witness_group
 
 COMMANDS: tuple[click.Command, ...] = (
     db_group,
@@ -38,6 +39,7 @@ COMMANDS: tuple[click.Command, ...] = (
     labels,
     epcis_group,
     schema_group,
+    witness_group,
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,14 +20,19 @@ from traceapp.verification.loading import load
 from traceapp.verification.proofs import prefetched_store
 from traceapp.verification.snapshot import read_statements
 from traceapp.verification.statements import ProjectionMismatch
+from traceapp.witness.served import cosignature_lines, with_cosignatures
+from traceapp.witness.settings import WitnessTarget
 
 
-def item_bundle(session: Session, ledger: Ledger, link: DigitalLink) -> dict[str, Any]:
+def item_bundle(
+    session: Session, ledger: Ledger, link: DigitalLink, witnesses: Sequence[WitnessTarget] = ()
+) -> dict[str, Any]:
     """The bundle of ``link``'s item against the latest checkpoint (``ledger.bundle.build_bundle``):
     the entries its page proves, whose statements say what the page shows.
 
     ProjectionMismatch when a row names an entry that does not back it: the bundle would
-    carry entries that are not about this item.
+    carry entries that are not about this item. The checkpoint carries the cosignatures of
+    ``witnesses`` stored for it (signed-note: verifiers ignore the lines of unknown keys).
     """
     checkpoint = reads.latest_checkpoint(session, ledger.origin)
     size = checkpoint.size
@@ -49,4 +55,7 @@ def item_bundle(session: Session, ledger: Ledger, link: DigitalLink) -> dict[str
     bundled = {seq: stored.data for seq, stored in entries.items()}
     bundled.update((seq, data) for seq, data in keys)
     store = prefetched_store(SqlHashStore(session, ledger.origin), list(bundled), size)
-    return build_bundle(checkpoint.note, ledger.log.vkey, bundled.items(), store, size)
+    note = with_cosignatures(
+        checkpoint.note, cosignature_lines(session, ledger.origin, size, witnesses)
+    )
+    return build_bundle(note, ledger.log.vkey, bundled.items(), store, size)

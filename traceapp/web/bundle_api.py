@@ -25,6 +25,7 @@ from traceapp.ledger_runtime import get_ledger
 from traceapp.verification.bundles import item_bundle
 from traceapp.verification.statements import ProjectionMismatch
 from traceapp.web.resolver import raw_path
+from traceapp.witness.runtime import get_witnessing
 
 PREFIX = "/ledger/bundle"
 bp = Blueprint("bundle_api", __name__, url_prefix=PREFIX)
@@ -55,7 +56,7 @@ def bundle(_rest: str) -> Response:
     if wanted not in ("json", "tlog-proof"):
         return _error(400, "format", "format must be json or tlog-proof", "INVALID")
     try:
-        body = item_bundle(get_session(), get_ledger(), link)
+        body = item_bundle(get_session(), get_ledger(), link, get_witnessing().witnesses)
     except NotFound as exc:
         return _error(404, exc.field, exc.message, exc.code)
     except ProjectionMismatch as exc:

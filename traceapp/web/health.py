@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from traceapp import migrate
 from traceapp.db.sessions import get_database
 from traceapp.ledger_runtime import ledger_problem
+from traceapp.witness.runtime import get_witnessing, witnessing_problem
+from traceapp.witness.served import witness_states
 
 bp = Blueprint("health", __name__)
 
@@ -30,8 +33,34 @@ def readyz() -> tuple[Response, int]:
     head = migrate.head_revision()
     if current != head:
         return jsonify(status="unavailable", reason="migrations not at head"), 503
+    witnesses: dict[str, object] = {}
     with get_database().read_sessions() as session:
         problem = ledger_problem(session)
+        problem = problem or witnessing_problem()
+        if problem is None:
+            witnesses = _witnesses(session)
     if problem is not None:
         return jsonify(status="unavailable", reason=problem), 503
-    return jsonify(status="ok", revision=current), 200
+    return jsonify(status="ok", revision=current, witnesses=witnesses), 200
+
+
+def _witnesses(session: Session) -> dict[str, object]:
+    """How pushing to the witnesses goes: detail only, a failing witness never fails readiness
+    (the log keeps appending; its checkpoints wait for cosignatures)."""
+    witnessing = get_witnessing()
+    states = witness_states(session, witnessing.witnesses)
+    return {
+        "quorum": witnessing.quorum,
+        "healthy": sum(s.healthy for s in states),
+        "witnesses": [
+            {
+                "name": s.name,
+                "size": s.size,
+                "ok": s.healthy,
+                "lastOkAt": s.last_ok_at.isoformat() if s.last_ok_at else None,
+                "lastError": s.last_error,
+                "failures": s.failures,
+            }
+            for s in states
+        ],
+    }

@@ -14,6 +14,8 @@ from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError, NotFound
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store import reads, tiles
+from traceapp.witness.runtime import get_witnessing
+from traceapp.witness.served import served_checkpoint
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
 limit_blueprint(bp, "ledger")
@@ -69,9 +71,11 @@ def _domain_error(error: DomainError) -> tuple[Response, int]:
 
 @bp.get("/checkpoint")
 def checkpoint() -> Response:
-    """The latest checkpoint; it changes with every append, so caches keep it briefly."""
-    origin = get_ledger().origin
-    return _text(reads.latest_checkpoint(get_session(), origin).note, max_age=1)
+    """The latest checkpoint, cosigned once witnesses are configured (``served_checkpoint``); it
+    changes with every append, so caches keep it briefly."""
+    origin, witnessing = get_ledger().origin, get_witnessing()
+    note = served_checkpoint(get_session(), origin, witnessing.witnesses, witnessing.quorum)
+    return _text(note, max_age=1)
 
 
 @bp.get("/checkpoint/<int:size>")

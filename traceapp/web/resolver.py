@@ -60,6 +60,9 @@ from traceapp.web.linkset import (
     normalise_link_type,
     redirect_location,
 )
+from traceapp.witness.runtime import get_witnessing
+from traceapp.witness.served import witnessed
+from traceapp.witness.texts import WITNESS_TEXTS
 
 bp = Blueprint("resolver", __name__)
 bp.after_request(add_cors)
@@ -267,6 +270,13 @@ def _page(
         banner=banner,
         vn=VN_TIME,
         action=raw_path() + (f"?lang={lang}" if "lang" in request.args else ""),
+        witnessed=witnessed(
+            get_session(),
+            get_ledger().origin,
+            view.proofs.checkpoint_size,
+            get_witnessing().witnesses,
+        ),
+        wt=partial(WITNESS_TEXTS, lang),
     )
     return Response(body, mimetype="text/html")
 

@@ -155,6 +155,19 @@ class AuditRun:
         return self.row.failure
 
 
+@strawberry.type(description="A witness asked to cosign the log's checkpoints (issue 18).")
+class WitnessStatus:
+    name: str = strawberry.field(description="The witness's key name, `name+hex8`.")
+    size: int = strawberry.field(description="The tree size the witness was last known to have.")
+    ok: bool = strawberry.field(description="True when its last push got a valid cosignature.")
+    failures: int = strawberry.field(description="Failed pushes since its last success.")
+    last_ok_at: datetime | None
+    last_error: str | None = strawberry.field(
+        description="Its last refusal (403, 404, 422...), timeout or other failure."
+    )
+    last_error_at: datetime | None
+
+
 @strawberry.type(description="What an auditor checks first.")
 class AuditSummary:
     size: int
@@ -166,4 +179,10 @@ class AuditSummary:
     )
     last_full_verification: AuditRun | None = strawberry.field(
         description="The latest `traceapp ledger verify --deep` run that passed."
+    )
+    witness_quorum: int = strawberry.field(
+        description="How many witnesses must cosign a checkpoint before it is served (0: none)."
+    )
+    witnesses: list[WitnessStatus] = strawberry.field(
+        description="The configured witnesses and how pushing to each goes."
     )
