@@ -70,6 +70,11 @@ def test_a_cosigned_checkpoint_is_served_after_appends(
     # More appends: the served checkpoint stays the cosigned one until the witnesses cosign anew.
     append(get_database(app), get_ledger(app), scenario, 3)
     assert open_checkpoint(client.get("/ledger/checkpoint").text, log_verifier) == checkpoint
+    # A static mirror publishes the checkpoint /ledger/checkpoint serves: the cosigned one.
+    mirror = tmp_path / "mirror"
+    published = app.test_cli_runner().invoke(args=["ledger", "publish", str(mirror)])
+    assert published.exit_code == 0, published.output
+    assert (mirror / "checkpoint").read_text("utf-8") == client.get("/ledger/checkpoint").text
     assert len(pusher.run_once()) == 2
     newer = open_checkpoint(client.get("/ledger/checkpoint").text, log_verifier)
     assert newer.size == checkpoint.size + 3

@@ -173,15 +173,20 @@ def ledger_publish(directory: Path, watch: int | None) -> None:
 
 def _publish_once(directory: Path) -> None:
     from traceapp.ledger_store.publish import publish
+    from traceapp.witness.runtime import get_witnessing
+    from traceapp.witness.served import served_checkpoint
 
     origin = get_ledger().origin
+    witnessing = get_witnessing()
     with (
         get_database().snapshot_sessions() as session,
         StageBars(default_total=0, verb="publishing") as bars,
     ):
         try:
+            # The mirror's checkpoint is the one /ledger/checkpoint serves (cosigned, if witnessed).
+            note = served_checkpoint(session, origin, witnessing.witnesses, witnessing.quorum)
             result = publish(
-                session, origin, directory, lambda done, total: bars("tiles", done, total)
+                session, origin, directory, lambda done, total: bars("tiles", done, total), note
             )
         except NotFound as exc:
             raise click.ClickException(exc.message) from None

@@ -52,15 +52,22 @@ def write_atomically(path: Path, data: bytes, scratch: Path) -> None:
 
 
 def publish(
-    session: Session, origin: str, directory: Path, progress: Progress | None = None
+    session: Session,
+    origin: str,
+    directory: Path,
+    progress: Progress | None = None,
+    note: str | None = None,
 ) -> Published:
-    """Bring the mirror in `directory` up to the latest checkpoint; see the module docstring.
+    """Bring the mirror in `directory` up to a checkpoint; see the module docstring.
 
-    Everything is read in the caller's session, which should be a snapshot: the tiles of the
-    checkpoint's size, whatever is appended meanwhile.
+    ``note`` is the checkpoint to publish as ``/ledger/checkpoint`` serves it (cosigned, when
+    witnesses are configured; it may be older than the latest); by default the latest as the log
+    signed it. Everything is read in the caller's session, which should be a snapshot: the tiles
+    of the checkpoint's size, whatever is appended meanwhile.
     """
-    checkpoint = reads.latest_checkpoint(session, origin)
-    size, note = checkpoint.size, checkpoint.note
+    if note is None:
+        note = reads.latest_checkpoint(session, origin).note
+    size = int(note.split("\n")[1])  # tlog-checkpoint: origin, size, root hash, then signatures
     wanted = [*tiles_for_size(size), *_bundles_for_size(size)]
     missing = [tile for tile in wanted if not (directory / tile.path).exists()]
     scratch = directory / SCRATCH
