@@ -14,7 +14,7 @@ from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import KEY_STATEMENTS, Ledger
-from traceapp.verification import shown
+from traceapp.verification import shown, upstream
 from traceapp.verification.loading import load
 from traceapp.verification.proofs import prefetched_store
 from traceapp.verification.snapshot import read_statements
@@ -32,6 +32,7 @@ def item_bundle(session: Session, ledger: Ledger, link: DigitalLink) -> dict[str
     size = checkpoint.size
     st, _, entries = read_statements(session, ledger, load(session, link), size)
     shown.everything(st, datetime.now(UTC).date())
+    upstream.upstream(st)
     if st.mismatches:
         raise ProjectionMismatch(
             "the database does not match the ledger for: "

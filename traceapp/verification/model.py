@@ -69,7 +69,10 @@ class BatchView:
     quantity: Decimal | None
     unit: str | None
     origin: str | None
-    """Name of the origin location (farm, facility), when recorded."""
+    """Name of the origin location (farm, facility), when recorded; for a processed product,
+    its raw-material area: the origins of its input batches (``upstream.with_raw_origin``)."""
+    processed_at: str | None = None
+    """A processed product's own origin location (its workshop), when its inputs name theirs."""
 
 
 @dataclass(frozen=True)
@@ -175,3 +178,26 @@ class Verification:
     clone: CloneAssessment | None
     proofs: ProofReport
     checked_at: datetime
+    upstream: Upstream | None = None
+    """One step back: the input batches of a processed product."""
+
+
+@dataclass(frozen=True)
+class InputView:
+    """An input batch of a processed product, with its product, producer and own journey."""
+
+    product: ProductView
+    producer: ProducerView
+    batch: BatchView | None
+    journey: tuple[JourneyStep, ...]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One step back (Circular 02/2024/TT-BKHCN): what a processed product was made from."""
+
+    inputs: tuple[InputView, ...]
+    more: int
+    """Input batches not shown (``upstream.MAX_INPUTS``)."""
+    origins: tuple[str, ...]
+    """The inputs' origin locations: the product's raw-material area."""

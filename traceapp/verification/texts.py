@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from traceapp.i18n import LANGUAGES, Texts
+from traceapp.verification.story_texts import STORY_TEXTS
 
 __all__ = ["LANGUAGES", "TEXTS", "text"]
 
@@ -237,7 +238,7 @@ TEXTS = Texts(
         "p_location": ("Địa điểm", "Location"),
         "p_recall": ("Thu hồi lô", "Recall"),
     }
-)
+).merged(STORY_TEXTS)
 
 
 def text(lang: str, key: str, **params: object) -> str:

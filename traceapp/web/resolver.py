@@ -31,6 +31,7 @@ from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import LANGUAGES, text
+from traceapp.web.story import story
 
 bp = Blueprint("resolver", __name__)
 
@@ -39,7 +40,8 @@ GS1_VOC = "https://gs1.org/voc/"
 LINK_TYPES = ("pip", "traceability", "certificationInfo", "defaultLink")
 LINKSET = "application/linkset+json"
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 CLAIM_STATUS = {
@@ -237,6 +239,7 @@ def _page(
         image=image,
         bundle=bundle,
         switch_url=lang_url("en" if lang == "vi" else "vi"),
+        story=story(view, lang, uri, image, get_settings(current_app).public_url),
         claim=claim,
         claim_message=claim_message,
         vn=VN_TIME,
