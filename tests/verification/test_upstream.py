@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
-from story_support import demo_links, processed_link
+from support.story import demo_links, processed_link
 from verify_support import verify
 
 

@@ -15,6 +15,7 @@ from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import KEY_STATEMENTS, Ledger
 from traceapp.verification import shown, upstream
+from traceapp.verification.contact_view import with_contact
 from traceapp.verification.loading import load
 from traceapp.verification.proofs import prefetched_store
 from traceapp.verification.snapshot import read_statements
@@ -31,8 +32,9 @@ def item_bundle(session: Session, ledger: Ledger, link: DigitalLink) -> dict[str
     checkpoint = reads.latest_checkpoint(session, ledger.origin)
     size = checkpoint.size
     st, _, entries = read_statements(session, ledger, load(session, link), size)
-    shown.everything(st, datetime.now(UTC).date())
+    views = shown.everything(st, datetime.now(UTC).date())
     upstream.upstream(st)
+    with_contact(st, views.producer)
     if st.mismatches:
         raise ProjectionMismatch(
             "the database does not match the ledger for: "

@@ -27,6 +27,8 @@ class ProducerView:
     name: str
     address: Address
     gln: str | None
+    contact: Contact | None = None
+    """The public business contact the producer publishes (never its personal data)."""
 
 
 @dataclass(frozen=True)
@@ -201,3 +203,14 @@ class Upstream:
     """Input batches not shown (``upstream.MAX_INPUTS``)."""
     origins: tuple[str, ...]
     """The inputs' origin locations: the product's raw-material area."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A producer's public business contact, from its ``producer.contact_published``."""
+
+    phone: str | None
+    zalo: str | None
+    """A Vietnamese mobile number: its Zalo link is ``https://zalo.me/<zalo>``."""
+    website: str | None
+    address: str | None

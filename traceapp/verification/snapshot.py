@@ -26,6 +26,7 @@ from traceapp.ledger_store import reads
 from traceapp.ledger_store.writer import Ledger
 from traceapp.products.models import certificate_status
 from traceapp.verification import shown, upstream
+from traceapp.verification.contact_view import contact_entries, with_contact
 from traceapp.verification.loading import Loaded, load, shown_entries
 from traceapp.verification.model import (
     BatchView,
@@ -164,7 +165,7 @@ def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today
     inputs = upstream.upstream(st)
     return Snapshot(
         product=views.product,
-        producer=views.producer,
+        producer=with_contact(st, views.producer),
         certificates=views.certificates,
         batch=upstream.with_raw_origin(views.batch, inputs),
         item=views.item,
@@ -184,7 +185,7 @@ def read_statements(
     and their stored bytes: one query."""
     upstream.load_inputs(session, loaded)
     subjects = shown_entries(loaded)
-    for seq, subject in upstream.input_entries(loaded).items():
+    for seq, subject in {**contact_entries(loaded), **upstream.input_entries(loaded)}.items():
         subjects.setdefault(seq, subject)
     product = loaded.product
     updates = None

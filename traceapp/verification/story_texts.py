@@ -61,6 +61,7 @@ STORY_TEXTS = Texts(
         "contact_zalo": ("Zalo", "Zalo"),
         "contact_website": ("Trang web", "Website"),
         "contact_address": ("Địa chỉ giao dịch", "Business address"),
+        "p_producer_contact": ("Thông tin liên hệ công khai", "Public contact"),
         "contact_call": ("Gọi {phone}", "Call {phone}"),
         "contact_chat": ("Nhắn Zalo {phone}", "Message {phone} on Zalo"),
         # Sharing.

@@ -80,12 +80,33 @@ class Producer(Node):
     def ledger_index(self) -> int:
         return self.row.ledger_seq
 
+    @strawberry.field(description="The public business contact it publishes (null: none).")
+    def public_contact(self) -> PublicContact | None:
+        row = self.row
+        values = (row.contact_phone, row.contact_zalo, row.contact_website, row.contact_address)
+        if not any(values):
+            return None
+        return PublicContact(
+            phone=row.contact_phone,
+            zalo=row.contact_zalo,
+            website=row.contact_website,
+            address=row.contact_address,
+        )
+
     @strawberry.field(description="Owner name, phone, e-mail, address: programme office only.")
     def personal_data(self) -> list[PersonalDatum]:
         return [
             PersonalDatum(field=p.field, value=p.value)
             for p in sorted(self.row.personal_data, key=lambda p: p.field)
         ]
+
+
+@strawberry.type(description="A producer's public business contact (producer.contact_published).")
+class PublicContact:
+    phone: str | None
+    zalo: str | None
+    website: str | None
+    address: str | None
 
 
 @strawberry.type(description="A product with its GTIN-14.")

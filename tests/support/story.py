@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
+from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import DigitalLink, parse_uri
+from traceapp.ledger_runtime import get_ledger
+from traceapp.verification.model import Verification
+from traceapp.verification.services import verify_code
 
 URI = re.compile(r"https?://\S+/01/\S+")
 PROCESSED = "Trà đảng sâm"
@@ -32,3 +37,17 @@ def processed_link(app: Flask, runner: FlaskCliRunner) -> DigitalLink:
     named = [link for line, link in links.items() if PROCESSED in line]
     assert len(named) == 1, links
     return named[0]
+
+
+def verify(app: Flask, link: DigitalLink) -> Verification:
+    """The view of ``link`` as of the demo's days (no scan recorded)."""
+    with get_database(app).read_sessions() as session:
+        return verify_code(
+            session,
+            get_ledger(app),
+            link,
+            today=date(2026, 11, 28),
+            now=datetime(2026, 11, 28, 9, tzinfo=UTC),
+            client=None,
+            record_scan=False,
+        )
