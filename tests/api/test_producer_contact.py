@@ -104,7 +104,9 @@ def test_admin_may_publish_and_withdraw(
     withdrawn = _publish(gql, tokens["admin"], scenario.producer)
     assert withdrawn["userErrors"] == [] and withdrawn["producer"]["publicContact"] is None
     with database.read_sessions() as s:
-        row = s.execute(select(Producer).where(Producer.public_id == scenario.producer)).scalar_one()
+        row = s.execute(
+            select(Producer).where(Producer.public_id == scenario.producer)
+        ).scalar_one()
         assert row.contact_seq == withdrawn["ledgerIndex"] and row.contact_phone is None
 
 

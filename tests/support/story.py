@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from itertools import pairwise
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
@@ -25,7 +26,7 @@ def demo_links(app: Flask, runner: FlaskCliRunner) -> dict[str, DigitalLink]:
     base = app.config["TRACEAPP"].public_url
     links: dict[str, DigitalLink] = {}
     lines = result.output.splitlines()
-    for before, line in zip(lines, lines[1:], strict=False):
+    for before, line in pairwise(lines):
         found = URI.fullmatch(line.strip())
         if found is not None:
             links[before.strip()] = parse_uri(found.group(0), base_url=base)

@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select
-
 from support.story import processed_link, verify
 
 from traceapp.db.sessions import get_database
@@ -149,7 +148,9 @@ def _update_product(app: Flask, gtin: str, changes: ProductChanges) -> None:
     """Change the product on the ledger (``product.updated``), as its console would."""
     with get_database(app).write() as session:
         product = session.execute(select(Product).where(Product.gtin == gtin)).scalar_one()
-        update_product(session, get_ledger(app), admin_key_name(session), product.public_id, changes)
+        update_product(
+            session, get_ledger(app), admin_key_name(session), product.public_id, changes
+        )
 
 
 def test_json_ld_cannot_be_broken_out_of(app: Flask, runner: FlaskCliRunner) -> None:
@@ -200,7 +201,10 @@ def test_share_links_work_without_scripts(app: Flask, runner: FlaskCliRunner) ->
     share = html[html.index('id="share"') :]
     facebook = "https://www.facebook.com/sharer/sharer.php?u=" + quote(canonical, safe="")
     assert f'href="{facebook}"' in share
-    assert f'<a id="share-link" class="code" aria-describedby="share-label" href="{canonical}"' in share
+    assert (
+        f'<a id="share-link" class="code" aria-describedby="share-label" href="{canonical}"'
+        in share
+    )
     assert 'href="#share-link"' in share  # Zalo: copy the link (no scriptless Zalo share)
     script = app.test_client().get("/static/share.js").get_data(as_text=True)
     assert "clipboard" in script and "http" not in script

@@ -25,7 +25,6 @@ from traceapp.producers.errors import ProducerInvalid
 from traceapp.producers.services import get_producer, require_producer_actor
 
 STATEMENT = "producer.contact_published"
-FIELDS = ("phone", "zalo", "website", "address")
 # Vietnamese numbers in their national form: mobiles 0[35789]x xxx xxxx, landlines
 # 02xx xxx xxxx (area codes since 2017), and 1800/1900 hotlines.
 _MOBILE = re.compile(r"0[35789]\d{8}")
@@ -60,9 +59,7 @@ def phone_number(value: str | None, field: str, *, mobile_only: bool = False) ->
     forms = (_MOBILE,) if mobile_only else (_MOBILE, _LANDLINE, _HOTLINE)
     if not digits.isdigit() or not any(form.fullmatch(digits) for form in forms):
         kind = "a Vietnamese mobile number" if mobile_only else "a Vietnamese phone number"
-        raise ProducerInvalid(
-            f"must be {kind} (e.g. 0912 345 678 or +84 912 345 678)", field=field
-        )
+        raise ProducerInvalid(f"must be {kind} (e.g. 0912 345 678 or +84 912 345 678)", field=field)
     return digits
 
 

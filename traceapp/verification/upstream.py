@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -173,4 +174,3 @@ def with_raw_origin(batch: BatchView | None, up: Upstream | None) -> BatchView |
     if batch is None or up is None or not up.origins:
         return batch
     return replace(batch, origin="; ".join(up.origins), processed_at=batch.origin)
-
