@@ -5,12 +5,26 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from support.story import demo_links, processed_link
 from verify_support import verify
+
+from traceapp.batches.models import Batch
+from traceapp.batches.services import BatchInput, create_batch
+from traceapp.db.sessions import get_database
+from traceapp.gs1.digital_link import DigitalLink
+from traceapp.ledger_runtime import get_ledger
+from traceapp.locations.models import Location
+from traceapp.producers.models import Producer
+from traceapp.producers.services import producer_key
+from traceapp.products.models import Product
+from traceapp.verification.upstream import MAX_INPUTS
 
 
 def test_processed_product_shows_its_input_batch(app: Flask, runner: FlaskCliRunner) -> None:
@@ -82,3 +96,63 @@ def test_bundle_proves_the_inputs(app: Flask, runner: FlaskCliRunner, tmp_path: 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _raw_and_tea(session: Session) -> tuple[Product, Product, str, str]:
+    """The demo's raw-material product, the tea made from it, a place of theirs, their key."""
+    raw = session.execute(
+        select(Product).where(Product.name_vi == "Củ đảng sâm tươi (nguyên liệu)")
+    ).scalar_one()
+    tea = session.execute(select(Product).where(Product.name_vi == "Trà đảng sâm")).scalar_one()
+    place = session.execute(
+        select(Location.public_id)
+        .join(Batch, Batch.origin_location_id == Location.id)
+        .where(Batch.product_id == raw.id)
+    ).scalar_one()
+    producer = session.execute(
+        select(Producer.public_id).where(Producer.id == raw.producer_id)
+    ).scalar_one()
+    return raw, tea, place, producer_key(session, producer)
+
+
+def test_many_inputs_show_ten_and_say_how_many_more(app: Flask, runner: FlaskCliRunner) -> None:
+    processed_link(app, runner)
+    ledger = get_ledger(app)
+    with get_database(app).write() as session:
+        raw, tea, place, key = _raw_and_tea(session)
+        inputs = [
+            create_batch(
+                session, ledger, key,
+                BatchInput(raw.public_id, f"R{n:02d}", date(2026, 10, 1), None, "10", "kg", place),
+            ).public_ids[0]
+            for n in range(12)
+        ]  # fmt: skip
+        create_batch(
+            session, ledger, key,
+            BatchInput(tea.public_id, "TMIX", date(2026, 11, 2), None, "50", "hộp", place, inputs),
+        )  # fmt: skip
+        tea_gtin = tea.gtin
+    link = DigitalLink(tea_gtin, "TMIX")
+    view = verify(app, link)
+    assert view.upstream is not None
+    assert len(view.upstream.inputs) == MAX_INPUTS and view.upstream.more == 2
+    assert [i.batch.lot for i in view.upstream.inputs if i.batch] == [
+        f"R{n:02d}" for n in range(10)
+    ]
+    assert view.proofs.all_verified
+    assert all(w.code != "projection_mismatch" for w in view.warnings)
+    html = app.test_client().get(link.path, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "và 2 lô nguyên liệu khác" in html
+    english = app.test_client().get(link.path + "?lang=en", headers={"Accept": "text/html"})
+    assert "and 2 more input batches" in english.get_data(as_text=True)
+
+
+def test_one_step_only_and_never_forward(app: Flask, runner: FlaskCliRunner) -> None:
+    """The raw lot's own page shows no inputs: the tea that consumed it is a step forward."""
+    processed_link(app, runner)
+    with get_database(app).read_sessions() as session:
+        raw, _, _, _ = _raw_and_tea(session)
+        raw_gtin = raw.gtin
+    view = verify(app, DigitalLink(raw_gtin, "DS2610R"))
+    assert view.upstream is None
+    assert view.batch is not None and view.batch.processed_at is None

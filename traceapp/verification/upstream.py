@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, BatchInput, Item
@@ -55,9 +55,9 @@ def load_inputs(session: Session, loaded: Loaded) -> None:
         .outerjoin(Location, Location.id == Batch.origin_location_id)
         .where(Batch.id.in_(ids))
         .order_by(Batch.ledger_seq)
+        .limit(MAX_INPUTS)
     ).all()
-    loaded.more_inputs = max(0, len(rows) - MAX_INPUTS)
-    rows = rows[:MAX_INPUTS]
+    loaded.more_inputs = max(0, len(ids) - MAX_INPUTS)
     own = {event.ledger_seq for event in loaded.events}
     events = _events(session, [row[0].id for row in rows], own)
     for row_batch, product, producer, origin in rows:
@@ -96,20 +96,41 @@ def _input_ids(session: Session, loaded: Loaded, batch: Batch) -> set[int]:
 
 
 def _events(session: Session, batch_ids: list[int], own: set[int]) -> dict[int, list[Event]]:
-    """The events naming each input batch (by its lot), but those of the product's own journey."""
+    """The first MAX_STEPS events of each input batch, but those of the product's own journey.
+
+    Events that consume the batch (it is their input: the step forward, to this product or
+    any other) are not its journey; the limit is applied in SQL, so a raw lot that went into
+    thousands of products costs no more than one that went into one.
+    """
     if not batch_ids:
         return {}
+    named = (
+        select(EventEpc.batch_id, EventEpc.event_seq)
+        .where(EventEpc.batch_id.in_(batch_ids), EventEpc.role != "input")
+        .distinct()
+        .subquery()
+    )
+    ranked = (
+        select(
+            named.c.batch_id,
+            Event.id.label("event_id"),
+            func.row_number()
+            .over(partition_by=named.c.batch_id, order_by=(Event.event_time, Event.id))
+            .label("n"),
+        )
+        .join(Event, Event.ledger_seq == named.c.event_seq)
+        .where(Event.ledger_seq.not_in(own))
+        .subquery()
+    )
     rows = session.execute(
-        select(EventEpc.batch_id, Event)
-        .join(Event, Event.ledger_seq == EventEpc.event_seq)
-        .where(EventEpc.batch_id.in_(batch_ids))
+        select(ranked.c.batch_id, Event)
+        .join(Event, Event.id == ranked.c.event_id)
+        .where(ranked.c.n <= MAX_STEPS)
         .order_by(Event.event_time, Event.id)
     ).all()
     found: dict[int, list[Event]] = {}
     for batch_id, event in rows:
-        kept = found.setdefault(batch_id, [])
-        if event.ledger_seq not in own and len(kept) < MAX_STEPS and event not in kept:
-            kept.append(event)
+        found.setdefault(batch_id, []).append(event)
     return found
 
 
