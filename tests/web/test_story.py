@@ -236,3 +236,4 @@ def test_mixed_language_text_is_marked(app: Flask, runner: FlaskCliRunner) -> No
     html = page(app, link.path, "en")
     assert '<html lang="en">' in html
     assert '<p class="input-name" lang="vi">Củ đảng sâm tươi (nguyên liệu)</p>' in html
+    assert '<dd lang="vi">Vùng trồng đảng sâm A Xan</dd>' in html
