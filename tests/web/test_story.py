@@ -18,6 +18,7 @@ from sqlalchemy import select
 from support.story import processed_link, verify
 
 from traceapp.db.sessions import get_database
+from traceapp.gs1.digital_link import DigitalLink
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_runtime import get_ledger
 from traceapp.products.models import Product
@@ -105,6 +106,7 @@ def test_json_ld_uses_only_defined_terms(app: Flask, runner: FlaskCliRunner, lan
     assert data["@context"] == {"@vocab": "https://schema.org/", "gs1": "https://ref.gs1.org/voc/"}
     assert set(data["@type"]) == {"Product", "gs1:Product"}
     assert data["gs1:gtin"] == link.gtin and data["gtin14"] == link.gtin
+    assert data["@id"] == app.config["TRACEAPP"].public_url + f"/01/{link.gtin}"
     assert data["gs1:countryOfOrigin"]["gs1:countryCode"] == "VN"
     assert data["gs1:brand"]["gs1:brandName"]
     assert {"@value": "Trà đảng sâm", "@language": "vi"} in data["name"]
@@ -121,9 +123,15 @@ def test_json_ld_uses_only_defined_terms(app: Flask, runner: FlaskCliRunner, lan
     assert used and used <= defined, sorted(used - defined)
 
 
+def shared(app: Flask, link: DigitalLink) -> str:
+    """The batch's Digital Link: an item's is never shared (each opening is a scan of it)."""
+    return app.config["TRACEAPP"].public_url + DigitalLink(link.gtin, link.lot).path
+
+
 def test_open_graph_and_twitter_card(app: Flask, runner: FlaskCliRunner) -> None:
     link = processed_link(app, runner)
-    canonical = app.config["TRACEAPP"].public_url + link.path
+    canonical = shared(app, link)
+    assert link.serial is not None and link.serial not in canonical
     vi, en = parse(page(app, link.path, "vi")).meta, parse(page(app, link.path, "en")).meta
     assert vi["og:title"] == "Trà đảng sâm · OCOP 4 sao"
     assert en["og:title"].endswith("· OCOP 4 stars")
@@ -196,7 +204,7 @@ def test_stars_explained_folded(app: Flask, runner: FlaskCliRunner) -> None:
 
 def test_share_links_work_without_scripts(app: Flask, runner: FlaskCliRunner) -> None:
     link = processed_link(app, runner)
-    canonical = app.config["TRACEAPP"].public_url + link.path
+    canonical = shared(app, link)
     html = page(app, link.path)
     share = html[html.index('id="share"') :]
     facebook = "https://www.facebook.com/sharer/sharer.php?u=" + quote(canonical, safe="")

@@ -239,7 +239,7 @@ def _page(
         image=image,
         bundle=bundle,
         switch_url=lang_url("en" if lang == "vi" else "vi"),
-        story=story(view, lang, uri, image, get_settings(current_app).public_url),
+        story=story(view, lang, image, get_settings(current_app).public_url),
         claim=claim,
         claim_message=claim_message,
         vn=VN_TIME,

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from traceapp.gs1.digital_link import DigitalLink
 from traceapp.i18n import format_date
 from traceapp.verification.model import CertificateView, Verification
 from traceapp.verification.texts import text
@@ -34,7 +35,8 @@ _UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", 
 class Story:
     lang: str
     uri: str
-    """The page's canonical GS1 Digital Link."""
+    """The GS1 Digital Link that is shared: the batch's (or the product's), never an item's
+    (``shared_link``)."""
     title: str
     description: str
     image: str | None
@@ -70,8 +72,21 @@ class Story:
         return format_date(value, self.lang)
 
 
-def story(view: Verification, lang: str, uri: str, image: str | None, public_url: str) -> Story:
+def shared_link(view: Verification, public_url: str) -> str:
+    """The Digital Link a shared page points at: the batch's, or the product's.
+
+    An item's link is left out on purpose: every opening of it is a scan of that one item, so a
+    shared item link (and the crawlers of the sites it is shared on) would set off the clone
+    rules, and would publish its serial. The batch's page shows the same product, producer,
+    certificates, journey and inputs.
+    """
+    lot = view.batch.lot if view.batch is not None else None
+    return public_url.rstrip("/") + DigitalLink(view.product.gtin, lot).path
+
+
+def story(view: Verification, lang: str, image: str | None, public_url: str) -> Story:
     """The story parts of ``view`` in ``lang``; ``image``: the photo's path on our host."""
+    uri = shared_link(view, public_url)
     p = view.product
     name = p.name_en if lang == "en" and p.name_en else p.name_vi
     title = name
@@ -79,7 +94,8 @@ def story(view: Verification, lang: str, uri: str, image: str | None, public_url
         title = f"{name} · OCOP {text(lang, 'stars', n=view.ocop.stars)}"
     description = _short(p.description) or text(lang, "og_description", producer=view.producer.name)
     absolute = public_url.rstrip("/") + image if image else None
-    return Story(lang, uri, title, description, absolute, json_ld(view, uri, absolute))
+    product = public_url.rstrip("/") + DigitalLink(p.gtin).path  # what the JSON-LD describes
+    return Story(lang, uri, title, description, absolute, json_ld(view, product, absolute))
 
 
 def _short(value: str | None, limit: int = 200) -> str | None:
