@@ -93,9 +93,16 @@ has_next_page  # unused variable (traceapp/api/types/common.py:36)
 has_previous_page  # unused variable (traceapp/api/types/common.py:37)
 impl  # unused variable (traceapp/types.py:17)
 input_batch_id  # unused variable (traceapp/batches/models.py:50)
+jpeg_path  # unused property (traceapp/verification/model.py:43): read by verify/photo.html
+jpeg_url  # unused variable (traceapp/api/types/media.py:25): a GraphQL field of Photo
 last_full_verification  # unused variable (traceapp/api/types/ledger.py:167)
 last_verification  # unused variable (traceapp/api/types/ledger.py:164)
 page_info  # unused variable (traceapp/api/types/common.py:53)
 start_cursor  # unused variable (traceapp/api/types/common.py:38)
+thumb_jpeg_path  # unused property (traceapp/verification/model.py:51): verify/photo.html, logo.html
+thumb_webp_path  # unused property (traceapp/verification/model.py:47): verify/photo.html, logo.html
+thumbnail_jpeg_url  # unused variable (traceapp/api/types/media.py:27): a GraphQL field of Photo
+thumbnail_url  # unused variable (traceapp/api/types/media.py:26): a GraphQL field of Photo
 tm  # unused variable (tests/labels/test_sheet.py:83)
 verification  # unused variable (traceapp/api/verification.py:179)
+webp_path  # unused property (traceapp/verification/model.py:39): read by verify/photo.html

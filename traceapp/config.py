@@ -36,6 +36,8 @@ class Settings:
     env: Env
     instance_path: Path
     testing: bool = False
+    media_dir: Path = Path("instance/media")
+    """Where photos and logos are stored (``TRACEAPP_MEDIA_DIR``; content-addressed files)."""
 
     @property
     def is_production(self) -> bool:
@@ -163,6 +165,7 @@ def load_settings(
         env="production" if production else "development",
         instance_path=instance,
         testing=bool(raw.get("TESTING", False)),
+        media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
     )
     if production:
         _check_production(settings, raw)

@@ -1,7 +1,7 @@
 """producers carry the public business contact they publish (producer.contact_published)
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ file shows every write door of the API.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
 from sqlalchemy import select
 from support.scenario import VN, Scenario
 
@@ -63,6 +65,8 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.updateProducerContact": _OWNER,
     "Mutation.registerProduct": _OWNER,
     "Mutation.updateProduct": _OWNER,
+    "Mutation.uploadProductPhoto": _OWNER,
+    "Mutation.uploadProducerLogo": _OWNER,
     "Mutation.grantCertification": _ADMIN_ONLY,
     "Mutation.revokeCertification": _ADMIN_ONLY,
     "Mutation.registerLocation": _OWNER,
@@ -203,6 +207,15 @@ INPUTS: dict[str, tuple[str, Input]] = {
     "updateProduct": (
         "UpdateProductInput",
         lambda w, t: {"product": global_id("Product", t.product), "nameEn": "Tea"},
+    ),
+    # Uploads go as GraphQL multipart requests (``_upload``): the file is added there.
+    "uploadProductPhoto": (
+        "UploadProductPhotoInput",
+        lambda w, t: {"product": global_id("Product", t.product)},
+    ),
+    "uploadProducerLogo": (
+        "UploadProducerLogoInput",
+        lambda w, t: {"producer": global_id("Producer", t.producer)},
     ),
     "grantCertification": (
         "GrantCertificationInput",
@@ -368,7 +381,11 @@ def _mutation_outcome(gql: Gql, world: World, name: str, caller: str) -> str:
         f"mutation($input: {input_type}!) {{ {name}(input: $input) "
         "{ userErrors { field message code } } }"
     )
-    result = gql(query, {"input": build(world, _target(world, caller))}, world.tokens[caller])
+    variables = {"input": build(world, _target(world, caller))}
+    if name.startswith("upload"):
+        result = _upload(gql.client, query, variables, world.tokens[caller])
+    else:
+        result = gql(query, variables, world.tokens[caller])
     codes = {e.get("extensions", {}).get("code") for e in result.get("errors", [])}
     if codes & {"UNAUTHENTICATED", "FORBIDDEN"}:
         return DENIED
@@ -378,6 +395,26 @@ def _mutation_outcome(gql: Gql, world: World, name: str, caller: str) -> str:
         return OK
     assert {e["code"] for e in errors} == {REFUSED}, (name, caller, errors)
     return REFUSED
+
+
+def _upload(
+    client: FlaskClient, query: str, variables: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """A GraphQL multipart request carrying a real PNG as ``input.file``."""
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 60)).save(picture, format="PNG")
+    variables["input"]["file"] = None
+    form = {
+        "operations": json.dumps({"query": query, "variables": variables}),
+        "map": json.dumps({"0": ["variables.input.file"]}),
+        "0": (io.BytesIO(picture.getvalue()), "photo.png", "image/png"),
+    }
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.post(
+        "/graphql", data=form, content_type="multipart/form-data", headers=headers
+    )
+    result: dict[str, Any] = response.get_json()
+    return result
 
 
 def _capture_outcome(client: FlaskClient, world: World, caller: str) -> str:

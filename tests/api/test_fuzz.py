@@ -28,6 +28,8 @@ SCALARS = {
         st.decimals(allow_nan=False, allow_infinity=False).map(str) | st.text(max_size=8)
     ).map(nodes.String),
     "JSON": st.text(max_size=20).map(nodes.String),
+    # A file only comes in a multipart request; in a document it is any literal, never a file.
+    "Upload": st.text(max_size=20).map(nodes.String),
 }
 # Exception text that must never reach a client.
 LEAKS = re.compile(

@@ -261,6 +261,8 @@ HOSTILE_SCALARS = {
     "JSON": st.sampled_from(
         ['{"value": 18446744073709551616}', "[[[[[[[[[[]]]]]]]]]]", "null", '"x"']
     ).map(nodes.String),
+    # A file only comes in a multipart request; in a document it is any literal, never a file.
+    "Upload": st.sampled_from(["", "x" * 1000, "null", "\x00"]).map(nodes.String),
 }
 # An error raised on purpose carries its code; INTERNAL_SERVER_ERROR means an exception escaped.
 EXAMPLES_PER_ENGINE = 15

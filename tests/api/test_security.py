@@ -29,6 +29,8 @@ _INPUTS = {
     "registerProduct": '{producer: "x", gtin: "1", nameVi: "x", group: FOOD}',
     "updateProduct": '{product: "x"}',
     "updateProducerContact": '{producer: "x"}',
+    "uploadProductPhoto": '{product: "x", file: "x"}',
+    "uploadProducerLogo": '{producer: "x", file: "x"}',
     "grantCertification": '{product: "x", scheme: OCOP, issuer: "x", decisionNumber: "1", issuedOn: "2025-01-01"}',
     "revokeCertification": '{certification: "x", reason: "r"}',
     "registerLocation": '{producer: "x", code: "c", name: "n", kind: FARM}',

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -16,12 +17,14 @@ from sqlalchemy.orm import Session
 from traceapp import create_app
 from traceapp.batches.models import Batch, BatchInput
 from traceapp.batches.targets import find_target
+from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
 from traceapp.demo.data import load_samples
 from traceapp.events.models import Event
 from traceapp.gs1.digital_link import parse_uri
 from traceapp.gs1.identifiers import is_valid_gtin
 from traceapp.ledger_store.models import LedgerEntry
+from traceapp.media.store import open_store
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 from traceapp.recalls.models import Recall, RecallBatch
@@ -142,3 +145,22 @@ def test_sets_up_an_empty_database(tmp_path: Path) -> None:
         assert entries(app) > 50
     finally:
         get_database(app).dispose()
+
+
+def test_products_with_sample_items_have_a_proven_photo(
+    app: Flask, session: Session, demo_output: str
+) -> None:
+    store = open_store(get_settings(app))
+    photographed = session.execute(select(Product).where(Product.photo_seq.is_not(None)))
+    rows = photographed.scalars().all()
+    assert rows
+    for row in rows:
+        assert row.photo is not None and row.photo_sha256 == row.photo["sha256"]
+        for digest in (row.photo["sha256"], row.photo["jpeg"], row.photo["thumb"]["sha256"]):
+            assert store.exists(digest)
+    logos = session.execute(select(Producer).where(Producer.logo_seq.is_not(None)))
+    assert logos.scalars().first() is not None
+    first = URI.search(demo_output)
+    assert first is not None
+    page = app.test_client().get(urlsplit(first.group(0)).path, headers={"Accept": "text/html"})
+    assert "<picture" in page.get_data(as_text=True)

@@ -18,5 +18,8 @@ def init_app(app: Flask) -> None:
         schema=get_schema(introspection=settings.introspection),
         graphql_ide="graphiql" if settings.graphiql else None,
         allow_queries_via_get=True,
+        # Photo uploads (GraphQL multipart request spec). Not a CSRF door: the view refuses a
+        # multipart request without a bearer token, which no cross-site form can send.
+        multipart_uploads_enabled=True,
     )
     app.add_url_rule(GRAPHQL_PATH, view_func=view, methods=["GET", "POST"])

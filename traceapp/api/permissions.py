@@ -47,6 +47,8 @@ _WRITER_MUTATIONS = (
     "updateProducerContact",
     "registerProduct",
     "updateProduct",
+    "uploadProductPhoto",
+    "uploadProducerLogo",
     "registerLocation",
     "createBatch",
     "issueItems",

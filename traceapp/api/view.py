@@ -59,7 +59,11 @@ def principal_from(header: str | None) -> Principal | None:
 
 class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def dispatch_request(self) -> ResponseReturnValue:
-        principal = principal_from(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")
+        if header is None and request.mimetype == "multipart/form-data":
+            # A form post from any site can be multipart; an upload must carry a token.
+            return _unauthenticated("uploads need Authorization: Bearer <token>")
+        principal = principal_from(header)
         if principal is None:
             return _unauthenticated("invalid or revoked token")
         g.api_principal = principal
@@ -90,6 +94,14 @@ class TraceGraphQLView(GraphQLView[ApiContext, None]):
             raise HTTPException(400, "the request body is not valid UTF-8") from None
         except RecursionError:
             raise HTTPException(400, "the request body's JSON is nested too deeply") from None
+
+    def parse_multipart(self, request: Any) -> dict[str, str]:
+        # strawberry follows the upload map blindly: a path through a number or a list index
+        # that is not one raises; the request is wrong, not the server.
+        try:
+            return super().parse_multipart(request)
+        except (TypeError, ValueError, IndexError, AttributeError):
+            raise HTTPException(400, "the upload map does not fit the operations") from None
 
     def encode_json(self, data: Any) -> str:
         # Vietnamese text goes out as stored (NFC), not as \\u escapes.

@@ -41,6 +41,7 @@ def prepare_database(settings: Settings) -> None:
 def demo() -> None:
     """Load realistic OCOP demo data (idempotent) and print sample item URLs."""
     from traceapp.demo.loader import DemoLoader
+    from traceapp.media.store import open_store
 
     settings = get_settings()
     prepare_database(settings)
@@ -48,7 +49,8 @@ def demo() -> None:
     with database.read_sessions() as session:
         admin = admin_key_name(session)
     click.echo("loading the OCOP demo ...")
-    result = DemoLoader(database, get_ledger(), admin, settings.public_url).run()
+    media = open_store(settings)
+    result = DemoLoader(database, get_ledger(), admin, settings.public_url, media).run()
     if result.appended:
         click.echo(f"appended {result.appended} ledger entries")
     else:

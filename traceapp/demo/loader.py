@@ -25,6 +25,7 @@ from traceapp.demo.journeys import (
     Lot,
     Step,
 )
+from traceapp.demo.photos import card
 from traceapp.events.building import EventInput, Quantity, SourceDest
 from traceapp.events.models import Event
 from traceapp.events.services import declare_error, record_event
@@ -32,8 +33,12 @@ from traceapp.gs1.digital_link import DigitalLink, format_uri
 from traceapp.ledger_store.service import Receipt
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
+from traceapp.media.images import store_photo
+from traceapp.media.store import MediaStore
+from traceapp.producers.logos import set_producer_logo
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.models import Product
+from traceapp.products.photos import set_product_photo
 from traceapp.products.services import (
     CertificationInput,
     ProductInput,
@@ -70,9 +75,17 @@ class _Ids:
 
 
 class DemoLoader:
-    def __init__(self, database: Database, ledger: Ledger, admin: str, public_url: str) -> None:
+    def __init__(
+        self,
+        database: Database,
+        ledger: Ledger,
+        admin: str,
+        public_url: str,
+        media: MediaStore | None = None,
+    ) -> None:
         self.database, self.ledger, self.admin = database, ledger, admin
         self.public_url = public_url
+        self.media = media
         self.result = DemoResult()
         self.ids = _Ids()
 
@@ -88,6 +101,8 @@ class DemoLoader:
         by_index = {s.index: s for s in samples}
         for journey in JOURNEYS:
             self._journey(journey, by_index[journey.sample])
+            if self.media is not None:
+                self._photos(self.media, by_index[journey.sample])
         self.result.producers = len(self.ids.producers)
         self.result.products = len(self.ids.products)
         return self.result
@@ -150,6 +165,27 @@ class DemoLoader:
                         idempotency_key=f"demo:{sample.gtin}:ocop",
                     )
                 )
+
+    def _photos(self, media: MediaStore, sample: SampleProduct) -> None:
+        """A photo for each product with sample items, and its producer's logo."""
+        photo = store_photo(media, card(sample.name, sample.province, sample.group))
+        producer = self.ids.producers[sample.producer_name]
+        logo = store_photo(media, card(sample.producer_name, "OCOP", sample.group))
+        with self.database.write() as s:
+            key = producer_key(s, producer)
+            product = self.ids.products[sample.index]
+            self._count(
+                set_product_photo(
+                    s, self.ledger, key, product, photo,
+                    idempotency_key=f"demo:{sample.gtin}:photo",
+                )
+            )  # fmt: skip
+            self._count(
+                set_producer_logo(
+                    s, self.ledger, key, producer, logo,
+                    idempotency_key=f"demo:{producer}:logo",
+                )
+            )  # fmt: skip
 
     # -- journeys: locations, batches, items, events, corrections, recalls ----------------
 

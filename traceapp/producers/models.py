@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import Date, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from traceapp.db.base import Base
@@ -36,6 +37,10 @@ class Producer(Base):
     contact_website: Mapped[str | None] = mapped_column(String(300))
     contact_address: Mapped[str | None] = mapped_column(String(300))
     contact_seq: Mapped[int | None] = mapped_column(BigInt)
+    # The current logo: its hash, the statement's ``logo`` object, and the entry that set it.
+    logo_sha256: Mapped[str | None] = mapped_column(String(64))
+    logo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    logo_seq: Mapped[int | None] = mapped_column(BigInt)
 
     # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
     personal_data: Mapped[list[PersonalData]] = relationship(

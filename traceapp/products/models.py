@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +48,10 @@ class Product(Base):
     standards: Mapped[list[str]] = mapped_column(JSON)
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     updated_seq: Mapped[int] = mapped_column(BigInt)
+    # The current photo: its hash, the statement's ``photo`` object, and the entry that set it.
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    photo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    photo_seq: Mapped[int | None] = mapped_column(BigInt)
 
     # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
     producer: Mapped[Producer] = relationship(viewonly=True, lazy="raise")

@@ -58,6 +58,15 @@ def product_updated(session: Session, appended: Appended) -> None:
     session.execute(update(Product).where(Product.public_id == s["id"]).values(**values))
 
 
+def product_photo_set(session: Session, appended: Appended) -> None:
+    s = appended.entry.statement
+    session.execute(
+        update(Product)
+        .where(Product.public_id == s["id"])
+        .values(photo_sha256=s["photo"]["sha256"], photo=s["photo"], photo_seq=appended.seq)
+    )
+
+
 def certification_granted(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     session.add(
@@ -89,6 +98,7 @@ def certification_revoked(session: Session, appended: Appended) -> None:
 PROJECTORS: dict[str, Projector] = {
     "product.registered": product_registered,
     "product.updated": product_updated,
+    "product.photo_set": product_photo_set,
     "certification.granted": certification_granted,
     "certification.revoked": certification_revoked,
 }

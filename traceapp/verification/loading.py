@@ -161,6 +161,10 @@ def shown_entries(loaded: Loaded) -> dict[int, str]:
     }
     if loaded.product.updated_seq != loaded.product.ledger_seq:
         subjects[loaded.product.updated_seq] = "product_update"
+    if loaded.product.photo_seq is not None:
+        subjects[loaded.product.photo_seq] = "product_photo"
+    if loaded.producer.logo_seq is not None:
+        subjects[loaded.producer.logo_seq] = "producer_logo"
     for cert in loaded.certifications:
         subjects[cert.ledger_seq] = "certification"
         if cert.revoked_seq is not None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Literal
 
 from traceapp.gs1.digital_link import LinkKind
+from traceapp.media.images import JPEG, WEBP, media_path
 from traceapp.scans.clones import CloneLevel
 
 
@@ -21,12 +22,45 @@ class Address:
 
 
 @dataclass(frozen=True)
+class PhotoView:
+    """A photo or logo as its ``product.photo_set`` / ``producer.logo_set`` statement names it."""
+
+    sha256: str
+    """SHA-256 (hex) of the phone-size WebP: the hash on the ledger."""
+    width: int
+    height: int
+    jpeg: str
+    thumb_sha256: str
+    thumb_width: int
+    thumb_height: int
+    thumb_jpeg: str
+    ledger_seq: int
+
+    @property
+    def webp_path(self) -> str:
+        return media_path(self.sha256, WEBP)
+
+    @property
+    def jpeg_path(self) -> str:
+        return media_path(self.jpeg, JPEG)
+
+    @property
+    def thumb_webp_path(self) -> str:
+        return media_path(self.thumb_sha256, WEBP)
+
+    @property
+    def thumb_jpeg_path(self) -> str:
+        return media_path(self.thumb_jpeg, JPEG)
+
+
+@dataclass(frozen=True)
 class ProducerView:
     public_id: str
     kind: str
     name: str
     address: Address
     gln: str | None
+    logo: PhotoView | None = None
     contact: Contact | None = None
     """The public business contact the producer publishes (never its personal data)."""
 
@@ -42,6 +76,8 @@ class ProductView:
     image_url: str | None
     """As registered; the web layer shows it only when it is a path on our own host."""
     standards: tuple[str, ...]
+    photo: PhotoView | None = None
+    """The uploaded photo, which takes precedence over ``image_url``."""
 
 
 @dataclass(frozen=True)

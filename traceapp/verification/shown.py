@@ -25,6 +25,7 @@ from traceapp.verification.model import (
     ItemView,
     JourneyStep,
     Notice,
+    PhotoView,
     Place,
     ProducerView,
     ProductView,
@@ -68,10 +69,12 @@ def product(st: Statements) -> ProductView:
         id=row.public_id,
         gtin=link.gtin,
     )
+    photo = _photo(st, row.photo_seq, row.photo, "product.photo_set", "product_photo",
+                   row.public_id)  # fmt: skip
     if s is None:
         return ProductView(
             row.public_id, row.gtin, row.name_vi, row.name_en, row.group, row.description,
-            row.image_url, tuple(row.standards or ()),
+            row.image_url, tuple(row.standards or ()), photo,
         )  # fmt: skip
     fields = {key: s[key] for key in ("name", "group", "description", "image", "standards")}
     updates = st.product_updates()
@@ -82,7 +85,30 @@ def product(st: Statements) -> ProductView:
     name = fields["name"]
     return ProductView(
         s["id"], s["gtin"], name["vi"], name["en"], fields["group"], fields["description"],
-        fields["image"], tuple(fields["standards"] or ()),
+        fields["image"], tuple(fields["standards"] or ()), photo,
+    )  # fmt: skip
+
+
+def _photo(
+    st: Statements,
+    seq: int | None,
+    row: dict[str, Any] | None,
+    kind: str,
+    subject: str,
+    public_id: str,
+) -> PhotoView | None:
+    """The photo (or logo) the row's entry names: from the statement, or, when the entry does
+    not say so, from the row (flagged as a mismatch like any other row)."""
+    if seq is None:
+        return None
+    s = st.find(seq, kind, subject, id=public_id)
+    stated = s["photo" if kind == "product.photo_set" else "logo"] if s is not None else row
+    if not stated:
+        return None
+    thumb = stated["thumb"]
+    return PhotoView(
+        stated["sha256"], stated["width"], stated["height"], stated["jpeg"], thumb["sha256"],
+        thumb["width"], thumb["height"], thumb["jpeg"], seq,
     )  # fmt: skip
 
 
@@ -97,12 +123,13 @@ def producer(st: Statements) -> ProducerView:
         and registered.statement.get("producer") != row.public_id
     ):
         st.mismatches["producer"] = None
+    logo = _photo(st, row.logo_seq, row.logo, "producer.logo_set", "producer_logo", row.public_id)
     if s is None:
         address = Address(row.province, row.commune, row.street, row.address_recorded_on)
-        return ProducerView(row.public_id, row.kind, row.name, address, row.gln)
+        return ProducerView(row.public_id, row.kind, row.name, address, row.gln, logo)
     a = s["address"]
     address = Address(a["province"], a["commune"], a["street"], day(a["recorded_on"]))
-    return ProducerView(s["id"], s["kind"], s["name"], address, s["gln"])
+    return ProducerView(s["id"], s["kind"], s["name"], address, s["gln"], logo)
 
 
 def certificate(st: Statements, row: Certification, today: date) -> CertificateView:

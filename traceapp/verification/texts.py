@@ -237,6 +237,15 @@ TEXTS = Texts(
         "p_event_correction": ("Đính chính sự kiện", "Event correction"),
         "p_location": ("Địa điểm", "Location"),
         "p_recall": ("Thu hồi lô", "Recall"),
+        # Product photo and producer logo (verify/photo.html, verify/logo.html).
+        "p_product_photo": ("Ảnh sản phẩm", "Product photo"),
+        "p_producer_logo": ("Logo chủ thể", "Producer logo"),
+        "photo_alt": ("Ảnh sản phẩm {name}", "Photo of {name}"),
+        "logo_alt": ("Logo của {name}", "Logo of {name}"),
+        "photo_on_ledger": (
+            "Mã băm SHA-256 của ảnh này được ghi trong sổ cái (mục #{seq}): {sha}",
+            "This photo's SHA-256 hash is recorded on the ledger (entry #{seq}): {sha}",
+        ),
     }
 ).merged(STORY_TEXTS)
 

@@ -85,7 +85,8 @@ def shared_link(view: Verification, public_url: str) -> str:
 
 
 def story(view: Verification, lang: str, image: str | None, public_url: str) -> Story:
-    """The story parts of ``view`` in ``lang``; ``image``: the photo's path on our host."""
+    """The story parts of ``view`` in ``lang``; ``image``: the registered image's path on our
+    host (an uploaded photo, when the product has one, comes first)."""
     uri = shared_link(view, public_url)
     p = view.product
     name = p.name_en if lang == "en" and p.name_en else p.name_vi
@@ -93,6 +94,8 @@ def story(view: Verification, lang: str, image: str | None, public_url: str) -> 
     if view.ocop is not None and view.ocop.stars:
         title = f"{name} · OCOP {text(lang, 'stars', n=view.ocop.stars)}"
     description = _short(p.description) or text(lang, "og_description", producer=view.producer.name)
+    if p.photo is not None:  # the uploaded photo's JPEG: every card reader takes it
+        image = p.photo.jpeg_path
     absolute = public_url.rstrip("/") + image if image else None
     product = public_url.rstrip("/") + DigitalLink(p.gtin).path  # what the JSON-LD describes
     return Story(lang, uri, title, description, absolute, json_ld(view, product, absolute))

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
 from traceapp.api.input_values import plan_inputs
@@ -23,6 +24,10 @@ from traceapp.api.types.enums import (
     RecallSeverity,
 )
 
+IMAGE_URL = (
+    "An image URL or a path on this host; accepted for older clients. A photo uploaded with "
+    "`uploadProductPhoto` takes precedence over it on every page."
+)
 IDEMPOTENCY = "Retrying with the same key returns the first result and appends nothing."
 ACTOR = "Key name (name+hex8) of a client-held key that signed `signature`."
 SIGNATURE = "base64 Ed25519 signature over the bytes `prepareXxx` returned for this input."
@@ -84,7 +89,7 @@ class RegisterProductInput(Signable):
     group: ProductGroup
     name_en: str | None = None
     description: str | None = None
-    image_url: str | None = None
+    image_url: str | None = strawberry.field(default=None, description=IMAGE_URL)
     standards: list[str] = strawberry.field(default_factory=list)
 
 
@@ -95,8 +100,26 @@ class UpdateProductInput(Signable):
     name_en: str | None = None
     group: ProductGroup | None = None
     description: str | None = None
-    image_url: str | None = None
+    image_url: str | None = strawberry.field(default=None, description=IMAGE_URL)
     standards: list[str] | None = None
+
+
+UPLOAD = (
+    "A JPEG, PNG or WebP of at most 10 MB, sent as a GraphQL multipart request "
+    "(its type is read from its content, never its name). EXIF, GPS included, is removed."
+)
+
+
+@strawberry.input(description="A product's photo; its SHA-256 goes onto the ledger.")
+class UploadProductPhotoInput(Idempotent):
+    product: strawberry.ID
+    file: Upload = strawberry.field(description=UPLOAD)
+
+
+@strawberry.input(description="A producer's logo; its SHA-256 goes onto the ledger.")
+class UploadProducerLogoInput(Idempotent):
+    producer: strawberry.ID
+    file: Upload = strawberry.field(description=UPLOAD)
 
 
 @strawberry.input

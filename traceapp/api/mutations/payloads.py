@@ -89,6 +89,16 @@ class UpdateProductPayload(RegisterProductPayload):
 
 
 @strawberry.type
+class UploadProductPhotoPayload(RegisterProductPayload):
+    pass
+
+
+@strawberry.type
+class UploadProducerLogoPayload(RegisterProducerPayload):
+    pass
+
+
+@strawberry.type
 class GrantCertificationPayload(Payload):
     @strawberry.field
     def certification(self, info: Info) -> Certification | None:

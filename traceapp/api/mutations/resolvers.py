@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from traceapp.api.context import context_of
-from traceapp.api.mutations import calls
+from traceapp.api.mutations import calls, uploads
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
@@ -74,6 +74,27 @@ class Mutation:
     @strawberry.mutation(description="Change a product's descriptive fields.")
     def update_product(self, info: Info, input: i.UpdateProductInput) -> p.UpdateProductPayload:
         return _write(info, p.UpdateProductPayload, calls.update_product_call, input)
+
+    @strawberry.mutation(
+        description=(
+            "Upload a product's photo (multipart request): checked, stripped of metadata, "
+            "re-encoded and stored; its SHA-256 is recorded on the ledger (`product.photo_set`)."
+        )
+    )
+    def upload_product_photo(
+        self, info: Info, input: i.UploadProductPhotoInput
+    ) -> p.UploadProductPhotoPayload:
+        outcome = uploads.upload_product_photo(info, input)
+        return p.UploadProductPhotoPayload.of(_receipt(outcome), outcome.errors or [])
+
+    @strawberry.mutation(
+        description="Upload a producer's logo, as `uploadProductPhoto` (`producer.logo_set`)."
+    )
+    def upload_producer_logo(
+        self, info: Info, input: i.UploadProducerLogoInput
+    ) -> p.UploadProducerLogoPayload:
+        outcome = uploads.upload_producer_logo(info, input)
+        return p.UploadProducerLogoPayload.of(_receipt(outcome), outcome.errors or [])
 
     @strawberry.mutation(description="Record a certificate (admin): OCOP stars valid 36 months.")
     def grant_certification(

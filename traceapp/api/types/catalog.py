@@ -17,6 +17,7 @@ from traceapp.api.types.enums import (
     ProducerKind,
     ProductGroup,
 )
+from traceapp.api.types.media import Photo
 from traceapp.gs1.digital_link import DigitalLink, format_uri
 from traceapp.locations import models as locations
 from traceapp.locations.services import location_uri
@@ -93,6 +94,10 @@ class Producer(Node):
             address=row.contact_address,
         )
 
+    @strawberry.field(description="The logo uploaded with `uploadProducerLogo`, if any.")
+    def logo(self, info: strawberry.Info) -> Photo | None:
+        return Photo.of(self.row.logo, self.row.logo_seq, public_url(info))
+
     @strawberry.field(description="Owner name, phone, e-mail, address: programme office only.")
     def personal_data(self) -> list[PersonalDatum]:
         return [
@@ -134,9 +139,18 @@ class Product(Node):
     def description(self) -> str | None:
         return self.row.description
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "An image URL given at registration (kept for older clients). A photo uploaded "
+            "with `uploadProductPhoto` takes precedence over it: see `photo`."
+        )
+    )
     def image_url(self) -> str | None:
         return self.row.image_url
+
+    @strawberry.field(description="The photo uploaded with `uploadProductPhoto`, if any.")
+    def photo(self, info: strawberry.Info) -> Photo | None:
+        return Photo.of(self.row.photo, self.row.photo_seq, public_url(info))
 
     @strawberry.field
     def standards(self) -> list[str]:

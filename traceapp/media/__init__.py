@@ -1,0 +1,1 @@
+"""Photos and logos: a content-addressed store, and the checks and renditions of an upload."""
