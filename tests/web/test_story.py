@@ -23,7 +23,7 @@ from traceapp.keys.services import admin_key_name
 from traceapp.ledger_runtime import get_ledger
 from traceapp.products.models import Product
 from traceapp.products.services import ProductChanges, update_product
-from traceapp.web.story import json_ld
+from traceapp.web.story import json_ld, story
 
 TERMS = json.loads(
     (Path(__file__).parent.parent / "fixtures" / "vocabularies" / "terms.json").read_text()
@@ -139,17 +139,22 @@ def test_open_graph_and_twitter_card(app: Flask, runner: FlaskCliRunner) -> None
     assert (vi["og:locale"], vi["og:locale:alternate"]) == ("vi_VN", "en_US")
     assert en["og:locale"] == "en_US"
     assert vi["og:description"] and vi["twitter:description"] == vi["og:description"]
-    assert vi["twitter:card"] == "summary" and "og:image" not in vi  # the demo has no photos
 
 
 def test_photo_in_the_card(app: Flask, runner: FlaskCliRunner) -> None:
-    """A product photo on our host becomes the card's absolute image URL."""
+    """The uploaded photo (the demo's products with items have one) is the card's image, by its
+    absolute URL on our host; without one, the image path given at registration."""
     link = processed_link(app, runner)
-    _update_product(app, link.gtin, ProductChanges(image_url="/media/tea.jpg"))
+    public = app.config["TRACEAPP"].public_url
+    view = verify(app, link)
+    assert view.product.photo is not None
     meta = parse(page(app, link.path)).meta
-    image = app.config["TRACEAPP"].public_url + "/media/tea.jpg"
-    assert meta["og:image"] == meta["twitter:image"] == image
+    assert meta["og:image"] == meta["twitter:image"] == public + view.product.photo.jpeg_path
     assert meta["twitter:card"] == "summary_large_image"
+    bare = replace(view, product=replace(view.product, photo=None))
+    assert story(bare, "vi", "/static/tea.jpg", public).image == public + "/static/tea.jpg"
+    none = story(bare, "vi", None, public)
+    assert none.image is None and ("name", "twitter:card", "summary") in none.meta
 
 
 def _update_product(app: Flask, gtin: str, changes: ProductChanges) -> None:
