@@ -107,6 +107,7 @@ def verification_json(view: Verification, lang: str, **extra: Any) -> dict[str, 
         "scans": _plain(view.scans),
         "clone": clone,
         "proofs": proofs,
+        "upstream": _shared(view.upstream),
         "checkedAt": view.checked_at.isoformat(),
         "language": lang,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from traceapp.i18n import LANGUAGES, Texts
+from traceapp.verification.story_texts import STORY_TEXTS
 
 __all__ = ["LANGUAGES", "TEXTS", "text"]
 
@@ -246,7 +247,7 @@ TEXTS = Texts(
             "This photo's SHA-256 hash is recorded on the ledger (entry #{seq}): {sha}",
         ),
     }
-)
+).merged(STORY_TEXTS)
 
 
 def text(lang: str, key: str, **params: object) -> str:

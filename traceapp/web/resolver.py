@@ -60,6 +60,7 @@ from traceapp.web.linkset import (
     normalise_link_type,
     redirect_location,
 )
+from traceapp.web.story import story
 from traceapp.witness.runtime import get_witnessing
 from traceapp.witness.served import witnessed
 from traceapp.witness.texts import WITNESS_TEXTS
@@ -71,7 +72,8 @@ VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vi
 # ?view= selects our own content (the targets of the links); unknown names show the page.
 SECTIONS = {"pip": "all", "journey": "journey", "certificates": "certificates", "recall": "all"}
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 CLAIM_STATUS = {
@@ -265,6 +267,7 @@ def _page(
         image=image,
         bundle=bundle,
         switch_url=lang_url("en" if lang == "vi" else "vi"),
+        story=story(view, lang, image, get_settings(current_app).public_url),
         claim=claim,
         claim_message=claim_message,
         banner=banner,
