@@ -31,9 +31,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sessions.init_app(app, settings)
 
     from traceapp import api, cli
-    from traceapp.web import bundle_api, epcis_api, headers, health, ledger_api, qr_api, resolver
+    from traceapp.web import (
+        bundle_api,
+        epcis_api,
+        headers,
+        health,
+        ledger_api,
+        pages,
+        qr_api,
+        resolver,
+    )
 
-    for blueprint in (headers, health, ledger_api, resolver, bundle_api, qr_api, epcis_api):
+    for blueprint in (headers, health, ledger_api, resolver, pages, bundle_api, qr_api, epcis_api):
         app.register_blueprint(blueprint.bp)
     api.init_app(app)
     cli.register(app)

@@ -83,7 +83,8 @@ def test_lockout_grows_and_resets_on_success(
     for round_ in (1, 2):
         for _ in range(5):
             with get_database(app).write() as session:
-                result = claim_with_pin(session, ledger, item_id, "bad", now=now, client="c")
+                wrong = "00000000" if scenario.pins[serial] != "00000000" else "11111111"
+                result = claim_with_pin(session, ledger, item_id, wrong, now=now, client="c")
         assert result.outcome == "locked"
         assert result.retry_after == int(lock_duration(5 * round_).total_seconds())
         now += lock_duration(5 * round_) + timedelta(seconds=1)

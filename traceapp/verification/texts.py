@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from traceapp.i18n import LANGUAGES, Texts
+from traceapp.verification.page_texts import PAGE_TEXTS
 
 __all__ = ["LANGUAGES", "TEXTS", "text"]
 
@@ -52,8 +53,23 @@ TEXTS = Texts(
         "warnings": ("Cảnh báo", "Warnings"),
         "scans": ("Lượt kiểm tra", "Checks"),
         "scans_summary": (
-            "Mã này đã được kiểm tra {count} lần từ {clients} nơi, lần đầu ngày {date}.",
-            "This code has been checked {count} times from {clients} places, first on {date}.",
+            "Mã này đã được kiểm tra {checks} từ {places}, lần đầu ngày {date}.",
+            "This code has been checked {checks} from {places}, first on {date}.",
+        ),
+        # Counted phrases: the notices' and the summary's numbers (CLDR plurals).
+        "n_times": ({"other": "{count} lần"}, {"one": "{count} time", "other": "{count} times"}),
+        "n_places": (
+            {"other": "{count} nơi khác nhau"},
+            {"one": "{count} place", "other": "{count} different places"},
+        ),
+        "n_other_places": (
+            {"other": "{count} nơi khác"},
+            {"one": "{count} other place", "other": "{count} other places"},
+        ),
+        "n_days": ({"other": "{count} ngày"}, {"one": "{count} day", "other": "{count} days"}),
+        "n_checks": (
+            {"other": "{count} lượt kiểm tra"},
+            {"one": "{count} check", "other": "{count} checks"},
         ),
         "clone_none": ("Không thấy dấu hiệu mã bị sao chép.", "No sign that this code was copied."),
         "clone_caution": ("Cần lưu ý", "Caution"),
@@ -105,6 +121,14 @@ TEXTS = Texts(
             "Quá nhiều yêu cầu. Vui lòng thử lại sau {seconds} giây.",
             "Too many requests. Please try again in {seconds} seconds.",
         ),
+        "too_many": ("Bạn kiểm tra quá nhiều lần", "Too many checks"),
+        "too_many_help": (
+            {"other": "Để bảo vệ hệ thống, vui lòng đợi {count} giây rồi thử lại."},
+            {
+                "one": "To protect the service, please wait {count} second and try again.",
+                "other": "To protect the service, please wait {count} seconds and try again.",
+            },
+        ),
         "bad_code": ("Mã không hợp lệ", "Invalid code"),
         "bad_code_help": (
             "Đường dẫn này không phải là mã truy xuất hợp lệ. Hãy quét lại mã QR trên tem.",
@@ -151,8 +175,8 @@ TEXTS = Texts(
         ),
         "w_expired": ("Sản phẩm đã hết hạn sử dụng ({date}).", "This product expired on {date}."),
         "w_expires_soon": (
-            "Sản phẩm sắp hết hạn: còn {days} ngày (hạn {date}).",
-            "Expires soon: {days} days left ({date}).",
+            "Sản phẩm sắp hết hạn: còn {days} (hạn {date}).",
+            "Expires soon: {days} left ({date}).",
         ),
         "w_expiry_mismatch": (
             "Hạn sử dụng trên tem ({printed}) khác với hồ sơ ({recorded}).",
@@ -168,24 +192,20 @@ TEXTS = Texts(
         ),
         "w_ocop_revoked": ("Chứng nhận OCOP đã bị thu hồi.", "The OCOP certificate was revoked."),
         "w_clone_many_checks": (
-            "Mã này đã được kiểm tra {count} lần từ {clients} nơi khác nhau: nhiều hơn bình thường.",
-            "This code was checked {count} times from {clients} different places: more than usual.",
+            "Mã này đã được kiểm tra {count} từ {clients}: nhiều hơn bình thường.",
+            "This code was checked {count} from {clients}: more than usual.",
         ),
         "w_clone_after_sold": (
-            "Mã vẫn được kiểm tra ở {clients} nơi khác sau khi sản phẩm đã bán.",
-            "The code was checked from {clients} other places after the item was sold.",
+            "Mã vẫn được kiểm tra ở {others} sau khi sản phẩm đã bán.",
+            "The code was checked from {others} after the item was sold.",
         ),
         "w_clone_after_claimed": (
-            "Mã vẫn được kiểm tra ở {clients} nơi khác sau khi người mua đã kích hoạt.",
-            "The code was checked from {clients} other places after a buyer claimed it.",
+            "Mã vẫn được kiểm tra ở {others} sau khi người mua đã kích hoạt.",
+            "The code was checked from {others} after a buyer claimed it.",
         ),
         "w_clone_burst": (
-            "Có từ {checks} lượt kiểm tra trở lên trong 10 phút từ nhiều nơi khác nhau.",
-            "{checks} or more checks within 10 minutes from different places.",
-        ),
-        "w_clone_status_recalled": (
-            "Sản phẩm mang mã này đã bị thu hồi.",
-            "The item with this code was recalled.",
+            "Có từ {checks} trở lên trong 10 phút, từ nhiều nơi khác nhau.",
+            "{checks} or more within 10 minutes, from different places.",
         ),
         "w_clone_status_destroyed": (
             "Sản phẩm mang mã này đã bị tiêu hủy, nhưng mã vẫn đang được quét.",
@@ -237,7 +257,7 @@ TEXTS = Texts(
         "p_location": ("Địa điểm", "Location"),
         "p_recall": ("Thu hồi lô", "Recall"),
     }
-)
+).merged(PAGE_TEXTS)
 
 
 def text(lang: str, key: str, **params: object) -> str:

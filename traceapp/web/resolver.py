@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
-from functools import partial
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -24,13 +23,16 @@ from traceapp.errors import NotFound
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_runtime import get_ledger
+from traceapp.scans import services as scans
 from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
-from traceapp.verification.texts import LANGUAGES, text
+from traceapp.verification.texts import LANGUAGES, TEXTS, text
+from traceapp.verification.verdict import verdict
+from traceapp.web.consumer import page_context, report_url
 
 bp = Blueprint("resolver", __name__)
 
@@ -45,6 +47,7 @@ CSP = (
 CLAIM_STATUS = {
     "claimed": 200,
     "wrong_pin": 400,
+    "malformed": 400,
     "locked": 429,
     "already_claimed": 409,
     "no_pin": 409,
@@ -152,19 +155,31 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def _error(status: int, code: str, field: str | None, message: str, lang: str) -> Response:
+def _error(
+    status: int,
+    code: str,
+    field: str | None,
+    message: str,
+    lang: str,
+    *,
+    detail: str | None = None,
+    help_text: str | None = None,
+    report: str | None = None,
+) -> Response:
+    """``message`` for JSON; the HTML page says its title and help, then ``detail`` if any."""
     if wants() != "text/html":
         response = jsonify(error={"field": field, "message": message, "code": code})
     else:
-        key = "not_found" if status == 404 else "bad_code"
+        key = {404: "not_found", 429: "too_many"}.get(status, "bad_code")
         response = Response(
             render_template(
                 "verify/error.html",
-                lang=lang,
-                t=partial(text, lang),
+                **page_context(lang, now_and_today()[1]),
                 title_key=key,
                 field=field,
-                message=message,
+                message=detail,
+                help_text=help_text,
+                report_url=report,
                 status=status,
                 switch_url=lang_url("en" if lang == "vi" else "vi"),
             ),
@@ -175,7 +190,9 @@ def _error(status: int, code: str, field: str | None, message: str, lang: str) -
 
 
 def _too_many(seconds: int, lang: str) -> Response:
-    response = _error(429, "RATE_LIMITED", None, text(lang, "rate_limited", seconds=seconds), lang)
+    message = text(lang, "rate_limited", seconds=seconds)
+    help_text = text(lang, "too_many_help", count=seconds)
+    response = _error(429, "RATE_LIMITED", None, message, lang, help_text=help_text)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -212,10 +229,11 @@ def _page(
     section: str = "all",
     claim: ClaimResult | None = None,
     claim_message: str | None = None,
+    mine: bool = False,
 ) -> Response:
-    def t(key: str, **params: object) -> str:
-        return text(lang, key, **params)
-
+    """``mine``: the reader is the buyer who claimed the item (thanked, not warned)."""
+    context = page_context(lang, now_and_today()[1])
+    t = context["t"]
     if claim is not None:
         claim_message = t(
             f"claim_{claim.outcome}",
@@ -225,9 +243,12 @@ def _page(
     uri, image, bundle = public_uri(link), image_src(view), bundle_path(view)
     body = render_template(
         "verify/page.html",
+        **context,
         v=view,
-        lang=lang,
-        t=t,
+        verdict=verdict(view, claimed_by_viewer=mine),
+        mine=mine,
+        hidden=("claimed",) if mine else (),
+        report_url=report_url(uri, lang),
         notice=lambda n: notice_text(n, lang),
         cached=lambda name, caller: _cached_section(
             view, name, (lang, section, uri, image, bundle), caller
@@ -289,18 +310,24 @@ def resolve(_rest: str = "") -> Response:
     try:
         link = parse_path(raw_path(), request.query_string.decode("latin-1"))
     except Gs1Error as exc:
-        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+        message = _bad_code_message(exc, lang)
+        return _error(400, exc.code, exc.field, message or exc.message, lang, detail=message)
     try:
         if request.method == "POST":
             return _finish(_claim(link, lang))
         return _finish(_resolve(link, lang))
     except NotFound as exc:
-        return _error(404, "NOT_FOUND", exc.field, text(lang, "not_found_help"), lang)
+        report = report_url(public_uri(link), lang)
+        message = text(lang, "not_found_help")
+        return _error(404, "NOT_FOUND", exc.field, message, lang, report=report)
 
 
 def _bad_code_message(exc: Gs1Error, lang: str) -> str:
-    summary = text(lang, f"bad_{exc.field}") if f"bad_{exc.field}" != "bad_code" else ""
-    return f"{summary} {exc.message}".strip() if lang == "en" else summary or exc.message
+    """What is wrong, in ``lang``: the GS1 parser's own message is English, so Vietnamese
+    pages say only the summary of the field (or nothing more than the page's help)."""
+    key = f"bad_{exc.field}"
+    summary = text(lang, key) if key in TEXTS and key != "bad_code" else ""
+    return f"{summary} {exc.message}".strip() if lang == "en" else summary
 
 
 def _resolve(link: DigitalLink, lang: str) -> Response:
@@ -333,7 +360,14 @@ def _resolve(link: DigitalLink, lang: str) -> Response:
         )
     if accept == "application/json":
         return _json(view, link, lang, section)
-    return _page(view, link, lang, section)
+    return _page(view, link, lang, section, mine=_claimed_by_reader(view))
+
+
+def _claimed_by_reader(view: Verification) -> bool:
+    """Whether this reader (the same fingerprint as the claim's scan) claimed the item."""
+    if view.item is None or not view.item.claimed:
+        return False
+    return scans.claimed_by(get_session(), view.item.public_id, client_fingerprint())
 
 
 def same_origin() -> bool:
@@ -358,7 +392,7 @@ def _claim(link: DigitalLink, lang: str) -> Response:
         response = _page(view, link, lang, claim_message=text(lang, "claim_bad_origin"))
         response.status_code = 403
         return response
-    pin = (request.form.get("pin") or "").strip()[:32]
+    pin = (request.form.get("pin") or "")[:64]
     client = client_fingerprint()
     with get_database().write() as session:
         item = load(session, link).item
@@ -367,7 +401,8 @@ def _claim(link: DigitalLink, lang: str) -> Response:
     view = verify_code(
         get_session(), ledger, link, today=today, now=now, client=client, record_scan=False
     )
-    response = _page(view, link, lang, claim=result)
+    mine = result.outcome == "claimed" or _claimed_by_reader(view)
+    response = _page(view, link, lang, claim=result, mine=mine)
     response.status_code = CLAIM_STATUS[result.outcome]
     if result.outcome == "locked":
         response.headers["Retry-After"] = str(result.retry_after)
