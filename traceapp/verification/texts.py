@@ -59,7 +59,7 @@ TEXTS = Texts(
         # Counted phrases: the notices' and the summary's numbers (CLDR plurals).
         "n_times": ({"other": "{count} lần"}, {"one": "{count} time", "other": "{count} times"}),
         "n_places": (
-            {"other": "{count} nơi khác nhau"},
+            {"other": "{count} nơi"},
             {"one": "{count} place", "other": "{count} different places"},
         ),
         "n_other_places": (
