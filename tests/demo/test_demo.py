@@ -142,3 +142,17 @@ def test_sets_up_an_empty_database(tmp_path: Path) -> None:
         assert entries(app) > 50
     finally:
         get_database(app).dispose()
+
+
+def test_descriptions_are_clean_vietnamese_and_sources_kept_apart() -> None:
+    """The shopper reads Vietnamese; where the data came from is in SOURCE.txt."""
+    source = (Path(__file__).resolve().parents[2] / "traceapp/demo/SOURCE.txt").read_text("utf-8")
+    english = re.compile(r"\b(inferred|stated|group|unknown|note|source|http|www)\b", re.I)
+    for sample in load_samples():
+        text = sample.description
+        assert unicodedata.is_normalized("NFC", text)
+        assert "://" not in text and not english.search(text), text
+        assert "Ghi chú dữ liệu" not in text and "Nguồn:" not in text
+        assert f"- {sample.gtin} {sample.name}\n  source: {sample.source_url}\n" in source
+        if sample.quality_note:
+            assert f"  note: {sample.quality_note}\n" in source
