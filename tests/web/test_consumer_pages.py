@@ -44,7 +44,7 @@ SHARED_WORDS = {"ocop", "pin", "json", "qr", "utc", "gtin", "email", "sao", "no"
 class _Visible(HTMLParser):
     """The text a person sees (and hears: alt, aria-label), minus data marked as such."""
 
-    VOID = {"meta", "link", "br", "img", "input", "hr", "source", "wbr"}
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr", "source", "wbr"})
 
     def __init__(self, lang: str) -> None:
         super().__init__()
@@ -215,8 +215,11 @@ def _states(
     pin = scenario.pins[serials[1]]
     client.post(item_path(serials[1]), data={"pin": pin}, headers=ORIGIN)
     yield "claimed, buyer", lambda lang: get(client, item_path(serials[1]), lang)
-    yield "claimed, other", lambda lang: get(
-        client, item_path(serials[1]), lang, environ_base={"REMOTE_ADDR": "198.51.100.3"}
+    yield (
+        "claimed, other",
+        lambda lang: get(
+            client, item_path(serials[1]), lang, environ_base={"REMOTE_ADDR": "198.51.100.3"}
+        ),
     )
     copy_scans(client, item_path(serials[2]))
     yield "suspected copy", lambda lang: get(client, item_path(serials[2]), lang)
@@ -269,7 +272,7 @@ def test_verdict_order(
     genuine = get(client, item_path(serials[0]), "vi")
     assert verdict_of(genuine) == "Sản phẩm thật, có trong hệ thống OCOP"
     assert 'class="proof-line ok"' in genuine  # the cryptographic check: a quieter line
-    assert re.search(r'<details>\s*<summary>Bằng chứng trên sổ cái: \d+ mục đều hợp lệ', genuine)
+    assert re.search(r"<details>\s*<summary>Bằng chứng trên sổ cái: \d+ mục đều hợp lệ", genuine)
     unrated = unrated_item(app, scenario)
     page = get(client, item_path(unrated, UNRATED_GTIN, "BL-01"), "vi")
     assert verdict_of(page) == "Chưa có xếp hạng OCOP"
@@ -303,10 +306,10 @@ def test_numbers_dates_and_plurals(
 ) -> None:
     unrated = unrated_item(app, scenario)
     page = get(client, item_path(unrated, UNRATED_GTIN, "BL-01"), "vi")
-    assert "240 <span translate=\"no\">gói</span>" in page and "E+" not in page
+    assert '240 <span translate="no">gói</span>' in page and "E+" not in page
     assert "01/05/2027" in page
     tea = get(client, item_path(serials[0]), "vi")
-    assert "120,5 <span translate=\"no\">kg</span>" in tea
+    assert '120,5 <span translate="no">kg</span>' in tea
     assert "kiểm tra 1 lần từ 1 nơi," in tea and "khác nhau" not in tea
     english = get(client, item_path(serials[0]), "en")
     assert "120.5" in english and "checked 2 times from 1 place, first on" in english
@@ -336,7 +339,7 @@ def test_404_says_its_sentence_once_and_offers_a_report(
     page = get(client, item_path("NOPE"), "vi")
     assert page.count("Sản phẩm có thể là hàng giả") == 1
     assert "Chi tiết" not in page
-    assert '/report?code=https%3A%2F%2Ftruyxuat.ocop.example.vn%2F01%2F' in page
+    assert "/report?code=https%3A%2F%2Ftruyxuat.ocop.example.vn%2F01%2F" in page
 
 
 def test_an_item_page_is_light(client: FlaskClient, scenario: Scenario, serials: list[str]) -> None:

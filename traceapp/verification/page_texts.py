@@ -68,7 +68,10 @@ PAGE_TEXTS = Texts(
         "proof_line_bad": ("KHÔNG xác minh được bằng chứng", "Proof verification FAILED"),
         "proofs_summary": (
             {"other": "Bằng chứng trên sổ cái: {count} mục đều hợp lệ"},
-            {"one": "Ledger proof: {count} entry verified", "other": "Ledger proofs: {count} entries verified"},
+            {
+                "one": "Ledger proof: {count} entry verified",
+                "other": "Ledger proofs: {count} entries verified",
+            },
         ),
         "proofs_summary_bad": (
             "Bằng chứng trên sổ cái: có mục KHÔNG hợp lệ",
@@ -76,7 +79,10 @@ PAGE_TEXTS = Texts(
         ),
         "valid_until_days": (
             {"other": "Còn hiệu lực đến {date} (còn {count} ngày)"},
-            {"one": "Valid until {date} ({count} day left)", "other": "Valid until {date} ({count} days left)"},
+            {
+                "one": "Valid until {date} ({count} day left)",
+                "other": "Valid until {date} ({count} days left)",
+            },
         ),
         "unit_none": ("đơn vị", "units"),
         # Recall severities and the subjects of a mismatch, in words.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from traceapp.batches.targets import find_printed
 from traceapp.clients import client_fingerprint, rate_limited
@@ -30,7 +30,7 @@ from traceapp.reports.services import (
     submit_report,
 )
 from traceapp.web.consumer import page_context, with_lang
-from traceapp.web.resolver import _finish, _too_many, language, lang_url, now_and_today, same_origin
+from traceapp.web.resolver import _finish, _too_many, lang_url, language, now_and_today, same_origin
 
 bp = Blueprint("pages", __name__)
 
@@ -69,7 +69,7 @@ def home() -> Response:
     if link is None:
         values = {"code": code, "lot": lot, "serial": serial}
         return _render("verify/home.html", lang, 400, error=error, values=values)
-    return _finish(redirect(with_lang(link.path, lang), code=303))  # type: ignore[arg-type]
+    return _see_other(with_lang(link.path, lang))
 
 
 def _find(code: str, lot: str, serial: str) -> tuple[DigitalLink | None, str]:
@@ -163,6 +163,9 @@ def report_submit() -> Response:
     except InvalidReport as exc:
         field = exc.field or "code"
         return _form(lang, 400, errors={field: f"report_e_{field}"}, **values)
-    return _finish(  # type: ignore[arg-type]
-        redirect(with_lang("/report/thanks", lang, code=data.code), code=303)
-    )
+    return _see_other(with_lang("/report/thanks", lang, code=data.code))
+
+
+def _see_other(location: str) -> Response:
+    """303 to a path of ours: the browser GETs it (post/redirect/get)."""
+    return _finish(Response(status=303, headers={"Location": location}))
