@@ -210,6 +210,10 @@ def _states(
     yield "landing", lambda lang: get(client, "/", lang)
     yield "landing error", lambda lang: get(client, "/?lot=NOPE&serial=NOPE", lang)
     yield "report form", lambda lang: get(client, "/report?code=" + item_path(serials[0]), lang)
+    yield "report errors", lambda lang: client.post(
+        f"/report?lang={lang}", data={"code": "x", "reason": "", "details": "y"}, headers=ORIGIN
+    ).get_data(as_text=True)
+    yield "report thanks", lambda lang: get(client, "/report/thanks?code=/01/" + GTIN, lang)
     yield "404", lambda lang: get(client, item_path("NOPE"), lang)
     yield "400", lambda lang: get(client, "/01/123", lang)
     pin = scenario.pins[serials[1]]
@@ -245,7 +249,7 @@ def test_every_state_speaks_one_language(
         for lang in ("vi", "en"):
             assert_one_language(render(lang), lang, state)
         seen.append(state)
-    assert len(seen) == 14
+    assert len(seen) == 16
 
 
 def test_the_check_finds_a_stray_word() -> None:

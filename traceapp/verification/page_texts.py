@@ -186,6 +186,14 @@ PAGE_TEXTS = Texts(
             "Văn phòng chương trình OCOP sẽ xem xét báo cáo của bạn.",
             "The OCOP programme office will look into it.",
         ),
+        "too_many_reports": ("Bạn đã gửi nhiều báo cáo", "You have sent many reports"),
+        "too_many_reports_help": (
+            {"other": "Cảm ơn bạn. Bạn có thể gửi báo cáo tiếp theo sau {count} phút."},
+            {
+                "one": "Thank you. You can send another report in {count} minute.",
+                "other": "Thank you. You can send another report in {count} minutes.",
+            },
+        ),
         "report_back": ("Quay lại sản phẩm", "Back to the product"),
         "report_home": ("Về trang chủ", "Home"),
         "report_errors": ("Vui lòng sửa các mục sau", "Please correct the following"),

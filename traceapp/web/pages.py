@@ -29,6 +29,7 @@ from traceapp.reports.services import (
     canonical_code,
     submit_report,
 )
+from traceapp.verification.texts import text
 from traceapp.web.consumer import page_context, with_lang
 from traceapp.web.resolver import _finish, _too_many, lang_url, language, now_and_today, same_origin
 
@@ -159,7 +160,16 @@ def report_submit() -> Response:
                 public_url=settings.public_url,
             )
     except TooManyReports as exc:
-        return _too_many(exc.retry_after, lang)
+        minutes = max(1, -(-exc.retry_after // 60))
+        response = _render(
+            "verify/error.html",
+            lang,
+            429,
+            title_key="too_many_reports",
+            help_text=text(lang, "too_many_reports_help", count=minutes),
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except InvalidReport as exc:
         field = exc.field or "code"
         return _form(lang, 400, errors={field: f"report_e_{field}"}, **values)
