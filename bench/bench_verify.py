@@ -7,10 +7,12 @@ fixed duration per endpoint) on:
 
 - `/readyz`, a plain Flask endpoint doing one database read: the floor of this stack;
 - the sample item's Digital Link path with `Accept: application/json` and as HTML (resolver);
+- its GS1 linkset (`Accept: application/linkset+json`) and the 307 of `?linkType=gs1:traceability`
+  (GS1-Conformant Resolver 1.2; a 307 counts as answered there);
 - the item's QR PNG.
 
 It prints requests/s and each endpoint's ratio to `/readyz` in the same run (goal >= 0.5 for
-the resolver). If the resolver does not answer the sample item (not built yet), it says so
+the resolver), and the linkset's and the 307's ratio to the HTML page (goal >= 0.8). If the resolver does not answer the sample item (not built yet), it says so
 and exits 1: no numbers are made up.
 
 Then, in-process on the SQLite demo database: 1,000 items issued on one batch, their labels
@@ -44,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRACEAPP = str(Path(sys.executable).parent / "traceapp")
 PG_ADMIN = os.environ.get("TRACEAPP_BENCH_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432")
 RATIO_GOAL = 0.5
+PAGE_RATIO_GOAL = 0.8  # linkset and 307 next to the page they stand beside
 LABELS_GOAL_SECONDS = 10.0
 ITEM_URI = re.compile(r"https?://\S+/01/\S+/21/\S+")
 
@@ -133,9 +136,15 @@ REQUESTS_PER_CLIENT = 50
 
 
 def load(
-    port: int, path: str, accept: str, threads: int, duration: float, sources: SourceAddresses
+    port: int,
+    path: str,
+    accept: str,
+    threads: int,
+    duration: float,
+    sources: SourceAddresses,
+    expect: int = 200,
 ) -> tuple[float, dict[int, int]]:
-    """Requests/s answered 200 during ``duration``, and the count of each other status."""
+    """Requests/s answered ``expect`` during ``duration``, and the count of each other status."""
     ok = [0] * threads
     others: list[dict[int, int]] = [{} for _ in range(threads)]
     deadline = time.monotonic() + duration
@@ -160,7 +169,7 @@ def load(
                 conn.close()
                 conn, made = connect(), 0
                 continue
-            if response.status == 200:
+            if response.status == expect:
                 ok[index] += 1
             else:
                 others[index][response.status] = others[index].get(response.status, 0) + 1
@@ -215,6 +224,11 @@ def bench_engine(engine: str, threads: int, duration: float, workdir: Path) -> b
         ratio = rates[name] / floor
         verdict = "" if "QR" in name else ("  ok" if ratio >= RATIO_GOAL else "  BELOW")
         print(f"[{engine}] {name} / readyz = {ratio:.2f} (goal >= {RATIO_GOAL}){verdict}")
+    page = rates["item HTML"]
+    for name in ("item linkset", "item 307"):
+        ratio = rates[name] / page
+        verdict = "  ok" if ratio >= PAGE_RATIO_GOAL else "  BELOW"
+        print(f"[{engine}] {name} / item HTML = {ratio:.2f} (goal >= {PAGE_RATIO_GOAL}){verdict}")
     return True
 
 
@@ -223,16 +237,18 @@ def measure(
 ) -> dict[str, float]:
     """Requests/s of each endpoint, one after the other, against the same server."""
     targets = [
-        ("/readyz", "/readyz", "application/json"),
-        ("item JSON", item_path, "application/json"),
-        ("item HTML", item_path, "text/html"),
-        ("item QR PNG", "/qr" + item_path + ".png", "image/png"),
+        ("/readyz", "/readyz", "application/json", 200),
+        ("item JSON", item_path, "application/json", 200),
+        ("item HTML", item_path, "text/html", 200),
+        ("item linkset", item_path, "application/linkset+json", 200),
+        ("item 307", item_path + "?linkType=gs1:traceability", "text/html", 307),
+        ("item QR PNG", "/qr" + item_path + ".png", "image/png", 200),
     ]
     rates: dict[str, float] = {}
     sources = SourceAddresses()
-    for name, path, accept in targets:
-        load(port, path, accept, threads, 1.0, sources)  # warm-up: connections, caches
-        rate, failed = load(port, path, accept, threads, duration, sources)
+    for name, path, accept, expect in targets:
+        load(port, path, accept, threads, 1.0, sources, expect)  # warm-up: connections, caches
+        rate, failed = load(port, path, accept, threads, duration, sources, expect)
         rates[name] = rate
         note = f"  (not 200: {failed})" if failed else ""
         print(f"[{engine}] {name:12s} {rate:8.0f} req/s{note}")

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.scenario import Scenario
 from verify_support import GTIN, LOT, item_path
+from werkzeug.test import TestResponse
 
 from traceapp.verification.ratelimit import Limit
 
@@ -113,8 +114,8 @@ def test_no_resource_from_another_host(
         item_path(serials[0]),
         f"/01/{GTIN}/10/{LOT}",
         f"/01/{GTIN}",
-        item_path(serials[0]) + "?linkType=gs1:traceability",
-        item_path(serials[0]) + "?linkType=gs1:certificationInfo",
+        item_path(serials[0]) + "?view=journey",
+        item_path(serials[0]) + "?view=certificates",
         "/01/123",
         f"/01/{GTIN}/10/NOPE",
     ]
@@ -173,19 +174,29 @@ def test_json_view(client: FlaskClient, scenario: Scenario, serials: list[str]) 
     assert data["bundle"] == f"/ledger/bundle{item_path(serials[0])}"
 
 
+def _follow(client: FlaskClient, path: str, headers: dict[str, str]) -> TestResponse:
+    """One redirect of the resolver (307, to our own host), then its target."""
+    response = client.get(path, headers=headers)
+    assert response.status_code == 307, path
+    location = response.headers["Location"]
+    assert location.startswith(f"https://{HOST}/")
+    return client.get(location.removeprefix(f"https://{HOST}"), headers=headers)
+
+
 def test_link_types(client: FlaskClient, scenario: Scenario, serials: list[str]) -> None:
+    # Resolver 1.2: ?linkType= redirects (307) to the link; the targets answer with content.
     base = item_path(serials[0])
-    journey = client.get(base + "?linkType=gs1:traceability", headers=JSON).json
+    journey = _follow(client, base + "?linkType=gs1:traceability", JSON).json
     assert journey is not None and set(journey) == {"kind", "code", "uri", "journey", "proofs"}
-    certs = client.get(base + "?linkType=gs1:certificationInfo", headers=JSON).json
+    certs = _follow(client, base + "?linkType=gs1:certificationInfo", JSON).json
     assert certs is not None and certs["certificates"][0]["decisionNumber"] == "1234/QĐ-UBND"
-    html = client.get(base + "?linkType=gs1:certificationInfo").get_data(as_text=True)
+    html = _follow(client, base + "?linkType=gs1:certificationInfo", HTML).get_data(as_text=True)
     assert 'id="certificates"' in html and 'id="journey"' not in html
-    html = client.get(base + "?linkType=gs1:traceability").get_data(as_text=True)
+    html = _follow(client, base + "?linkType=gs1:traceability", HTML).get_data(as_text=True)
     assert 'id="journey"' in html and 'id="certificates"' not in html
-    pip = client.get(base + "?linkType=gs1:pip").get_data(as_text=True)
+    pip = _follow(client, base + "?linkType=gs1:pip", HTML).get_data(as_text=True)
     assert 'id="producer"' in pip and 'id="journey"' in pip
-    unknown = client.get(base + "?linkType=gs1:somethingElse")
+    unknown = _follow(client, base + "?linkType=gs1:somethingElse", HTML)
     assert unknown.status_code == 200  # the default link, per the resolver standard
 
 
@@ -207,12 +218,15 @@ def test_linkset(
     anchor = f"https://{HOST}{item_path(serials[0])}"
     [entry] = data["linkset"]
     assert entry["anchor"] == anchor
-    for link_type in ("pip", "traceability", "certificationInfo", "defaultLink"):
+    for link_type in ("pip", "traceability", "certificationInfo", "recallStatus", "defaultLink"):
         links = entry[f"https://gs1.org/voc/{link_type}"]
-        assert {link["type"] for link in links} == {"text/html", "application/json"}
+        if link_type == "defaultLink":  # exactly one, title only
+            assert len(links) == 1 and set(links[0]) == {"href", "title"}
+            continue
+        assert {link["type"] for link in links} >= {"text/html", "application/json"}
+        assert {lang for link in links for lang in link["hreflang"]} == {"vi", "en"}
         for link in links:
-            assert link["href"].startswith(anchor)
-            assert link["hreflang"] == ["vi", "en"] and link["title"]
+            assert link["href"].startswith(f"https://{HOST}/") and link["title"]
     pip = client.get(entry["https://gs1.org/voc/pip"][0]["href"].removeprefix(f"https://{HOST}"))
     assert pip.status_code == 200
 
@@ -221,10 +235,11 @@ def test_well_known(client: FlaskClient) -> None:
     data = client.get("/.well-known/gs1resolver").json
     assert data is not None
     assert data["resolverRoot"] == f"https://{HOST}"
-    assert data["supportedPrimaryKeys"] == ["gtin"]
+    assert data["supportedPrimaryKeys"] == ["01"]  # AI numbers, as Resolver 1.2 writes them
     assert data["name"]
-    link_types = data["supportedLinkTypes"][0]
-    assert link_types["prefix"] == "gs1:" and "pip" in link_types["linkTypes"]
+    [link_types] = data["supportedLinkType"]
+    assert link_types == {"namespace": "https://gs1.org/voc/", "prefix": "gs1:"}
+    assert "gs1:pip" in data["supportedLinkTypes"]
 
 
 def test_batch_product_and_lotless_item_pages(
@@ -278,12 +293,8 @@ def test_malformed_codes_are_400(
 
 @pytest.mark.parametrize(
     "path",
-    [
-        "/01/08938505974026",
-        f"/01/{GTIN}/10/NOPE",
-        f"/01/{GTIN}/10/{LOT}/21/NOPE",
-        f"/01/{GTIN}/21/X",
-    ],
+    # Unknown lots and serials of a known GTIN walk up (tests/resolver/test_walk_up.py).
+    ["/01/08938505974026", "/01/08938505974033/10/L1", "/01/08938505974033/10/L1/21/S"],
 )
 def test_unknown_codes_are_404(client: FlaskClient, scenario: Scenario, path: str) -> None:
     page = client.get(path)

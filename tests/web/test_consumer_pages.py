@@ -36,6 +36,7 @@ LOT = "L2026-11A"
 ORIGIN = {"Origin": "https://truyxuat.ocop.example.vn"}
 HTML = {"Accept": "text/html"}
 UNRATED_GTIN = "08938505974026"
+UNKNOWN_GTIN = "08938505974033"
 # Product data inside sentences (the recall's reason) and words both languages write alike.
 DATA = ("Phát hiện nấm mốc", "Bánh chè lam")
 SHARED_WORDS = {"ocop", "pin", "json", "qr", "utc", "gtin", "email", "sao", "no", "ok"}
@@ -87,7 +88,8 @@ def visible(html: str, lang: str) -> str:
     text = " ".join(parser.parts)
     for value in DATA:
         text = text.replace(value, " ")
-    return re.sub(r"https?://\S+|/01/\S+|\(01\)\S+", " ", text)  # codes and links
+    # Links, and codes with digits (lots, serials, GS1 element strings) inside sentences.
+    return re.sub(r"https?://\S+|/01/\S+|\S*\d\S*", " ", text)
 
 
 def _words(text: str) -> set[str]:
@@ -214,7 +216,8 @@ def _states(
         f"/report?lang={lang}", data={"code": "x", "reason": "", "details": "y"}, headers=ORIGIN
     ).get_data(as_text=True)
     yield "report thanks", lambda lang: get(client, "/report/thanks?code=/01/" + GTIN, lang)
-    yield "404", lambda lang: get(client, item_path("NOPE"), lang)
+    yield "404", lambda lang: get(client, item_path("NOPE", UNKNOWN_GTIN), lang)
+    yield "unregistered serial", lambda lang: get(client, item_path("NOPE"), lang)
     yield "400", lambda lang: get(client, "/01/123", lang)
     pin = scenario.pins[serials[1]]
     client.post(item_path(serials[1]), data={"pin": pin}, headers=ORIGIN)
@@ -249,7 +252,7 @@ def test_every_state_speaks_one_language(
         for lang in ("vi", "en"):
             assert_one_language(render(lang), lang, state)
         seen.append(state)
-    assert len(seen) == 16
+    assert len(seen) == 17
 
 
 def test_the_check_finds_a_stray_word() -> None:
@@ -340,7 +343,7 @@ def test_a_certificate_ending_soon_says_when(
 def test_404_says_its_sentence_once_and_offers_a_report(
     client: FlaskClient, scenario: Scenario
 ) -> None:
-    page = get(client, item_path("NOPE"), "vi")
+    page = get(client, item_path("NOPE", UNKNOWN_GTIN), "vi")
     assert page.count("Sản phẩm có thể là hàng giả") == 1
     assert "Chi tiết" not in page
     assert "/report?code=https%3A%2F%2Ftruyxuat.ocop.example.vn%2F01%2F" in page

@@ -13,8 +13,13 @@ from urllib.parse import urlencode
 
 from flask import request
 
+from traceapp.clients import client_fingerprint
+from traceapp.db.sessions import get_session
+from traceapp.gs1.errors import Gs1Error
 from traceapp.i18n import format_date, format_datetime, format_number
-from traceapp.verification.texts import text
+from traceapp.scans import services as scans
+from traceapp.verification.model import Verification
+from traceapp.verification.texts import TEXTS, text
 
 
 def with_lang(path: str, lang: str, **params: str) -> str:
@@ -54,3 +59,18 @@ def page_context(lang: str, today: date) -> dict[str, Any]:
         "home_url": with_lang("/", lang),
         "report_form_url": with_lang("/report", lang),
     }
+
+
+def bad_code_message(exc: Gs1Error, lang: str) -> str:
+    """What is wrong, in ``lang``: the GS1 parser's own message is English, so Vietnamese
+    pages say only the summary of the field (or nothing more than the page's help)."""
+    key = f"bad_{exc.field}"
+    summary = text(lang, key) if key in TEXTS and key != "bad_code" else ""
+    return f"{summary} {exc.message}".strip() if lang == "en" else summary
+
+
+def claimed_by_reader(view: Verification) -> bool:
+    """Whether this reader (the same fingerprint as the claim's scan) claimed the item."""
+    if view.item is None or not view.item.claimed:
+        return False
+    return scans.claimed_by(get_session(), view.item.public_id, client_fingerprint())

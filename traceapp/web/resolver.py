@@ -1,8 +1,15 @@
-"""GS1 Digital Link resolver (DESIGN §6, §7): the consumer page, its JSON, linksets, PIN claims.
+"""GS1 Digital Link resolver (DESIGN §6, §7, §7.1): the consumer page, its JSON, linksets, claims.
 
-``/01/{gtin}[/10/{lot}][/21/{serial}]``: HTML for browsers, JSON for ``Accept:
-application/json``, an RFC 9264 linkset for ``linkType=all`` or ``Accept:
-application/linkset+json``. Malformed codes give a helpful 400, unknown ones a 404.
+``/01/{gtin}[/10/{lot}][/21/{serial}]`` and its compressed form ``/{base64url}``: the page for
+browsers (``text/html``), JSON for ``application/json``, an RFC 9264 linkset for
+``linkType=linkset`` (``all``) or ``application/linkset+json``, a 307 to the link of
+``linkType=gs1:xxx``, a 307 to the default link when ``Accept`` names nothing of ours. The
+links and their targets (``?view=``) are ``web/linkset.py``; negotiation, CORS, walking up
+and problem details are ``web/gs1resolver.py``. Malformed codes give a 400, unknown GTINs 404.
+
+Over 400 lines on purpose: every way a Digital Link request is answered (page, JSON, linkset,
+307, claim, compressed form) is routed here in one place, the logic itself lives in the modules
+named above.
 """
 
 from __future__ import annotations
@@ -13,33 +20,54 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
 
 from traceapp.clients import client_fingerprint, rate_limited
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import NotFound
+from traceapp.gs1.compression import decompress_segment, looks_compressed
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_runtime import get_ledger
-from traceapp.scans import services as scans
 from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load
 from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
-from traceapp.verification.texts import LANGUAGES, TEXTS, text
+from traceapp.verification.texts import LANGUAGES, text
 from traceapp.verification.verdict import verdict
-from traceapp.web.consumer import page_context, report_url
+from traceapp.web.consumer import bad_code_message, claimed_by_reader, page_context, report_url
+from traceapp.web.gs1resolver import (
+    Walk,
+    add_cors,
+    description,
+    problem,
+    requested_format,
+    unregistered_banner,
+    unregistered_json,
+    walk_up,
+)
+from traceapp.web.linkset import (
+    LINKSET,
+    Links,
+    Target,
+    build_links,
+    choose,
+    content_url,
+    link_header,
+    normalise_link_type,
+    redirect_location,
+)
 
 bp = Blueprint("resolver", __name__)
+bp.after_request(add_cors)
 
 VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vietnamese dates
-GS1_VOC = "https://gs1.org/voc/"
-LINK_TYPES = ("pip", "traceability", "certificationInfo", "defaultLink")
-LINKSET = "application/linkset+json"
+# ?view= selects our own content (the targets of the links); unknown names show the page.
+SECTIONS = {"pip": "all", "journey": "journey", "certificates": "certificates", "recall": "all"}
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
@@ -76,11 +104,6 @@ def raw_path(prefix: str = "") -> str:
     else:
         path = quote(request.path, safe="/")
     return path[len(prefix) :] if prefix and path.startswith(prefix) else path
-
-
-def wants() -> str:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json", LINKSET])
-    return best or "text/html"
 
 
 def scan_writer() -> GroupCommit:
@@ -167,8 +190,8 @@ def _error(
     report: str | None = None,
 ) -> Response:
     """``message`` for JSON; the HTML page says its title and help, then ``detail`` if any."""
-    if wants() != "text/html":
-        response = jsonify(error={"field": field, "message": message, "code": code})
+    if requested_format() in ("json", "linkset"):
+        response = problem(status, code, field, message, lang)
     else:
         key = {404: "not_found", 429: "too_many"}.get(status, "bad_code")
         response = Response(
@@ -230,6 +253,7 @@ def _page(
     claim: ClaimResult | None = None,
     claim_message: str | None = None,
     mine: bool = False,
+    banner: Markup | None = None,
 ) -> Response:
     """``mine``: the reader is the buyer who claimed the item (thanked, not warned)."""
     context = page_context(lang, now_and_today()[1])
@@ -260,40 +284,28 @@ def _page(
         switch_url=lang_url("en" if lang == "vi" else "vi"),
         claim=claim,
         claim_message=claim_message,
+        banner=banner,
         vn=VN_TIME,
         action=raw_path() + (f"?lang={lang}" if "lang" in request.args else ""),
     )
     return Response(body, mimetype="text/html")
 
 
-def _json(view: Verification, link: DigitalLink, lang: str, section: str) -> Response:
+def _json(view: Verification, link: DigitalLink, lang: str, section: str, walk: Walk) -> Response:
     data = verification_json(view, lang, uri=public_uri(link), bundle=bundle_path(view))
     if section == "journey":
         data = {k: data[k] for k in ("kind", "code", "uri", "journey", "proofs")}
     elif section == "certificates":
         data = {k: data[k] for k in ("kind", "code", "uri", "ocop", "certificates", "proofs")}
-    return jsonify(data)
-
-
-def _linkset(view: Verification, link: DigitalLink, lang: str) -> Response:
-    anchor = public_uri(link)
-    name = view.product.name_en if lang == "en" and view.product.name_en else view.product.name_vi
-    titles = {
-        "pip": name,
-        "traceability": text(lang, "journey"),
-        "certificationInfo": text(lang, "certificates"),
-        "defaultLink": name,
-    }
-    entry: dict[str, Any] = {"anchor": anchor}
-    for link_type in LINK_TYPES:
-        href = anchor if link_type == "defaultLink" else f"{anchor}?linkType=gs1:{link_type}"
-        entry[GS1_VOC + link_type] = [
-            {"href": href, "title": titles[link_type], "hreflang": list(LANGUAGES), "type": kind}
-            for kind in ("text/html", "application/json")
+    elif section == "recall":
+        data = {k: data[k] for k in ("kind", "code", "uri", "batch", "item", "proofs")}
+        data["recalls"] = [
+            w for w in verification_json(view, lang)["warnings"] if w["code"] == "recalled"
         ]
-    response = jsonify(linkset=[entry])
-    response.content_type = LINKSET
-    return response
+    unregistered = unregistered_json(walk, public_uri(walk.requested), lang)
+    if unregistered is not None:
+        data["unregistered"] = unregistered
+    return jsonify(data)
 
 
 # --- routes ------------------------------------------------------------------------------
@@ -310,64 +322,127 @@ def resolve(_rest: str = "") -> Response:
     try:
         link = parse_path(raw_path(), request.query_string.decode("latin-1"))
     except Gs1Error as exc:
-        message = _bad_code_message(exc, lang)
-        return _error(400, exc.code, exc.field, message or exc.message, lang, detail=message)
+        return _bad_code(exc, lang)
+    return _answer(link, lang, same_as=None)
+
+
+# A compressed Digital Link is one base64url segment; other single-segment paths are not ours.
+@bp.route("/<segment>", methods=["GET", "HEAD"])
+@bp.route("/<segment>/", methods=["GET", "HEAD"])
+def resolve_compressed(segment: str) -> Response:
+    if not looks_compressed(segment):
+        abort(404)
+    lang = language()
+    wait = rate_limited("page")
+    if wait:
+        return _too_many(wait, lang)
+    try:
+        decompressed = decompress_segment(segment)
+    except Gs1Error as exc:
+        return _bad_code(exc, lang)
+    link = decompressed.link
+    return _answer(link, lang, same_as=public_uri(link), packed=decompressed.other)
+
+
+def _answer(
+    link: DigitalLink,
+    lang: str,
+    same_as: str | None,
+    packed: tuple[tuple[str, str], ...] = (),
+) -> Response:
     try:
         if request.method == "POST":
             return _finish(_claim(link, lang))
-        return _finish(_resolve(link, lang))
+        response = _resolve(link, lang, packed)
     except NotFound as exc:
         report = report_url(public_uri(link), lang)
         message = text(lang, "not_found_help")
         return _error(404, "NOT_FOUND", exc.field, message, lang, report=report)
+    if response.status_code < 400:
+        response.headers["Link"] = link_header(
+            public_uri(link), same_as=same_as, linkset_response=response.mimetype == LINKSET
+        )
+    return _finish(response)
 
 
-def _bad_code_message(exc: Gs1Error, lang: str) -> str:
-    """What is wrong, in ``lang``: the GS1 parser's own message is English, so Vietnamese
-    pages say only the summary of the field (or nothing more than the page's help)."""
-    key = f"bad_{exc.field}"
-    summary = text(lang, key) if key in TEXTS and key != "bad_code" else ""
-    return f"{summary} {exc.message}".strip() if lang == "en" else summary
+def _bad_code(exc: Gs1Error, lang: str) -> Response:
+    message = bad_code_message(exc, lang)
+    return _error(400, exc.code, exc.field, message or exc.message, lang, detail=message)
 
 
-def _resolve(link: DigitalLink, lang: str) -> Response:
-    link_type = (query_link_type(request.query_string.decode("latin-1")) or "").strip()
-    accept = wants()
+def _lookup(link: DigitalLink, *, record: bool) -> tuple[Walk, Verification]:
+    """The view of ``link``, walking up to the lot or product when a qualifier is unknown."""
     now, today = now_and_today()
     ledger = get_ledger()
-    if link_type == "all" or accept == LINKSET:
-        view = verify_code(
-            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
+
+    def find(candidate: DigitalLink) -> Verification:
+        if record and candidate.kind == "item":
+            # A scan of an item is recorded (outside the ledger) for clone detection.
+            return verify_scanned_item(
+                get_session(),
+                ledger,
+                candidate,
+                scan_writer=scan_writer(),
+                today=today,
+                now=now,
+                client=client_fingerprint(),
+            )
+        return verify_code(
+            get_session(), ledger, candidate, today=today, now=now, client=None, record_scan=False
         )
-        return _linkset(view, link, lang)
-    section = {"gs1:traceability": "journey", "gs1:certificationInfo": "certificates"}.get(
-        link_type, "all"
-    )
-    if link.kind == "item" and request.method == "GET":
-        # A scan of an item is recorded (outside the ledger) for clone detection.
-        view = verify_scanned_item(
-            get_session(),
-            ledger,
-            link,
-            scan_writer=scan_writer(),
-            today=today,
-            now=now,
-            client=client_fingerprint(),
-        )
+
+    return walk_up(link, find)
+
+
+def _links(view: Verification, link: DigitalLink) -> Links:
+    return build_links(view, link, public_uri(link), get_settings(current_app).public_url)
+
+
+def _resolve(link: DigitalLink, lang: str, packed: tuple[tuple[str, str], ...] = ()) -> Response:
+    """``packed``: non-GS1 pairs compressed into the URI, after the request's own query."""
+    query = request.query_string.decode("latin-1")
+    pairs = [*request.args.items(multi=True), *packed]
+    link_type = (query_link_type(query) or dict(packed).get("linkType") or "").strip()
+    fmt = requested_format()
+    if link_type:
+        wanted = normalise_link_type(link_type)
+        walk, view = _lookup(link, record=False)
+        links = _links(view, link)
+        if wanted == "linkset":
+            return _linkset(links)
+        candidates = links.of_type(wanted) if wanted and wanted != "defaultLink" else []
+        target = choose(candidates, lang, fmt == "json") if candidates else links.default
+        return _redirect(target, pairs)
+    view_name = request.args.get("view")
+    if view_name is None and fmt == "linkset":
+        walk, view = _lookup(link, record=False)
+        return _linkset(_links(view, link))
+    if view_name is None and fmt is None:
+        # Nothing in the request matches a link's metadata: the default link, per the standard.
+        walk, view = _lookup(link, record=False)
+        return _redirect(_links(view, link).default, pairs)
+    section = SECTIONS.get(view_name or "pip", "all")
+    walk, view = _lookup(link, record=request.method == "GET")
+    if fmt == "json":
+        response = _json(view, link, lang, section if view_name else "all", walk)
     else:
-        view = verify_code(
-            get_session(), ledger, link, today=today, now=now, client=None, record_scan=False
-        )
-    if accept == "application/json":
-        return _json(view, link, lang, section)
-    return _page(view, link, lang, section, mine=_claimed_by_reader(view))
+        banner = unregistered_banner(walk, public_uri(link), lang)
+        response = _page(view, link, lang, section, banner=banner, mine=claimed_by_reader(view))
+    if view_name is None:
+        response.headers["Content-Location"] = content_url(public_uri(link), "pip")
+    return response
 
 
-def _claimed_by_reader(view: Verification) -> bool:
-    """Whether this reader (the same fingerprint as the claim's scan) claimed the item."""
-    if view.item is None or not view.item.claimed:
-        return False
-    return scans.claimed_by(get_session(), view.item.public_id, client_fingerprint())
+def _linkset(links: Links) -> Response:
+    response = jsonify(links.document())
+    response.content_type = LINKSET
+    return response
+
+
+def _redirect(target: Target, pairs: list[tuple[str, str]]) -> Response:
+    response = Response(status=307)
+    response.headers["Location"] = redirect_location(target, pairs)
+    return response
 
 
 def same_origin() -> bool:
@@ -401,7 +476,7 @@ def _claim(link: DigitalLink, lang: str) -> Response:
     view = verify_code(
         get_session(), ledger, link, today=today, now=now, client=client, record_scan=False
     )
-    mine = result.outcome == "claimed" or _claimed_by_reader(view)
+    mine = result.outcome == "claimed" or claimed_by_reader(view)
     response = _page(view, link, lang, claim=result, mine=mine)
     response.status_code = CLAIM_STATUS[result.outcome]
     if result.outcome == "locked":
@@ -411,19 +486,5 @@ def _claim(link: DigitalLink, lang: str) -> Response:
 
 @bp.get("/.well-known/gs1resolver")
 def well_known() -> Response:
-    """The resolver description file (GS1 Digital Link resolver standard 1.x, §well-known)."""
-    root = get_settings(current_app).public_url
-    return jsonify(
-        {
-            "name": "Truy xuất nguồn gốc OCOP / OCOP traceability resolver",
-            "resolverRoot": root,
-            "supportedPrimaryKeys": ["gtin"],
-            "supportedLinkTypes": [
-                {"namespace": GS1_VOC, "prefix": "gs1:", "linkTypes": list(LINK_TYPES)}
-            ],
-            "supportedContextValuesEnumerated": [],
-            "linkTypeDefaultCanBeLinkset": False,
-            "supportedLanguages": list(LANGUAGES),
-            "validatingGS1DigitalLinkUris": True,
-        }
-    )
+    """The resolver description file (GS1-Conformant Resolver 1.2)."""
+    return jsonify(description(get_settings(current_app).public_url))
