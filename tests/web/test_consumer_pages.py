@@ -212,9 +212,12 @@ def _states(
     yield "landing", lambda lang: get(client, "/", lang)
     yield "landing error", lambda lang: get(client, "/?lot=NOPE&serial=NOPE", lang)
     yield "report form", lambda lang: get(client, "/report?code=" + item_path(serials[0]), lang)
-    yield "report errors", lambda lang: client.post(
-        f"/report?lang={lang}", data={"code": "x", "reason": "", "details": "y"}, headers=ORIGIN
-    ).get_data(as_text=True)
+    yield (
+        "report errors",
+        lambda lang: client.post(
+            f"/report?lang={lang}", data={"code": "x", "reason": "", "details": "y"}, headers=ORIGIN
+        ).get_data(as_text=True),
+    )
     yield "report thanks", lambda lang: get(client, "/report/thanks?code=/01/" + GTIN, lang)
     yield "404", lambda lang: get(client, item_path("NOPE", UNKNOWN_GTIN), lang)
     yield "unregistered serial", lambda lang: get(client, item_path("NOPE"), lang)
