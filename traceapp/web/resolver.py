@@ -39,6 +39,8 @@ from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import LANGUAGES, text
+from traceapp.verification.verdict import verdict
+from traceapp.web.consumer import bad_code_message, claimed_by_reader, page_context, report_url
 from traceapp.web.gs1resolver import (
     Walk,
     add_cors,
@@ -79,6 +81,7 @@ CSP = (
 CLAIM_STATUS = {
     "claimed": 200,
     "wrong_pin": 400,
+    "malformed": 400,
     "locked": 429,
     "already_claimed": 409,
     "no_pin": 409,
@@ -181,19 +184,31 @@ def _finish(response: Response) -> Response:
     return response
 
 
-def _error(status: int, code: str, field: str | None, message: str, lang: str) -> Response:
+def _error(
+    status: int,
+    code: str,
+    field: str | None,
+    message: str,
+    lang: str,
+    *,
+    detail: str | None = None,
+    help_text: str | None = None,
+    report: str | None = None,
+) -> Response:
+    """``message`` for JSON; the HTML page says its title and help, then ``detail`` if any."""
     if requested_format() in ("json", "linkset"):
         response = problem(status, code, field, message, lang)
     else:
-        key = "not_found" if status == 404 else "bad_code"
+        key = {404: "not_found", 429: "too_many"}.get(status, "bad_code")
         response = Response(
             render_template(
                 "verify/error.html",
-                lang=lang,
-                t=partial(text, lang),
+                **page_context(lang, now_and_today()[1]),
                 title_key=key,
                 field=field,
-                message=message,
+                message=detail,
+                help_text=help_text,
+                report_url=report,
                 status=status,
                 switch_url=lang_url("en" if lang == "vi" else "vi"),
             ),
@@ -204,7 +219,9 @@ def _error(status: int, code: str, field: str | None, message: str, lang: str) -
 
 
 def _too_many(seconds: int, lang: str) -> Response:
-    response = _error(429, "RATE_LIMITED", None, text(lang, "rate_limited", seconds=seconds), lang)
+    message = text(lang, "rate_limited", seconds=seconds)
+    help_text = text(lang, "too_many_help", count=seconds)
+    response = _error(429, "RATE_LIMITED", None, message, lang, help_text=help_text)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -241,11 +258,12 @@ def _page(
     section: str = "all",
     claim: ClaimResult | None = None,
     claim_message: str | None = None,
+    mine: bool = False,
     banner: Markup | None = None,
 ) -> Response:
-    def t(key: str, **params: object) -> str:
-        return text(lang, key, **params)
-
+    """``mine``: the reader is the buyer who claimed the item (thanked, not warned)."""
+    context = page_context(lang, now_and_today()[1])
+    t = context["t"]
     if claim is not None:
         claim_message = t(
             f"claim_{claim.outcome}",
@@ -255,9 +273,12 @@ def _page(
     uri, image, bundle = public_uri(link), image_src(view), bundle_path(view)
     body = render_template(
         "verify/page.html",
+        **context,
         v=view,
-        lang=lang,
-        t=t,
+        verdict=verdict(view, claimed_by_viewer=mine),
+        mine=mine,
+        hidden=("claimed",) if mine else (),
+        report_url=report_url(uri, lang),
         notice=lambda n: notice_text(n, lang),
         cached=lambda name, caller: _cached_section(
             view, name, (lang, section, uri, image, bundle), caller
@@ -315,7 +336,7 @@ def resolve(_rest: str = "") -> Response:
     try:
         link = parse_path(raw_path(), request.query_string.decode("latin-1"))
     except Gs1Error as exc:
-        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+        return _bad_code(exc, lang)
     return _answer(link, lang, same_as=None)
 
 
@@ -332,7 +353,7 @@ def resolve_compressed(segment: str) -> Response:
     try:
         decompressed = decompress_segment(segment)
     except Gs1Error as exc:
-        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+        return _bad_code(exc, lang)
     link = decompressed.link
     return _answer(link, lang, same_as=public_uri(link), packed=decompressed.other)
 
@@ -348,7 +369,9 @@ def _answer(
             return _finish(_claim(link, lang))
         response = _resolve(link, lang, packed)
     except NotFound as exc:
-        return _error(404, "NOT_FOUND", exc.field, text(lang, "not_found_help"), lang)
+        report = report_url(public_uri(link), lang)
+        message = text(lang, "not_found_help")
+        return _error(404, "NOT_FOUND", exc.field, message, lang, report=report)
     if response.status_code < 400:
         response.headers["Link"] = link_header(
             public_uri(link), same_as=same_as, linkset_response=response.mimetype == LINKSET
@@ -356,9 +379,9 @@ def _answer(
     return _finish(response)
 
 
-def _bad_code_message(exc: Gs1Error, lang: str) -> str:
-    summary = text(lang, f"bad_{exc.field}") if f"bad_{exc.field}" != "bad_code" else ""
-    return f"{summary} {exc.message}".strip() if lang == "en" else summary or exc.message
+def _bad_code(exc: Gs1Error, lang: str) -> Response:
+    message = bad_code_message(exc, lang)
+    return _error(400, exc.code, exc.field, message or exc.message, lang, detail=message)
 
 
 def _lookup(link: DigitalLink, *, record: bool) -> tuple[Walk, Verification]:
@@ -418,7 +441,7 @@ def _resolve(link: DigitalLink, lang: str, packed: tuple[tuple[str, str], ...] =
         response = _json(view, link, lang, section if view_name else "all", walk)
     else:
         banner = unregistered_banner(walk, public_uri(link), lang)
-        response = _page(view, link, lang, section, banner=banner)
+        response = _page(view, link, lang, section, banner=banner, mine=claimed_by_reader(view))
     if view_name is None:
         response.headers["Content-Location"] = content_url(public_uri(link), "pip")
     return response
@@ -458,7 +481,7 @@ def _claim(link: DigitalLink, lang: str) -> Response:
         response = _page(view, link, lang, claim_message=text(lang, "claim_bad_origin"))
         response.status_code = 403
         return response
-    pin = (request.form.get("pin") or "").strip()[:32]
+    pin = (request.form.get("pin") or "")[:64]
     client = client_fingerprint()
     with get_database().write() as session:
         item = load(session, link).item
@@ -467,7 +490,8 @@ def _claim(link: DigitalLink, lang: str) -> Response:
     view = verify_code(
         get_session(), ledger, link, today=today, now=now, client=client, record_scan=False
     )
-    response = _page(view, link, lang, claim=result)
+    mine = result.outcome == "claimed" or claimed_by_reader(view)
+    response = _page(view, link, lang, claim=result, mine=mine)
     response.status_code = CLAIM_STATUS[result.outcome]
     if result.outcome == "locked":
         response.headers["Retry-After"] = str(result.retry_after)
