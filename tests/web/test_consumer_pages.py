@@ -108,7 +108,7 @@ def _english_only_words() -> set[str]:
 
 
 ENGLISH = _english_only_words()
-VIETNAMESE_LETTER = re.compile(r"[đĐ]|[^\x00-\x7f—–·…★☆✓✗“”’‘→]")
+VIETNAMESE_LETTER = re.compile(r"[đĐ]|[^\x00-\x7f—–·…★☆✓✗“”’‘→←]")
 
 
 def assert_one_language(html: str, lang: str, state: str) -> None:

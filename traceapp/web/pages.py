@@ -30,8 +30,8 @@ from traceapp.reports.services import (
     submit_report,
 )
 from traceapp.verification.texts import text
+from traceapp.web.answers import finish, lang_url, language, now_and_today, same_origin, too_many
 from traceapp.web.consumer import page_context, with_lang
-from traceapp.web.resolver import _finish, _too_many, lang_url, language, now_and_today, same_origin
 
 bp = Blueprint("pages", __name__)
 
@@ -45,7 +45,7 @@ def _render(template: str, lang: str, status: int = 200, **values: object) -> Re
         switch_url=lang_url("en" if lang == "vi" else "vi"),
         **values,
     )
-    return _finish(Response(body, status=status, mimetype="text/html"))
+    return finish(Response(body, status=status, mimetype="text/html"))
 
 
 def _field(name: str) -> str:
@@ -62,7 +62,7 @@ def home() -> Response:
     lang = language()
     wait = rate_limited("page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     code, lot, serial = _field("code"), _field("lot"), _field("serial")
     if not (code or lot or serial):
         return _render("verify/home.html", lang)
@@ -116,7 +116,7 @@ def report_form() -> Response:
     lang = language()
     wait = rate_limited("page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     code = _field("code")
     return _form(lang, code=code, reason=_field("reason"), errors={})
 
@@ -138,7 +138,7 @@ def report_submit() -> Response:
     lang = language()
     wait = rate_limited("claim")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     data = ReportInput(
         code=_field("code"),
         reason=_field("reason"),
@@ -178,4 +178,4 @@ def report_submit() -> Response:
 
 def _see_other(location: str) -> Response:
     """303 to a path of ours: the browser GETs it (post/redirect/get)."""
-    return _finish(Response(status=303, headers={"Location": location}))
+    return finish(Response(status=303, headers={"Location": location}))

@@ -9,17 +9,15 @@ and problem details are ``web/gs1resolver.py``. Malformed codes give a 400, unkn
 
 Over 400 lines on purpose: every way a Digital Link request is answered (page, JSON, linkset,
 307, claim, compressed form) is routed here in one place, the logic itself lives in the modules
-named above.
+named above, and the answers every consumer page shares in ``web/answers.py``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
-from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
@@ -38,14 +36,24 @@ from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
-from traceapp.verification.texts import LANGUAGES, text
+from traceapp.verification.texts import text
 from traceapp.verification.verdict import verdict
+from traceapp.web.answers import (
+    VN_TIME,
+    error_page,
+    finish,
+    lang_url,
+    language,
+    now_and_today,
+    raw_path,
+    same_origin,
+    too_many,
+)
 from traceapp.web.consumer import bad_code_message, claimed_by_reader, page_context, report_url
 from traceapp.web.gs1resolver import (
     Walk,
     add_cors,
     description,
-    problem,
     requested_format,
     unregistered_banner,
     unregistered_json,
@@ -70,14 +78,8 @@ from traceapp.witness.texts import WITNESS_TEXTS
 bp = Blueprint("resolver", __name__)
 bp.after_request(add_cors)
 
-VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vietnamese dates
 # ?view= selects our own content (the targets of the links); unknown names show the page.
 SECTIONS = {"pip": "all", "journey": "journey", "certificates": "certificates", "recall": "all"}
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 CLAIM_STATUS = {
     "claimed": 200,
     "wrong_pin": 400,
@@ -92,26 +94,6 @@ CLAIM_STATUS = {
 # --- request context -------------------------------------------------------------------
 
 
-def language() -> str:
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
-
-
-def raw_path(prefix: str = "") -> str:
-    """The request path still percent-encoded: a lot may contain an encoded '/'."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw:
-        path = urlsplit(raw).path if "://" in raw else raw.split("?", 1)[0]
-        root = request.script_root
-        if root and path.startswith(root):
-            path = path[len(root) :]
-    else:
-        path = quote(request.path, safe="/")
-    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
-
-
 def scan_writer() -> GroupCommit:
     """The app's group commit for scans (one per process: the app is built after the fork)."""
     writer: GroupCommit | None = current_app.extensions.get("traceapp.scan_writer")
@@ -120,16 +102,6 @@ def scan_writer() -> GroupCommit:
             "traceapp.scan_writer", GroupCommit(get_database())
         )
     return writer
-
-
-def now_and_today() -> tuple[datetime, Any]:
-    now = datetime.now(UTC)
-    return now, now.astimezone(VN_TIME).date()
-
-
-def lang_url(lang: str) -> str:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return raw_path() + "?" + urlencode([*args, ("lang", lang)])
 
 
 def image_src(view: Verification) -> str | None:
@@ -174,56 +146,6 @@ def bundle_path(view: Verification) -> str | None:
 
 
 # --- responses ---------------------------------------------------------------------------
-
-
-def _finish(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.vary.update(("Accept", "Accept-Language"))
-    response.cache_control.no_store = True  # scan counts and warnings change per request
-    return response
-
-
-def _error(
-    status: int,
-    code: str,
-    field: str | None,
-    message: str,
-    lang: str,
-    *,
-    detail: str | None = None,
-    help_text: str | None = None,
-    report: str | None = None,
-) -> Response:
-    """``message`` for JSON; the HTML page says its title and help, then ``detail`` if any."""
-    if requested_format() in ("json", "linkset"):
-        response = problem(status, code, field, message, lang)
-    else:
-        key = {404: "not_found", 429: "too_many"}.get(status, "bad_code")
-        response = Response(
-            render_template(
-                "verify/error.html",
-                **page_context(lang, now_and_today()[1]),
-                title_key=key,
-                field=field,
-                message=detail,
-                help_text=help_text,
-                report_url=report,
-                status=status,
-                switch_url=lang_url("en" if lang == "vi" else "vi"),
-            ),
-            mimetype="text/html",
-        )
-    response.status_code = status
-    return _finish(response)
-
-
-def _too_many(seconds: int, lang: str) -> Response:
-    message = text(lang, "rate_limited", seconds=seconds)
-    help_text = text(lang, "too_many_help", count=seconds)
-    response = _error(429, "RATE_LIMITED", None, message, lang, help_text=help_text)
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 # The page's sections that come from the ledger snapshot alone (hero, product to journey, proofs),
@@ -332,7 +254,7 @@ def resolve(_rest: str = "") -> Response:
     lang = language()
     wait = rate_limited("claim" if request.method == "POST" else "page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     try:
         link = parse_path(raw_path(), request.query_string.decode("latin-1"))
     except Gs1Error as exc:
@@ -349,7 +271,7 @@ def resolve_compressed(segment: str) -> Response:
     lang = language()
     wait = rate_limited("page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     try:
         decompressed = decompress_segment(segment)
     except Gs1Error as exc:
@@ -366,22 +288,22 @@ def _answer(
 ) -> Response:
     try:
         if request.method == "POST":
-            return _finish(_claim(link, lang))
+            return finish(_claim(link, lang))
         response = _resolve(link, lang, packed)
     except NotFound as exc:
         report = report_url(public_uri(link), lang)
         message = text(lang, "not_found_help")
-        return _error(404, "NOT_FOUND", exc.field, message, lang, report=report)
+        return error_page(404, "NOT_FOUND", exc.field, message, lang, report=report)
     if response.status_code < 400:
         response.headers["Link"] = link_header(
             public_uri(link), same_as=same_as, linkset_response=response.mimetype == LINKSET
         )
-    return _finish(response)
+    return finish(response)
 
 
 def _bad_code(exc: Gs1Error, lang: str) -> Response:
     message = bad_code_message(exc, lang)
-    return _error(400, exc.code, exc.field, message or exc.message, lang, detail=message)
+    return error_page(400, exc.code, exc.field, message or exc.message, lang, detail=message)
 
 
 def _lookup(link: DigitalLink, *, record: bool) -> tuple[Walk, Verification]:
@@ -457,16 +379,6 @@ def _redirect(target: Target, pairs: list[tuple[str, str]]) -> Response:
     response = Response(status=307)
     response.headers["Location"] = redirect_location(target, pairs)
     return response
-
-
-def same_origin() -> bool:
-    """CSRF defence without cookies: a browser's POST carries Origin (or at least Referer)."""
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source or source == "null":
-        return False
-    netloc = urlsplit(source).netloc.lower()
-    public = urlsplit(get_settings(current_app).public_url).netloc.lower()
-    return netloc in {request.host.lower(), public}
 
 
 def _claim(link: DigitalLink, lang: str) -> Response:
