@@ -36,6 +36,7 @@ class Settings:
     env: Env
     instance_path: Path
     testing: bool = False
+    clock_skew_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -114,6 +115,18 @@ def _kek(raw: str | None) -> bytes | None:
     return key
 
 
+def _seconds(name: str, raw: object) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{PREFIX}{name} must be a whole number of seconds, got {raw!r}"
+        ) from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{PREFIX}{name} must be between 0 and 86400 seconds, got {value}")
+    return value
+
+
 def get_settings(app: Flask | None = None) -> Settings:
     """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
     settings: Settings = (app or current_app).config["TRACEAPP"]
@@ -163,6 +176,7 @@ def load_settings(
         env="production" if production else "development",
         instance_path=instance,
         testing=bool(raw.get("TESTING", False)),
+        clock_skew_seconds=_seconds("CLOCK_SKEW_SECONDS", raw.get("CLOCK_SKEW_SECONDS", 300)),
     )
     if production:
         _check_production(settings, raw)

@@ -23,6 +23,22 @@ class EventInvalid(ValidationFailed):
     """An event that is not a well-formed, storable EPCIS 2.0 event."""
 
 
+class UnknownVocabulary(EventInvalid):
+    """A bizStep or disposition that is not a CBV 2.0 name (nor an extension URI)."""
+
+
+class ImplausibleEvent(EventInvalid):
+    """An event that cannot be right: in the future, or a step an item's state rules out
+    (``docs/rules.md``)."""
+
+
+class EventNotice(DomainError):
+    """A step that may be right but looks odd (``docs/rules.md``): never raised, reported
+    beside the recorded event."""
+
+    code = "NOTICE"
+
+
 class CorrectionForbidden(PermissionDenied):
     """Only an event's producer (or an admin) may declare an error on it."""
 
