@@ -241,7 +241,14 @@ def create_batch_call(data: i.CreateBatchInput) -> Call:
 
 def issue_items_call(data: i.IssueItemsInput) -> Call:
     batch = public_id_of(data.batch, "Batch", "batch")
-    return _service(issue_items, plan_issue_items, batch, data.count, with_pins=data.with_pins)
+    return _service(
+        issue_items,
+        plan_issue_items,
+        batch,
+        data.count,
+        with_pins=data.with_pins,
+        over_quantity_reason=data.over_quantity_reason,
+    )
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
