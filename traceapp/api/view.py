@@ -18,6 +18,8 @@ from traceapp.api.context import ApiContext
 from traceapp.api.errors import present, reworded
 from traceapp.auth.services import ANONYMOUS, Principal, authenticate
 from traceapp.db.sessions import get_database
+from traceapp.error_texts import translator
+from traceapp.i18n import negotiate
 
 
 def _unauthenticated(message: str) -> Response:
@@ -77,7 +79,8 @@ class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Also covers errors raised outside the extensions' hooks.
         if result.errors:
-            result.errors = [present(e) for e in result.errors]
+            translate = translator(negotiate(request.headers.get("Accept-Language")))
+            result.errors = [present(e, translate) for e in result.errors]
             if not current_app.config["TRACEAPP"].introspection:
                 result.errors = [_without_suggestions(e) for e in result.errors]
         return process_result(result)

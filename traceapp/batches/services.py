@@ -214,7 +214,7 @@ def _over_quantity_reason(
     if reason is None:
         raise BatchInvalid(
             f"{issued} items issued already and {count} more exceed the batch quantity "
-            f"{batch.quantity:f}: give overQuantityReason to issue them anyway",
+            f"{batch.quantity.normalize():f}: give overQuantityReason to issue them anyway",
             field="count",
             code="OVER_BATCH_QUANTITY",
             params={"issued": issued, "count": count, "quantity": batch.quantity},

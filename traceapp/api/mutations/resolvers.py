@@ -164,7 +164,7 @@ def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement
             statement=None,
             message=None,
             idempotency_key=data.idempotency_key,
-            user_errors=user_errors(exc),
+            user_errors=user_errors(exc, context_of(info).translate),
         )
     return p.PreparedStatement(
         actor=to_sign.actor,
