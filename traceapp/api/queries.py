@@ -14,6 +14,7 @@ from traceapp.api.ids import public_id_of
 from traceapp.api.limits import DEFAULT_FIRST, MAX_FIRST
 from traceapp.api.nodes import event_scope, item_scope, resolve_nodes
 from traceapp.api.paging import paginate
+from traceapp.api.tokens import ApiToken, api_tokens
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
 from traceapp.api.types.common import Connection, Node
@@ -52,6 +53,12 @@ class Viewer:
     role: ViewerRole
     key_name: str | None
     producer_id: strawberry.ID | None
+
+    @strawberry.field(description="The caller's producer's API tokens (producer tokens only).")
+    def api_tokens(
+        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[ApiToken]:
+        return api_tokens(info, first, after)
 
 
 @strawberry.type

@@ -9,6 +9,7 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from traceapp.api import tokens
 from traceapp.api.context import context_of
 from traceapp.api.mutations import calls
 from traceapp.api.mutations import inputs as i
@@ -146,6 +147,18 @@ class Mutation:
     @strawberry.mutation(description="Revoke a key (admin).")
     def revoke_key(self, info: Info, input: i.RevokeKeyInput) -> p.RevokeKeyPayload:
         return _write(info, p.RevokeKeyPayload, calls.revoke_key_call, input)
+
+    @strawberry.mutation(description="A new API token for the caller's producer; secret once.")
+    def create_api_token(
+        self, info: Info, input: tokens.CreateApiTokenInput
+    ) -> tokens.CreateApiTokenPayload:
+        return tokens.create_api_token(info, input)
+
+    @strawberry.mutation(description="Revoke one of the caller's producer's API tokens, at once.")
+    def revoke_api_token(
+        self, info: Info, input: tokens.RevokeApiTokenInput
+    ) -> tokens.RevokeApiTokenPayload:
+        return tokens.revoke_api_token(info, input)
 
 
 def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement:
