@@ -64,7 +64,7 @@ def test_only_a_producers_own_tokens(
         other, other_secret = create_token(session, "auditor", label="kiểm toán")
         other_id = encode_global_id("ApiToken", other.public_id)
     _status, body = _gql(client, own, REVOKE, {"input": {"token": other_id}})
-    assert [e["code"] for e in body["data"]["revokeApiToken"]["userErrors"]] == ["NOT_FOUND"]
+    assert [e["code"] for e in body["data"]["revokeApiToken"]["userErrors"]] == ["FORBIDDEN"]
     assert _gql(client, other_secret, "{ viewer { role } }")[0] == 200  # still valid
     for query, variables in ((CREATE, {"input": {}}), (LIST, None)):
         _status, body = _gql(client, admin, query, variables)

@@ -2,7 +2,7 @@
 revoke one. Tokens are not ledger statements: these write the ``api_tokens`` table only.
 
 Only a producer token may use these fields (``permissions.RULES``), and only on its producer's
-tokens: another producer's token is "not found".
+tokens: another producer's token is refused (FORBIDDEN), as its other objects are.
 """
 
 from __future__ import annotations

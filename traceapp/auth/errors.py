@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from traceapp.errors import AlreadyExists, NotFound, ValidationFailed
+from traceapp.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
 
 
 class TokenInvalid(ValidationFailed):
@@ -17,3 +17,7 @@ class TokenRevoked(AlreadyExists):
     """The token was revoked already."""
 
     code = "TOKEN_REVOKED"
+
+
+class TokenForbidden(PermissionDenied):
+    """A producer manages its own tokens only."""

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
-from traceapp.auth.errors import TokenInvalid, TokenNotFound, TokenRevoked
+from traceapp.auth.errors import TokenForbidden, TokenInvalid, TokenNotFound, TokenRevoked
 from traceapp.auth.models import ROLES, ApiToken
 from traceapp.db.statements import Prepared
 from traceapp.keys.services import admin_key_name
@@ -110,9 +110,11 @@ def revoke_token(session: Session, public_id: str, producer: str | None = None) 
     token = session.execute(
         select(ApiToken).where(ApiToken.public_id == public_id)
     ).scalar_one_or_none()
-    # Another producer's token is not found: a producer learns nothing of others' tokens.
-    if token is None or (producer is not None and token.producer_public_id != producer):
+    if token is None:
         raise TokenNotFound(f"no token {public_id}", field="token")
+    if producer is not None and token.producer_public_id != producer:
+        # As for any other object of another producer (docs/api.md, "Who may write what").
+        raise TokenForbidden("a producer revokes its own tokens only", field="token")
     if token.revoked_at is not None:
         raise TokenRevoked(f"token {public_id} is revoked already", field="token")
     token.revoked_at = datetime.now(UTC)
