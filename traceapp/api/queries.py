@@ -14,7 +14,6 @@ from traceapp.api.ids import public_id_of
 from traceapp.api.limits import DEFAULT_FIRST, MAX_FIRST
 from traceapp.api.nodes import event_scope, item_scope, resolve_nodes
 from traceapp.api.paging import paginate
-from traceapp.api.tokens import ApiToken, api_tokens
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
 from traceapp.api.types.common import Connection, Node
@@ -28,6 +27,8 @@ from traceapp.api.types.enums import (
     ViewerRole,
 )
 from traceapp.api.types.events import Event, Recall
+from traceapp.api.types.tokens import ApiToken
+from traceapp.auth import models as auth
 from traceapp.batches import models as batches
 from traceapp.events import models as events
 from traceapp.locations import models as locations
@@ -48,6 +49,13 @@ def _pk(model: type[Any], global_id: str, type_name: str, field: str) -> Any:
     return _pk_select(model, global_id, type_name, field).scalar_subquery()
 
 
+def _api_tokens(info: Info, first: int, after: str | None) -> Connection[ApiToken]:
+    """The caller's producer's tokens, oldest first."""
+    producer = context_of(info).principal.producer
+    stmt = select(auth.ApiToken).where(auth.ApiToken.producer_public_id == producer)
+    return paginate(info, ApiToken, stmt, [auth.ApiToken.id], first, after)
+
+
 @strawberry.type(description="Who is calling.")
 class Viewer:
     role: ViewerRole
@@ -58,7 +66,7 @@ class Viewer:
     def api_tokens(
         self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
     ) -> Connection[ApiToken]:
-        return api_tokens(info, first, after)
+        return _api_tokens(info, first, after)
 
 
 @strawberry.type

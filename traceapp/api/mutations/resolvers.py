@@ -9,9 +9,8 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from traceapp.api import tokens
 from traceapp.api.context import context_of
-from traceapp.api.mutations import calls
+from traceapp.api.mutations import calls, tokens
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors

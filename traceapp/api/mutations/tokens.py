@@ -1,5 +1,5 @@
-"""A producer's own API tokens over GraphQL: list them, create one (its secret shown once),
-revoke one. Tokens are not ledger statements: these write the ``api_tokens`` table only.
+"""A producer's own API tokens over GraphQL: create one (its secret shown once), revoke one.
+Tokens are not ledger statements: these write the ``api_tokens`` table only.
 
 Only a producer token may use these fields (``permissions.RULES``), and only on its producer's
 tokens: another producer's token is refused (FORBIDDEN), as its other objects are.
@@ -7,54 +7,21 @@ tokens: another producer's token is refused (FORBIDDEN), as its other objects ar
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import strawberry
 from sqlalchemy import select
 
 from traceapp.api.context import context_of
-from traceapp.api.ids import encode_global_id, public_id_of
+from traceapp.api.ids import public_id_of
 from traceapp.api.mutations.runner import user_errors
-from traceapp.api.paging import paginate
-from traceapp.api.types.common import Connection, UserError
+from traceapp.api.types.common import UserError
+from traceapp.api.types.tokens import ApiToken
 from traceapp.auth import models
 from traceapp.auth.services import create_token, revoke_token
 from traceapp.errors import DomainError, PermissionDenied
 
 Info = strawberry.Info[Any, Any]
-
-
-@strawberry.type(description="An API token of the caller's producer; its secret is never shown.")
-class ApiToken:
-    row: strawberry.Private[models.ApiToken]
-
-    @strawberry.field(description="Global ID; `traceapp tokens revoke` takes the public ID.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(encode_global_id("ApiToken", self.row.public_id))
-
-    @strawberry.field(description="The public ID (tok_…), as `traceapp tokens list` shows it.")
-    def public_id(self) -> str:
-        return self.row.public_id
-
-    @strawberry.field
-    def label(self) -> str | None:
-        return self.row.label
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self.row.created_at
-
-    @strawberry.field(description="Set once revoked: the API refuses the token from then on.")
-    def revoked_at(self) -> datetime | None:
-        return self.row.revoked_at
-
-
-def api_tokens(info: Info, first: int, after: str | None) -> Connection[ApiToken]:
-    """The caller's producer's tokens, oldest first."""
-    producer = context_of(info).principal.producer
-    stmt = select(models.ApiToken).where(models.ApiToken.producer_public_id == producer)
-    return paginate(info, ApiToken, stmt, [models.ApiToken.id], first, after)
 
 
 @strawberry.input
