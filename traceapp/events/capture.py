@@ -203,6 +203,9 @@ def save_capture_job(
 
 
 def find_capture_job(session: Session, capture_id: str) -> CaptureJob | None:
+    # Public IDs are short and printable; PostgreSQL refuses a NUL in a text parameter.
+    if len(capture_id) > 64 or not capture_id.isprintable():
+        return None
     return session.execute(
         select(CaptureJob).where(CaptureJob.public_id == capture_id)
     ).scalar_one_or_none()
