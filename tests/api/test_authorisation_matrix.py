@@ -62,6 +62,7 @@ _OWNER = (OK, OK, REFUSED, DENIED, DENIED)
 # One row per write door, in the order of docs/api.md: the outcome for each of CALLERS.
 MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.registerProducer": _ADMIN_ONLY,
+    "Mutation.updateProducerContact": _OWNER,
     "Mutation.registerProduct": _OWNER,
     "Mutation.updateProduct": _OWNER,
     "Mutation.uploadProductPhoto": _OWNER,
@@ -189,6 +190,10 @@ INPUTS: dict[str, tuple[str, Input]] = {
             "province": "Sơn La",
             "addressRecordedOn": "2025-07-01",
         },
+    ),
+    "updateProducerContact": (
+        "UpdateProducerContactInput",
+        lambda w, t: {"producer": global_id("Producer", t.producer), "phone": "0912345678"},
     ),
     "registerProduct": (
         "RegisterProductInput",

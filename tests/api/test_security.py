@@ -28,6 +28,7 @@ _INPUTS = {
     "registerProducer": '{kind: COOPERATIVE, name: "x", province: "y", addressRecordedOn: "2025-01-01"}',
     "registerProduct": '{producer: "x", gtin: "1", nameVi: "x", group: FOOD}',
     "updateProduct": '{product: "x"}',
+    "updateProducerContact": '{producer: "x"}',
     "uploadProductPhoto": '{product: "x", file: "x"}',
     "uploadProducerLogo": '{producer: "x", file: "x"}',
     "grantCertification": '{product: "x", scheme: OCOP, issuer: "x", decisionNumber: "1", issuedOn: "2025-01-01"}',

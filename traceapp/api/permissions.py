@@ -44,6 +44,7 @@ _PUBLIC_QUERIES = (
     "verifyItem",
 )
 _WRITER_MUTATIONS = (
+    "updateProducerContact",
     "registerProduct",
     "updateProduct",
     "uploadProductPhoto",

@@ -39,6 +39,7 @@ from traceapp.keys.services import plan_register_key, plan_revoke_key, register_
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.producers.contact import ContactInput, plan_update_contact, update_contact
 from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
     CertificationInput,
@@ -159,6 +160,17 @@ def register_producer_call(data: i.RegisterProducerInput) -> Call:
         personal=personal,
     )
     return _service(register_producer, plan_register_producer, value)
+
+
+def update_producer_contact_call(data: i.UpdateProducerContactInput) -> Call:
+    value = ContactInput(
+        producer=public_id_of(data.producer, "Producer", "producer"),
+        phone=data.phone,
+        zalo=data.zalo,
+        website=data.website,
+        address=data.address,
+    )
+    return _service(update_contact, plan_update_contact, value)
 
 
 def register_product_call(data: i.RegisterProductInput) -> Call:

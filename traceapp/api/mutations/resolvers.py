@@ -54,6 +54,17 @@ class Mutation:
     ) -> p.RegisterProducerPayload:
         return _write(info, p.RegisterProducerPayload, calls.register_producer_call, input)
 
+    @strawberry.mutation(
+        description="Publish or change the producer's public business contact (its own key or "
+        "an admin's), shown on its products' pages."
+    )
+    def update_producer_contact(
+        self, info: Info, input: i.UpdateProducerContactInput
+    ) -> p.UpdateProducerContactPayload:
+        return _write(
+            info, p.UpdateProducerContactPayload, calls.update_producer_contact_call, input
+        )
+
     @strawberry.mutation(description="Register a product (GTIN-14) of a producer.")
     def register_product(
         self, info: Info, input: i.RegisterProductInput
