@@ -259,3 +259,58 @@ def test_landing_and_report_pages_in_chromium(
     assert [line for line in shot.stderr.splitlines() if ":CONSOLE" in line] == []
     assert any(p.startswith("/static/verify.css") for p, _ in log.requests)
     assert all(status in (200, 304) for _, status in log.requests), log.requests
+
+
+def test_landing_and_report_states_pass_axe(
+    server: tuple[str, _RequestLog], scenario: Scenario, request: pytest.FixtureRequest
+) -> None:
+    """axe-core on the landing page (as is and refusing a bad code) and the report form (as
+    is, with the server's errors, and thanked), in vi and en at the phone viewport."""
+    from playwright.sync_api import Page, sync_playwright
+
+    browser_path = chromium()
+    base, _ = server
+    backend = request.node.callspec.params.get("database_template", "db")
+    ARTIFACTS.mkdir(exist_ok=True)
+    lot_uri = f"https://truyxuat.ocop.example.vn/01/{GTIN}/10/L2026-11A"  # as on the label
+    problems: list[str] = []
+
+    def check(page: Page, name: str, lang: str) -> None:
+        assert page.get_attribute("html", "lang") == lang
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{backend}.png"), full_page=True)
+        wide = page.evaluate(WIDER_THAN_PHONE)
+        assert wide == [], f"{name}: wider than the phone: {wide}"
+        assert_accessible(page, name)
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(
+                viewport={"width": 360, "height": 780}, locale="vi-VN"
+            ).new_page()
+            page.on("console", lambda m: problems.append(m.text))
+            for lang in ("vi", "en"):
+                page.goto(f"{base}/?lang={lang}")
+                check(page, f"landing-{lang}", lang)
+                page.fill("#code", "not a code")
+                page.click("#check button")
+                assert page.locator("#home-error").count() == 1
+                check(page, f"landing-bad-code-{lang}", lang)
+                page.goto(f"{base}/report?code={quote(lot_uri, safe='')}&lang={lang}")
+                assert "L2026-11A" in page.input_value("#code")
+                check(page, f"report-{lang}", lang)
+                # The server's own refusal, with the browser's checks switched off.
+                page.fill("#code", "")
+                page.evaluate("document.querySelector('#report form').noValidate = true")
+                page.click("#report button")
+                assert page.locator("#report-errors").count() == 1
+                check(page, f"report-errors-{lang}", lang)
+                page.fill("#code", lot_uri)
+                page.check("input[name=reason]>> nth=0")
+                page.click("#report button")
+                page.wait_for_selector("#thanks")
+                check(page, f"report-thanks-{lang}", lang)
+        finally:
+            browser.close()
+    # The only console lines allowed: Chromium reporting the 400s the test asked for.
+    assert [m for m in problems if "400" not in m and "422" not in m] == []
