@@ -67,6 +67,7 @@ _.on_operation  # unused method (traceapp/api/errors.py:91)
 _.on_validate  # unused method (traceapp/api/limits.py:239)
 _.process_bind_param  # unused method (traceapp/types.py:20)
 _.process_result_value  # unused method (traceapp/types.py:27)
+_.render_graphql_ide  # unused method (traceapp/api/view.py:79): strawberry's GraphQLView hook
 branch_labels  # unused variable (migrations/versions/0001_ledger_tables.py:17)
 branch_labels  # unused variable (migrations/versions/0002_domain_tables.py:16)
 branch_labels  # unused variable (migrations/versions/0003_audit_runs.py:15)

@@ -44,6 +44,8 @@ _INPUTS = {
     "issueRecall": '{batches: [], reason: "r", severity: LOW}',
     "registerKey": '{vkey: "x", role: AUDITOR}',
     "revokeKey": '{key: "x", reason: "r"}',
+    "createApiToken": '{label: "x"}',
+    "revokeApiToken": '{token: "x"}',
 }
 _QUERIES = {
     "node": '{ node(id: "eA") { id } }',
@@ -58,6 +60,7 @@ _QUERIES = {
     "verifyItem": '{ verifyItem(code: "https://example.org/01/1") { __typename } }',
     "Producer.personalData": "{ producers(first: 1) { edges { node { personalData { field } } } } }",
     "Item.hasPin": "{ items(first: 1) { edges { node { hasPin } } } }",
+    "Viewer.apiTokens": "{ viewer { apiTokens(first: 1) { totalCount } } }",
 }
 
 

@@ -24,7 +24,7 @@ from traceapp.batches.services import (
     plan_issue_items,
 )
 from traceapp.epcis.errors import EpcisValidationError
-from traceapp.errors import NotFound, Problem, ValidationFailed
+from traceapp.errors import NotFound, Problem, Translate, ValidationFailed
 from traceapp.events.building import EventInput, Quantity, SourceDest
 from traceapp.events.capture import CaptureResult, capture_document
 from traceapp.events.models import Event
@@ -253,7 +253,14 @@ def create_batch_call(data: i.CreateBatchInput) -> Call:
 
 def issue_items_call(data: i.IssueItemsInput) -> Call:
     batch = public_id_of(data.batch, "Batch", "batch")
-    return _service(issue_items, plan_issue_items, batch, data.count, with_pins=data.with_pins)
+    return _service(
+        issue_items,
+        plan_issue_items,
+        batch,
+        data.count,
+        with_pins=data.with_pins,
+        over_quantity_reason=data.over_quantity_reason,
+    )
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
@@ -280,9 +287,9 @@ class DocumentRejected(ValidationFailed):
         super().__init__(str(error), field=first.pointer if first else "document")
         self.issues = error.issues
 
-    def problems(self) -> list[Problem]:
+    def problems(self, translate: Translate | None = None) -> list[Problem]:
         if not self.issues:
-            return super().problems()
+            return super().problems(translate)
         return [
             Problem(issue.pointer or "document", issue.message, _code(issue.rule))
             for issue in self.issues

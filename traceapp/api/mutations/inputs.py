@@ -174,6 +174,11 @@ class IssueItemsInput(Signable):
         default=False,
         description="Scratch-off PINs, returned once. Random, so not with a client signature.",
     )
+    over_quantity_reason: str | None = strawberry.field(
+        default=None,
+        description="Why more items than the batch quantity are issued; recorded on the ledger. "
+        "Without it such a request is refused (OVER_BATCH_QUANTITY).",
+    )
 
 
 @strawberry.input(description="A batch quantity (EPC class) in an event.")
