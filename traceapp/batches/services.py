@@ -215,6 +215,20 @@ def issue_items(
 ) -> IssuedItems:
     """Issue ``count`` serialised items, at most 1,000 serials per ledger statement."""
     request = WriteRequest(actor, idempotency_key, signature)
+    return issue_items_as(session, ledger, request, batch_id, count, with_pins=with_pins)
+
+
+def issue_items_as(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    batch_id: str,
+    count: int,
+    *,
+    with_pins: bool = False,
+) -> IssuedItems:
+    """``issue_items`` for a prepared request (the console's, naming its member). A replay
+    returns no PINs: they were never stored."""
     pins: dict[str, str] = {}
     salts: dict[str, bytes] = {}
     receipt = perform(
