@@ -25,6 +25,7 @@ from traceapp.events.steps import STEPS, step, step_of
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.locations.models import Location
+from traceapp.locations.services import location_uri
 from traceapp.products.models import Product
 from traceapp.recalls.models import SEVERITIES, Recall, RecallBatch
 from traceapp.recalls.services import RecallInput, issue_recall_as
@@ -74,17 +75,16 @@ def _log(own: OwnBatch) -> list[LogLine]:
         .order_by(Event.event_time.desc(), Event.id.desc())
         .limit(200)
     ).scalars()
-    names = {p.public_id: p.name for p in _places(own)}
+    names = {location_uri(p): p.name for p in _places(own)}
     lines = []
     for event in events:
         found = step_of(short_cbv(event.biz_step), short_cbv(event.disposition))
         label = (found.en if g.lang == "en" else found.vi) if found else None
-        place = (event.read_point or "").rsplit("/", 1)[-1] or None
         lines.append(
             LogLine(
                 event,
                 label or short_cbv(event.biz_step) or event.type,
-                names.get(place or ""),
+                names.get(event.read_point or ""),
                 counts.get(event.ledger_seq, 0),
                 event.ledger_seq in whole,
             )

@@ -52,8 +52,9 @@ def step(key: str, field: str = "step") -> Step:
 
 
 def step_of(biz_step: str | None, disposition: str | None) -> Step | None:
-    """The step a recorded pair was written from, if any (CBV short names)."""
+    """The step a recorded pair was written from (CBV short names), else the first step of the
+    same business step (an event recorded elsewhere), else None."""
     for s in STEPS:
         if (s.biz_step, s.disposition) == (biz_step, disposition):
             return s
-    return None
+    return next((s for s in STEPS if s.biz_step == biz_step), None)
