@@ -31,7 +31,14 @@ from traceapp.products.models import Product
 from traceapp.recalls.models import Recall
 from traceapp.verification.pins import claim_with_pin
 
-from .conftest import People, csrf_of, owner_of
+from .conftest import (
+    STAFF_PASSWORD,
+    People,
+    csrf_of,
+    invitation_token,
+    owner_of,
+    post_form,
+)
 
 _KEY = re.compile(r'name="idempotency_key" value="([^"]+)"')
 PAGE_BUDGET = 50 * 1024
@@ -320,3 +327,30 @@ def test_batch_pages_are_small_and_switch_to_english(
     english = client.get(base + "/events/new").get_data(as_text=True)
     assert "Record an event" in english and ">Shipping<" in english
     assert "Packing" in client.get(base + "/events").get_data(as_text=True)
+
+
+def test_staff_record_events_and_issue_stamps_in_their_own_name(
+    app: Flask, people: People, database: Database, scenario: Scenario
+) -> None:
+    owner = app.test_client()
+    owner_of(owner, people, people.producer_a, "hung@example.vn")
+    token = invitation_token(post_form(owner, "/console/staff", "/console/staff/invite", {}))
+    staff = app.test_client()
+    page = f"/console/invitation/{token}"
+    joined = post_form(
+        staff,
+        page,
+        page,
+        {"name": "Lò Thị Mai", "phone": "0912 000 111", "password": STAFF_PASSWORD},
+    )
+    assert joined.status_code == 303
+    done, _ = record(staff, scenario.batch, step="pack", scope="batch")
+    assert done.status_code == 303
+    assert last_statement(database, "event.recorded")["member"] == member_of(database, "0912000111")
+    assert last_statement(database, "event.recorded")["member"] != member_of(
+        database, "hung@example.vn"
+    )
+    stamps = f"/console/batches/{scenario.batch}/items/new"
+    issued = staff.post(stamps, data={**form_of(staff, stamps), "count": "2"})
+    assert issued.headers["Content-Type"] == "application/pdf"
+    assert last_statement(database, "items.issued")["member"] == member_of(database, "0912000111")
