@@ -5,7 +5,7 @@ same domain services as the GraphQL mutations, signed for the member."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, url_for
@@ -24,6 +24,7 @@ from traceapp.events.services import declare_error_as, record_event_as
 from traceapp.events.steps import STEPS, step, step_of
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
+from traceapp.i18n import format_datetime
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
 from traceapp.products.models import Product
@@ -113,14 +114,21 @@ def batch_events(public_id: str) -> Page:
     done = {"event": "event_recorded", "declared": "declared", "recalled": "recall_done"}.get(
         request.args.get("done", "")
     )
+    return _log_page(own, done=t(done) if done else None)
+
+
+def _log_page(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
     return render(
         "console/events.html",
+        status,
         own=own,
         lines=_log(own),
         recalls=_recalls(own),
         reasons=ERROR_REASONS,
         key=new_key(),
-        done=t(done) if done else None,
+        # Times as the producer entered them: Vietnam time.
+        local=lambda moment: format_datetime(moment.astimezone(VIETNAM), g.lang),
+        **context,
     )
 
 
@@ -255,16 +263,7 @@ def declare_event_error(public_id: str, event_id: str) -> Page:
             form_key(), lambda s, ledger, req: declare_error_as(s, ledger, req, event, reason)
         )
     except DomainError as exc:
-        return render(
-            "console/events.html",
-            422,
-            own=own,
-            lines=_log(own),
-            recalls=_recalls(own),
-            reasons=ERROR_REASONS,
-            key=new_key(),
-            error=error_text(exc),
-        )
+        return _log_page(own, 422, error=error_text(exc))
     return redirect(url_for("console.batch_events", public_id=public_id, done="declared"), 303)
 
 
@@ -298,5 +297,4 @@ def recall_batch(public_id: str) -> Page:
         key=key,
         error=error,
         recalls=_recalls(own),
-        now=datetime.now(UTC),
     )
