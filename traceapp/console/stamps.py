@@ -142,7 +142,8 @@ def issue_stamps(public_id: str) -> Page:
     except DomainError as exc:
         return _issue_form(own, 422, error=error_text(exc), **kept)
     if result.receipt.replayed:
-        return render("console/message.html", 409, title="issue_title", detail=t("issue_replayed"))
+        said = "issue_replayed" if pins else "issue_replayed_plain"
+        return render("console/message.html", 409, title="issue_title", detail=t(said))
     serials = list(
         get_session()
         .execute(

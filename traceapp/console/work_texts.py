@@ -33,6 +33,10 @@ WORK_TEXTS = Texts(
             "Yêu cầu này đã được thực hiện. Mã PIN chỉ hiện một lần nên không tải lại được tệp.",
             "This request was already done. PINs are shown only once, so the file cannot be downloaded again.",
         ),
+        "issue_replayed_plain": (
+            "Yêu cầu này đã được thực hiện; không phát hành thêm tem.",
+            "This request was already done; no more stamps were issued.",
+        ),
         "scan_hint": ("Quét để kiểm tra / Scan to verify", "Quét để kiểm tra / Scan to verify"),
         "event_title": ("Ghi sự kiện", "Record an event"),
         "event_step": ("Công việc", "Step"),
