@@ -201,6 +201,14 @@ def test_record_events_for_the_batch_and_for_items_by_code(
     assert twice.status_code == 303
     events = _events(database, scenario.batch)
     assert len(events) == before + 1
+    # The same form, changed after it was done: refused, and the page gets a fresh key.
+    changed = client.post(
+        f"/console/batches/{scenario.batch}/events/new", data={**form, "step": "receive"}
+    )
+    assert changed.status_code == 422
+    assert "đã được gửi trước đó" in changed.get_data(as_text=True)
+    assert form["idempotency_key"] not in changed.get_data(as_text=True)
+    assert len(_events(database, scenario.batch)) == before + 1
     stored = events[-1]
     assert stored.biz_step.endswith("storing") and stored.disposition.endswith(  # type: ignore[union-attr]
         "sellable_not_accessible"

@@ -14,7 +14,15 @@ from sqlalchemy import or_, select
 from traceapp.batches.models import Batch, Item
 from traceapp.batches.targets import find_target
 from traceapp.console.core import bp, error_text, not_found, render, signed_in, t
-from traceapp.console.stamps import OwnBatch, Page, form_key, member_write, new_key, own_batch
+from traceapp.console.stamps import (
+    OwnBatch,
+    Page,
+    form_key,
+    fresh_key,
+    member_write,
+    new_key,
+    own_batch,
+)
 from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError
 from traceapp.events.building import EventInput, Quantity
@@ -241,7 +249,7 @@ def new_event(public_id: str) -> Page:
         )
         member_write(key, lambda s, ledger, req: record_event_as(s, ledger, req, data))
     except DomainError as exc:
-        return _event_form(own, 422, error=error_text(exc), **kept)
+        return _event_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
     return redirect(url_for("console.batch_events", public_id=public_id, done="event"), 303)
 
 
@@ -284,6 +292,7 @@ def recall_batch(public_id: str) -> Page:
             member_write(key, lambda s, ledger, req: issue_recall_as(s, ledger, req, data))
         except DomainError as exc:
             error = error_text(exc)
+            key = str(fresh_key(exc, {"key": key}).get("key") or new_key())
         else:
             return redirect(
                 url_for("console.batch_events", public_id=public_id, done="recalled"), 303

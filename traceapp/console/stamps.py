@@ -8,7 +8,7 @@ form sent twice) issues nothing more and, having no PINs, refuses to hand out a 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -29,6 +29,7 @@ from traceapp.errors import DomainError
 from traceapp.labels.sheet import render_label_sheet
 from traceapp.labels.stamps import batch_labels
 from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.errors import IdempotencyConflict
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.models import Producer
@@ -72,6 +73,14 @@ def new_key() -> str:
 def form_key() -> str:
     sent = request.form.get("idempotency_key", "")
     return sent if 16 <= len(sent) <= 64 else new_key()
+
+
+def fresh_key(exc: DomainError, kept: Mapping[str, object]) -> dict[str, object]:
+    """What a refused form keeps: its values, and its key unless the key is spent (a form
+    sent again after its request was done, with other values): the next try gets a new one."""
+    if isinstance(exc, IdempotencyConflict):
+        return {k: v for k, v in kept.items() if k != "key"}
+    return dict(kept)
 
 
 def member_write(key: str, action: Callable[[Session, Ledger, WriteRequest], T]) -> T:
@@ -140,7 +149,7 @@ def issue_stamps(public_id: str) -> Page:
             lambda s, ledger, req: issue_items_as(s, ledger, req, batch_id, count, with_pins=pins),
         )
     except DomainError as exc:
-        return _issue_form(own, 422, error=error_text(exc), **kept)
+        return _issue_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
     if result.receipt.replayed:
         said = "issue_replayed" if pins else "issue_replayed_plain"
         return render("console/message.html", 409, title="issue_title", detail=t(said))

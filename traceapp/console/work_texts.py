@@ -83,6 +83,10 @@ WORK_TEXTS = Texts(
         ),
         "recall_done": ("Đã thu hồi lô.", "The batch is recalled."),
         "err_invalid_reason": ("Hãy nhập lý do.", "Give a reason."),
+        "err_idempotency_conflict": (
+            "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy kiểm tra rồi gửi lại.",
+            "This form was already sent with other values. Check it and send it again.",
+        ),
         "err_already_exists": ("Việc này đã được ghi.", "This is already recorded."),
     }
 )
