@@ -62,6 +62,7 @@ _OWNER = (OK, OK, REFUSED, DENIED, DENIED)
 # One row per write door, in the order of docs/api.md: the outcome for each of CALLERS.
 MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.registerProducer": _ADMIN_ONLY,
+    "Mutation.updateProducerContact": _OWNER,
     "Mutation.registerProduct": _OWNER,
     "Mutation.updateProduct": _OWNER,
     "Mutation.uploadProductPhoto": _OWNER,
@@ -79,6 +80,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.issueRecall": _OWNER,
     "Mutation.registerKey": _ADMIN_ONLY,
     "Mutation.revokeKey": _ADMIN_ONLY,
+    # A producer's own API tokens: no other role manages tokens over GraphQL (the CLI does).
+    "Mutation.createApiToken": (DENIED, OK, OK, DENIED, DENIED),
+    "Mutation.revokeApiToken": (DENIED, OK, REFUSED, DENIED, DENIED),
     "POST /epcis/capture": _OWNER,
     # The scratch-off claim form of an item's page: the PIN is the authority, any caller.
     "POST /01/…": (PIN, PIN, PIN, PIN, PIN),
@@ -190,6 +194,10 @@ INPUTS: dict[str, tuple[str, Input]] = {
             "addressRecordedOn": "2025-07-01",
         },
     ),
+    "updateProducerContact": (
+        "UpdateProducerContactInput",
+        lambda w, t: {"producer": global_id("Producer", t.producer), "phone": "0912345678"},
+    ),
     "registerProduct": (
         "RegisterProductInput",
         lambda w, t: {
@@ -275,7 +283,16 @@ INPUTS: dict[str, tuple[str, Input]] = {
         lambda w, t: {"vkey": Signer.generate(f"k-{next(w.numbers)}").vkey, "role": "AUDITOR"},
     ),
     "revokeKey": ("RevokeKeyInput", lambda w, t: {"key": w.key(), "reason": "Mất thiết bị"}),
+    "createApiToken": ("CreateApiTokenInput", lambda w, t: {"label": "máy quét"}),
+    "revokeApiToken": ("RevokeApiTokenInput", lambda w, t: {"token": _new_token(w, t)}),
 }
+
+
+def _new_token(world: World, target: Objects) -> str:
+    """A fresh token of the target's producer, as its global ID."""
+    with world.database.write() as s:
+        token, _secret = create_token(s, "producer", target.producer)
+        return global_id("ApiToken", token.public_id)
 
 
 def _objects(database: Database, producer: str, key: str, **ids: Any) -> Objects:

@@ -135,3 +135,27 @@ def test_item_page_in_chromium(
     assert any(p.startswith(f"/01/{GTIN}/") for p in paths)
     assert any(p.startswith("/static/verify.css") for p in paths)  # styles loaded, from us
     assert all(status in (200, 304) for _, status in log.requests), log.requests
+
+
+@pytest.mark.parametrize("path", ["/?lang=vi", "/report?lang=en"])
+def test_landing_and_report_pages_in_chromium(
+    server: tuple[str, _RequestLog], tmp_path: Path, path: str, request: pytest.FixtureRequest
+) -> None:
+    """The pages around the item page: no script, no console message, styles from us."""
+    browser = chromium()
+    base, log = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    backend = request.node.callspec.params.get("database_template", "db")
+    name = "landing" if path.startswith("/?") else "report"
+    screenshot = ARTIFACTS / f"{name}-page-{backend}.png"
+    screenshot.unlink(missing_ok=True)
+    shot = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={screenshot}", base + path],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    assert screenshot.exists() and screenshot.stat().st_size > 10_000
+    assert [line for line in shot.stderr.splitlines() if ":CONSOLE" in line] == []
+    assert any(p.startswith("/static/verify.css") for p, _ in log.requests)
+    assert all(status in (200, 304) for _, status in log.requests), log.requests
