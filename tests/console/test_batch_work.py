@@ -157,7 +157,9 @@ def test_issue_stamps_refuses_bad_counts_and_keeps_the_form(
     over = client.post(page, data={**form_of(client, page), "count": "200", "pins": "1"})
     assert over.status_code == 422
     text = over.get_data(as_text=True)
-    assert "Vượt số lượng của lô" in text and 'value="200"' in text and "checked" in text
+    assert "thêm 200 tem sẽ vượt số lượng của lô (120.5)" in text
+    assert 'value="200"' in text and "checked" in text
+    assert item_count(database, scenario.batch) == before
     bad = client.post(page, data={**form_of(client, page), "count": "0"})
     assert bad.status_code == 422 and "Nhập một số từ 1" in bad.get_data(as_text=True)
     assert item_count(database, scenario.batch) == before
@@ -166,6 +168,13 @@ def test_issue_stamps_refuses_bad_counts_and_keeps_the_form(
     assert plain.status_code == 200 and plain.headers["Content-Type"] == "application/pdf"
     assert pins_by_serial(plain.get_data()) == {}
     assert "Cào lớp phủ" not in PdfReader(io.BytesIO(plain.get_data())).pages[0].extract_text()
+    # With a reason they are issued, and the reason is in the ledger with the member.
+    reason = "Lô tính theo kg, đóng gói 100 g một túi"
+    beyond = client.post(
+        page, data={**form_of(client, page), "count": "200", "over_reason": reason}
+    )
+    assert beyond.status_code == 200 and beyond.headers["Content-Type"] == "application/pdf"
+    assert last_statement(database, "items.issued")["over_quantity_reason"] == reason
 
 
 def _events(database: Database, batch: str) -> list[Event]:

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TypeVar
 
 from flask import make_response, request
@@ -103,6 +104,10 @@ def issued_count(batch: Batch) -> int:
     )
 
 
+def _shown(value: object) -> object:
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else value
+
+
 def _issue_form(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
     return render(
         "console/issue.html",
@@ -112,6 +117,7 @@ def _issue_form(own: OwnBatch, status: int = 200, **context: object) -> tuple[st
         key=context.pop("key", None) or new_key(),
         count=context.pop("count", ""),
         pins=context.pop("pins", True),
+        over_reason=context.pop("over_reason", ""),
         max_count=MAX_ITEMS_PER_REQUEST,
         **context,
     )
@@ -128,28 +134,22 @@ def issue_stamps(public_id: str) -> Page:
     key = form_key()
     pins = request.form.get("pins") == "1"
     raw = request.form.get("count", "").strip()
-    kept = {"key": key, "count": raw, "pins": pins}
+    reason = request.form.get("over_reason", "").strip() or None
+    kept = {"key": key, "count": raw, "pins": pins, "over_reason": reason or ""}
     count = int(raw) if raw.isdigit() and len(raw) <= 7 else 0
     if not 1 <= count <= MAX_ITEMS_PER_REQUEST:
         return _issue_form(own, 422, error=t("issue_count_bad", max=MAX_ITEMS_PER_REQUEST), **kept)
-    issued = issued_count(own.batch)
-    quantity = own.batch.quantity
-    if quantity is not None and issued + count > quantity:
-        # The domain on main has no reason to go beyond the quantity yet: refused here.
-        return _issue_form(
-            own,
-            422,
-            error=t("issue_over", quantity=f"{quantity.normalize():f}", issued=issued),
-            **kept,
-        )
     batch_id = own.batch.public_id
     try:
         result = member_write(
             key,
-            lambda s, ledger, req: issue_items_as(s, ledger, req, batch_id, count, with_pins=pins),
+            lambda s, ledger, req: issue_items_as(
+                s, ledger, req, batch_id, count, with_pins=pins, over_quantity_reason=reason
+            ),
         )
     except DomainError as exc:
-        return _issue_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
+        shown = {k: _shown(v) for k, v in exc.params.items()}
+        return _issue_form(own, 422, error=error_text(exc, **shown), **fresh_key(exc, kept))
     if result.receipt.replayed:
         said = "issue_replayed" if pins else "issue_replayed_plain"
         return render("console/message.html", 409, title="issue_title", detail=t(said))

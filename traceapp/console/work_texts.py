@@ -24,9 +24,15 @@ WORK_TEXTS = Texts(
             "Buyers scratch to claim their purchase. Print at once: PINs cannot be shown again.",
         ),
         "issue_button": ("Phát hành và tải PDF", "Issue and download the PDF"),
-        "issue_over": (
-            "Vượt số lượng của lô ({quantity}, đã phát hành {issued}). Chưa thể phát hành vượt số lượng.",
-            "More than the batch quantity ({quantity}, {issued} issued). Issuing beyond it is not possible yet.",
+        "err_invalid_count": ("Nhập một số từ 1 đến 100.000.", "Enter a number from 1 to 100,000."),
+        "err_over_batch_quantity_count": (
+            "Đã phát hành {issued} tem; thêm {count} tem sẽ vượt số lượng của lô ({quantity}). Nêu lý do bên dưới để vẫn phát hành.",
+            "{issued} stamps issued already; {count} more exceed the batch quantity ({quantity}). Give a reason below to issue them anyway.",
+        ),
+        "issue_over_reason": ("Lý do vượt số lượng của lô", "Reason to exceed the batch quantity"),
+        "issue_over_help": (
+            "Chỉ cần khi số tem vượt số lượng của lô (ví dụ: lô tính theo kg, in lại tem hỏng). Lý do được ghi vào sổ.",
+            "Only needed beyond the batch quantity (a lot counted in kg, a reprint). The reason is recorded in the ledger.",
         ),
         "issue_count_bad": ("Nhập một số từ 1 đến {max}.", "Enter a number from 1 to {max}."),
         "issue_replayed": (
