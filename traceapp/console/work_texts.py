@@ -93,6 +93,27 @@ WORK_TEXTS = Texts(
             "Biểu mẫu này đã được gửi trước đó với nội dung khác. Hãy kiểm tra rồi gửi lại.",
             "This form was already sent with other values. Check it and send it again.",
         ),
+        "nav_tokens": ("Khóa API", "API tokens"),
+        "tokens_title": ("Khóa API cho ứng dụng", "API tokens for your apps"),
+        "token_new": ("Tạo khóa mới", "New token"),
+        "token_label": ("Tên gợi nhớ (ví dụ: phần mềm kho)", "Label (e.g. warehouse software)"),
+        "token_create": ("Tạo khóa", "Create the token"),
+        "token_secret": ("Khóa mới — chỉ hiện một lần", "The new token — shown once"),
+        "token_secret_help": (
+            "Sao chép vào ứng dụng ngay. Hệ thống chỉ giữ dấu băm, không xem lại được; mất thì thu hồi và tạo khóa khác.",
+            "Copy it into your app now. Only its hash is kept and it cannot be shown again; if lost, revoke it and create another.",
+        ),
+        "token_unlabelled": ("(không tên)", "(no label)"),
+        "token_created": ("tạo {date}", "created {date}"),
+        "token_is_revoked": ("đã thu hồi {date}", "revoked {date}"),
+        "token_revoke": ("Thu hồi khóa", "Revoke"),
+        "token_revoked": ("Đã thu hồi khóa.", "The token is revoked."),
+        "tokens_none": ("Chưa có khóa nào.", "No tokens yet."),
+        "err_token_revoked": ("Khóa này đã được thu hồi.", "This token is revoked already."),
+        "err_invalid_label": (
+            "Tên gợi nhớ tối đa 200 ký tự.",
+            "A label has at most 200 characters.",
+        ),
         "err_already_exists": ("Việc này đã được ghi.", "This is already recorded."),
     }
 )
