@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import unicodedata
 from datetime import UTC, date, datetime
@@ -133,6 +134,10 @@ def test_a_full_sheet_and_a_second_page_all_scan() -> None:
 
 
 def test_text_stays_inside_its_label_beside_the_qr_code(pdf: bytes) -> None:
+    assert_text_inside(pdf)
+
+
+def assert_text_inside(pdf: bytes) -> None:
     layout = SheetLayout()
     document = pdfium.PdfDocument(pdf)
     try:
@@ -155,6 +160,29 @@ def test_text_stays_inside_its_label_beside_the_qr_code(pdf: bytes) -> None:
         assert x1 <= label_x + layout.label_width_mm - layout.padding_mm + 0.2
         assert y0 >= label_y + layout.padding_mm - 0.5
         assert y1 <= label_y + layout.label_height_mm - layout.padding_mm + 0.5
+
+
+def test_pins_print_in_a_scratch_box_with_the_scan_line() -> None:
+    hint = "Quét để kiểm tra / Scan to verify"
+    labels = [
+        dataclasses.replace(label, pin=f"{index:08d}", hint=hint)
+        for index, label in enumerate(make_labels(6))
+    ]
+    pdf = render_label_sheet(labels)
+    assert_text_inside(pdf)
+    lines = page_texts(pdf)[0].splitlines()
+    for label in labels:
+        assert label.pin in lines and f"SN: {label.serial}" in lines
+    assert lines.count(hint) == lines.count("Cào lớp phủ / Scratch") == 6
+    assert decode_pages(pdf) == [{label.uri for label in labels}]
+    sizes: dict[str, float] = {}
+
+    def visit(text: str, cm: object, tm: object, font: object, size: float) -> None:
+        if text.strip():
+            sizes[text] = size
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    assert sizes["00000001"] == 7.0 and min(sizes.values()) >= 4.0
 
 
 def test_long_names_and_lots_still_fit() -> None:

@@ -252,6 +252,29 @@ def issue_items(
     """Issue ``count`` serialised items, at most 1,000 serials per ledger statement; more
     than the batch quantity only with ``over_quantity_reason``, recorded in the statements."""
     request = WriteRequest(actor, idempotency_key, signature)
+    return issue_items_as(
+        session,
+        ledger,
+        request,
+        batch_id,
+        count,
+        with_pins=with_pins,
+        over_quantity_reason=over_quantity_reason,
+    )
+
+
+def issue_items_as(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    batch_id: str,
+    count: int,
+    *,
+    with_pins: bool = False,
+    over_quantity_reason: str | None = None,
+) -> IssuedItems:
+    """``issue_items`` for a prepared request (the console's, naming its member). A replay
+    returns no PINs: they were never stored."""
     pins: dict[str, str] = {}
     salts: dict[str, bytes] = {}
     receipt = perform(

@@ -12,15 +12,15 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from traceapp.batches.models import Batch, Item
+from traceapp.batches.models import Batch
 from traceapp.batches.targets import find_target
 from traceapp.cli.common import require_schema
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
-from traceapp.gs1.digital_link import DigitalLink, format_uri, parse_path
+from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.sheet import Label, SheetLayout, render_label_sheet
-from traceapp.products.models import Certification, Product
+from traceapp.labels.stamps import batch_labels
 
 PROGRESS_FROM = 200  # smaller batches render in well under a second
 DEFAULT = SheetLayout()
@@ -43,41 +43,6 @@ def find_batch(session: Session, reference: str) -> Batch:
     if batch is None:
         raise click.BadParameter(f"no batch {reference}", param_hint="BATCH")
     return batch
-
-
-def ocop_stars(session: Session, product: Product, today: date) -> int | None:
-    """The stars of the product's OCOP certificate valid today (the best, if several)."""
-    certificates = session.execute(
-        select(Certification).where(
-            Certification.product_id == product.id, Certification.scheme == "OCOP"
-        )
-    ).scalars()
-    stars = [c.stars for c in certificates if c.stars and c.status(today) == "valid"]
-    return max(stars, default=None)
-
-
-def batch_labels(session: Session, batch: Batch, public_url: str, today: date) -> list[Label]:
-    """One label per item of ``batch``, in issue order, each with its Digital Link URI."""
-    product = session.get(Product, batch.product_id)
-    assert product is not None
-    stars = ocop_stars(session, product, today)
-    serials = session.execute(
-        select(Item.serial).where(Item.batch_id == batch.id).order_by(Item.id)
-    ).scalars()
-    labels = []
-    for serial in serials:
-        link = DigitalLink(product.gtin, batch.lot, serial, batch.expiry_date)
-        labels.append(
-            Label(
-                uri=format_uri(public_url, link, today=today),
-                product_name=product.name_vi,
-                lot=batch.lot,
-                serial=serial,
-                stars=stars,
-                expiry=batch.expiry_date,
-            )
-        )
-    return labels
 
 
 class _Ticking(Sequence[Label]):

@@ -60,6 +60,13 @@ def record_event(
     signature: bytes | None = None,
 ) -> Receipt:
     request = WriteRequest(actor, idempotency_key, signature)
+    return record_event_as(session, ledger, request, data)
+
+
+def record_event_as(
+    session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
+) -> Receipt:
+    """``record_event`` for a prepared request (the console's, naming its member)."""
     return perform(
         session,
         ledger,
@@ -220,6 +227,22 @@ def declare_error(
     """EPCIS errorDeclaration: the old event stays; a new statement retracts it, and the
     corrective events are recorded with ``correctiveEventIDs`` pointing to them."""
     request = WriteRequest(actor, idempotency_key, signature)
+    return declare_error_as(
+        session, ledger, request, event_id, reason, corrective, declared_at=declared_at
+    )
+
+
+def declare_error_as(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    event_id: str,
+    reason: str,
+    corrective: Sequence[EventInput] = (),
+    *,
+    declared_at: datetime | None = None,
+) -> Receipt:
+    """``declare_error`` for a prepared request (the console's, naming its member)."""
     return perform(
         session,
         ledger,

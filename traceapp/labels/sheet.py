@@ -30,6 +30,8 @@ NAME_SIZES_PT = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 STARS_SIZE_PT = 7.0
 DETAIL_SIZE_PT = 6.0
 MIN_DETAIL_SIZE_PT = 4.0
+PIN_SIZE_PT = 7.0
+SCRATCH_CAPTION = "Cào lớp phủ / Scratch"
 ELLIPSIS = "…"
 
 
@@ -43,6 +45,8 @@ class Label:
     serial: str | None = None
     stars: int | None = None  # OCOP rating, 1-5 (programme levels are 3, 4 and 5)
     expiry: date | None = None
+    hint: str | None = None  # one short line, e.g. "Quét để kiểm tra / Scan to verify"
+    pin: str | None = None  # printed in a box under the scratch-off layer
 
     def __post_init__(self) -> None:
         if not self.uri:
@@ -193,7 +197,10 @@ class _SheetWriter:
         layout = self.layout
         top = label_y + layout.padding_mm
         bottom = label_y + layout.label_height_mm - layout.padding_mm
+        if label.pin is not None:
+            bottom = self._draw_pin(label.pin, x, bottom)
         details = [
+            label.hint,
             f"Lô: {label.lot}" if label.lot is not None else None,
             f"SN: {label.serial}" if label.serial is not None else None,
             f"HSD: {label.expiry:%d/%m/%Y}" if label.expiry is not None else None,
@@ -216,6 +223,19 @@ class _SheetWriter:
                 line, x, details_top, "", max(MIN_DETAIL_SIZE_PT, min(DETAIL_SIZE_PT, fitting))
             )
             details_top += _line_height(DETAIL_SIZE_PT)
+
+    def _draw_pin(self, pin: str, x: float, bottom: float) -> float:
+        """The PIN in an outlined box at the foot of the text column (the scratch-off sticker
+        goes over the box), its caption above; returns the top of the caption."""
+        box_height = _line_height(PIN_SIZE_PT) + 0.6
+        box_top = bottom - box_height
+        self.pdf.set_draw_color(0)
+        self.pdf.rect(x, box_top, self.layout.text_width_mm, box_height, style=RenderStyle.D)
+        self.pdf.set_draw_color(190)
+        self._draw_line(pin, x + 0.6, box_top + 0.3, "B", PIN_SIZE_PT)
+        caption_top = box_top - _line_height(MIN_DETAIL_SIZE_PT + 0.5)
+        self._draw_line(SCRATCH_CAPTION, x, caption_top, "", MIN_DETAIL_SIZE_PT + 0.5)
+        return caption_top
 
     def _fit_name(self, product_name: str, height: float) -> tuple[float, list[str]]:
         """The largest font size at which the name wraps into ``height``, and its lines.

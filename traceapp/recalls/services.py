@@ -65,6 +65,13 @@ def issue_recall(
     signature: bytes | None = None,
 ) -> Receipt:
     request = WriteRequest(actor, idempotency_key, signature)
+    return issue_recall_as(session, ledger, request, data)
+
+
+def issue_recall_as(
+    session: Session, ledger: Ledger, request: WriteRequest, data: RecallInput
+) -> Receipt:
+    """``issue_recall`` for a prepared request (the console's, naming its member)."""
     return perform(
         session,
         ledger,

@@ -1,0 +1,309 @@
+"""A batch's log: its events, recording one (for the whole batch or items picked by their
+printed codes), declaring one wrong, and recalling the batch. Every write goes through the
+same domain services as the GraphQL mutations, signed for the member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+from flask import g, redirect, request, url_for
+from sqlalchemy import or_, select
+
+from traceapp.batches.models import Batch, Item
+from traceapp.batches.targets import find_target
+from traceapp.console.core import bp, error_text, not_found, render, signed_in, t
+from traceapp.console.stamps import (
+    OwnBatch,
+    Page,
+    form_key,
+    fresh_key,
+    member_write,
+    new_key,
+    own_batch,
+)
+from traceapp.db.sessions import get_session
+from traceapp.errors import DomainError
+from traceapp.events.building import EventInput, Quantity
+from traceapp.events.models import Event, EventEpc
+from traceapp.events.projections import short_cbv
+from traceapp.events.services import declare_error_as, record_event_as
+from traceapp.events.steps import STEPS, step, step_of
+from traceapp.gs1.digital_link import parse_path
+from traceapp.gs1.errors import Gs1Error
+from traceapp.i18n import format_datetime
+from traceapp.locations.models import Location
+from traceapp.locations.services import location_uri
+from traceapp.products.models import Product
+from traceapp.recalls.models import SEVERITIES, Recall, RecallBatch
+from traceapp.recalls.services import RecallInput, issue_recall_as
+
+VIETNAM = timezone(timedelta(hours=7))
+ERROR_REASONS = ("incorrect_data", "did_not_occur")
+MAX_CODES = 1000
+
+
+@dataclass(frozen=True)
+class LogLine:
+    event: Event
+    step: str
+    place: str | None
+    items: int
+    whole_batch: bool
+
+
+def _places(own: OwnBatch) -> list[Location]:
+    return list(
+        get_session()
+        .execute(
+            select(Location).where(Location.producer_id == own.producer_id).order_by(Location.name)
+        )
+        .scalars()
+    )
+
+
+def _log(own: OwnBatch) -> list[LogLine]:
+    session = get_session()
+    items = select(Item.id).where(Item.batch_id == own.batch.id)
+    links = session.execute(
+        select(EventEpc.event_seq, EventEpc.item_id, EventEpc.batch_id).where(
+            or_(EventEpc.batch_id == own.batch.id, EventEpc.item_id.in_(items))
+        )
+    ).all()
+    counts: dict[int, int] = {}
+    whole: set[int] = set()
+    for seq, item_id, batch_id in links:
+        if item_id is not None:
+            counts[seq] = counts.get(seq, 0) + 1
+        elif batch_id is not None:
+            whole.add(seq)
+    events = session.execute(
+        select(Event)
+        .where(Event.ledger_seq.in_(set(counts) | whole))
+        .order_by(Event.event_time.desc(), Event.id.desc())
+        .limit(200)
+    ).scalars()
+    names = {location_uri(p): p.name for p in _places(own)}
+    lines = []
+    for event in events:
+        found = step_of(short_cbv(event.biz_step), short_cbv(event.disposition))
+        label = (found.en if g.lang == "en" else found.vi) if found else None
+        lines.append(
+            LogLine(
+                event,
+                label or short_cbv(event.biz_step) or event.type,
+                names.get(event.read_point or ""),
+                counts.get(event.ledger_seq, 0),
+                event.ledger_seq in whole,
+            )
+        )
+    return lines
+
+
+def _recalls(own: OwnBatch) -> list[Recall]:
+    return list(
+        get_session()
+        .execute(
+            select(Recall)
+            .join(RecallBatch, RecallBatch.recall_id == Recall.id)
+            .where(RecallBatch.batch_id == own.batch.id)
+        )
+        .scalars()
+    )
+
+
+@bp.route("/batches/<public_id>/events")
+@signed_in
+def batch_events(public_id: str) -> Page:
+    own = own_batch(public_id)
+    if own is None:
+        return not_found()
+    done = {"event": "event_recorded", "declared": "declared", "recalled": "recall_done"}.get(
+        request.args.get("done", "")
+    )
+    return _log_page(own, done=t(done) if done else None)
+
+
+def _log_page(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
+    return render(
+        "console/events.html",
+        status,
+        own=own,
+        lines=_log(own),
+        recalls=_recalls(own),
+        reasons=ERROR_REASONS,
+        key=new_key(),
+        # Times as the producer entered them: Vietnam time.
+        local=lambda moment: format_datetime(moment.astimezone(VIETNAM), g.lang),
+        **context,
+    )
+
+
+def _item_ids(own: OwnBatch, text: str) -> tuple[list[str], list[str]]:
+    """The producer's items named by printed codes (serials, item IDs or stamp links), and the
+    lines naming none of them."""
+    session = get_session()
+    found: list[str] = []
+    unknown: list[str] = []
+    batches = _producer_batches(own)
+    for line in [x.strip() for x in text.splitlines() if x.strip()][:MAX_CODES]:
+        item: Item | None = None
+        parts = urlsplit(line)
+        start = parts.path.find("/01/")
+        if start >= 0:
+            try:
+                target = find_target(session, parse_path(parts.path[start:], parts.query))
+            except Gs1Error:
+                target = None
+            item = target.item if target is not None else None
+        else:
+            item = session.execute(
+                select(Item)
+                .join(Batch, Item.batch_id == Batch.id)
+                .where(Batch.product_id.in_(_products(own)))
+                .where(or_(Item.serial == line.upper(), Item.public_id == line))
+            ).scalar_one_or_none()
+        if item is None or item.batch_id not in batches:
+            unknown.append(line[:40])
+        elif item.public_id not in found:
+            found.append(item.public_id)
+    return found, unknown
+
+
+def _products(own: OwnBatch) -> list[int]:
+    return list(
+        get_session()
+        .execute(select(Product.id).where(Product.producer_id == own.producer_id))
+        .scalars()
+    )
+
+
+def _producer_batches(own: OwnBatch) -> set[int]:
+    return set(
+        get_session()
+        .execute(select(Batch.id).where(Batch.product_id.in_(_products(own))))
+        .scalars()
+    )
+
+
+def _event_form(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
+    now = datetime.now(VIETNAM).strftime("%Y-%m-%dT%H:%M")
+    values = {"step": "", "when": now, "place": "", "scope": "batch", "codes": ""}
+    values.update({k: str(v) for k, v in context.pop("values", {}).items()})  # type: ignore[attr-defined]
+    return render(
+        "console/event_new.html",
+        status,
+        own=own,
+        steps=STEPS,
+        places=_places(own),
+        values=values,
+        key=context.pop("key", None) or new_key(),
+        step_name=lambda s: s.en if g.lang == "en" else s.vi,
+        **context,
+    )
+
+
+@bp.route("/batches/<public_id>/events/new", methods=["GET", "POST"])
+@signed_in
+def new_event(public_id: str) -> Page:
+    own = own_batch(public_id)
+    if own is None:
+        return not_found()
+    if request.method == "GET":
+        codes = request.args.get("codes", "")
+        values = {"scope": "items", "codes": codes} if codes else {}
+        return _event_form(own, values=values)
+    form = request.form
+    key = form_key()
+    values = {k: form.get(k, "") for k in ("step", "when", "place", "scope", "codes")}
+    kept = {"key": key, "values": values}
+    try:
+        when = datetime.fromisoformat(values["when"]).replace(tzinfo=VIETNAM)
+    except ValueError:
+        return _event_form(own, 422, error=t("time_bad"), **kept)
+    places = {p.public_id for p in _places(own)}
+    place = values["place"] if values["place"] in places else None
+    items: list[str] = []
+    quantities: list[Quantity] = []
+    if values["scope"] == "items":
+        items, unknown = _item_ids(own, values["codes"])
+        if unknown:
+            return _event_form(own, 422, error=t("codes_unknown", codes=", ".join(unknown)), **kept)
+        if not items:
+            return _event_form(own, 422, error=t("codes_missing"), **kept)
+    else:
+        quantities = [Quantity(own.batch.public_id)]
+    try:
+        chosen = step(values["step"])
+        data = EventInput(
+            type="ObjectEvent",
+            event_time=when,
+            action="OBSERVE",
+            biz_step=chosen.biz_step,
+            disposition=chosen.disposition,
+            read_point=place,
+            biz_location=place,
+            items=items,
+            quantities=quantities,
+        )
+        member_write(key, lambda s, ledger, req: record_event_as(s, ledger, req, data))
+    except DomainError as exc:
+        return _event_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
+    return redirect(url_for("console.batch_events", public_id=public_id, done="event"), 303)
+
+
+@bp.route("/batches/<public_id>/events/<event_id>/error", methods=["POST"])
+@signed_in
+def declare_event_error(public_id: str, event_id: str) -> Page:
+    own = own_batch(public_id)
+    if own is None:
+        return not_found()
+    line = next((x for x in _log(own) if x.event.public_id == event_id[:40]), None)
+    if line is None or line.event.producer_id != own.producer_id:
+        return not_found()
+    reason = request.form.get("reason", "")
+    if reason not in ERROR_REASONS:
+        reason = ""
+    event = line.event.event_id
+    try:
+        member_write(
+            form_key(), lambda s, ledger, req: declare_error_as(s, ledger, req, event, reason)
+        )
+    except DomainError as exc:
+        return _log_page(own, 422, error=error_text(exc))
+    return redirect(url_for("console.batch_events", public_id=public_id, done="declared"), 303)
+
+
+@bp.route("/batches/<public_id>/recall", methods=["GET", "POST"])
+@signed_in
+def recall_batch(public_id: str) -> Page:
+    own = own_batch(public_id)
+    if own is None:
+        return not_found()
+    values = {"severity": "high", "reason": ""}
+    key = new_key()
+    error = None
+    if request.method == "POST":
+        key = form_key()
+        values = {k: request.form.get(k, "") for k in values}
+        data = RecallInput([own.batch.public_id], values["reason"], values["severity"])
+        try:
+            member_write(key, lambda s, ledger, req: issue_recall_as(s, ledger, req, data))
+        except DomainError as exc:
+            error = error_text(exc)
+            key = str(fresh_key(exc, {"key": key}).get("key") or new_key())
+        else:
+            return redirect(
+                url_for("console.batch_events", public_id=public_id, done="recalled"), 303
+            )
+    return render(
+        "console/recall.html",
+        422 if error else 200,
+        own=own,
+        severities=SEVERITIES,
+        values=values,
+        key=key,
+        error=error,
+        recalls=_recalls(own),
+    )
