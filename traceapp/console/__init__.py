@@ -6,7 +6,7 @@ the programme office (``/console/office/``), over the accounts domain and the do
 
 from __future__ import annotations
 
-from traceapp.console import office, passkeys, producer, views
+from traceapp.console import office, passkeys, places, producer, products, views
 from traceapp.console.core import bp
 
-__all__ = ["bp", "office", "passkeys", "producer", "views"]
+__all__ = ["bp", "office", "passkeys", "places", "producer", "products", "views"]

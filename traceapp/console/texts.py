@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from traceapp.console.catalog_texts import CATALOG_TEXTS
 from traceapp.i18n import Texts
 
 TEXTS = Texts(
@@ -190,4 +191,4 @@ TEXTS = Texts(
             "Only an office administrator sends invitations.",
         ),
     }
-)
+).merged(CATALOG_TEXTS)
