@@ -201,9 +201,7 @@ def people_product(database: Database, producer: str) -> str:
         ).scalar_one()
 
 
-def test_staff_creates_a_place_and_a_batch(
-    app: Flask, people: People, database: Database
-) -> None:
+def test_staff_creates_a_place_and_a_batch(app: Flask, people: People, database: Database) -> None:
     owner = app.test_client()
     owner_of(owner, people, people.producer_a, "a@example.vn")
     invited = post_form(owner, "/console/staff", "/console/staff/invite", {})

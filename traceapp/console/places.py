@@ -144,9 +144,7 @@ def batches() -> Page:
     return render("console/batches.html", rows=rows)
 
 
-def _batch_form(
-    producer: str, values: dict[str, str], errors: dict[str, str], status: int
-) -> Page:
+def _batch_form(producer: str, values: dict[str, str], errors: dict[str, str], status: int) -> Page:
     values = {name: values.get(name, "") for name in (*BATCH_FIELDS, "key")}
     values["key"] = values["key"] or new_key()
     return render(

@@ -63,7 +63,9 @@ def _standards(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _form_page(template_values: dict[str, str], errors: dict[str, str], status: int, **extra: Any) -> Page:
+def _form_page(
+    template_values: dict[str, str], errors: dict[str, str], status: int, **extra: Any
+) -> Page:
     values = {name: template_values.get(name, "") for name in (*FIELDS, "key")}
     values["key"] = values["key"] or new_key()
     help_ = gtin_help(values["gtin"]) if "gtin" in extra.get("show", ("gtin",)) else None
