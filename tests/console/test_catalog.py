@@ -102,7 +102,16 @@ def test_gtin_check_digit_is_computed_and_explained(app: Flask, people: People) 
     assert "chữ số kiểm tra phải là 7, không phải 3" in text
     assert 'value="8938500000023"' in text and "Mint-flower honey" in text
     english = owner.get("/console/products/new", headers={"Accept-Language": "en"})
-    assert english.status_code == 200
+    assert "Add a product" in english.get_data(as_text=True)
+    token = csrf_of(english)
+    wrong_en = owner.post(
+        "/console/products/new",
+        data={**PRODUCT, "gtin": "8938500000023", "action": "check", "csrf_token": token},
+        headers={"Accept-Language": "en"},
+    )
+    assert "the check digit should be 7, not 3" in wrong_en.get_data(as_text=True)
+    for page in ("/console/products/new", "/console/places/new", "/console/batches/new"):
+        assert len(owner.get(page).get_data()) <= PAGE_BUDGET, page
     assert len(owner.get("/console/products").get_data()) <= PAGE_BUDGET
 
 
@@ -244,9 +253,14 @@ def test_staff_creates_a_place_and_a_batch(app: Flask, people: People, database:
     assert early.status_code == 422
     assert "không được trước ngày sản xuất" in early.get_data(as_text=True)
     assert 'value="L2026-12"' in early.get_data(as_text=True)
-    made = send(
-        staff, "/console/batches/new", "/console/batches/new", {**batch, "expiryDate": "2027-12-01"}
-    )
+    # Corrected and sent again from the refused form (which kept its key).
+    fixed = {
+        **batch,
+        "expiryDate": "2027-12-01",
+        "key": key_of(early),
+        "csrf_token": csrf_of(early),
+    }
+    made = staff.post("/console/batches/new", data=fixed)
     assert made.status_code == 303, made.get_data(as_text=True)[:2000]
     entry = last_entry(database)
     statement = entry["statement"]
@@ -257,10 +271,35 @@ def test_staff_creates_a_place_and_a_batch(app: Flask, people: People, database:
     text = detail.get_data(as_text=True)
     assert detail.status_code == 200 and "L2026-12" in text and "Xưởng sao chè" in text
     assert 'id="items-count">0 tem' in text
-    listing = staff.get("/console/batches").get_data(as_text=True)
-    # Open batches first: the new one (open) before the scenario's lot if that one is closed.
-    assert listing.index("L2026-12") < listing.index("đang lưu hành") + 200
-    assert len(listing.encode()) <= PAGE_BUDGET
+    # The same form sent twice (a double tap) writes once and lands on the same batch.
+    seq = last_entry_seq(database)
+    twice = staff.post("/console/batches/new", data=fixed)
+    assert twice.status_code == 303 and twice.headers["Location"] == made.headers["Location"]
+    assert last_entry_seq(database) == seq
+    # An expired batch, made after it, is listed after the open one.
+    old = {**batch, "lot": "L2019-01", "productionDate": "2019-01-01", "expiryDate": "2019-06-01"}
+    assert send(staff, "/console/batches/new", "/console/batches/new", old).status_code == 303
+    listing = staff.get("/console/batches")
+    text = listing.get_data(as_text=True)
+    assert text.index("L2026-12") < text.index("L2019-01")
+    assert "hết hạn hoặc đã thu hồi" in text[text.index("L2019-01") :]
+    assert len(listing.get_data()) <= PAGE_BUDGET
+
+
+def key_of(response: TestResponse) -> str:
+    found = _KEY.search(response.get_data(as_text=True))
+    assert found is not None
+    return found.group(1)
+
+
+def last_entry_seq(database: Database) -> int:
+    with database.read_sessions() as s:
+        return int(
+            s.execute(
+                select(LedgerEntry.seq).order_by(LedgerEntry.seq.desc()).limit(1)
+            ).scalar_one_or_none()
+            or 0
+        )
 
 
 def test_scenario_batch_shows_items_and_events(
