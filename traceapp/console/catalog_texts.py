@@ -106,6 +106,35 @@ CATALOG_TEXTS = Texts(
         "province": ("Tỉnh/thành phố", "Province"),
         "commune": ("Xã/phường", "Commune"),
         "street": ("Thôn, số nhà, đường", "Village, street"),
+        "geo_title": ("Vị trí GPS (không bắt buộc)", "GPS position (optional)"),
+        "geo_help": (
+            "Đứng tại địa điểm và bấm nút để lấy vị trí từ điện thoại, hoặc tự nhập độ.",
+            "Stand at the place and press the button to take the phone's position, or type the degrees.",
+        ),
+        "geo_button": ("Lấy vị trí của điện thoại", "Use the phone's position"),
+        "geo_waiting": ("Đang lấy vị trí…", "Finding the position…"),
+        "geo_done": (
+            "Đã lấy vị trí (sai số khoảng {metres} m).",
+            "Position taken (within about {metres} m).",
+        ),
+        "geo_denied": (
+            "Điện thoại không cho phép lấy vị trí. Hãy tự nhập độ.",
+            "The phone does not allow its position to be read. Type the degrees instead.",
+        ),
+        "geo_failed": (
+            "Không lấy được vị trí. Hãy thử lại hoặc tự nhập độ.",
+            "The position could not be found. Try again, or type the degrees.",
+        ),
+        "latitude": ("Vĩ độ", "Latitude"),
+        "longitude": ("Kinh độ", "Longitude"),
+        "err_invalid_latitude": (
+            "Vĩ độ là một số từ -90 đến 90, ví dụ 22.123456, đi cùng kinh độ.",
+            "A latitude is a number from -90 to 90, e.g. 22.123456, given with the longitude.",
+        ),
+        "err_invalid_longitude": (
+            "Kinh độ là một số từ -180 đến 180, ví dụ 104.123456, đi cùng vĩ độ.",
+            "A longitude is a number from -180 to 180, e.g. 104.123456, given with the latitude.",
+        ),
         # Batches
         "batches_title": ("Lô hàng", "Batches"),
         "batches_none": ("Chưa có lô hàng nào.", "No batches yet."),

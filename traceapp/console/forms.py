@@ -18,8 +18,9 @@ from traceapp import validation as v
 from traceapp.accounts.models import PRODUCER_ROLES, Account
 from traceapp.accounts.services import member_write_request
 from traceapp.console.core import current, error_text, t
+from traceapp.console.texts import TEXTS
 from traceapp.db.sessions import get_database, get_session
-from traceapp.errors import DomainError
+from traceapp.errors import DomainError, Problem
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -65,17 +66,27 @@ def field_errors(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
     out: dict[str, str] = {}
     for problem in exc.problems():
         name = problem.field if problem.field in fields else "form"
-        out.setdefault(name, _words(exc, problem.code, problem.message))
+        out.setdefault(name, _words(exc, problem))
     return out
 
 
-def _words(exc: DomainError, code: str, message: str) -> str:
-    if code == "INVALID" and message == "is required":
-        return t("err_required")
-    if code == "INVALID" and message.startswith("must be at most"):
-        return t("err_too_long")
-    if code == "INVALID" and message.startswith("must be a date"):
-        return t("err_date")
-    if code == "INVALID" and "number" in message:
-        return t("err_number")
+# The shared validators' refusals (``traceapp.validation``), by their message.
+_GENERIC = {
+    "is required": "err_required",
+    "must be a date YYYY-MM-DD": "err_date",
+    "must be a decimal number": "err_number",
+    "must be a non-negative number": "err_number",
+}
+
+
+def _words(exc: DomainError, problem: Problem) -> str:
+    """The validators' common refusals, then the field's own text, then the code's."""
+    if problem.code == "INVALID":
+        if problem.message in _GENERIC:
+            return t(_GENERIC[problem.message])
+        if problem.message.startswith("must be at most"):
+            return t("err_too_long")
+    own = f"err_{problem.code.lower()}_{problem.field}"
+    if own in TEXTS:
+        return t(own)
     return error_text(exc)

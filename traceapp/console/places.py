@@ -26,7 +26,17 @@ from traceapp.products.models import Product
 from traceapp.recalls.models import RecallBatch
 
 Page = tuple[str, int] | BaseResponse
-PLACE_FIELDS = ("code", "name", "kind", "gln", "province", "commune", "street")
+PLACE_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "gln",
+    "province",
+    "commune",
+    "street",
+    "latitude",
+    "longitude",
+)
 BATCH_FIELDS = (
     "product",
     "lot",
@@ -87,6 +97,8 @@ def place_new() -> Page:
         province=sent["province"] or None,
         commune=sent["commune"] or None,
         street=sent["street"] or None,
+        latitude=sent["latitude"].strip().replace(",", ".") or None,
+        longitude=sent["longitude"].strip().replace(",", ".") or None,
     )
     try:
         member_write(
