@@ -364,3 +364,44 @@ def test_a_post_without_csrf_is_refused(app: Flask, people: People, database: Da
     with database.read_sessions() as s:
         after = s.execute(select(LedgerEntry.seq).order_by(LedgerEntry.seq.desc())).scalar()
     assert before == after
+
+
+def test_a_place_with_its_gps_position(app: Flask, people: People, database: Database) -> None:
+    owner = app.test_client()
+    owner_of(owner, people, people.producer_b, "b@example.vn")
+    form = owner.get("/console/places/new").get_data(as_text=True)
+    # The button needs the script; without it the fields are there to type in.
+    assert 'id="geo-fill" hidden' in form and 'id="f-latitude"' in form
+    assert "/static/console-geo.js" in form
+    place = {"name": "Vườn ong Sủng Là", "kind": "farm", "code": "VUON-1"}
+    half = send(owner, "/console/places/new", "/console/places/new", {**place, "latitude": "23,1"})
+    text = half.get_data(as_text=True)
+    assert half.status_code == 422 and 'id="e-longitude"' in text and 'value="23,1"' in text
+    far = send(
+        owner,
+        "/console/places/new",
+        "/console/places/new",
+        {**place, "latitude": "123", "longitude": "105.2"},
+    )
+    assert far.status_code == 422 and "từ -90 đến 90" in far.get_data(as_text=True)
+    done = send(
+        owner,
+        "/console/places/new",
+        "/console/places/new",
+        {**place, "latitude": "23.1234567", "longitude": "105.25"},
+    )
+    assert done.status_code == 303
+    entry = last_entry(database)
+    statement = entry["statement"]
+    assert isinstance(statement, dict)
+    assert statement["geo"] == {"lat": "23.123457", "lon": "105.250000"}
+    assert statement["member"] == member_id(database, "b@example.vn")
+    with database.read_sessions() as s:
+        row = s.execute(select(Location).where(Location.code == "VUON-1")).scalar_one()
+    assert str(row.latitude) == "23.123457" and str(row.longitude) == "105.250000"
+    assert "23.123457, 105.250000" in owner.get("/console/places").get_data(as_text=True)
+    # A place without a position keeps the statement as it was (no ``geo`` key).
+    plain = {"name": "Cửa hàng", "kind": "shop", "code": "SHOP-1"}
+    assert send(owner, "/console/places/new", "/console/places/new", plain).status_code == 303
+    statement = last_entry(database)["statement"]
+    assert isinstance(statement, dict) and "geo" not in statement
