@@ -1,6 +1,6 @@
 """The catalogue in a real Chromium at 360x780, on both engines: an owner creates a product
 (typing 12 digits of its GTIN and letting the page complete it), uploads its photo, registers a
-place and creates a batch, without any script of ours. Screenshots go to test-artifacts/.
+place with the phone's position (a granted fake geolocation) and creates a batch. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def test_owner_builds_the_catalogue_in_chromium(
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
 
-            def person() -> Page:
-                context = browser.new_context(viewport=VIEWPORT, locale="vi-VN")
+            def person(**options: object) -> Page:
+                context = browser.new_context(viewport=VIEWPORT, locale="vi-VN", **options)
                 page = context.new_page()
                 page.on("console", lambda m: problems.append(f"console: {m.text}"))
                 page.on("request", lambda r: hosts.add(urlsplit(r.url).netloc))
@@ -63,7 +63,11 @@ def test_owner_builds_the_catalogue_in_chromium(
             admin.click("button.primary")
             link = urlsplit(admin.inner_text("#invitation-link").strip()).path
 
-            owner = person()
+            # The phone lets the console read its position (a fake one, in Tuyên Quang).
+            owner = person(
+                geolocation={"latitude": 23.2631, "longitude": 105.2442, "accuracy": 12},
+                permissions=["geolocation"],
+            )
             owner.goto(base + link)
             owner.fill("#name", "Giàng Thị Mỷ")
             owner.fill("#email", "my@example.vn")
@@ -94,10 +98,16 @@ def test_owner_builds_the_catalogue_in_chromium(
             owner.select_option("#f-kind", "farm")
             owner.fill("#f-code", "VUON-1")
             owner.fill("#f-province", "Tuyên Quang")
+            owner.click("#geo-fill")
+            owner.wait_for_function("document.getElementById('f-latitude').value !== ''")
+            assert owner.input_value("#f-latitude") == "23.263100"
+            assert owner.input_value("#f-longitude") == "105.244200"
+            assert "sai số khoảng 12 m" in owner.inner_text("#geo-status")
             shot(owner, "place-form")
             owner.click("button.primary")
             owner.wait_for_url(f"{base}/console/places")
             assert "Vườn ong Sủng Là" in owner.inner_text("#places-list")
+            assert "23.263100, 105.244200" in owner.inner_text("#places-list")
 
             owner.click("nav >> text=Lô hàng")
             owner.click("text=Tạo lô hàng")
