@@ -181,6 +181,17 @@ def test_photo_upload_good_and_bad(app: Flask, people: People, database: Databas
     )
     assert bad.status_code == 422
     assert "không phải ảnh JPEG, PNG hay WebP" in bad.get_data(as_text=True)
+    huge = b"\x89PNG\r\n\x1a\n" + bytes(10 * 1024 * 1024)
+    too_large = owner.post(
+        f"{page}/photo",
+        data={"csrf_token": token, "key": key.group(1), "photo": (io.BytesIO(huge), "a.png")},
+        content_type="multipart/form-data",
+        headers={"Accept-Language": "en"},
+    )
+    assert too_large.status_code == 422
+    assert "The photo is too large (10 MB at most)." in too_large.get_data(as_text=True)
+    missing = owner.post(f"{page}/photo", data={"csrf_token": token, "key": key.group(1)})
+    assert missing.status_code == 422 and 'id="e-photo"' in missing.get_data(as_text=True)
     good = owner.post(
         f"{page}/photo",
         data={"csrf_token": token, "key": key.group(1), "photo": (io.BytesIO(png()), "a.png")},
