@@ -103,3 +103,11 @@ def test_the_default_database_is_in_the_apps_instance_folder(
         assert not list(elsewhere.iterdir())
     finally:
         app.extensions["traceapp.db"].dispose()
+
+
+def test_clock_skew_is_whole_seconds_within_a_day() -> None:
+    assert load_settings({}).clock_skew_seconds == 300
+    assert load_settings({"TRACEAPP_CLOCK_SKEW_SECONDS": "60"}).clock_skew_seconds == 60
+    for bad in ("5m", "-1", "86401"):
+        with pytest.raises(ConfigError, match="CLOCK_SKEW_SECONDS"):
+            load_settings({"TRACEAPP_CLOCK_SKEW_SECONDS": bad})

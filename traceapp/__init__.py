@@ -38,13 +38,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         health,
         ledger_api,
         media_api,
+        pages,
         qr_api,
         resolver,
         witness_api,
     )
 
     for blueprint in (
-        headers, health, ledger_api, resolver, bundle_api, qr_api, epcis_api, media_api,
+        headers, health, ledger_api, resolver, pages, bundle_api, qr_api, epcis_api, media_api,
         witness_api,
     ):  # fmt: skip
         app.register_blueprint(blueprint.bp)

@@ -44,6 +44,7 @@ class Settings:
     witness_quorum: int = 0
     witness_key_file: Path | None = None
     witness_logs: tuple[tuple[str, str], ...] = ()
+    clock_skew_seconds: int = 300
 
     @property
     def is_production(self) -> bool:
@@ -160,6 +161,18 @@ def _witnessing(raw: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _seconds(name: str, raw: object) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{PREFIX}{name} must be a whole number of seconds, got {raw!r}"
+        ) from None
+    if not 0 <= value <= 86_400:
+        raise ConfigError(f"{PREFIX}{name} must be between 0 and 86400 seconds, got {value}")
+    return value
+
+
 def get_settings(app: Flask | None = None) -> Settings:
     """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
     settings: Settings = (app or current_app).config["TRACEAPP"]
@@ -211,6 +224,7 @@ def load_settings(
         testing=bool(raw.get("TESTING", False)),
         media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
         **_witnessing(raw),
+        clock_skew_seconds=_seconds("CLOCK_SKEW_SECONDS", raw.get("CLOCK_SKEW_SECONDS", 300)),
     )
     if production:
         _check_production(settings, raw)

@@ -7,6 +7,7 @@ the doors (GraphQL ``userErrors``, REST problem details, CLI messages) all read 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -25,16 +26,30 @@ class DomainError(Exception):
 
     code = "INVALID"
 
-    def __init__(self, message: str, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        code: str | None = None,
+        params: Mapping[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         if code is not None:
             self.code = code
+        # What a translated text of ``code`` fills in (the error text catalog's placeholders).
+        self.params: dict[str, object] = dict(params or {})
 
-    def problems(self) -> list[Problem]:
-        """What the client is told, one item per problem (most errors have one)."""
-        return [Problem(self.field, self.message, self.code)]
+    def problems(self, translate: Translate | None = None) -> list[Problem]:
+        """What the client is told, one item per problem (most errors have one), in the
+        client's language when ``translate`` knows the code (else the English message)."""
+        message = translate(self.code, self.params) if translate else None
+        return [Problem(self.field, message or self.message, self.code)]
+
+
+# code, params -> the message in the client's language, or None when the code has no text.
+Translate = Callable[[str, Mapping[str, object]], str | None]
 
 
 class ValidationFailed(DomainError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -35,6 +36,7 @@ def build_ledger(settings: Settings) -> Ledger:
         id_secret=hmac.new(kek, b"ocop-ledger/ids/v1", hashlib.sha256).digest(),
         projectors=PROJECTORS,
         unique_refusals=UNIQUE_REFUSALS,
+        clock_skew=timedelta(seconds=settings.clock_skew_seconds),
     )
 
 

@@ -14,6 +14,7 @@ from traceapp.locations import models as locations
 from traceapp.producers import models as producers
 from traceapp.products import models as products
 from traceapp.recalls import models as recalls
+from traceapp.reports import models as reports
 from traceapp.scans import models as scans
 from traceapp.witness import models as witness
 
@@ -26,6 +27,7 @@ MODEL_MODULES = (
     events,
     recalls,
     scans,
+    reports,
     auth,
     accounts,
     witness,

@@ -11,6 +11,7 @@ from traceapp.events import projections as events
 from traceapp.keys import projections as keys
 from traceapp.ledger_store.projections import Projectors
 from traceapp.locations import projections as locations
+from traceapp.producers import contact as producer_contact
 from traceapp.producers import projections as producers
 from traceapp.products import projections as products
 from traceapp.recalls import projections as recalls
@@ -21,6 +22,7 @@ def build_projectors() -> Projectors:
     for domain in (keys, producers, products, locations, batches, recalls):
         projectors.register(domain.PROJECTORS)
     projectors.register(events.PROJECTORS, events.BATCH_PROJECTORS)
+    projectors.register(producer_contact.PROJECTORS)
     return projectors
 
 

@@ -62,6 +62,7 @@ _OWNER = (OK, OK, REFUSED, DENIED, DENIED)
 # One row per write door, in the order of docs/api.md: the outcome for each of CALLERS.
 MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.registerProducer": _ADMIN_ONLY,
+    "Mutation.updateProducerContact": _OWNER,
     "Mutation.registerProduct": _OWNER,
     "Mutation.updateProduct": _OWNER,
     "Mutation.uploadProductPhoto": _OWNER,
@@ -79,6 +80,9 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.issueRecall": _OWNER,
     "Mutation.registerKey": _ADMIN_ONLY,
     "Mutation.revokeKey": _ADMIN_ONLY,
+    # A producer's own API tokens: no other role manages tokens over GraphQL (the CLI does).
+    "Mutation.createApiToken": (DENIED, OK, OK, DENIED, DENIED),
+    "Mutation.revokeApiToken": (DENIED, OK, REFUSED, DENIED, DENIED),
     "POST /epcis/capture": _OWNER,
     # The scratch-off claim form of an item's page: the PIN is the authority, any caller.
     "POST /01/…": (PIN, PIN, PIN, PIN, PIN),
@@ -88,6 +92,33 @@ ROUTES = {
     "epcis_api.capture": "POST /epcis/capture",
     "resolver.resolve": "POST /01/…",
     "graphql": "Mutation.*",
+}
+# Write routes whose authority is not an API token, and the tests that hold each to its rule
+# (docs/api.md, "Who may write what").
+OTHER_AUTHORITY = {
+    # A signed-in person's server-side session and CSRF token (tests/console).
+    **{
+        f"console.{name}": "console session"
+        for name in (
+            "account_password",
+            "account_sign_out_everywhere",
+            "choose_language",
+            "invitation",
+            "invite_staff",
+            "login",
+            "logout",
+            "office_invite",
+            "passkey_login",
+            "passkey_login_options",
+            "passkey_register",
+            "passkey_register_options",
+        )
+    },
+    # Anyone may report a suspected fake: same-origin, rate-limited, no ledger entry
+    # (tests/web/test_landing_and_reports.py).
+    "pages.report_submit": "anyone",
+    # tlog-witness: the log's signature on the checkpoint is the authority (tests/witness).
+    "witness_api.add_checkpoint_view": "the log's signature",
 }
 
 
@@ -190,6 +221,10 @@ INPUTS: dict[str, tuple[str, Input]] = {
             "addressRecordedOn": "2025-07-01",
         },
     ),
+    "updateProducerContact": (
+        "UpdateProducerContactInput",
+        lambda w, t: {"producer": global_id("Producer", t.producer), "phone": "0912345678"},
+    ),
     "registerProduct": (
         "RegisterProductInput",
         lambda w, t: {
@@ -275,7 +310,16 @@ INPUTS: dict[str, tuple[str, Input]] = {
         lambda w, t: {"vkey": Signer.generate(f"k-{next(w.numbers)}").vkey, "role": "AUDITOR"},
     ),
     "revokeKey": ("RevokeKeyInput", lambda w, t: {"key": w.key(), "reason": "Mất thiết bị"}),
+    "createApiToken": ("CreateApiTokenInput", lambda w, t: {"label": "máy quét"}),
+    "revokeApiToken": ("RevokeApiTokenInput", lambda w, t: {"token": _new_token(w, t)}),
 }
+
+
+def _new_token(world: World, target: Objects) -> str:
+    """A fresh token of the target's producer, as its global ID."""
+    with world.database.write() as s:
+        token, _secret = create_token(s, "producer", target.producer)
+        return global_id("ApiToken", token.public_id)
 
 
 def _objects(database: Database, producer: str, key: str, **ids: Any) -> Objects:
@@ -456,7 +500,10 @@ def test_the_matrix_lists_every_write_door(app: Flask) -> None:
         for rule in app.url_map.iter_rules()
         if rule.methods and rule.methods & {"POST", "PUT", "PATCH", "DELETE"}
     }
-    assert writes == set(ROUTES), "add the new write route to MATRIX, ROUTES and docs/api.md"
+    assert not set(ROUTES) & set(OTHER_AUTHORITY)
+    assert writes == set(ROUTES) | set(OTHER_AUTHORITY), (
+        "add the new write route to MATRIX and ROUTES (or OTHER_AUTHORITY) and docs/api.md"
+    )
     assert {row for row in MATRIX if not row.startswith("Mutation.")} == {
         row for row in ROUTES.values() if row != "Mutation.*"
     }

@@ -82,10 +82,10 @@ def test_producer_registers_a_batch_issues_items_and_records_its_journey(
             ],
         },
     ]
-    for day, step in enumerate(steps, start=10):
+    for day, step in enumerate(steps, start=2):
         event = {
             "type": "OBJECT_EVENT",
-            "eventTime": f"2026-12-{day}T08:00:00+07:00",
+            "eventTime": f"2026-12-{day:02d}T08:00:00+07:00",
             "readPoint": global_id("Location", scenario.farm),
             **step,
         }

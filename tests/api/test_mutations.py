@@ -411,7 +411,7 @@ def test_declare_error_and_capture(gql: Gql, scenario: Scenario, tokens: Tokens)
     document = {
         "type": "ObjectEvent",
         "action": "OBSERVE",
-        "eventTime": "2026-12-24T10:00:00.000Z",
+        "eventTime": "2026-12-04T10:00:00.000Z",
         "eventTimeZoneOffset": "+07:00",
         "epcList": ["https://id.gs1.org/01/08938505974019/21/UNKNOWN1"],
         "bizStep": "https://ref.gs1.org/cbv/BizStep-inspecting",
@@ -428,8 +428,8 @@ def test_declare_error_and_capture(gql: Gql, scenario: Scenario, tokens: Tokens)
         "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": "2026-12-24T10:05:00.000Z",
-        "epcisBody": {"eventList": [{**document, "eventTime": "2026-12-24T11:00:00.000Z"}]},
+        "creationDate": "2026-12-04T10:05:00.000Z",
+        "epcisBody": {"eventList": [{**document, "eventTime": "2026-12-04T11:00:00.000Z"}]},
     }
     capture = """mutation($input: CaptureEpcisDocumentInput!) { captureEpcisDocument(input: $input) {
                    events { bizStep } entryCount report userErrors { field code } } }"""

@@ -28,6 +28,7 @@ _INPUTS = {
     "registerProducer": '{kind: COOPERATIVE, name: "x", province: "y", addressRecordedOn: "2025-01-01"}',
     "registerProduct": '{producer: "x", gtin: "1", nameVi: "x", group: FOOD}',
     "updateProduct": '{product: "x"}',
+    "updateProducerContact": '{producer: "x"}',
     "uploadProductPhoto": '{product: "x", file: "x"}',
     "uploadProducerLogo": '{producer: "x", file: "x"}',
     "grantCertification": '{product: "x", scheme: OCOP, issuer: "x", decisionNumber: "1", issuedOn: "2025-01-01"}',
@@ -43,6 +44,8 @@ _INPUTS = {
     "issueRecall": '{batches: [], reason: "r", severity: LOW}',
     "registerKey": '{vkey: "x", role: AUDITOR}',
     "revokeKey": '{key: "x", reason: "r"}',
+    "createApiToken": '{label: "x"}',
+    "revokeApiToken": '{token: "x"}',
 }
 _QUERIES = {
     "node": '{ node(id: "eA") { id } }',
@@ -57,6 +60,7 @@ _QUERIES = {
     "verifyItem": '{ verifyItem(code: "https://example.org/01/1") { __typename } }',
     "Producer.personalData": "{ producers(first: 1) { edges { node { personalData { field } } } } }",
     "Item.hasPin": "{ items(first: 1) { edges { node { hasPin } } } }",
+    "Viewer.apiTokens": "{ viewer { apiTokens(first: 1) { totalCount } } }",
 }
 
 

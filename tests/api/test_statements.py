@@ -129,7 +129,7 @@ FIXED_SIZE = {
 }
 # Statements per operation, fixed: authentication (1 with a token) + the reads it plans.
 EXPECTED = {
-    "VerifyItem": 10,
+    "VerifyItem": 11,  # with the batch's inputs (one step back, verification/upstream.py)
     "ProductPage": 2,
     "Recalls": 2,
     "LedgerHead": 2,

@@ -1,7 +1,9 @@
 """The console in a real Chromium (Playwright driving Debian's ``/usr/bin/chromium``) at a
 360x780 phone viewport, against a real HTTP server, on both engines: the office admin invites an
 owner, the owner accepts and signs in, sees the overview and invites staff; the staff member
-signs in and cannot invite. Screenshots are kept in test-artifacts/.
+signs in and cannot invite. Screenshots are kept in test-artifacts/, and axe-core finds no WCAG 2.1
+AA violation on any page reached (login, dashboard in vi and en, office, staff, invitation
+acceptance, the 404 a staff member gets).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from console.conftest import (
     make_people,
 )
 from flask import Flask
+from support.axe import assert_accessible
 from support.scenario import Scenario
 from werkzeug.serving import make_server
 
@@ -73,9 +76,11 @@ def test_invitations_from_office_to_staff_in_chromium(
         assert path.stat().st_size > 5_000
         # Nothing wider than the phone: no sideways scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+        assert_accessible(page, name)
 
     def sign_in(page: Page, login: str, password: str) -> None:
         page.goto(f"{base}/console/login")
+        assert_accessible(page, "login")
         page.fill("#login", login)
         page.fill("#password", password)
         page.click("button.primary")
@@ -99,7 +104,9 @@ def test_invitations_from_office_to_staff_in_chromium(
 
             admin = person()
             sign_in(admin, ADMIN_EMAIL, ADMIN_PASSWORD)
+            shot(admin, "admin-dashboard")
             admin.goto(f"{base}/console/office/")
+            assert_accessible(admin, "office")
             admin.select_option("#producer", label="Hợp tác xã Chè Shan Tuyết Bản Mế")
             admin.click("button.primary")
             owner_link = invitation_path(admin)
@@ -117,17 +124,20 @@ def test_invitations_from_office_to_staff_in_chromium(
             # Signed out and in again with what was chosen.
             owner.click("nav button.link")
             owner.wait_for_url(f"{base}/console/login?out=1")
+            assert_accessible(owner, "signed out")
             sign_in(owner, "hung@example.vn", OWNER_PASSWORD)
             assert "Xin chào, Nguyễn Văn Hùng" in owner.inner_text("main")
             assert owner.inner_text("#products") == "1"
             shot(owner, "dashboard")
             owner.click("nav >> text=Nhân viên")
+            assert_accessible(owner, "staff")
             owner.click("button.primary")
             staff_link = invitation_path(owner)
             shot(owner, "staff-invitation")
 
             staff = person()
             staff.goto(base + staff_link)
+            assert_accessible(staff, "staff invitation acceptance")
             staff.fill("#name", "Lò Thị Mai")
             staff.fill("#phone", "0912 000 111")
             staff.fill("#password", STAFF_PASSWORD)
@@ -146,6 +156,13 @@ def test_invitations_from_office_to_staff_in_chromium(
             staff.wait_for_url(f"{base}/console/")
             assert "Hello, Lò Thị Mai" in staff.inner_text("main")
             shot(staff, "dashboard-en")
+            # The owner's pages that list and show the staff, and the account page.
+            owner.goto(f"{base}/console/staff")
+            owner.click("#members >> text=Lò Thị Mai")
+            assert "Lò Thị Mai" in owner.inner_text("h1")
+            assert_accessible(owner, "staff member")
+            owner.goto(f"{base}/console/account")
+            shot(owner, "account")
         finally:
             browser.close()
     assert hosts == {urlsplit(base).netloc}  # nothing from another host

@@ -164,3 +164,17 @@ def test_products_with_sample_items_have_a_proven_photo(
     assert first is not None
     page = app.test_client().get(urlsplit(first.group(0)).path, headers={"Accept": "text/html"})
     assert "<picture" in page.get_data(as_text=True)
+
+
+def test_descriptions_are_clean_vietnamese_and_sources_kept_apart() -> None:
+    """The shopper reads Vietnamese; where the data came from is in SOURCE.txt."""
+    source = (Path(__file__).resolve().parents[2] / "traceapp/demo/SOURCE.txt").read_text("utf-8")
+    english = re.compile(r"\b(inferred|stated|group|unknown|note|source|http|www)\b", re.I)
+    for sample in load_samples():
+        text = sample.description
+        assert unicodedata.is_normalized("NFC", text)
+        assert "://" not in text and not english.search(text), text
+        assert "Ghi chú dữ liệu" not in text and "Nguồn:" not in text
+        assert f"- {sample.gtin} {sample.name}\n  source: {sample.source_url}\n" in source
+        if sample.quality_note:
+            assert f"  note: {sample.quality_note}\n" in source

@@ -29,13 +29,16 @@ from traceapp.recalls.services import RecallInput, issue_recall
 DESTROYED_WARNINGS = ("tiêu hủy: có thể là hàng giả", "recorded as destroyed")
 
 
+_STEPS = {"destroyed": "destroying", "retail_sold": "retail_selling", "returned": "receiving"}
+
+
 def _record(
     database: Database, ledger: Ledger, actor: str, items: list[str], disposition: str, day: int
 ) -> str:
     event = EventInput(
         type="ObjectEvent",
         event_time=datetime(2026, 11, day, 9, tzinfo=VN),
-        biz_step="destroying" if disposition == "destroyed" else "retail_selling",
+        biz_step=_STEPS[disposition],
         disposition=disposition,
         items=items,
     )
@@ -112,7 +115,9 @@ def test_a_retraction_leaves_the_other_statements_in_force(
 ) -> None:
     first, second = scenario.items[:2]
     sold = _record(database, ledger, scenario.producer_key, [first, second], "retail_sold", 10)
-    destroyed = _record(database, ledger, admin, [second], "destroyed", 11)
+    # Nothing but a return may follow a retail sale (docs/rules.md): returned, then destroyed.
+    _record(database, ledger, scenario.producer_key, [second], "returned", 11)
+    destroyed = _record(database, ledger, admin, [second], "destroyed", 12)
     # The later destruction still holds when the sale is retracted.
     _retract(database, ledger, scenario.producer_key, sold)
     assert _item(database, first)[0] == "active"

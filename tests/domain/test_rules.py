@@ -275,7 +275,15 @@ def test_items_issue_in_statements_of_at_most_1000(
     database: Database, ledger: Ledger, scenario: Scenario
 ) -> None:
     with database.write() as s:
-        issued = issue_items(s, ledger, scenario.producer_key, scenario.batch, 2500)
+        # 2,500 tea bags from 120.5 kg: more items than the quantity, so the reason is given.
+        issued = issue_items(
+            s,
+            ledger,
+            scenario.producer_key,
+            scenario.batch,
+            2500,
+            over_quantity_reason="đóng túi lọc 40 g",
+        )
     assert issued.receipt.entry_count == 3 and len(set(issued.receipt.public_ids)) == 2500
     with pytest.raises(ValidationFailed), database.write() as s:
         issue_items(s, ledger, scenario.producer_key, scenario.batch, 0)

@@ -1,5 +1,7 @@
 """The photo in a real headless Chromium (Debian's, as tests/browser/test_page.py): the browser
-picks the phone-size WebP from the page's <picture>, our server answers it, nothing is refused."""
+picks the phone-size WebP from the page's <picture>, our server answers it, nothing is refused.
+Then, through Playwright at the 360x780 phone viewport, axe-core finds no WCAG 2.1 AA violation on
+the page with the photo and the producer's logo, in vi and en."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from support.axe import assert_accessible
 from support.images import photo
 from support.scenario import Scenario
 from werkzeug.serving import make_server
@@ -24,6 +27,7 @@ from traceapp.db.sessions import Database
 from traceapp.ledger_store.writer import Ledger
 from traceapp.media.images import store_photo
 from traceapp.media.store import DirectoryStore
+from traceapp.producers.logos import set_producer_logo
 from traceapp.products.photos import set_product_photo
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -101,3 +105,21 @@ def test_chromium_loads_the_webp_photo(
     assert (f"/media/{picture.sha256}.webp", 200) in log.seen, log.seen
     assert not any(path.endswith(".jpg") for path, _ in log.seen)  # WebP understood
     assert all(status in (200, 304) for _, status in log.seen), log.seen
+
+    # The same page with the producer's logo too, for axe-core.
+    logo = store_photo(DirectoryStore(get_settings(app).media_dir), photo((600, 600), "PNG"))
+    with database.write() as s:
+        set_producer_logo(s, ledger, scenario.producer_key, scenario.producer, logo)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=browser, args=["--no-sandbox"])
+        try:
+            page = launched.new_context(viewport={"width": 360, "height": 780}).new_page()
+            for lang in ("vi", "en"):
+                page.goto(f"{base}/01/08938505974019/10/L2026-11A/21/{serial}?lang={lang}")
+                assert page.locator("img.product-image").evaluate("i => i.naturalWidth") > 0
+                assert page.locator(".producer-logo img").evaluate("i => i.naturalWidth") > 0
+                assert_accessible(page, f"item page with photo and logo ({lang})")
+        finally:
+            launched.close()

@@ -74,7 +74,7 @@ def test_the_page_shows_the_photo_its_hash_and_its_proof(
     proofs = html[html.index('id="proofs"') :]
     for seq, subject in ((photo_seq, "Product photo"), (logo_seq, "Producer logo")):
         assert re.search(
-            rf'<li class="ok" data-seq="{seq}">\s*<span[^>]*>✓</span>\s*{subject} — Entry #{seq}: '
+            rf'<li class="ok" data-seq="{seq}">\s*<span[^>]*>✓</span>\s*{subject} — Entry {seq}: '
             "verified",
             proofs,
         )
@@ -92,10 +92,10 @@ def test_the_alt_text_names_the_product_in_vietnamese(
     html = client.get(item_path(database, scenario) + "?lang=vi", headers=HTML).get_data(
         as_text=True
     )
-    name = re.search(r"<h1>([^<]+)</h1>", html)
+    name = re.search(r'<h2 class="name" translate="no">([^<]+)</h2>', html)
     assert name is not None
     assert f'alt="Ảnh sản phẩm {name.group(1)}"' in html
-    assert re.search(r"Ảnh sản phẩm — [^#]*#\d+: ", html)
+    assert re.search(r"Ảnh sản phẩm — Mục số \d+: ", html)
 
 
 def test_without_a_photo_the_page_has_no_picture(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from traceapp.db.sessions import get_database
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.scans.models import PinAttempts
-from traceapp.verification.pins import claim_with_pin, lock_duration
+from traceapp.verification.pins import claim_with_pin, lock_duration, normalise_pin
 from traceapp.verification.ratelimit import Limit, RateLimiter
 
 ORIGIN = {"Origin": "https://truyxuat.ocop.example.vn"}
@@ -31,7 +32,11 @@ def test_correct_pin_claims_the_item_on_the_ledger(
     serial = serials[0]
     response = client.post(item_path(serial), data={"pin": scenario.pins[serial]}, headers=ORIGIN)
     assert response.status_code == 200
-    assert "Sản phẩm đã được xác nhận là của bạn" in response.get_data(as_text=True)
+    just_claimed = response.get_data(as_text=True)
+    assert "Sản phẩm đã được xác nhận là của bạn" in just_claimed
+    # The buyer who just claimed is thanked, not warned that the code may be copied.
+    assert "Cảm ơn bạn đã kích hoạt sản phẩm này" in just_claimed
+    assert "Mã này đã được một người mua kích hoạt" not in just_claimed
     with get_database(app).read_sessions() as session:
         item = session.execute(select(Item).where(Item.serial == serial)).scalar_one()
         assert item.status == "claimed"
@@ -42,8 +47,16 @@ def test_correct_pin_claims_the_item_on_the_ledger(
     assert later.json is not None
     assert later.json["item"]["claimed"] is True
     assert "claimed" in {w["code"] for w in later.json["warnings"]}
-    page = client.get(item_path(serial)).get_data(as_text=True)
-    assert "Mã này đã được một người mua kích hoạt" in page
+    mine = client.get(item_path(serial)).get_data(as_text=True)
+    assert "Cảm ơn bạn đã kích hoạt sản phẩm này" in mine
+    assert "Mã này đã được một người mua kích hoạt" not in mine
+    assert "Sản phẩm thật, có trong hệ thống OCOP" in mine
+    # Anyone else (another network) is warned.
+    page = client.get(item_path(serial), environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    html = page.get_data(as_text=True)
+    assert "Mã này đã được một người mua kích hoạt" in html
+    assert "Cảm ơn bạn đã kích hoạt" not in html
+    assert "Mã đã được người mua khác kích hoạt" in html  # the verdict
     again = client.post(item_path(serial), data={"pin": scenario.pins[serial]}, headers=ORIGIN)
     assert again.status_code == 409
 
@@ -83,7 +96,8 @@ def test_lockout_grows_and_resets_on_success(
     for round_ in (1, 2):
         for _ in range(5):
             with get_database(app).write() as session:
-                result = claim_with_pin(session, ledger, item_id, "bad", now=now, client="c")
+                wrong = "00000000" if scenario.pins[serial] != "00000000" else "11111111"
+                result = claim_with_pin(session, ledger, item_id, wrong, now=now, client="c")
         assert result.outcome == "locked"
         assert result.retry_after == int(lock_duration(5 * round_).total_seconds())
         now += lock_duration(5 * round_) + timedelta(seconds=1)
@@ -93,6 +107,53 @@ def test_lockout_grows_and_resets_on_success(
     with get_database(app).read_sessions() as session:
         attempts = session.get(PinAttempts, item_id)
         assert attempts is not None and attempts.failures == 0 and attempts.locked_until is None
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["{a} {b}", "{a}-{b}", " {a}  {b} ", "{fa}{fb}", "{fa} {fb}", "{a}\u2013{b}"],
+)
+def test_a_pin_typed_with_spaces_dashes_or_full_width_digits_claims(
+    client: FlaskClient, scenario: Scenario, serials: list[str], typed: str
+) -> None:
+    serial = serials[0]
+    pin = scenario.pins[serial]
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in pin)  # full-width digits, as an IME types
+    entry = typed.format(a=pin[:4], b=pin[4:], fa=wide[:4], fb=wide[4:])
+    response = client.post(item_path(serial), data={"pin": entry}, headers=ORIGIN)
+    assert response.status_code == 200, entry
+    assert "Sản phẩm đã được xác nhận là của bạn" in response.get_data(as_text=True)
+
+
+def test_a_malformed_pin_costs_no_attempt(
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
+) -> None:
+    serial = serials[1]
+    for entry in ("abc", "1234", "123456789", "12 34 56 7x", ""):
+        response = client.post(item_path(serial), data={"pin": entry}, headers=ORIGIN)
+        assert response.status_code == 400
+        assert "Mã PIN gồm 8 chữ số" in response.get_data(as_text=True)
+    english = client.post(item_path(serial) + "?lang=en", data={"pin": "12"}, headers=ORIGIN)
+    assert "The PIN has 8 digits" in english.get_data(as_text=True)
+    with get_database(app).read_sessions() as session:
+        item = session.execute(select(Item).where(Item.serial == serial)).scalar_one()
+        attempts = session.get(PinAttempts, item.public_id)
+        assert attempts is None or attempts.failures == 0
+    # A well-formed wrong PIN still counts.
+    wrong = "00000000" if scenario.pins[serial] != "00000000" else "11111111"
+    assert client.post(item_path(serial), data={"pin": wrong}, headers=ORIGIN).status_code == 400
+    with get_database(app).read_sessions() as session:
+        attempts = session.get(PinAttempts, item.public_id)
+        assert attempts is not None and attempts.failures == 1
+
+
+def test_normalise_pin() -> None:
+    assert normalise_pin("5992 9770") == "59929770"
+    assert normalise_pin("5992-9770") == "59929770"
+    assert normalise_pin("５９９２　９７７０") == "59929770"
+    assert normalise_pin("5992.9770") == "59929770"
+    for bad in ("", "5992977", "599297701", "5992977O", "٥٩٩٢٩٧٧٠x"):
+        assert normalise_pin(bad) is None
 
 
 def test_cross_site_posts_are_refused(
@@ -123,13 +184,21 @@ def test_public_endpoints_are_rate_limited(
         assert client.get(item_path(serials[4])).status_code == 200
     limited = client.get(item_path(serials[4]))
     assert limited.status_code == 429 and 1 <= int(limited.headers["Retry-After"]) <= 60
+    html = limited.get_data(as_text=True)
+    # A genuine code over the limit is not called invalid: the page says to wait.
+    assert "Bạn kiểm tra quá nhiều lần" in html and "không hợp lệ" not in html
+    assert f"vui lòng đợi {limited.headers['Retry-After']} giây" in html
+    english = client.get(item_path(serials[4]) + "?lang=en")
+    assert english.status_code == 429 and "Too many checks" in english.get_data(as_text=True)
+    assert "Invalid code" not in english.get_data(as_text=True)
     as_json = client.get(item_path(serials[4]), headers={"Accept": "application/json"})
     assert as_json.status_code == 429 and as_json.json["error"]["code"] == "RATE_LIMITED"
     assert client.get(f"/ledger/bundle{item_path(serials[4])}").status_code == 200
     assert client.get(f"/ledger/bundle{item_path(serials[4])}").status_code == 429
     for _ in range(2):
         assert _post(client, serials[4], "bad").status_code == 400  # type: ignore[attr-defined]
-    assert _post(client, serials[4], "bad").status_code == 429  # type: ignore[attr-defined]
+    over = _post(client, serials[4], "bad")
+    assert over.status_code == 429 and over.headers["Retry-After"]  # type: ignore[attr-defined]
     # Another client is not affected.
     other = client.get(item_path(serials[4]), environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert other.status_code == 200

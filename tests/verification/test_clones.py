@@ -112,6 +112,15 @@ def test_checks_after_sale_and_destroyed_items() -> None:
     assert destroyed.level == "suspicious"
 
 
+def test_a_recall_is_not_a_sign_of_a_copy() -> None:
+    """The producer recalled the batch: the page says so; the code is not called copied."""
+    recent = _scans([(5, "a")])
+    recalled = assess(
+        status="recalled", status_changed_at=None, count=1, clients={"a"}, recent=recent
+    )
+    assert recalled.level == "none" and recalled.signals == ()
+
+
 def test_recorded_scans_count_and_raise_signals(
     app: Flask, scenario: Scenario, serials: list[str]
 ) -> None:

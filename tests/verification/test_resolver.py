@@ -22,18 +22,28 @@ HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0
 JSON = {"Accept": "application/json"}
 
 
+# Links a shopper may follow away from the page (share, call, chat): never loaded by it.
+OUTBOUND = ("https://www.facebook.com/sharer/sharer.php?u=", "https://zalo.me/", "tel:")
+
+
 class _Resources(HTMLParser):
     """Every URL the page could load or link to, and the <html lang>."""
 
     def __init__(self) -> None:
         super().__init__()
         self.urls: list[str] = []
+        self.outbound: list[str] = []
         self.lang: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if tag == "html":
             self.lang = values.get("lang")
+        href = values.get("href") or ""
+        if tag == "a" and href.startswith(OUTBOUND):
+            assert "noopener" in (values.get("rel") or "") or href.startswith("tel:"), href
+            self.outbound.append(href)
+            return
         for name in ("src", "href", "action", "srcset", "poster", "data"):
             if values.get(name):
                 self.urls.append(values[name] or "")

@@ -11,6 +11,9 @@ from strawberry.types import Info
 
 from traceapp.auth.services import Principal
 from traceapp.db.sessions import Database, get_session
+from traceapp.error_texts import translator
+from traceapp.errors import Translate
+from traceapp.i18n import Language, negotiate
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.writer import Ledger
 
@@ -27,6 +30,16 @@ class ApiContext:
     def session(self) -> Session:
         """The request's read session (closed at teardown)."""
         return get_session()
+
+    @property
+    def language(self) -> Language:
+        """The language of the caller's messages (``Accept-Language``; an account setting
+        will come first once accounts have one)."""
+        return negotiate(self.request.headers.get("Accept-Language"))
+
+    @property
+    def translate(self) -> Translate:
+        return translator(self.language)
 
     @property
     def ledger(self) -> Ledger:

@@ -17,7 +17,7 @@ from typing import Any
 from strawberry.extensions import SchemaExtension
 
 from graphql import GraphQLError
-from traceapp.errors import DomainError
+from traceapp.errors import DomainError, Translate
 
 log = logging.getLogger("traceapp.api")
 
@@ -68,13 +68,14 @@ def _with_code(error: GraphQLError, message: str, code: str) -> GraphQLError:
     return reworded(error, message, {**(error.extensions or {}), "code": code})
 
 
-def present(error: GraphQLError) -> GraphQLError:
-    """The client-facing form of ``error``."""
+def present(error: GraphQLError, translate: Translate | None = None) -> GraphQLError:
+    """The client-facing form of ``error`` (a domain error's message in the caller's language
+    when ``translate`` is given)."""
     original = error.original_error
     if isinstance(original, ApiError):
         return _with_code(error, original.message, original.code)
     if isinstance(original, DomainError):
-        problem = original.problems()[0]
+        problem = original.problems(translate)[0]
         extensions = {"field": problem.field} if problem.field else {}
         presented = _with_code(error, problem.message, problem.code)
         presented.extensions = {**(presented.extensions or {}), **extensions}
@@ -98,4 +99,5 @@ class ErrorPolicy(SchemaExtension):
         yield
         result = self.execution_context.result
         if result is not None and result.errors:
-            result.errors = [present(e) for e in result.errors]
+            translate = getattr(self.execution_context.context, "translate", None)
+            result.errors = [present(e, translate) for e in result.errors]

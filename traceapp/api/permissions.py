@@ -44,6 +44,7 @@ _PUBLIC_QUERIES = (
     "verifyItem",
 )
 _WRITER_MUTATIONS = (
+    "updateProducerContact",
     "registerProduct",
     "updateProduct",
     "uploadProductPhoto",
@@ -92,6 +93,10 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     **{("Mutation", name): ADMIN_ONLY for name in _ADMIN_MUTATIONS},
     # Personal data never leaves the server except to the programme office.
     ("Producer", "personalData"): ADMIN_ONLY,
+    # A producer manages its own API tokens; the CLI manages everyone's.
+    ("Mutation", "createApiToken"): frozenset({PRODUCER}),
+    ("Mutation", "revokeApiToken"): frozenset({PRODUCER}),
+    ("Viewer", "apiTokens"): frozenset({PRODUCER}),
     # Whether an item has a scratch-off PIN helps nobody but a forger.
     ("Item", "hasPin"): WRITERS,
 }

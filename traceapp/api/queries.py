@@ -27,6 +27,8 @@ from traceapp.api.types.enums import (
     ViewerRole,
 )
 from traceapp.api.types.events import Event, Recall
+from traceapp.api.types.tokens import ApiToken
+from traceapp.auth import models as auth
 from traceapp.batches import models as batches
 from traceapp.events import models as events
 from traceapp.locations import models as locations
@@ -47,11 +49,24 @@ def _pk(model: type[Any], global_id: str, type_name: str, field: str) -> Any:
     return _pk_select(model, global_id, type_name, field).scalar_subquery()
 
 
+def _api_tokens(info: Info, first: int, after: str | None) -> Connection[ApiToken]:
+    """The caller's producer's tokens, oldest first."""
+    producer = context_of(info).principal.producer
+    stmt = select(auth.ApiToken).where(auth.ApiToken.producer_public_id == producer)
+    return paginate(info, ApiToken, stmt, [auth.ApiToken.id], first, after)
+
+
 @strawberry.type(description="Who is calling.")
 class Viewer:
     role: ViewerRole
     key_name: str | None
     producer_id: strawberry.ID | None
+
+    @strawberry.field(description="The caller's producer's API tokens (producer tokens only).")
+    def api_tokens(
+        self, info: Info, first: int = DEFAULT_FIRST, after: str | None = None
+    ) -> Connection[ApiToken]:
+        return _api_tokens(info, first, after)
 
 
 @strawberry.type

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from cross_web import HTTPException
-from flask import Request, Response, current_app, g, request
+from flask import Request, Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from strawberry.flask.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, process_result
@@ -18,6 +18,8 @@ from traceapp.api.context import ApiContext
 from traceapp.api.errors import present, reworded
 from traceapp.auth.services import ANONYMOUS, Principal, authenticate
 from traceapp.db.sessions import get_database
+from traceapp.error_texts import translator
+from traceapp.i18n import negotiate
 
 
 def _unauthenticated(message: str) -> Response:
@@ -57,6 +59,15 @@ def principal_from(header: str | None) -> Principal | None:
         return authenticate(session, token.strip())
 
 
+# GraphiQL's page loads only our own scripts and styles; its editor styles are inline
+# (CodeMirror), its fonts data: URIs.
+GRAPHIQL_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
 class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def dispatch_request(self) -> ResponseReturnValue:
         header = request.headers.get("Authorization")
@@ -68,6 +79,13 @@ class TraceGraphQLView(GraphQLView[ApiContext, None]):
             return _unauthenticated("invalid or revoked token")
         g.api_principal = principal
         return super().dispatch_request()
+
+    def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from our own static files (static/vendor/graphiql), never a CDN."""
+        html = render_template("graphiql.html", endpoint=request.path)
+        response = Response(html, content_type="text/html; charset=utf-8")
+        response.headers["Content-Security-Policy"] = GRAPHIQL_CSP
+        return response
 
     def get_context(self, request: Request, response: Response) -> ApiContext:
         return ApiContext(
@@ -81,7 +99,8 @@ class TraceGraphQLView(GraphQLView[ApiContext, None]):
     def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         # Also covers errors raised outside the extensions' hooks.
         if result.errors:
-            result.errors = [present(e) for e in result.errors]
+            translate = translator(negotiate(request.headers.get("Accept-Language")))
+            result.errors = [present(e, translate) for e in result.errors]
             if not current_app.config["TRACEAPP"].introspection:
                 result.errors = [_without_suggestions(e) for e in result.errors]
         return process_result(result)

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from traceapp.auth.errors import TokenInvalid
+from traceapp import validation as v
+from traceapp.auth.errors import TokenForbidden, TokenInvalid, TokenNotFound, TokenRevoked
 from traceapp.auth.models import ROLES, ApiToken
 from traceapp.db.statements import Prepared
 from traceapp.keys.services import admin_key_name
@@ -66,6 +67,7 @@ def create_token(
         raise TokenInvalid(f"role must be one of {', '.join(ROLES)}", field="role")
     if (role == "producer") != (producer is not None):
         raise TokenInvalid("a producer token names its producer, and only it", field="producer")
+    label = v.text(label, "label", max_length=200, required=False)
     key_name = signing_key_name(session, role, producer)
     plaintext = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip(
         "="
@@ -102,3 +104,28 @@ def authenticate(session: Session, token: str) -> Principal | None:
     if row is None or row.revoked_at is not None:
         return None
     return Principal(row.role, row.producer_public_id, row.key_name, row.public_id)
+
+
+def list_tokens(session: Session, producer: str | None = None) -> list[ApiToken]:
+    """Every token (or a producer's own), oldest first; hashes only, never a secret."""
+    query = select(ApiToken).order_by(ApiToken.created_at, ApiToken.id)
+    if producer is not None:
+        query = query.where(ApiToken.producer_public_id == producer)
+    return list(session.execute(query).scalars())
+
+
+def revoke_token(session: Session, public_id: str, producer: str | None = None) -> ApiToken:
+    """Revoke a token at once: the next request with it is refused (``authenticate`` reads the
+    row every time). With ``producer``, only that producer's own tokens."""
+    token = session.execute(
+        select(ApiToken).where(ApiToken.public_id == public_id)
+    ).scalar_one_or_none()
+    if token is None:
+        raise TokenNotFound(f"no token {public_id}", field="token")
+    if producer is not None and token.producer_public_id != producer:
+        # As for any other object of another producer (docs/api.md, "Who may write what").
+        raise TokenForbidden("a producer revokes its own tokens only", field="token")
+    if token.revoked_at is not None:
+        raise TokenRevoked(f"token {public_id} is revoked already", field="token")
+    token.revoked_at = datetime.now(UTC)
+    return token

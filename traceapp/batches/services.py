@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
@@ -159,6 +159,7 @@ def _item_drafts(
     with_pins: bool,
     pins: dict[str, str],
     salts: dict[str, bytes],
+    over_quantity_reason: str | None = None,
 ) -> list[Draft]:
     """The statements, and in ``pins`` / ``salts`` what is kept off the ledger."""
     if request.client_signed and with_pins:
@@ -172,6 +173,7 @@ def _item_drafts(
     ids = request.ids(ledger)
     batch = get_batch(session, batch_id)
     require_producer_actor(session, ledger, request.actor, batch_producer(session, batch))
+    reason = _over_quantity_reason(session, batch, count, over_quantity_reason)
     drafts = []
     for start in range(0, count, MAX_ITEMS_PER_STATEMENT):
         items = []
@@ -186,8 +188,38 @@ def _item_drafts(
                 pins[serial], salts[item_id] = pin, salt
                 digest = base64.b64encode(pin_digest(salt, pin)).decode()
             items.append({"id": item_id, "serial": serial, "pin": digest})
-        drafts.append(Draft("items.issued", {"batch": batch_id, "items": items}))
+        statement: dict[str, object] = {"batch": batch_id, "items": items}
+        if reason is not None:
+            statement["over_quantity_reason"] = reason
+        drafts.append(Draft("items.issued", statement))
     return drafts
+
+
+def _over_quantity_reason(
+    session: Session, batch: Batch, count: int, reason: str | None
+) -> str | None:
+    """The reason to record when the batch's items would outnumber its quantity, else None.
+
+    More items than the batch holds cannot be right without a reason (a quantity in kilograms
+    packed into many bags, a reprint): refused unless the producer gives one.
+    """
+    reason = v.text(reason, "overQuantityReason", max_length=200, required=False)
+    if batch.quantity is None:
+        return None
+    issued = session.execute(
+        select(func.count()).select_from(Item).where(Item.batch_id == batch.id)
+    ).scalar_one()
+    if issued + count <= batch.quantity:
+        return None
+    if reason is None:
+        raise BatchInvalid(
+            f"{issued} items issued already and {count} more exceed the batch quantity "
+            f"{batch.quantity.normalize():f}: give overQuantityReason to issue them anyway",
+            field="count",
+            code="OVER_BATCH_QUANTITY",
+            params={"issued": issued, "count": count, "quantity": batch.quantity},
+        )
+    return reason
 
 
 def plan_issue_items(
@@ -198,8 +230,11 @@ def plan_issue_items(
     count: int,
     *,
     with_pins: bool = False,
+    over_quantity_reason: str | None = None,
 ) -> list[Draft]:
-    return _item_drafts(session, ledger, request, batch_id, count, with_pins, {}, {})
+    return _item_drafts(
+        session, ledger, request, batch_id, count, with_pins, {}, {}, over_quantity_reason
+    )
 
 
 def issue_items(
@@ -210,10 +245,12 @@ def issue_items(
     count: int,
     *,
     with_pins: bool = False,
+    over_quantity_reason: str | None = None,
     idempotency_key: str | None = None,
     signature: bytes | None = None,
 ) -> IssuedItems:
-    """Issue ``count`` serialised items, at most 1,000 serials per ledger statement."""
+    """Issue ``count`` serialised items, at most 1,000 serials per ledger statement; more
+    than the batch quantity only with ``over_quantity_reason``, recorded in the statements."""
     request = WriteRequest(actor, idempotency_key, signature)
     pins: dict[str, str] = {}
     salts: dict[str, bytes] = {}
@@ -221,8 +258,17 @@ def issue_items(
         session,
         ledger,
         request,
-        lambda: _item_drafts(session, ledger, request, batch_id, count, with_pins, pins, salts),
-        op={"op": "issue_items", "batch": batch_id, "count": count, "pins": with_pins},
+        lambda: _item_drafts(
+            session, ledger, request, batch_id, count, with_pins, pins, salts, over_quantity_reason
+        ),
+        op={
+            "op": "issue_items",
+            "batch": batch_id,
+            "count": count,
+            "pins": with_pins,
+            # Only when given: earlier requests' idempotency records stay comparable.
+            **({"over_quantity_reason": over_quantity_reason} if over_quantity_reason else {}),
+        },
         ids_of=lambda drafts: [i["id"] for d in drafts for i in d.statement["items"]],
     )
     for item_id, salt in salts.items():

@@ -55,3 +55,16 @@ def find_target(session: Session, link: DigitalLink) -> Target | None:
         ).scalar_one_or_none()
         return None if batch is None else Target(product, batch)
     return Target(product)
+
+
+def find_printed(session: Session, lot: str, serial: str) -> list[tuple[str, str, str]]:
+    """(gtin, lot, serial) of the items with this lot and serial, as printed under a label's
+    QR Code (the label prints no GTIN); at most two: more than one is ambiguous."""
+    rows = session.execute(
+        select(Product.gtin, Batch.lot, Item.serial)
+        .join(Batch, Batch.product_id == Product.id)
+        .join(Item, Item.batch_id == Batch.id)
+        .where(Batch.lot == lot, Item.serial == serial)
+        .limit(2)
+    ).all()
+    return [(gtin, lot_, serial_) for gtin, lot_, serial_ in rows]

@@ -1,7 +1,8 @@
 """The demo's catalogue: real OCOP products from ``ocop_samples.csv`` mapped to our inputs.
 
 What the sources did not state is filled by the rules in ``SOURCE.txt`` and marked where it
-is shown ("(demo: ...)", "suy luận (demo)"), never silently invented.
+is shown ("(demo: ...)", "suy luận (dữ liệu minh họa)"), never silently invented. Each row's
+source and data note are listed in ``SOURCE.txt``.
 """
 
 from __future__ import annotations
@@ -84,10 +85,8 @@ class SampleProduct:
         place = ", ".join(p for p in (self.locality, self.province) if p)
         parts = [f"Sản phẩm OCOP của {self.producer_name} ({place})."]
         if self.group_inferred:
-            parts.append("Nhóm sản phẩm: suy luận (demo).")
-        parts.append(f"Nguồn: {self.source_url}")
-        if self.quality_note:
-            parts.append(f"Ghi chú dữ liệu: {self.quality_note}.")
+            parts.append("Nhóm sản phẩm: suy luận (dữ liệu minh họa).")
+        # The source and the data notes (English) are in SOURCE.txt, not on the shopper's page.
         return " ".join(parts)
 
 

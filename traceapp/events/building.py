@@ -23,6 +23,7 @@ from traceapp.db.statements import Prepared, read_together
 from traceapp.epcis.schema import EVENT_TYPES
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.errors import EventInvalid
+from traceapp.events.vocabulary import check_vocabulary
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.errors import LocationNotFound
 from traceapp.locations.models import Location
@@ -80,7 +81,13 @@ def cbv_uri(kind: str, value: str | None, field_name: str) -> str | None:
         return value
     if not re.fullmatch(r"[a-z_]+", value):
         raise EventInvalid("must be a CBV short name or a URI", field=field_name)
+    if kind in _CHECKED_KINDS:
+        check_vocabulary(value, _CHECKED_KINDS[kind], field_name)
     return f"{CBV}{kind}-{value}"
+
+
+# CBV kinds whose short names are checked against the CBV 2.0 lists (events.vocabulary).
+_CHECKED_KINDS = {"BizStep": "bizStep", "Disp": "disposition"}
 
 
 # One query from an item to its EPC parts and its producer; built once (Core, no ORM layer).

@@ -59,6 +59,7 @@ class CaptureResult:
     duplicates: list[str] = field(default_factory=list)
     failures: list[Issue] = field(default_factory=list)
     warnings: list[HashWarning] = field(default_factory=list)
+    notices: list[Issue] = field(default_factory=list)  # plausibility notices (docs/rules.md)
     receipt: Receipt | None = None
 
     @property
@@ -79,6 +80,7 @@ class CaptureResult:
             "entryCount": receipt.entry_count if receipt else 0,
             "errors": [_issue_json(i) for i in self.failures],
             "warnings": [w.as_json() for w in self.warnings],
+            "notices": [_issue_json(i) for i in self.notices],
         }
 
 
@@ -161,6 +163,7 @@ def _report(result: CaptureResult, plans: list[EventPlan], pointers: list[str]) 
     for plan in plans:
         if plan.outcome == "recorded":
             result.recorded.append(str(plan.event_id))
+            result.notices.extend(_domain_issue(n, pointers) for n in plan.notices)
         elif plan.outcome == "error_declared":
             result.error_declared.append(str(plan.event_id))
         elif plan.outcome == "duplicate":
@@ -200,6 +203,9 @@ def save_capture_job(
 
 
 def find_capture_job(session: Session, capture_id: str) -> CaptureJob | None:
+    # Public IDs are short and printable; PostgreSQL refuses a NUL in a text parameter.
+    if len(capture_id) > 64 or not capture_id.isprintable():
+        return None
     return session.execute(
         select(CaptureJob).where(CaptureJob.public_id == capture_id)
     ).scalar_one_or_none()

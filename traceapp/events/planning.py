@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -25,10 +25,12 @@ from traceapp.epcis.event_hash import event_hash
 from traceapp.epcis.schema import EVENT_TYPES
 from traceapp.errors import DomainError
 from traceapp.events.declarations import Corrector, imported_declaration
-from traceapp.events.errors import EventInvalid
+from traceapp.events.errors import EventInvalid, EventNotice
 from traceapp.events.models import Event
 from traceapp.events.ownership import Ownership
+from traceapp.events.plausibility import ItemRules, check_event_time
 from traceapp.events.projections import error_reason, event_epcs
+from traceapp.events.vocabulary import check_event_vocabulary
 from traceapp.ledger_store.ids import IdSource
 from traceapp.ledger_store.writer import Draft, Ledger
 
@@ -133,6 +135,7 @@ class EventPlan:
     ``outcome`` is ``recorded`` (an ``event.recorded`` statement), ``error_declared`` (its
     eventID is recorded and it carries an ``errorDeclaration``: an ``event.error_declared``
     statement), ``duplicate`` (nothing to append) or ``rejected`` (``error`` says why).
+    ``notices`` are the plausibility rules' remarks on a recorded event (``docs/rules.md``).
     """
 
     index: int
@@ -140,6 +143,7 @@ class EventPlan:
     outcome: str
     draft: Draft | None = None
     error: DomainError | None = None
+    notices: tuple[EventNotice, ...] = ()
 
 
 def _known_events(session: Session, event_ids: Sequence[str]) -> dict[str, tuple[int | None, bool]]:
@@ -178,6 +182,8 @@ def plan_epcis_events(
     nothing, unless the event carries an errorDeclaration and none was declared yet: then it
     becomes ``event.error_declared`` (append-only correction, if the actor may retract it).
     ``known_owners`` (GTIN -> producer) saves reading owners the caller has read already.
+    A new event must also pass the plausibility rules (``events.plausibility``, CBV names),
+    checked against the items' state as the events before it in the list leave it.
     """
     key = ledger.role_of(session, actor)
     producer = key.producer_public_id
@@ -190,12 +196,12 @@ def plan_epcis_events(
         except DomainError as exc:
             checked.append(exc)
     known = _known_events(session, [e["eventID"] for e in checked if isinstance(e, dict)])
+    new = [e for e in checked if isinstance(e, dict) and e["eventID"] not in known]
     ownership = Ownership(actor, key)
-    ownership.load(
-        session,
-        (e for e in checked if isinstance(e, dict) and e["eventID"] not in known),
-        known_owners,
-    )
+    ownership.load(session, new, known_owners)
+    rules = ItemRules()
+    rules.load(session, new)
+    now = datetime.now(UTC)
     corrector: Corrector | None = None
     declared = {eid for eid, (_owner, is_declared) in known.items() if is_declared}
     recorded_here: set[str] = set()  # the actor's own events, whoever it is
@@ -209,16 +215,21 @@ def plan_epcis_events(
         has_declaration = "errorDeclaration" in event
         if eid not in known:
             try:
+                check_event_vocabulary(event, n)
+                check_event_time(event, n, now, ledger.clock_skew)
                 ownership.check(event, n)
+                notices = rules.check(event, n)
             except DomainError as exc:
                 plans.append(EventPlan(n, eid, "rejected", error=exc))
                 continue
+            rules.apply(event)
             known[eid] = (None, has_declaration)
             recorded_here.add(eid)
             if has_declaration:
                 declared.add(eid)
             statement = {"id": ids.public_id("evt"), "producer": producer, "event": event}
-            plans.append(EventPlan(n, eid, "recorded", Draft("event.recorded", statement)))
+            draft = Draft("event.recorded", statement)
+            plans.append(EventPlan(n, eid, "recorded", draft, notices=tuple(notices)))
             continue
         if not has_declaration or eid in declared:
             plans.append(EventPlan(n, eid, "duplicate"))

@@ -130,7 +130,8 @@ def _time(params: Mapping[str, Sequence[str]], name: str) -> datetime | None:
 def _per_page(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PER_PAGE
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PER_PAGE:
+    # Length first: int() refuses (ValueError) strings of over 4,300 digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= MAX_PER_PAGE:
         raise QueryParameterError("perPage", f"must be an integer from 1 to {MAX_PER_PAGE}")
     return int(raw)
 

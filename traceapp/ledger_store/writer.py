@@ -7,7 +7,7 @@ import hmac
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, select
@@ -76,6 +76,8 @@ class Ledger:
     id_secret: bytes
     projectors: Projectors
     unique_refusals: UniqueRefusals
+    # How far ahead of our clock an event may be dated (clients' clocks drift).
+    clock_skew: timedelta = timedelta(minutes=5)
 
     @property
     def origin(self) -> str:

@@ -30,6 +30,13 @@ class Producer(Base):
     gln: Mapped[str | None] = mapped_column(String(13), unique=True)
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     updated_seq: Mapped[int] = mapped_column(BigInt)
+    # The public business contact the producer publishes (``producers/contact.py``): not
+    # personal data, which stays off the ledger.
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    contact_zalo: Mapped[str | None] = mapped_column(String(20))
+    contact_website: Mapped[str | None] = mapped_column(String(300))
+    contact_address: Mapped[str | None] = mapped_column(String(300))
+    contact_seq: Mapped[int | None] = mapped_column(BigInt)
     # The current logo: its hash, the statement's ``logo`` object, and the entry that set it.
     logo_sha256: Mapped[str | None] = mapped_column(String(64))
     logo: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -131,8 +131,10 @@ def assess(
         )
     if recent.burst:
         signals.append(CloneSignal("clone_burst", "warning", {"checks": str(BURST_CHECKS)}))
-    if status in ("recalled", "destroyed"):
-        signals.append(CloneSignal(f"clone_status_{status}", "danger"))
+    # A recall is the producer's own act, not a sign of copying: the page's recall warning says
+    # what it means. A destroyed item's code still being scanned is a copy's sign.
+    if status == "destroyed":
+        signals.append(CloneSignal("clone_status_destroyed", "danger"))
     level = "none"
     if signals:
         strong = len(signals) > 1 or any(s.severity == "danger" for s in signals)

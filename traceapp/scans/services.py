@@ -188,6 +188,18 @@ def tally(session: Session, item_public_id: str) -> Tally:
     return _NO_SCANS if row is None else Tally(int(row[0]), row[1], int(row[2]))
 
 
+_CLAIMED_BY = text(
+    "SELECT 1 FROM scan_clients WHERE item_public_id = :item AND client = :client "
+    "AND claimed_at IS NOT NULL"
+)
+
+
+def claimed_by(session: Session, item_public_id: str, client: str) -> bool:
+    """Whether ``client`` (a fingerprint) is the one that claimed the item: one key read."""
+    params = {"item": item_public_id, "client": client[:FINGERPRINT_CHARS]}
+    return session.connection().execute(_CLAIMED_BY, params).first() is not None
+
+
 def recent_scans(
     session: Session, item_public_id: str, limit: int = RECENT_SCANS
 ) -> list[ScanRecord]:

@@ -15,7 +15,8 @@ from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
 from traceapp.ledger_store.writer import KEY_STATEMENTS, Ledger
-from traceapp.verification import shown
+from traceapp.verification import shown, upstream
+from traceapp.verification.contact_view import with_contact
 from traceapp.verification.loading import load
 from traceapp.verification.proofs import prefetched_store
 from traceapp.verification.snapshot import read_statements
@@ -37,7 +38,9 @@ def item_bundle(
     checkpoint = reads.latest_checkpoint(session, ledger.origin)
     size = checkpoint.size
     st, _, entries = read_statements(session, ledger, load(session, link), size)
-    shown.everything(st, datetime.now(UTC).date())
+    views = shown.everything(st, datetime.now(UTC).date())
+    upstream.upstream(st)
+    with_contact(st, views.producer)
     if st.mismatches:
         raise ProjectionMismatch(
             "the database does not match the ledger for: "

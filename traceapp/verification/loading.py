@@ -40,6 +40,10 @@ class Loaded:
     places: dict[str, Location] = field(default_factory=dict)
     origin: Location | None = None
     recalls: list[Recall] = field(default_factory=list)
+    inputs: list[Loaded] = field(default_factory=list)
+    """The input batches of a processed product, each loaded as its own code (``upstream``)."""
+    more_inputs: int = 0
+    """Input batches left out of ``inputs`` (``upstream.MAX_INPUTS``)."""
 
 
 def load(session: Session, link: DigitalLink) -> Loaded:
@@ -65,7 +69,7 @@ def load(session: Session, link: DigitalLink) -> Loaded:
         return loaded
     loaded.events = _events(session, loaded.batch, loaded.item)
     loaded.documents = {e.ledger_seq: json.loads(e.document) for e in loaded.events}
-    loaded.places = _places(session, loaded)
+    loaded.places = places_of(session, [loaded])
     loaded.recalls = list(
         session.execute(
             select(Recall)
@@ -126,12 +130,13 @@ def destinations(document: dict[str, Any]) -> list[str]:
     return [d["destination"] for d in document.get("destinationList", []) if "destination" in d]
 
 
-def _places(session: Session, loaded: Loaded) -> dict[str, Location]:
+def places_of(session: Session, codes: list[Loaded]) -> dict[str, Location]:
     """Our locations among the events' URIs: by GLN Digital Link or by our URN."""
     uris: set[str] = set()
-    for event in loaded.events:
-        uris.update(u for u in (event.read_point, event.biz_location) if u)
-        uris.update(destinations(loaded.documents[event.ledger_seq]))
+    for loaded in codes:
+        for event in loaded.events:
+            uris.update(u for u in (event.read_point, event.biz_location) if u)
+            uris.update(destinations(loaded.documents[event.ledger_seq]))
     glns = {u[len(_GLN_PREFIX) :]: u for u in uris if u.startswith(_GLN_PREFIX)}
     ids = {u[len(_URN_PREFIX) :]: u for u in uris if u.startswith(_URN_PREFIX)}
     if not glns and not ids:

@@ -61,6 +61,8 @@ class ProducerView:
     address: Address
     gln: str | None
     logo: PhotoView | None = None
+    contact: Contact | None = None
+    """The public business contact the producer publishes (never its personal data)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,10 @@ class BatchView:
     quantity: Decimal | None
     unit: str | None
     origin: str | None
-    """Name of the origin location (farm, facility), when recorded."""
+    """Name of the origin location (farm, facility), when recorded; for a processed product,
+    its raw-material area: the origins of its input batches (``upstream.with_raw_origin``)."""
+    processed_at: str | None = None
+    """A processed product's own origin location (its workshop), when its inputs name theirs."""
 
 
 @dataclass(frozen=True)
@@ -211,3 +216,37 @@ class Verification:
     clone: CloneAssessment | None
     proofs: ProofReport
     checked_at: datetime
+    upstream: Upstream | None = None
+    """One step back: the input batches of a processed product."""
+
+
+@dataclass(frozen=True)
+class InputView:
+    """An input batch of a processed product, with its product, producer and own journey."""
+
+    product: ProductView
+    producer: ProducerView
+    batch: BatchView | None
+    journey: tuple[JourneyStep, ...]
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """One step back (Circular 02/2024/TT-BKHCN): what a processed product was made from."""
+
+    inputs: tuple[InputView, ...]
+    more: int
+    """Input batches not shown (``upstream.MAX_INPUTS``)."""
+    origins: tuple[str, ...]
+    """The inputs' origin locations: the product's raw-material area."""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A producer's public business contact, from its ``producer.contact_published``."""
+
+    phone: str | None
+    zalo: str | None
+    """A Vietnamese mobile number: its Zalo link is ``https://zalo.me/<zalo>``."""
+    website: str | None
+    address: str | None

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from traceapp.i18n import format_date
 from traceapp.verification.model import Notice, Verification
-from traceapp.verification.texts import text
+from traceapp.verification.texts import TEXTS, text
 
 _FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
 _MEMO: dict[int, tuple[object, Any]] = {}
@@ -70,8 +71,34 @@ def _shared(value: Any) -> Any:
     return plain
 
 
+# A notice's params are plain strings (JSON keeps them as they are); its text shows dates as
+# the language writes them, counts with their plural form, and codes (severity, the subjects
+# of a mismatch) in words.
+_DATES = frozenset({"date", "printed", "recorded"})
+_COUNTED = {"count": "n_times", "clients": "n_places", "days": "n_days", "checks": "n_checks"}
+
+
 def notice_text(notice: Notice, lang: str) -> str:
-    return text(lang, f"w_{notice.code}", **notice.params)
+    params: dict[str, str] = {}
+    for key, value in notice.params.items():
+        if key in _DATES and value:
+            params[key] = format_date(date.fromisoformat(value), lang)
+        elif key in _COUNTED and value.isdigit():
+            params[key] = text(lang, _COUNTED[key], count=int(value))
+            if key == "clients":  # "from 2 other places" after a sale or a claim
+                params["others"] = text(lang, "n_other_places", count=int(value))
+        elif key == "severity":
+            params[key] = _word(lang, f"severity_{value}", value)
+        elif key == "subjects":
+            names = (_word(lang, f"m_{name}", name) for name in value.split(", "))
+            params[key] = ", ".join(names)
+        else:
+            params[key] = value
+    return text(lang, f"w_{notice.code}", **params)
+
+
+def _word(lang: str, key: str, fallback: str) -> str:
+    return text(lang, key) if key in TEXTS else fallback
 
 
 def _notice(notice: Notice, lang: str) -> dict[str, Any]:
@@ -107,6 +134,7 @@ def verification_json(view: Verification, lang: str, **extra: Any) -> dict[str, 
         "scans": _plain(view.scans),
         "clone": clone,
         "proofs": proofs,
+        "upstream": _shared(view.upstream),
         "checkedAt": view.checked_at.isoformat(),
         "language": lang,
     }

@@ -200,6 +200,7 @@ def finish(
         clone=clone,
         proofs=snap.proofs,
         checked_at=now,
+        upstream=snap.upstream,
     )
 
 

@@ -25,7 +25,8 @@ from traceapp.gs1.digital_link import DigitalLink
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.writer import Ledger
 from traceapp.products.models import certificate_status
-from traceapp.verification import shown
+from traceapp.verification import shown, upstream
+from traceapp.verification.contact_view import contact_entries, with_contact
 from traceapp.verification.loading import Loaded, load, shown_entries
 from traceapp.verification.model import (
     BatchView,
@@ -36,6 +37,7 @@ from traceapp.verification.model import (
     ProducerView,
     ProductView,
     ProofReport,
+    Upstream,
 )
 from traceapp.verification.proofs import Head, StoredEntry, fetch_entries, prove
 from traceapp.verification.statements import MISMATCH, Statements, decode
@@ -61,6 +63,8 @@ class Snapshot:
     integrity: tuple[Notice, ...]
     """A ``projection_mismatch`` warning when rows name entries that do not back them."""
     proofs: ProofReport
+    upstream: Upstream | None
+    """One step back: a processed product's input batches (``upstream``)."""
     _days: dict[date, tuple[tuple[CertificateView, ...], CertificateView | None]] = field(
         default_factory=dict, compare=False, repr=False
     )
@@ -158,17 +162,19 @@ def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today
     loaded = load(session, link)
     st, subjects, entries = read_statements(session, ledger, loaded, head.size)
     views = shown.everything(st, today)
+    inputs = upstream.upstream(st)
     return Snapshot(
         product=views.product,
-        producer=views.producer,
+        producer=with_contact(st, views.producer),
         certificates=views.certificates,
-        batch=views.batch,
+        batch=upstream.with_raw_origin(views.batch, inputs),
         item=views.item,
         status_changed_at=_status_time(st, views.item, views.status_seq),
         recalls=views.recalls,
         journey=views.journey,
         integrity=_integrity(st),
         proofs=prove(session, ledger, subjects, entries, head),
+        upstream=inputs,
     )
 
 
@@ -177,15 +183,26 @@ def read_statements(
 ) -> tuple[Statements, dict[int, str], dict[int, StoredEntry]]:
     """The proven statements behind ``loaded``, the entries to prove (index -> what it backs)
     and their stored bytes: one query."""
+    upstream.load_inputs(session, loaded)
     subjects = shown_entries(loaded)
+    for seq, subject in {**contact_entries(loaded), **upstream.input_entries(loaded)}.items():
+        subjects.setdefault(seq, subject)
     product = loaded.product
     updates = None
     if product.updated_seq != product.ledger_seq:
         updates = (product.ledger_seq, product.updated_seq)
     entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
+    for sub in loaded.inputs:  # an input product edited since registration: rare
+        p = sub.product
+        if p.updated_seq != p.ledger_seq and p.id != product.id:
+            span = (p.ledger_seq, p.updated_seq)
+            entries.update(fetch_entries(session, ledger, [], size, product_updates=span))
     st = Statements(loaded, decode(entries), size)
     for seq in st.product_updates():
         subjects.setdefault(seq, "product_update")
+    for sub in loaded.inputs:
+        for seq in Statements(sub, st.stated, size).product_updates():
+            subjects.setdefault(seq, "input_product_update")
     return st, subjects, {seq: entries[seq] for seq in subjects if seq in entries}
 
 

@@ -24,7 +24,7 @@ from traceapp.gs1.errors import Gs1Error
 from traceapp.ledger_runtime import get_ledger
 from traceapp.verification.bundles import item_bundle
 from traceapp.verification.statements import ProjectionMismatch
-from traceapp.web.resolver import raw_path
+from traceapp.web.answers import raw_path
 from traceapp.witness.runtime import get_witnessing
 
 PREFIX = "/ledger/bundle"

@@ -21,6 +21,7 @@ from traceapp.db.sessions import get_database, get_session
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import query_document
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
+from traceapp.error_texts import translator
 from traceapp.errors import DomainError
 from traceapp.events.capture import (
     ERROR_BEHAVIOURS,
@@ -30,6 +31,7 @@ from traceapp.events.capture import (
     save_capture_job,
 )
 from traceapp.events.query import QueryParameterError, parse_query, run_query
+from traceapp.i18n import negotiate
 from traceapp.ledger_runtime import get_ledger
 
 bp = Blueprint("epcis_api", __name__, url_prefix="/epcis")
@@ -172,7 +174,7 @@ def capture() -> Response:
             **_issues(exc.issues, exc.truncated),
         )
     except DomainError as exc:
-        problem = exc.problems()[0]
+        problem = exc.problems(translator(negotiate(request.headers.get("Accept-Language"))))[0]
         return _problem(400, "ValidationException", problem.message, code=problem.code)
     response = _json(_job_json(capture_id, started, datetime.now(UTC), report), 201)
     response.headers["Location"] = url_for(".capture_job", capture_id=capture_id)

@@ -9,17 +9,15 @@ and problem details are ``web/gs1resolver.py``. Malformed codes give a 400, unkn
 
 Over 400 lines on purpose: every way a Digital Link request is answered (page, JSON, linkset,
 307, claim, compressed form) is routed here in one place, the logic itself lives in the modules
-named above.
+named above, and the answers every consumer page shares in ``web/answers.py``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta, timezone
 from functools import partial
-from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from markupsafe import Markup
@@ -38,12 +36,24 @@ from traceapp.verification.model import Verification
 from traceapp.verification.pins import ClaimResult, claim_with_pin
 from traceapp.verification.serialize import notice_text, verification_json
 from traceapp.verification.services import verify_code, verify_scanned_item
-from traceapp.verification.texts import LANGUAGES, text
+from traceapp.verification.texts import text
+from traceapp.verification.verdict import verdict
+from traceapp.web.answers import (
+    VN_TIME,
+    error_page,
+    finish,
+    lang_url,
+    language,
+    now_and_today,
+    raw_path,
+    same_origin,
+    too_many,
+)
+from traceapp.web.consumer import bad_code_message, claimed_by_reader, page_context, report_url
 from traceapp.web.gs1resolver import (
     Walk,
     add_cors,
     description,
-    problem,
     requested_format,
     unregistered_banner,
     unregistered_json,
@@ -60,6 +70,7 @@ from traceapp.web.linkset import (
     normalise_link_type,
     redirect_location,
 )
+from traceapp.web.story import story
 from traceapp.witness.runtime import get_witnessing
 from traceapp.witness.served import witnessed
 from traceapp.witness.texts import WITNESS_TEXTS
@@ -67,16 +78,12 @@ from traceapp.witness.texts import WITNESS_TEXTS
 bp = Blueprint("resolver", __name__)
 bp.after_request(add_cors)
 
-VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vietnamese dates
 # ?view= selects our own content (the targets of the links); unknown names show the page.
 SECTIONS = {"pip": "all", "journey": "journey", "certificates": "certificates", "recall": "all"}
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
 CLAIM_STATUS = {
     "claimed": 200,
     "wrong_pin": 400,
+    "malformed": 400,
     "locked": 429,
     "already_claimed": 409,
     "no_pin": 409,
@@ -87,26 +94,6 @@ CLAIM_STATUS = {
 # --- request context -------------------------------------------------------------------
 
 
-def language() -> str:
-    chosen = request.args.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    return request.accept_languages.best_match(LANGUAGES, default="vi") or "vi"
-
-
-def raw_path(prefix: str = "") -> str:
-    """The request path still percent-encoded: a lot may contain an encoded '/'."""
-    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
-    if raw:
-        path = urlsplit(raw).path if "://" in raw else raw.split("?", 1)[0]
-        root = request.script_root
-        if root and path.startswith(root):
-            path = path[len(root) :]
-    else:
-        path = quote(request.path, safe="/")
-    return path[len(prefix) :] if prefix and path.startswith(prefix) else path
-
-
 def scan_writer() -> GroupCommit:
     """The app's group commit for scans (one per process: the app is built after the fork)."""
     writer: GroupCommit | None = current_app.extensions.get("traceapp.scan_writer")
@@ -115,16 +102,6 @@ def scan_writer() -> GroupCommit:
             "traceapp.scan_writer", GroupCommit(get_database())
         )
     return writer
-
-
-def now_and_today() -> tuple[datetime, Any]:
-    now = datetime.now(UTC)
-    return now, now.astimezone(VN_TIME).date()
-
-
-def lang_url(lang: str) -> str:
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return raw_path() + "?" + urlencode([*args, ("lang", lang)])
 
 
 def image_src(view: Verification) -> str | None:
@@ -171,42 +148,6 @@ def bundle_path(view: Verification) -> str | None:
 # --- responses ---------------------------------------------------------------------------
 
 
-def _finish(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.vary.update(("Accept", "Accept-Language"))
-    response.cache_control.no_store = True  # scan counts and warnings change per request
-    return response
-
-
-def _error(status: int, code: str, field: str | None, message: str, lang: str) -> Response:
-    if requested_format() in ("json", "linkset"):
-        response = problem(status, code, field, message, lang)
-    else:
-        key = "not_found" if status == 404 else "bad_code"
-        response = Response(
-            render_template(
-                "verify/error.html",
-                lang=lang,
-                t=partial(text, lang),
-                title_key=key,
-                field=field,
-                message=message,
-                status=status,
-                switch_url=lang_url("en" if lang == "vi" else "vi"),
-            ),
-            mimetype="text/html",
-        )
-    response.status_code = status
-    return _finish(response)
-
-
-def _too_many(seconds: int, lang: str) -> Response:
-    response = _error(429, "RATE_LIMITED", None, text(lang, "rate_limited", seconds=seconds), lang)
-    response.headers["Retry-After"] = str(seconds)
-    return response
-
-
 # The page's sections that come from the ledger snapshot alone (hero, product to journey, proofs),
 # rendered once per snapshot and day: the snapshot hands the same ProofReport and certificate
 # tuple to every request of one checkpoint, day and code, so their identities key the HTML with
@@ -239,11 +180,12 @@ def _page(
     section: str = "all",
     claim: ClaimResult | None = None,
     claim_message: str | None = None,
+    mine: bool = False,
     banner: Markup | None = None,
 ) -> Response:
-    def t(key: str, **params: object) -> str:
-        return text(lang, key, **params)
-
+    """``mine``: the reader is the buyer who claimed the item (thanked, not warned)."""
+    context = page_context(lang, now_and_today()[1])
+    t = context["t"]
     if claim is not None:
         claim_message = t(
             f"claim_{claim.outcome}",
@@ -253,9 +195,12 @@ def _page(
     uri, image, bundle = public_uri(link), image_src(view), bundle_path(view)
     body = render_template(
         "verify/page.html",
+        **context,
         v=view,
-        lang=lang,
-        t=t,
+        verdict=verdict(view, claimed_by_viewer=mine),
+        mine=mine,
+        hidden=("claimed",) if mine else (),
+        report_url=report_url(uri, lang),
         notice=lambda n: notice_text(n, lang),
         cached=lambda name, caller: _cached_section(
             view, name, (lang, section, uri, image, bundle), caller
@@ -265,6 +210,7 @@ def _page(
         image=image,
         bundle=bundle,
         switch_url=lang_url("en" if lang == "vi" else "vi"),
+        story=story(view, lang, image, get_settings(current_app).public_url),
         claim=claim,
         claim_message=claim_message,
         banner=banner,
@@ -308,11 +254,11 @@ def resolve(_rest: str = "") -> Response:
     lang = language()
     wait = rate_limited("claim" if request.method == "POST" else "page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     try:
         link = parse_path(raw_path(), request.query_string.decode("latin-1"))
     except Gs1Error as exc:
-        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+        return _bad_code(exc, lang)
     return _answer(link, lang, same_as=None)
 
 
@@ -325,11 +271,11 @@ def resolve_compressed(segment: str) -> Response:
     lang = language()
     wait = rate_limited("page")
     if wait:
-        return _too_many(wait, lang)
+        return too_many(wait, lang)
     try:
         decompressed = decompress_segment(segment)
     except Gs1Error as exc:
-        return _error(400, exc.code, exc.field, _bad_code_message(exc, lang), lang)
+        return _bad_code(exc, lang)
     link = decompressed.link
     return _answer(link, lang, same_as=public_uri(link), packed=decompressed.other)
 
@@ -342,20 +288,22 @@ def _answer(
 ) -> Response:
     try:
         if request.method == "POST":
-            return _finish(_claim(link, lang))
+            return finish(_claim(link, lang))
         response = _resolve(link, lang, packed)
     except NotFound as exc:
-        return _error(404, "NOT_FOUND", exc.field, text(lang, "not_found_help"), lang)
+        report = report_url(public_uri(link), lang)
+        message = text(lang, "not_found_help")
+        return error_page(404, "NOT_FOUND", exc.field, message, lang, report=report)
     if response.status_code < 400:
         response.headers["Link"] = link_header(
             public_uri(link), same_as=same_as, linkset_response=response.mimetype == LINKSET
         )
-    return _finish(response)
+    return finish(response)
 
 
-def _bad_code_message(exc: Gs1Error, lang: str) -> str:
-    summary = text(lang, f"bad_{exc.field}") if f"bad_{exc.field}" != "bad_code" else ""
-    return f"{summary} {exc.message}".strip() if lang == "en" else summary or exc.message
+def _bad_code(exc: Gs1Error, lang: str) -> Response:
+    message = bad_code_message(exc, lang)
+    return error_page(400, exc.code, exc.field, message or exc.message, lang, detail=message)
 
 
 def _lookup(link: DigitalLink, *, record: bool) -> tuple[Walk, Verification]:
@@ -415,7 +363,7 @@ def _resolve(link: DigitalLink, lang: str, packed: tuple[tuple[str, str], ...] =
         response = _json(view, link, lang, section if view_name else "all", walk)
     else:
         banner = unregistered_banner(walk, public_uri(link), lang)
-        response = _page(view, link, lang, section, banner=banner)
+        response = _page(view, link, lang, section, banner=banner, mine=claimed_by_reader(view))
     if view_name is None:
         response.headers["Content-Location"] = content_url(public_uri(link), "pip")
     return response
@@ -433,16 +381,6 @@ def _redirect(target: Target, pairs: list[tuple[str, str]]) -> Response:
     return response
 
 
-def same_origin() -> bool:
-    """CSRF defence without cookies: a browser's POST carries Origin (or at least Referer)."""
-    source = request.headers.get("Origin") or request.headers.get("Referer")
-    if not source or source == "null":
-        return False
-    netloc = urlsplit(source).netloc.lower()
-    public = urlsplit(get_settings(current_app).public_url).netloc.lower()
-    return netloc in {request.host.lower(), public}
-
-
 def _claim(link: DigitalLink, lang: str) -> Response:
     now, today = now_and_today()
     ledger = get_ledger()
@@ -455,7 +393,7 @@ def _claim(link: DigitalLink, lang: str) -> Response:
         response = _page(view, link, lang, claim_message=text(lang, "claim_bad_origin"))
         response.status_code = 403
         return response
-    pin = (request.form.get("pin") or "").strip()[:32]
+    pin = (request.form.get("pin") or "")[:64]
     client = client_fingerprint()
     with get_database().write() as session:
         item = load(session, link).item
@@ -464,7 +402,8 @@ def _claim(link: DigitalLink, lang: str) -> Response:
     view = verify_code(
         get_session(), ledger, link, today=today, now=now, client=client, record_scan=False
     )
-    response = _page(view, link, lang, claim=result)
+    mine = result.outcome == "claimed" or claimed_by_reader(view)
+    response = _page(view, link, lang, claim=result, mine=mine)
     response.status_code = CLAIM_STATUS[result.outcome]
     if result.outcome == "locked":
         response.headers["Retry-After"] = str(result.retry_after)

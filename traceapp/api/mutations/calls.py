@@ -24,7 +24,7 @@ from traceapp.batches.services import (
     plan_issue_items,
 )
 from traceapp.epcis.errors import EpcisValidationError
-from traceapp.errors import NotFound, Problem, ValidationFailed
+from traceapp.errors import NotFound, Problem, Translate, ValidationFailed
 from traceapp.events.building import EventInput, Quantity, SourceDest
 from traceapp.events.capture import CaptureResult, capture_document
 from traceapp.events.models import Event
@@ -39,6 +39,7 @@ from traceapp.keys.services import plan_register_key, plan_revoke_key, register_
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.producers.contact import ContactInput, plan_update_contact, update_contact
 from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
     CertificationInput,
@@ -161,6 +162,17 @@ def register_producer_call(data: i.RegisterProducerInput) -> Call:
     return _service(register_producer, plan_register_producer, value)
 
 
+def update_producer_contact_call(data: i.UpdateProducerContactInput) -> Call:
+    value = ContactInput(
+        producer=public_id_of(data.producer, "Producer", "producer"),
+        phone=data.phone,
+        zalo=data.zalo,
+        website=data.website,
+        address=data.address,
+    )
+    return _service(update_contact, plan_update_contact, value)
+
+
 def register_product_call(data: i.RegisterProductInput) -> Call:
     value = ProductInput(
         producer=public_id_of(data.producer, "Producer", "producer"),
@@ -243,7 +255,14 @@ def create_batch_call(data: i.CreateBatchInput) -> Call:
 
 def issue_items_call(data: i.IssueItemsInput) -> Call:
     batch = public_id_of(data.batch, "Batch", "batch")
-    return _service(issue_items, plan_issue_items, batch, data.count, with_pins=data.with_pins)
+    return _service(
+        issue_items,
+        plan_issue_items,
+        batch,
+        data.count,
+        with_pins=data.with_pins,
+        over_quantity_reason=data.over_quantity_reason,
+    )
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
@@ -270,9 +289,9 @@ class DocumentRejected(ValidationFailed):
         super().__init__(str(error), field=first.pointer if first else "document")
         self.issues = error.issues
 
-    def problems(self) -> list[Problem]:
+    def problems(self, translate: Translate | None = None) -> list[Problem]:
         if not self.issues:
-            return super().problems()
+            return super().problems(translate)
         return [
             Problem(issue.pointer or "document", issue.message, _code(issue.rule))
             for issue in self.issues

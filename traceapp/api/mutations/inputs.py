@@ -65,6 +65,22 @@ class RegisterProducerInput(Signable):
     personal: PersonalDataInput | None = None
 
 
+@strawberry.input(
+    description="The producer's public business contact: each field published as given (null "
+    "withdraws it); never personal data, which stays off the ledger."
+)
+class UpdateProducerContactInput(Idempotent):
+    producer: strawberry.ID
+    phone: str | None = strawberry.field(
+        default=None, description="A Vietnamese phone number: mobile, 02x landline or 1800/1900."
+    )
+    zalo: str | None = strawberry.field(
+        default=None, description="The Vietnamese mobile number of the producer's Zalo account."
+    )
+    website: str | None = strawberry.field(default=None, description="An http(s) URL.")
+    address: str | None = strawberry.field(default=None, description="Business address.")
+
+
 @strawberry.input
 class RegisterProductInput(Signable):
     producer: strawberry.ID
@@ -163,6 +179,11 @@ class IssueItemsInput(Signable):
     with_pins: bool = strawberry.field(
         default=False,
         description="Scratch-off PINs, returned once. Random, so not with a client signature.",
+    )
+    over_quantity_reason: str | None = strawberry.field(
+        default=None,
+        description="Why more items than the batch quantity are issued; recorded on the ledger. "
+        "Without it such a request is refused (OVER_BATCH_QUANTITY).",
     )
 
 

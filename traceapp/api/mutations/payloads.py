@@ -72,6 +72,11 @@ class RegisterProducerPayload(Payload):
 
 
 @strawberry.type
+class UpdateProducerContactPayload(RegisterProducerPayload):
+    pass
+
+
+@strawberry.type
 class RegisterProductPayload(Payload):
     @strawberry.field
     def product(self, info: Info) -> Product | None:

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from traceapp.api.context import context_of
-from traceapp.api.mutations import calls, uploads
+from traceapp.api.mutations import calls, tokens, uploads
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
@@ -53,6 +53,17 @@ class Mutation:
         self, info: Info, input: i.RegisterProducerInput
     ) -> p.RegisterProducerPayload:
         return _write(info, p.RegisterProducerPayload, calls.register_producer_call, input)
+
+    @strawberry.mutation(
+        description="Publish or change the producer's public business contact (its own key or "
+        "an admin's), shown on its products' pages."
+    )
+    def update_producer_contact(
+        self, info: Info, input: i.UpdateProducerContactInput
+    ) -> p.UpdateProducerContactPayload:
+        return _write(
+            info, p.UpdateProducerContactPayload, calls.update_producer_contact_call, input
+        )
 
     @strawberry.mutation(description="Register a product (GTIN-14) of a producer.")
     def register_product(
@@ -168,6 +179,18 @@ class Mutation:
     def revoke_key(self, info: Info, input: i.RevokeKeyInput) -> p.RevokeKeyPayload:
         return _write(info, p.RevokeKeyPayload, calls.revoke_key_call, input)
 
+    @strawberry.mutation(description="A new API token for the caller's producer; secret once.")
+    def create_api_token(
+        self, info: Info, input: tokens.CreateApiTokenInput
+    ) -> tokens.CreateApiTokenPayload:
+        return tokens.create_api_token(info, input)
+
+    @strawberry.mutation(description="Revoke one of the caller's producer's API tokens, at once.")
+    def revoke_api_token(
+        self, info: Info, input: tokens.RevokeApiTokenInput
+    ) -> tokens.RevokeApiTokenPayload:
+        return tokens.revoke_api_token(info, input)
+
 
 def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement:
     try:
@@ -185,7 +208,7 @@ def _prepare(info: Info, make_call: MakeCall[S], data: S) -> p.PreparedStatement
             statement=None,
             message=None,
             idempotency_key=data.idempotency_key,
-            user_errors=user_errors(exc),
+            user_errors=user_errors(exc, context_of(info).translate),
         )
     return p.PreparedStatement(
         actor=to_sign.actor,

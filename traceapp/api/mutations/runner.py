@@ -25,7 +25,7 @@ from traceapp.api.context import ApiContext, context_of
 from traceapp.api.permissions import ADMIN, PRODUCER
 from traceapp.api.types.common import UserError
 from traceapp.auth.services import Principal
-from traceapp.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from traceapp.errors import DomainError, NotFound, PermissionDenied, Translate, ValidationFailed
 from traceapp.ledger_store.errors import SignatureRejected
 from traceapp.ledger_store.models import ActorKey
 from traceapp.ledger_store.service import WriteRequest, refuse_used_key
@@ -53,8 +53,11 @@ class Outcome:
     errors: list[UserError] | None = None
 
 
-def user_errors(exc: DomainError) -> list[UserError]:
-    return [UserError(field=p.field, message=p.message, code=p.code) for p in exc.problems()]
+def user_errors(exc: DomainError, translate: Translate | None = None) -> list[UserError]:
+    """The error's problems, in the caller's language when ``translate`` is given."""
+    return [
+        UserError(field=p.field, message=p.message, code=p.code) for p in exc.problems(translate)
+    ]
 
 
 def decode_signature(value: str | None) -> bytes | None:
@@ -101,7 +104,7 @@ def run_write(
             request = WriteRequest(signer, idempotency_key, sig)
             result = call.perform(session, context.ledger, request)
     except DomainError as exc:
-        return Outcome(errors=user_errors(exc))
+        return Outcome(errors=user_errors(exc, context.translate))
     # The request's read session may hold a snapshot from before the commit (SQLite WAL):
     # end it so the payload reads what was just written.
     context.session.rollback()

@@ -82,6 +82,19 @@ class Producer(Node):
     def ledger_index(self) -> int:
         return self.row.ledger_seq
 
+    @strawberry.field(description="The public business contact it publishes (null: none).")
+    def public_contact(self) -> PublicContact | None:
+        row = self.row
+        values = (row.contact_phone, row.contact_zalo, row.contact_website, row.contact_address)
+        if not any(values):
+            return None
+        return PublicContact(
+            phone=row.contact_phone,
+            zalo=row.contact_zalo,
+            website=row.contact_website,
+            address=row.contact_address,
+        )
+
     @strawberry.field(description="The logo uploaded with `uploadProducerLogo`, if any.")
     def logo(self, info: strawberry.Info) -> Photo | None:
         return Photo.of(self.row.logo, self.row.logo_seq, public_url(info))
@@ -92,6 +105,14 @@ class Producer(Node):
             PersonalDatum(field=p.field, value=p.value)
             for p in sorted(self.row.personal_data, key=lambda p: p.field)
         ]
+
+
+@strawberry.type(description="A producer's public business contact (producer.contact_published).")
+class PublicContact:
+    phone: str | None
+    zalo: str | None
+    website: str | None
+    address: str | None
 
 
 @strawberry.type(description="A product with its GTIN-14.")
