@@ -11,15 +11,16 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
+from flask import g, request
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
 from traceapp.accounts.models import PRODUCER_ROLES, Account
 from traceapp.accounts.services import member_write_request
-from traceapp.console.core import current, error_text, t
+from traceapp.console.core import current, t
 from traceapp.console.texts import TEXTS
 from traceapp.db.sessions import get_database, get_session
+from traceapp.error_texts import translator
 from traceapp.errors import DomainError, Problem
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
@@ -64,9 +65,9 @@ def member_write(plan: Plan, op: dict[str, Any], key: str | None) -> Receipt:
 def field_errors(exc: DomainError, fields: tuple[str, ...]) -> dict[str, str]:
     """Each problem next to its field; one the form has no field for goes at the top."""
     out: dict[str, str] = {}
-    for problem in exc.problems():
+    for problem in exc.problems(translator(g.lang)):
         name = problem.field if problem.field in fields else "form"
-        out.setdefault(name, _words(exc, problem))
+        out.setdefault(name, _words(problem))
     return out
 
 
@@ -79,14 +80,15 @@ _GENERIC = {
 }
 
 
-def _words(exc: DomainError, problem: Problem) -> str:
-    """The validators' common refusals, then the field's own text, then the code's."""
+def _words(problem: Problem) -> str:
+    """The validators' common refusals, then the field's own text, then the code's, then the
+    domain's own (in the person's language when the error catalog has the code)."""
     if problem.code == "INVALID":
         if problem.message in _GENERIC:
             return t(_GENERIC[problem.message])
         if problem.message.startswith("must be at most"):
             return t("err_too_long")
-    own = f"err_{problem.code.lower()}_{problem.field}"
-    if own in TEXTS:
-        return t(own)
-    return error_text(exc)
+    for key in (f"err_{problem.code.lower()}_{problem.field}", f"err_{problem.code.lower()}"):
+        if key in TEXTS:
+            return t(key)
+    return problem.message
