@@ -1,6 +1,7 @@
 """The catalogue in a real Chromium at 360x780, on both engines: an owner creates a product
 (typing 12 digits of its GTIN and letting the page complete it), uploads its photo, registers a
-place with the phone's position (a granted fake geolocation) and creates a batch. Screenshots go to test-artifacts/.
+place with the phone's position (a granted fake geolocation) and creates a batch. axe-core
+finds no WCAG 2.1 AA violation on any page shot. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from console.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OWNER_PASSWORD
 from PIL import Image
+from support.axe import assert_accessible
 from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live
 
 __all__ = ["live"]
@@ -37,6 +39,7 @@ def test_owner_builds_the_catalogue_in_chromium(
         page.screenshot(path=str(path), full_page=True)
         assert path.stat().st_size > 5_000
         assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
+        assert_accessible(page, name)
 
     def sign_in(page: Page, login: str, password: str) -> None:
         page.goto(f"{base}/console/login")
