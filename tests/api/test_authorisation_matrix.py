@@ -102,6 +102,7 @@ OTHER_AUTHORITY = {
         for name in (
             "account_password",
             "account_sign_out_everywhere",
+            "batch_new",
             "choose_language",
             "invitation",
             "invite_staff",
@@ -112,6 +113,10 @@ OTHER_AUTHORITY = {
             "passkey_login_options",
             "passkey_register",
             "passkey_register_options",
+            "place_new",
+            "product_edit",
+            "product_new",
+            "product_photo",
         )
     },
     # Anyone may report a suspected fake: same-origin, rate-limited, no ledger entry

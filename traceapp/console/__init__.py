@@ -6,7 +6,28 @@ the programme office (``/console/office/``), over the accounts domain and the do
 
 from __future__ import annotations
 
-from traceapp.console import batch_log, office, passkeys, producer, stamps, tokens, views
+from traceapp.console import (
+    batch_log,
+    office,
+    passkeys,
+    places,
+    producer,
+    products,
+    stamps,
+    tokens,
+    views,
+)
 from traceapp.console.core import bp
 
-__all__ = ["batch_log", "bp", "office", "passkeys", "producer", "stamps", "tokens", "views"]
+__all__ = [
+    "batch_log",
+    "bp",
+    "office",
+    "passkeys",
+    "places",
+    "producer",
+    "products",
+    "stamps",
+    "tokens",
+    "views",
+]

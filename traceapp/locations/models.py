@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db.base import Base
@@ -26,6 +28,9 @@ class Location(Base):
     province: Mapped[str | None] = mapped_column(String(100))
     commune: Mapped[str | None] = mapped_column(String(100))
     street: Mapped[str | None] = mapped_column(String(300))
+    # WGS 84 degrees, 6 decimals (about 0.1 m), from the statement's optional ``geo``.
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     ledger_seq: Mapped[int] = mapped_column(BigInt)
 
     # Read-side navigation for the API's eager-loading planner: view-only, never lazy.

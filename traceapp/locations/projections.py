@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.projections import Projector
@@ -13,6 +15,7 @@ from traceapp.products.projections import producer_pk
 def location_registered(session: Session, appended: Appended) -> None:
     s = appended.entry.statement
     address = s["address"]
+    geo = s.get("geo")  # only in statements that give a position
     session.add(
         Location(
             public_id=s["id"],
@@ -24,6 +27,8 @@ def location_registered(session: Session, appended: Appended) -> None:
             province=address["province"],
             commune=address["commune"],
             street=address["street"],
+            latitude=Decimal(geo["lat"]) if geo else None,
+            longitude=Decimal(geo["lon"]) if geo else None,
             ledger_seq=appended.seq,
         )
     )

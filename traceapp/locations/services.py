@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.errors import ValidationFailed
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
@@ -30,6 +32,35 @@ class LocationInput:
     province: str | None = None
     commune: str | None = None
     street: str | None = None
+    latitude: Decimal | str | None = None
+    longitude: Decimal | str | None = None
+
+
+GEO_PLACES = Decimal("0.000001")
+
+
+def _degrees(value: Decimal | str | None, field: str, limit: int) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        degrees = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed("must be a number of degrees", field=field) from None
+    if not degrees.is_finite() or not -limit <= degrees <= limit:
+        raise ValidationFailed(f"must be between -{limit} and {limit} degrees", field=field)
+    return degrees.quantize(GEO_PLACES, rounding=ROUND_HALF_EVEN)
+
+
+def geo_of(data: LocationInput) -> dict[str, str] | None:
+    """WGS 84 latitude and longitude, both or neither, as 6-decimal strings (about 0.1 m)."""
+    lat = _degrees(data.latitude, "latitude", 90)
+    lon = _degrees(data.longitude, "longitude", 180)
+    if (lat is None) != (lon is None):
+        missing = "longitude" if lon is None else "latitude"
+        raise ValidationFailed("is required with the other coordinate", field=missing)
+    if lat is None or lon is None:
+        return None
+    return {"lat": f"{lat:f}", "lon": f"{lon:f}"}
 
 
 class _LocationKeys(Protocol):
@@ -60,10 +91,12 @@ def plan_register_location(
     gln = None if not data.gln else v.gs1(normalise_gln, data.gln, "gln")
     if gln and session.execute(select(Location.id).where(Location.gln == gln)).first():
         raise LocationExists("a location with this GLN exists", field="gln")
+    geo = geo_of(data)
     return [
         Draft(
             "location.registered",
             {
+                **({"geo": geo} if geo else {}),
                 "id": ids.public_id("loc"),
                 "producer": data.producer,
                 "gln": gln,

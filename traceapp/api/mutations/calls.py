@@ -229,6 +229,8 @@ def register_location_call(data: i.RegisterLocationInput) -> Call:
         province=data.province,
         commune=data.commune,
         street=data.street,
+        latitude=data.latitude,
+        longitude=data.longitude,
     )
     return _service(register_location, plan_register_location, value)
 

@@ -150,6 +150,12 @@ class RegisterLocationInput(Signable):
     province: str | None = None
     commune: str | None = None
     street: str | None = None
+    latitude: Decimal | None = strawberry.field(
+        default=None, description="WGS 84 degrees, -90 to 90 (rounded to 6 decimals)."
+    )
+    longitude: Decimal | None = strawberry.field(
+        default=None, description="WGS 84 degrees, -180 to 180; given with latitude."
+    )
 
 
 @strawberry.input

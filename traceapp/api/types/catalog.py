@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import strawberry
@@ -263,6 +264,14 @@ class Location(Node):
     @strawberry.field
     def street(self) -> str | None:
         return self.row.street
+
+    @strawberry.field(description="WGS 84 latitude in degrees, when the producer gave one.")
+    def latitude(self) -> Decimal | None:
+        return self.row.latitude
+
+    @strawberry.field(description="WGS 84 longitude in degrees, when the producer gave one.")
+    def longitude(self) -> Decimal | None:
+        return self.row.longitude
 
     @strawberry.field(description="The URI EPCIS events use for it (GLN Digital Link or URN).")
     def uri(self) -> str:
