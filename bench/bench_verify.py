@@ -307,7 +307,14 @@ def bench_labels(url: str, key_file: Path, public_url: str, count: int = 1000) -
         batch = session.query(Batch).filter(Batch.lot == "QT2611A").one()
         actor = producer_key(session, batch_producer(session, batch))
         existing = session.query(Item).filter(Item.batch_id == batch.id).count()
-        issue_items(session, get_ledger(app), actor, batch.public_id, count - existing)
+        issue_items(
+            session,
+            get_ledger(app),
+            actor,
+            batch.public_id,
+            count - existing,
+            over_quantity_reason="benchmark: a 1,000-label print run on a 240-pack batch",
+        )
     with db.read_sessions() as session:
         batch = session.query(Batch).filter(Batch.lot == "QT2611A").one()
         started = time.perf_counter()
