@@ -34,7 +34,7 @@ from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.i18n import format_datetime
 from traceapp.locations.models import Location
-from traceapp.locations.services import location_uri
+from traceapp.locations.services import location_uri, producer_locations
 from traceapp.products.models import Product
 from traceapp.recalls.models import SEVERITIES, Recall, RecallBatch
 from traceapp.recalls.services import RecallInput, issue_recall_as
@@ -54,13 +54,7 @@ class LogLine:
 
 
 def _places(own: OwnBatch) -> list[Location]:
-    return list(
-        get_session()
-        .execute(
-            select(Location).where(Location.producer_id == own.producer_id).order_by(Location.name)
-        )
-        .scalars()
-    )
+    return producer_locations(get_session(), own.producer_id)
 
 
 def _log(own: OwnBatch) -> list[LogLine]:

@@ -20,8 +20,9 @@ from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError
 from traceapp.events.models import Event, EventEpc
 from traceapp.locations.models import LOCATION_KINDS, Location
-from traceapp.locations.services import LocationInput, plan_register_location
+from traceapp.locations.services import LocationInput, plan_register_location, producer_locations
 from traceapp.producers.models import Producer
+from traceapp.producers.services import get_producer
 from traceapp.products.models import Product
 from traceapp.recalls.models import RecallBatch
 
@@ -49,16 +50,8 @@ BATCH_FIELDS = (
 
 
 def _places(producer: str) -> list[Location]:
-    return list(
-        get_session()
-        .execute(
-            select(Location)
-            .join(Producer, Producer.id == Location.producer_id)
-            .where(Producer.public_id == producer)
-            .order_by(Location.name)
-        )
-        .scalars()
-    )
+    session = get_session()
+    return producer_locations(session, get_producer(session, producer).id)
 
 
 @bp.route("/places")

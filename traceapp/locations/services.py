@@ -70,6 +70,14 @@ class _LocationKeys(Protocol):
     def gln(self) -> str | None: ...
 
 
+def producer_locations(session: Session, producer_id: int) -> list[Location]:
+    """A producer's places (farms, workshops, shops), by name."""
+    rows = session.execute(
+        select(Location).where(Location.producer_id == producer_id).order_by(Location.name)
+    )
+    return list(rows.scalars())
+
+
 def location_uri(location: _LocationKeys) -> str:
     """The EPCIS readPoint/bizLocation URI: the GLN's Digital Link, else our URN."""
     if location.gln:
