@@ -53,6 +53,7 @@ _QUERIES = {
     "viewer": "{ viewer { role } }",
     "ledgerInfo": "{ ledgerInfo { size } }",
     "auditSummary": "{ auditSummary { size } }",
+    "portalRecords": "{ portalRecords(first: 1) { totalCount } }",
     "latestCheckpoint": "{ latestCheckpoint { size } }",
     "checkpoint": "{ checkpoint(size: 1) { size } }",
     "inclusionProof": "{ inclusionProof(index: 0, size: 1) { proof } }",

@@ -205,3 +205,44 @@ def test_cli_writes_the_same_records(
     assert result.exit_code == 0 and mine.read_text(encoding="utf-8").count("\n") == len(lines)
     bad = runner.invoke(args=["export", "portal", "-o", str(mine), "--producer", "nobody"])
     assert bad.exit_code == 2
+
+
+PORTAL_QUERY = """query($first: Int, $after: String) {
+  portalRecords(first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { node { kind ledgerIndex record } }
+  }
+}"""
+
+
+def test_graphql_pages_give_the_same_records(
+    client: FlaskClient, database: Database, scenario: Scenario
+) -> None:
+    token = _token(database, "auditor")
+    served, _ = _export(client, token)
+    seen: list[dict[str, Any]] = []
+    after = None
+    while True:
+        response = client.post(
+            "/graphql",
+            json={"query": PORTAL_QUERY, "variables": {"first": 3, "after": after}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        page = response.json["data"]["portalRecords"]  # type: ignore[index]
+        assert page["totalCount"] == len(served) - 1
+        for edge in page["edges"]:
+            node = edge["node"]
+            assert node["kind"] == node["record"]["record"]
+            assert node["ledgerIndex"] == node["record"]["ledgerIndex"]
+            seen.append(node["record"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == served[1:]
+    anonymous = client.post("/graphql", json={"query": PORTAL_QUERY})
+    assert anonymous.json["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"  # type: ignore[index]
+    bad = client.post(
+        "/graphql",
+        json={"query": PORTAL_QUERY, "variables": {"after": "zz"}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert bad.json["errors"][0]["extensions"]["code"] == "BAD_CURSOR"  # type: ignore[index]

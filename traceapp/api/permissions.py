@@ -89,6 +89,7 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("Query", "items"): SIGNED_IN - {ANONYMOUS},
     ("Query", "events"): SIGNED_IN - {ANONYMOUS},
     ("Query", "auditSummary"): READ_ALL,
+    ("Query", "portalRecords"): SIGNED_IN - {ANONYMOUS},
     **{("Mutation", name): WRITERS for name in _WRITER_MUTATIONS},
     **{("Mutation", name): ADMIN_ONLY for name in _ADMIN_MUTATIONS},
     # Personal data never leaves the server except to the programme office.

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, BatchInput, Item
@@ -134,24 +134,7 @@ def _paged(session: Session, stmt: Select[Any], key: Any, last: int | None) -> I
 def _products(
     session: Session, base_url: str, scope: PortalScope, last: int | None
 ) -> Iterator[tuple[int, Record]]:
-    stmt = _of_producer(
-        select(Product, Producer, Product.id).join(Producer, Product.producer_id == Producer.id),
-        scope,
-    ).where(
-        or_(
-            Product.updated_seq > scope.after,
-            Product.photo_seq > scope.after,
-            Producer.updated_seq > scope.after,
-            Product.id.in_(
-                select(Certification.product_id).where(
-                    or_(
-                        Certification.ledger_seq > scope.after,
-                        Certification.revoked_seq > scope.after,
-                    )
-                )
-            ),
-        )
-    )
+    stmt = _product_stmt(scope)
     today = vietnam_today()
     for page in _chunks(_paged(session, stmt, Product.id, last)):
         ids = [row.Product.id for row in page]
@@ -240,13 +223,7 @@ def _product(
 def _batches(
     session: Session, base_url: str, scope: PortalScope, last: int | None
 ) -> Iterator[tuple[int, Record]]:
-    stmt = _of_producer(
-        select(Batch, Product.gtin, Location, Batch.id)
-        .join(Product, Batch.product_id == Product.id)
-        .join(Producer, Product.producer_id == Producer.id)
-        .outerjoin(Location, Batch.origin_location_id == Location.id),
-        scope,
-    ).where(Batch.ledger_seq > scope.after)
+    stmt = _batch_stmt(scope)
     for page in _chunks(_paged(session, stmt, Batch.id, last)):
         inputs: dict[int, list[dict[str, str]]] = defaultdict(list)
         source = Batch.__table__.alias("input_batch")
@@ -285,14 +262,7 @@ def _batches(
 def _items(
     session: Session, base_url: str, scope: PortalScope, last: int | None
 ) -> Iterator[tuple[int, Record]]:
-    stmt = _of_producer(
-        select(Item.id, Item.serial, Item.status, Item.issued_seq, Item.status_seq)
-        .add_columns(Batch.lot, Product.gtin)
-        .join(Batch, Item.batch_id == Batch.id)
-        .join(Product, Batch.product_id == Product.id)
-        .join(Producer, Product.producer_id == Producer.id),
-        scope,
-    ).where(or_(Item.issued_seq > scope.after, Item.status_seq > scope.after))
+    stmt = _item_stmt(scope)
     for row in _paged(session, stmt, Item.id, last):
         yield (
             row.id,
@@ -312,12 +282,7 @@ def _items(
 def _events(
     session: Session, _base_url: str, scope: PortalScope, last: int | None
 ) -> Iterator[tuple[int, Record]]:
-    stmt = _of_producer(
-        select(Event, Producer.public_id.label("producer"), Producer.gln, Event.ledger_seq).join(
-            Producer, Event.producer_id == Producer.id
-        ),
-        scope,
-    ).where(or_(Event.ledger_seq > scope.after, Event.error_declared_seq > scope.after))
+    stmt = _event_stmt(scope)
     for page in _chunks(_paged(session, stmt, Event.ledger_seq, last)):
         epcs: dict[int, list[dict[str, str]]] = defaultdict(list)
         for seq, role, epc in session.execute(
@@ -356,6 +321,65 @@ def _event(
         "errorDeclaredLedgerIndex": event.error_declared_seq,
         "errorReason": event.error_reason,
     }
+
+
+def _product_stmt(scope: PortalScope) -> Select[Any]:
+    return _of_producer(
+        select(Product, Producer, Product.id).join(Producer, Product.producer_id == Producer.id),
+        scope,
+    ).where(
+        or_(
+            Product.updated_seq > scope.after,
+            Product.photo_seq > scope.after,
+            Producer.updated_seq > scope.after,
+            Product.id.in_(
+                select(Certification.product_id).where(
+                    or_(
+                        Certification.ledger_seq > scope.after,
+                        Certification.revoked_seq > scope.after,
+                    )
+                )
+            ),
+        )
+    )
+
+
+def _batch_stmt(scope: PortalScope) -> Select[Any]:
+    return _of_producer(
+        select(Batch, Product.gtin, Location, Batch.id)
+        .join(Product, Batch.product_id == Product.id)
+        .join(Producer, Product.producer_id == Producer.id)
+        .outerjoin(Location, Batch.origin_location_id == Location.id),
+        scope,
+    ).where(Batch.ledger_seq > scope.after)
+
+
+def _item_stmt(scope: PortalScope) -> Select[Any]:
+    return _of_producer(
+        select(Item.id, Item.serial, Item.status, Item.issued_seq, Item.status_seq)
+        .add_columns(Batch.lot, Product.gtin)
+        .join(Batch, Item.batch_id == Batch.id)
+        .join(Product, Batch.product_id == Product.id)
+        .join(Producer, Product.producer_id == Producer.id),
+        scope,
+    ).where(or_(Item.issued_seq > scope.after, Item.status_seq > scope.after))
+
+
+def _event_stmt(scope: PortalScope) -> Select[Any]:
+    return _of_producer(
+        select(Event, Producer.public_id.label("producer"), Producer.gln, Event.ledger_seq).join(
+            Producer, Event.producer_id == Producer.id
+        ),
+        scope,
+    ).where(or_(Event.ledger_seq > scope.after, Event.error_declared_seq > scope.after))
+
+
+def portal_count(session: Session, scope: PortalScope) -> int:
+    """How many records (the header aside) an export of ``scope`` holds: one count per kind."""
+    return sum(
+        session.execute(select(func.count()).select_from(stmt(scope).subquery())).scalar_one()
+        for stmt in (_product_stmt, _batch_stmt, _item_stmt, _event_stmt)
+    )
 
 
 _SECTIONS: tuple[
