@@ -8,9 +8,11 @@ import io
 from datetime import date
 
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from support.scenario import Scenario
 
 from traceapp.db.sessions import Database
+from traceapp.events.models import Event
 from traceapp.ledger_store.writer import Ledger
 from traceapp.partners.feed import safe_cell
 from traceapp.products.services import CertificationInput, grant_certification, revoke_certification
@@ -118,3 +120,30 @@ def test_cells_a_spreadsheet_would_run_are_defused() -> None:
     assert safe_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert safe_cell("+84 912") == "'+84 912" and safe_cell("@a") == "'@a"
     assert safe_cell("Trà") == "Trà" and safe_cell(4) == 4
+
+
+def test_master_data_is_gs1_web_vocabulary_json_ld(
+    client: FlaskClient, database: Database, scenario: Scenario
+) -> None:
+    response = client.get("/feeds/masterdata.jsonld")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    document = response.get_json(force=True)
+    assert document["@context"] == {"gs1": "https://ref.gs1.org/voc/"}
+    by_type: dict[str, list[dict[str, object]]] = {}
+    for node in document["@graph"]:
+        by_type.setdefault(node["@type"], []).append(node)
+    [organization] = by_type["gs1:Organization"]
+    assert organization["@id"] == f"urn:ocop:producer:{scenario.producer}"
+    assert organization["gs1:organizationName"] == "Hợp tác xã Chè Shan Tuyết Bản Mế"
+    places = {p["gs1:physicalLocationName"] for p in by_type["gs1:Place"]}
+    assert places == {"Đồi chè Na Pá", "Cửa hàng OCOP Sa Pa"}
+    [product] = by_type["gs1:Product"]
+    assert product["gs1:gtin"] == "08938505974019"
+    assert product["gs1:manufacturer"] == {"@id": organization["@id"]}
+    # The places' ids are the URIs events name as readPoint.
+    with database.read_sessions() as session:
+        read_points = set(session.scalars(select(Event.read_point).distinct()))
+    assert read_points and read_points <= {p["@id"] for p in by_type["gs1:Place"]}
+    nobody = client.get("/feeds/masterdata.jsonld?producer=pro_nobody").get_json(force=True)
+    assert nobody["@graph"] == []
+    assert client.get("/feeds/masterdata.jsonld?x=1").status_code == 400

@@ -24,6 +24,7 @@ from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import DomainError, PermissionDenied, ValidationFailed
 from traceapp.partners.common import VIETNAM, catalogue_version, vietnam_today
 from traceapp.partners.feed import FeedFilter, as_jsonld, certified_products, csv_rows
+from traceapp.partners.masterdata import master_data
 from traceapp.partners.portal import (
     PortalScope,
     Position,
@@ -86,6 +87,21 @@ def _not_modified(etag: str, modified: datetime) -> bool:
         return request.if_none_match.contains_weak(etag.strip('"'))
     since = request.if_modified_since
     return since is not None and modified <= since
+
+
+@bp.get("/feeds/masterdata.jsonld")
+def masterdata() -> Response:
+    """Producers, places and products as GS1 Web Vocabulary JSON-LD (``?producer=`` one)."""
+    unknown = sorted(set(request.args) - {"producer"})
+    if unknown:
+        return _error(400, ValidationFailed(f"unknown filter {unknown[0]!r}", field=unknown[0]))
+    document = master_data(
+        get_session(), get_settings().public_url, request.args.get("producer") or None
+    )
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return Response(
+        body, mimetype="application/ld+json", headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @bp.get("/portal/v1/schema.json")
