@@ -130,7 +130,7 @@ def prepare_document(document: object, *, proceed: bool = False) -> PreparedDocu
     document-level problems do; an event with problems is left out and listed in ``failures``.
     EPCIS 1.x CBV URNs are upgraded to their CBV 2.0 URIs first (``epcis.vocabulary``).
     """
-    if isinstance(document, Mapping) and document.get("type") in DOCUMENT_TYPES:
+    if isinstance(document, Mapping) and str(document.get("type")) in DOCUMENT_TYPES:
         document = upgrade_document(document, events_pointer(document))
     try:
         validate_document(document)
