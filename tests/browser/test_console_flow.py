@@ -328,6 +328,11 @@ def test_a_producers_day_offline_and_back_in_chromium(
             phone.goto(f"{base}/console/batches/{batch}/events")
             assert "Bán lẻ" in phone.inner_text("#events")
             shot(phone, "sold")
+            # Signing out forgets the pages the worker kept (they hold this member's forms).
+            assert phone.evaluate("() => caches.has('ocop-pages')") is True
+            phone.click("nav button.link")
+            phone.wait_for_url(f"{base}/console/login?out=1")
+            assert phone.evaluate("() => caches.has('ocop-pages')") is False
         finally:
             phone_browser.close()
     assert hosts == {urlsplit(base).netloc}
