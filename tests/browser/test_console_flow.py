@@ -25,8 +25,11 @@ from console.test_batch_work import check_stamps
 from PIL import Image
 from sqlalchemy import func, select
 from support.axe import assert_accessible
+from support.scenario import Scenario
 from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live
 
+from traceapp.accounts.models import PRODUCER_OWNER
+from traceapp.accounts.services import PersonInput, create_account
 from traceapp.batches.models import Item
 from traceapp.db.sessions import Database
 from traceapp.events.models import Event, EventEpc
@@ -351,3 +354,46 @@ def test_a_producers_day_offline_and_back_in_chromium(
     assert "retail_selling" in json.dumps(statement)
     assert statement["member"]  # signed for the member who recorded it offline
     assert len(key) == 24  # the key drawn on the phone, not the cached page's
+
+
+def test_recording_an_event_needs_no_javascript_in_chromium(
+    live: str,
+    database: Database,
+    scenario: Scenario,
+) -> None:
+    """The same page with scripts off: no scanner, no queue, and the form still records."""
+    from playwright.sync_api import sync_playwright
+
+    base = live
+    with database.write() as s:
+        create_account(
+            s,
+            PRODUCER_OWNER,
+            scenario.producer,
+            PersonInput("Nguyễn Văn Hùng", "hung@example.vn", None, OWNER_PASSWORD),
+        )
+    before = statements(database, "event.recorded")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(
+                viewport=VIEWPORT, locale="vi-VN", java_script_enabled=False
+            )
+            page = context.new_page()
+            page.goto(f"{base}/console/login")
+            page.fill("#login", "hung@example.vn")
+            page.fill("#password", OWNER_PASSWORD)
+            page.click("button.primary")
+            page.wait_for_url(f"{base}/console/")
+            page.goto(f"{base}/console/batches/{scenario.batch}/events/new")
+            assert not page.is_visible("#scan-start") and not page.is_visible("#queue-link")
+            page.select_option("#step", "store")
+            page.click("#record")
+            page.wait_for_url(f"{base}/console/batches/{scenario.batch}/events?done=event")
+            assert "Lưu kho" in page.inner_text("#events")
+            assert context.service_workers == []
+            page.goto(f"{base}/console/queue")
+            assert "Hàng chờ cần JavaScript" in page.inner_text("main")
+        finally:
+            browser.close()
+    assert statements(database, "event.recorded") == before + 1
