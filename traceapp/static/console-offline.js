@@ -152,7 +152,7 @@
         none.className = "muted";
         none.textContent = box.dataset.empty;
       }
-      document.getElementById("queue-send").hidden = !list.some(function (e) {
+      document.getElementById("queue-send").hidden = !navigator.onLine || !list.some(function (e) {
         return e.status === "waiting" && e.member === member;
       });
     });
@@ -205,5 +205,6 @@
   var sending = document.getElementById("queue-send");
   if (sending) sending.addEventListener("click", sendAndShow);
   window.addEventListener("online", sendAndShow);
+  window.addEventListener("offline", show);
   sendAndShow();
 })();
