@@ -18,12 +18,16 @@ from traceapp.api.limits import DocumentLimits
 from traceapp.api.mutations.resolvers import Mutation, PrepareQueries
 from traceapp.api.permissions import FieldPermissions
 from traceapp.api.queries import CatalogQueries
+from traceapp.api.statistics import StatisticsQueries
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
 from traceapp.api.types.events import Event, Recall
 from traceapp.api.verification import VerificationQueries
 
-Query = merge_types("Query", (CatalogQueries, LedgerQueries, VerificationQueries, PrepareQueries))
+Query = merge_types(
+    "Query",
+    (CatalogQueries, LedgerQueries, VerificationQueries, PrepareQueries, StatisticsQueries),
+)
 
 _lock = threading.Lock()
 _schemas: dict[bool, strawberry.Schema] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from traceapp.console import (
     batch_log,
     office,
+    office_stats,
     passkeys,
     places,
     producer,
@@ -23,6 +24,7 @@ __all__ = [
     "batch_log",
     "bp",
     "office",
+    "office_stats",
     "passkeys",
     "places",
     "producer",
