@@ -52,6 +52,7 @@ def test_scans_fold_into_activity_and_copies_into_signals(
         }
         own = scans_by(s, make_scope(producer=country.honey), "product", today)
     assert national == {"Đà Nẵng": (MANY_CHECKS + 3, 1), "Lào Cai": (3, 0)}
+    assert own[0].key == country.honey_products[0]
     assert [(f.name, f.scans, f.signals) for f in own] == [
         ("Bánh tráng nước dừa", MANY_CHECKS + 3, 1)
     ]

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 BAR = "#1e6b3a"
 INK = "#1d2a22"
 ROW = 24
-WIDTH = 600
+WIDTH = 340  # about a phone's width: text in the SVG stays at its size there
 
 
 def _fmt(value: float, number: Callable[[float], str]) -> str:
@@ -27,7 +27,7 @@ def bar_chart(
     number: Callable[[float], str],
 ) -> Markup:
     """Horizontal bars, one row per figure: its label, its bar, its value."""
-    label_w, value_w = 220, 80
+    label_w, value_w = 150, 52
     bar_w = WIDTH - label_w - value_w
     top = max((v for _, v in figures), default=0) or 1
     height = ROW * len(figures) + 4
@@ -39,16 +39,21 @@ def bar_chart(
     for i, (label, value) in enumerate(figures):
         y = i * ROW + 2
         width = round(bar_w * value / top, 1)
-        short = label if len(label) <= 28 else label[:27] + "…"
+        short = label if len(label) <= 22 else label[:21] + "…"
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" fill="{INK}" '
-            f'font-size="13">{escape(short)}</text>'
+            f'font-size="12">{escape(short)}</text>'
             f'<rect x="{label_w}" y="{y + 3}" width="{width}" height="{ROW - 8}" fill="{BAR}"/>'
-            f'<text x="{label_w + width + 4}" y="{y + 16}" fill="{INK}" font-size="13">'
+            f'<text x="{label_w + width + 4}" y="{y + 16}" fill="{INK}" font-size="12">'
             f"{escape(_fmt(value, number))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _short_month(label: str) -> str:
+    """Under a column, "12/26" is "12": the data table beside the chart has the year."""
+    return label.split("/")[0]
 
 
 def column_chart(
@@ -76,9 +81,9 @@ def column_chart(
             f'<rect x="{x}" y="{base - h}" width="{round(step * 0.7, 1)}" height="{h}" '
             f'fill="{BAR}"/>'
             f'<text x="{mid}" y="{base + 18}" text-anchor="middle" fill="{INK}" '
-            f'font-size="12">{escape(label)}</text>'
+            f'font-size="10">{escape(_short_month(label))}</text>'
             f'<text x="{mid}" y="{base - h - 4}" text-anchor="middle" fill="{INK}" '
-            f'font-size="11">{escape(_fmt(value, number))}</text>'
+            f'font-size="10">{escape(_fmt(value, number))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

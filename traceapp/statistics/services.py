@@ -138,24 +138,34 @@ def _where(scope: Scope, metric: str) -> list[Any]:
     return conditions
 
 
-def _commune_ok(scope: Scope, commune: str) -> bool:
-    return scope.commune is None or fold(commune) == fold(scope.commune)
-
-
 def _figures(counts: Counter[str], order: tuple[str, ...] | None = None) -> list[Figure]:
     if order is not None:
         return [Figure(k, counts.get(k, 0)) for k in order]
     return [Figure(k, n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], fold(kv[0])))]
 
 
+def _communes(session: Session, scope: Scope) -> list[str]:
+    """The communes as recorded that match the filter: any case, with or without diacritics."""
+    assert scope.commune is not None
+    recorded = session.execute(
+        select(StatCount.commune).where(*_where(scope, "producers")).group_by(StatCount.commune)
+    ).scalars()
+    return [name for name in recorded if fold(name) == fold(scope.commune)]
+
+
 def _by(session: Session, scope: Scope, metric: str, *columns: str, extra: Any = ()) -> list[Any]:
-    cols = [getattr(StatCount, c) for c in ("commune", *columns)]
-    query = (
-        select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli))
-        .where(*_where(scope, metric), *extra)
-        .group_by(*cols)
+    """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back)."""
+    cols = [getattr(StatCount, c) for c in columns]
+    conditions = [*_where(scope, metric), *extra]
+    if scope.commune is not None:
+        conditions.append(StatCount.commune.in_(_communes(session, scope)))
+    query = select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli)).where(
+        *conditions
     )
-    return [row for row in session.execute(query).all() if _commune_ok(scope, row[0])]
+    if cols:
+        query = query.group_by(*cols)
+    # Without columns an empty sum is one row of NULLs: no row.
+    return [row for row in session.execute(query).all() if row[-2] is not None]
 
 
 def _tally(rows: list[Any], index: int) -> Counter[str]:
@@ -185,9 +195,10 @@ def statistics(session: Session, origin: str, scope: Scope, today: date) -> Stat
     """Every figure of the office's page (and of the GraphQL ``statistics`` field)."""
     cp = checkpoint(session, origin)
     producers = _by(session, scope, "producers", "province", "k1", "k2")
+    communes = _by(session, scope, "producers", "commune") if scope.province else []
     products = _by(session, scope, "products", "province", "k1")
     certificates = _by(session, scope, "certificates", "province", "k1", "k2", extra=_valid(today))
-    ocop = [row for row in certificates if row[2] == "OCOP"]
+    ocop = [row for row in certificates if row[1] == "OCOP"]
     months = _months(today, MONTHS)
     since = [StatCount.k1 >= months[0]]
     items = _by(session, scope, "items", "k1", extra=since)
@@ -199,18 +210,18 @@ def statistics(session: Session, origin: str, scope: Scope, today: date) -> Stat
         producers=sum(int(r[-2]) for r in producers),
         products=sum(int(r[-2]) for r in products),
         certificates_valid=sum(int(r[-2]) for r in certificates),
-        producers_by_province=_figures(_tally(producers, 1)),
-        producers_by_commune=_figures(_tally(producers, 0)) if scope.province else [],
-        producers_by_kind=_figures(_tally(producers, 2), PRODUCER_KINDS),
-        producers_by_status=_figures(_tally(producers, 3)),
-        products_by_group=_figures(_tally(products, 2), PRODUCT_GROUPS),
-        products_by_province=_figures(_tally(products, 1)),
-        certificates_by_stars=_figures(_tally(ocop, 3), STARS),
-        certificates_by_province=_figures(_tally(certificates, 1)),
+        producers_by_province=_figures(_tally(producers, 0)),
+        producers_by_commune=_figures(_tally(communes, 0)),
+        producers_by_kind=_figures(_tally(producers, 1), PRODUCER_KINDS),
+        producers_by_status=_figures(_tally(producers, 2)),
+        products_by_group=_figures(_tally(products, 1), PRODUCT_GROUPS),
+        products_by_province=_figures(_tally(products, 0)),
+        certificates_by_stars=_figures(_tally(ocop, 2), STARS),
+        certificates_by_province=_figures(_tally(certificates, 0)),
         expiring_30=_expiring_count(session, scope, today, 30),
         expiring_90=_expiring_count(session, scope, today, 90),
-        items_per_month=_figures(_tally(items, 1), months),
-        events_per_month=_figures(_tally(events, 1), months),
+        items_per_month=_figures(_tally(items, 0), months),
+        events_per_month=_figures(_tally(events, 0), months),
         capacity=capacity(session, scope, today),
         scans_by_province=scans_by(session, scope, "province", today),
         scans_by_product=scans_by(session, scope, "product", today),
@@ -243,14 +254,14 @@ def capacity(
     rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=[StatCount.k1 >= since])
     per_product: Counter[str] = Counter()
     for row in rows:
-        per_product[row[2]] += int(row[-2])
+        per_product[row[1]] += int(row[-2])
     chosen = [p for p, _ in per_product.most_common(top)]
     keep = set(chosen)
     names = _product_names(session, chosen)
     found = [
-        Capacity(row[2], names.get(row[2], ""), row[1], row[3], int(row[-2]), int(row[-1]) / 1000)
+        Capacity(row[1], names.get(row[1], ""), row[0], row[2], int(row[-2]), int(row[-1]) / 1000)
         for row in rows
-        if row[2] in keep
+        if row[1] in keep
     ]
     rank = {p: i for i, p in enumerate(chosen)}
     return sorted(found, key=lambda c: (rank[c.product], c.month, c.unit))
