@@ -123,20 +123,3 @@ def test_statistics_for_portals_and_for_a_producer_itself(
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     bad = _post(client, tokens["admin"], province="Atlantis")
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
-
-
-ENDING = """query($days: Int) { certifications(endingWithinDays: $days) {
-  totalCount edges { node { decisionNumber } } } }"""
-
-
-def test_certifications_ending_within_days(client: FlaskClient, country: Country) -> None:
-    def ask(days: int) -> dict:  # type: ignore[type-arg]
-        body = {"query": ENDING, "variables": {"days": days}}
-        return client.post("/graphql", json=body).get_json()  # type: ignore[no-any-return]
-
-    soon = ask(30)["data"]["certifications"]
-    assert soon["totalCount"] == 1
-    assert soon["edges"][0]["node"]["decisionNumber"] == "77/QĐ-UBND"
-    # The tea's 4-star certificate ends in 2028; the revoked 4-star one never counts.
-    assert ask(3650)["data"]["certifications"]["totalCount"] == 2
-    assert ask(-1)["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
 import strawberry
 from sqlalchemy import or_, select
@@ -137,26 +137,8 @@ class CatalogQueries:
         after: str | None = None,
         product: strawberry.ID | None = None,
         scheme: CertificationScheme | None = None,
-        ending_within_days: Annotated[
-            int | None,
-            strawberry.argument(
-                description=(
-                    "Only certificates not revoked whose validity ends within this many days "
-                    "from today (UTC), e.g. 30 or 90; 0 to 3650."
-                )
-            ),
-        ] = None,
     ) -> Connection[Certification]:
         stmt = select(products.Certification)
-        if ending_within_days is not None:
-            if not 0 <= ending_within_days <= 3650:
-                raise ApiError("endingWithinDays must be 0 to 3650", "BAD_USER_INPUT")
-            today = datetime.now(UTC).date()
-            stmt = stmt.where(
-                products.Certification.revoked_seq.is_(None),
-                products.Certification.valid_until >= today,
-                products.Certification.valid_until <= today + timedelta(days=ending_within_days),
-            )
         if product is not None:
             pk = _pk(products.Product, product, "Product", "product")
             stmt = stmt.where(products.Certification.product_id == pk)
