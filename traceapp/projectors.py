@@ -25,7 +25,8 @@ def build_projectors() -> Projectors:
     projectors.register(events.PROJECTORS, events.BATCH_PROJECTORS)
     projectors.register(producer_contact.PROJECTORS)
     # The statistics' aggregates, kept after each domain has written its rows.
-    projectors.follow(statistics.FOLLOWERS, statistics.BATCH_FOLLOWERS)
+    followed = {t: f for t, f in statistics.FOLLOWERS.items() if projectors.handles(t)}
+    projectors.follow(followed, statistics.BATCH_FOLLOWERS)
     return projectors
 
 

@@ -45,6 +45,9 @@ class Projectors:
                 raise RuntimeError(f"a batch projector without a projector: {statement_type}")
             self._batch[statement_type] = apply_run
 
+    def handles(self, statement_type: str) -> bool:
+        return statement_type in self._single
+
     def follow(
         self,
         single: Mapping[str, Projector],

@@ -55,9 +55,9 @@ _FIELDS = ("metric", "producer", "province", "commune", "k1", "k2", "k3")
 
 
 def producer_status(producer: Producer) -> str:
-    """``active`` (suspension, issue 17's office pages, will set it)."""
-    del producer
-    return ACTIVE
+    """The producer's ``status`` (``active``/``suspended``) where its model has one (the
+    office's suspension, issue 17), else ``active``."""
+    return str(getattr(producer, "status", ACTIVE))
 
 
 def add(session: Session, counts: Counter[Key], amounts: Counter[Key] | None = None) -> None:
@@ -249,11 +249,13 @@ def _event_recorded(session: Session, appended: Appended) -> None:
     events_counted(session, [appended])
 
 
-PRODUCER_FOLLOWER: Projector = _producer_changed
-"""For statements that change a producer's kind, address or status (``statement["id"]``)."""
-
 FOLLOWERS: dict[str, Projector] = {
     "producer.registered": _producer_changed,
+    # The office's changes of a producer's address or status (``statement["id"]``): followed
+    # where the app projects them (``traceapp/projectors.py``).
+    "producer.updated": _producer_changed,
+    "producer.suspended": _producer_changed,
+    "producer.resumed": _producer_changed,
     "product.registered": _product_registered,
     "product.updated": _product_changed,
     "certification.granted": _certification_granted,
