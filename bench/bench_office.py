@@ -75,7 +75,9 @@ PAGE_P95_MS = 150.0
 CSV_PRODUCTS_S = 5.0
 XLSX_RSS_MB = 300.0
 DEMO_RATIO = 2.0
-REPEAT = 20
+REPEAT = 40
+PAGE_KB = 50.0  # DESIGN §13: HTML+CSS of a console page
+PAGE_BYTES = "HTML of /console/office/statistics"
 LOGIN, PASSWORD = "thongke@ocop.example.vn", "bảng số liệu quốc gia 2026"
 PAGES = (
     "/console/office/statistics",
@@ -247,7 +249,8 @@ def measure_pages(app: Any, database: Database) -> dict[str, float]:
     found: dict[str, float] = {}
 
     def timed(name: str, call: Callable[[], int]) -> None:
-        assert call() == 200, name
+        for _ in range(3):  # templates compiled, statements cached
+            assert call() == 200, name
         samples = []
         for _ in range(REPEAT):
             begin = time.perf_counter()
@@ -257,6 +260,7 @@ def measure_pages(app: Any, database: Database) -> dict[str, float]:
 
     for url in PAGES:
         timed(url, lambda url=url: client.get(url).status_code)
+    found[PAGE_BYTES] = len(client.get(PAGES[0]).get_data()) / 1024
     headers = {"Authorization": f"Bearer {token}"}
     timed(
         "graphql statistics",
@@ -366,7 +370,10 @@ def run(engine: str, factor: float, url: str, demo_url: str, workdir: Path) -> N
     print(f"  generation in all: {time.perf_counter() - begin:.1f} s")
     pages = measure_pages(app, database)
     for name, ms in pages.items():
-        line(f"p95 {name}", ms, PAGE_P95_MS, "ms")
+        if name == PAGE_BYTES:
+            line(name, ms, PAGE_KB, "KB")
+        else:
+            line(f"p95 {name}", ms, PAGE_P95_MS, "ms")
     seconds, size = csv_products(app)
     line(f"CSV export of every product ({size:,} bytes)", seconds, CSV_PRODUCTS_S, "s")
     before, peak, size = xlsx_rss(app, url, workdir)
@@ -386,6 +393,8 @@ def run(engine: str, factor: float, url: str, demo_url: str, workdir: Path) -> N
         f"{DEMO_RATIO}: the cost must not grow with the ledger)"
     )
     for name, ms in demo.items():
+        if name == PAGE_BYTES:
+            continue
         print(
             f"  {name:55s} demo {ms:7.1f} ms  national {pages[name]:7.1f} ms  "
             f"ratio {pages[name] / ms:5.2f}  {'ok' if pages[name] / ms <= DEMO_RATIO else 'OVER'}"

@@ -37,6 +37,7 @@ FILTERS = ("province", "commune", "group", "kind")
 DAYS = (30, 90)
 SHOWN = 200
 CHART_ROWS = 20  # the largest provinces or communes; the export has them all
+CAPACITY_ROWS = 10
 
 
 @lru_cache(maxsize=8192)
@@ -128,6 +129,27 @@ def _charts(stats: Any) -> list[dict[str, Any]]:
     return charts
 
 
+def _capacity_rows(stats: Any) -> list[dict[str, Any]]:
+    """The page's capacity table: each of the top products' batches and quantity over the
+    months shown, per unit (the export has every month)."""
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in stats.capacity:
+        row = rows.setdefault(
+            (c.product, c.unit),
+            {
+                "name": c.name or c.product,
+                "unit": c.unit,
+                "batches": 0,
+                "quantity": 0.0,
+                "months": set(),
+            },
+        )
+        row["batches"] += c.batches
+        row["quantity"] += c.quantity
+        row["months"].add(c.month)
+    return list(rows.values())[:CAPACITY_ROWS]
+
+
 @bp.route("/office/statistics")
 @signed_in
 def office_statistics() -> Page:
@@ -146,6 +168,7 @@ def office_statistics() -> Page:
         status,
         stats=stats,
         charts=_charts(stats),
+        capacity=_capacity_rows(stats),
         num=num,
         filters=_filters(request.args),
         provinces=province_names(),
