@@ -3,6 +3,7 @@ show, the files they give (read back with ``csv`` and ``openpyxl``), the reports
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from datetime import UTC, datetime
@@ -103,6 +104,11 @@ def test_csv_exports_have_a_bom_the_checkpoint_and_every_row(
     header, columns, rows = _split(list(csv.reader(io.StringIO(data.decode("utf-8-sig")))))
     assert header["ocop-trace-export/v1"] == "products"
     assert int(header["checkpoint_size"]) == _size(database, ledger)
+    with database.read_sessions() as s:
+        head = s.get(LedgerHead, ledger.origin)
+        assert head is not None
+    assert base64.b64decode(header["checkpoint_root"]) == head.root_hash
+    assert bytes.fromhex(header["checkpoint_root_hex"]) == head.root_hash
     assert columns[:3] == ["product", "gtin", "name_vi"]
     assert sorted(r[2] for r in rows) == [
         "Bánh tráng nước dừa",
@@ -192,3 +198,12 @@ def test_auditors_read_the_inbox_and_statistics_but_change_nothing(
     refused = post_form(client, page, page + "/state", {"state": "dismissed"})
     assert refused.status_code == 403
     assert "mới" in client.get(page).get_data(as_text=True).split('id="report-state">')[1][:20]
+
+
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
+    from traceapp.exports.writers import csv_chunks
+
+    data = b"".join(csv_chunks([["x", "+root"]], ["a"], [["=HYPERLINK(1)"], ["-3"], [-3]]))
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["x", "+root"]  # the header is ours
+    assert [r[0] for r in rows[3:]] == ["'=HYPERLINK(1)", "'-3", "-3"]

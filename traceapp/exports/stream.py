@@ -38,6 +38,8 @@ def header_rows(
         ["log", origin],
         ["checkpoint_size", size],
         ["checkpoint_root", base64.b64encode(root).decode()],
+        # Base64 may start with "+", which a spreadsheet takes for a formula; hex never does.
+        ["checkpoint_root_hex", root.hex()],
         ["read_at", datetime.now(UTC).isoformat(timespec="seconds")],
     ]
     rows.extend([["filter", key, value] for key, value in filters])

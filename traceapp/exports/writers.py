@@ -51,8 +51,8 @@ def csv_chunks(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write(BOM)
-    for line in header:
-        writer.writerow([_text(_safe(c)) for c in line])
+    for line in header:  # ours: written as they are (a root hash is no formula)
+        writer.writerow([_text(c) for c in line])
     writer.writerow([])
     writer.writerow(columns)
     for row in rows:
