@@ -207,3 +207,18 @@ def test_a_cell_a_spreadsheet_would_run_is_written_as_text() -> None:
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0] == ["x", "+root"]  # the header is ours
     assert [r[0] for r in rows[3:]] == ["'=HYPERLINK(1)", "'-3", "-3"]
+
+
+def test_chart_labels_are_escaped_and_english_pages_speak_english(
+    client: FlaskClient, people: People
+) -> None:
+    from traceapp.console.charts import bar_chart, column_chart
+
+    for draw in (bar_chart, column_chart):
+        svg = str(draw("c", "<b>t</b>", [("<script>x</script>", 3.0)], str))
+        assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;b&gt;" in svg
+    assert sign_in(client, ADMIN_EMAIL, ADMIN_PASSWORD).status_code == 303
+    page = client.get("/console/office/statistics", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
+    assert "OCOP statistics" in page and "Products by OCOP group" in page
