@@ -10,6 +10,9 @@ items, 2,000,000 events. Every row is appended through the domain services (prod
 a transaction; then one transaction per producer: its products, certificates, batches, items
 and events, the events through the bulk ``record_events``). Run it at full size alone (it
 takes hours on the shared machine); a smoke run: ``--factor 0.0005``.
+
+Over 400 lines: the generator, the measurements and the XLSX worker process (this file run with
+``--xlsx-child``) stay in one file, so the benchmark is one command.
 """
 
 from __future__ import annotations
