@@ -62,7 +62,9 @@ from traceapp.products.services import (
     grant_certification,
     register_product,
 )
+from traceapp.scans import services as scans
 from traceapp.statistics.provinces import provinces
+from traceapp.statistics.scans import fold_scans
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ORIGIN = "bench.ocop.example.vn/ledger"
@@ -219,6 +221,16 @@ def generate(database: Database, ledger: Ledger, admin: str, factor: float) -> d
                     ),
                 ).public_ids[0]
                 items = issue_items(s, ledger, key, batch, per_batch).receipt.public_ids
+                if b % 2 == 0:  # shoppers' scans (off the ledger): 3 of every other batch
+                    for k in range(3):
+                        scans.record(
+                            s,
+                            items[0],
+                            at=now - timedelta(hours=k + b),
+                            client=f"c{k}",
+                            agent=None,
+                            result="ok",
+                        )
                 for e in range(per_items * len(items)):
                     events.append(
                         EventInput(
@@ -237,6 +249,12 @@ def generate(database: Database, ledger: Ledger, admin: str, factor: float) -> d
                 flush=True,
             )
     timings["catalogue, batches, items, events"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with database.write() as s:
+        folded = fold_scans(s)
+        while folded:
+            folded = fold_scans(s)
+    timings["scan statistics (fold)"] = time.perf_counter() - start
     return timings
 
 
