@@ -54,6 +54,7 @@ _QUERIES = {
     "ledgerInfo": "{ ledgerInfo { size } }",
     "auditSummary": "{ auditSummary { size } }",
     "portalRecords": "{ portalRecords(first: 1) { totalCount } }",
+    "statistics": "{ statistics { __typename } }",
     "latestCheckpoint": "{ latestCheckpoint { size } }",
     "checkpoint": "{ checkpoint(size: 1) { size } }",
     "inclusionProof": "{ inclusionProof(index: 0, size: 1) { proof } }",

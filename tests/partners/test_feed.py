@@ -13,8 +13,8 @@ from support.scenario import Scenario
 
 from traceapp.db.sessions import Database
 from traceapp.events.models import Event
+from traceapp.exports.writers import safe_cell
 from traceapp.ledger_store.writer import Ledger
-from traceapp.partners.feed import safe_cell
 from traceapp.products.services import CertificationInput, grant_certification, revoke_certification
 
 

@@ -31,6 +31,7 @@ def ledger_group() -> None:
 def ledger_rebuild() -> None:
     """Recreate every projection table from the ledger entries alone."""
     from traceapp.ledger_store.rebuild import rebuild
+    from traceapp.statistics.scans import refold_scans
 
     require_schema()
     ledger = get_ledger()
@@ -42,7 +43,10 @@ def ledger_rebuild() -> None:
             count = rebuild(
                 session, origin, ledger.projectors, progress=lambda _n: bar.update(1000)
             )
+        # Scan activity is not in the ledger: folded again from the scans table.
+        folded = refold_scans(session)
     click.echo(f"rebuilt the projections from {count} entries")
+    click.echo(f"folded {folded} scans into the statistics")
 
 
 @ledger_group.command("verify")

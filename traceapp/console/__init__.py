@@ -9,6 +9,7 @@ from __future__ import annotations
 from traceapp.console import (
     batch_log,
     office,
+    office_stats,
     offline,
     passkeys,
     places,
@@ -24,6 +25,7 @@ __all__ = [
     "batch_log",
     "bp",
     "office",
+    "office_stats",
     "offline",
     "passkeys",
     "places",

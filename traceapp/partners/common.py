@@ -1,8 +1,7 @@
-"""Shared by the portal export and the feed: Vietnam's calendar, folded names, the version."""
+"""Shared by the portal export and the feed: Vietnam's calendar and the catalogue's version."""
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
@@ -18,13 +17,6 @@ VIETNAM = timezone(timedelta(hours=7))
 
 def vietnam_today(now: datetime | None = None) -> date:
     return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
-
-
-def folded(text: str) -> str:
-    """Vietnamese compared without case or diacritics: "Quảng Nam" == "quang nam" (đ -> d)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(bare.casefold().split())
 
 
 @dataclass(frozen=True)

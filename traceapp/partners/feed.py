@@ -17,12 +17,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from traceapp.exports.writers import safe_cell
 from traceapp.gs1.digital_link import DigitalLink, format_uri
 from traceapp.media.images import JPEG, WEBP, media_path
-from traceapp.partners.common import folded
 from traceapp.partners.errors import InvalidFilter
 from traceapp.producers.models import Producer
 from traceapp.products.models import PRODUCT_GROUPS, Certification, Product
+from traceapp.statistics.provinces import fold
 
 OCOP = "OCOP"
 STARS = (3, 4, 5)
@@ -116,12 +117,12 @@ def certified_products(
         stmt = stmt.where(Product.group == filters.group)
     if filters.stars is not None:
         stmt = stmt.where(Certification.stars >= filters.stars)
-    province = folded(filters.province) if filters.province else None
+    province = fold(filters.province) if filters.province else None
     listed: dict[str, FeedProduct] = {}
     for product, producer, certificate in session.execute(stmt).tuples():
         if product.gtin in listed:  # the first row is the best certificate
             continue
-        if province is not None and folded(producer.province) != province:
+        if province is not None and fold(producer.province) != province:
             continue
         listed[product.gtin] = _feed_product(product, producer, certificate, base_url)
     return list(listed.values())
@@ -223,7 +224,7 @@ def csv_rows(products: list[FeedProduct]) -> Iterator[str]:
     yield "\ufeff" + _take(buffer)
     for p in products:
         writer.writerow(
-            safe_cell(value)
+            safe_cell(value)  # names are the producers' own text
             for value in (
                 p.gtin,
                 p.name_vi,
@@ -245,14 +246,6 @@ def csv_rows(products: list[FeedProduct]) -> Iterator[str]:
             )
         )
         yield _take(buffer)
-
-
-def safe_cell(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP CSV
-    injection); names are the producers' own text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _take(buffer: io.StringIO) -> str:

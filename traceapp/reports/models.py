@@ -29,3 +29,27 @@ class Report(Base):
     # The same coarse keyed fingerprint as scans (never the IP address).
     client: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportTriage(Base):
+    """A report's current triage state (no row: ``new``); ``statistics.inbox`` changes it."""
+
+    __tablename__ = "report_triage"
+
+    report_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ReportTriageChange(Base):
+    """Every change of a report's state: which office account, when, from what to what, why."""
+
+    __tablename__ = "report_triage_changes"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    report_public_id: Mapped[str] = mapped_column(String(32), index=True)
+    account_id: Mapped[int] = mapped_column(BigInt)
+    old_state: Mapped[str] = mapped_column(String(16))
+    new_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)

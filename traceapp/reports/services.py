@@ -110,7 +110,7 @@ def submit_report(
     )
     session.add(report)
     session.flush()
-    return _view(report)
+    return report_view(report)
 
 
 def list_reports(
@@ -132,10 +132,10 @@ def list_reports(
         query = query.where(Report.code == code)
     if reasons is not None:
         query = query.where(Report.reason.in_(list(reasons)))
-    return [_view(r) for r in session.execute(query).scalars()]
+    return [report_view(r) for r in session.execute(query).scalars()]
 
 
-def _view(report: Report) -> ReportView:
+def report_view(report: Report) -> ReportView:
     return ReportView(
         report.public_id,
         report.code,
