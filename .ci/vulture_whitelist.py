@@ -123,3 +123,4 @@ whole_batch  # unused variable (traceapp/console/batch_log.py; read by templates
 _.handle_endtag  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.handle_data  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.tone  # unused variable (traceapp/verification/verdict.py: read by templates/verify/page.html)
+_.max_content_length  # unused attribute (traceapp/web/pages.py: Flask reads it while parsing the report's body)
