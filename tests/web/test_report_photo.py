@@ -21,6 +21,7 @@ from traceapp.ledger_store.models import LedgerEntry
 from traceapp.media.images import MAX_UPLOAD_BYTES
 from traceapp.reports.models import Report
 from traceapp.reports.services import (
+    MAX_PER_WINDOW,
     ReportInput,
     list_reports,
     open_report_store,
@@ -172,3 +173,12 @@ def test_a_wrong_field_stores_no_photo_and_asks_for_it_again(
     assert post(client, None).status_code == 303
     with get_database(app).read_sessions() as session:
         assert list_reports(session)[0].photo is None
+
+
+def test_an_over_limit_client_spends_no_image_work(app: Flask, client: FlaskClient) -> None:
+    for _ in range(MAX_PER_WINDOW):
+        assert post(client, None).status_code == 303
+    # Not a picture: had it been looked at, the answer would be 400; the limit comes first.
+    over = post(client, (b"%PDF-1.4 not a picture", "a.jpg"))
+    assert over.status_code == 429 and int(over.headers["Retry-After"]) > 3000
+    assert stored_files(app) == []

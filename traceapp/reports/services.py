@@ -109,6 +109,19 @@ def check_report(data: ReportInput, public_url: str) -> tuple[str, str | None, s
     return code, details, clean_text(data.contact, "contact", MAX_CONTACT)
 
 
+def check_rate(session: Session, *, client: str, now: datetime) -> None:
+    """TooManyReports when ``client`` sent MAX_PER_WINDOW reports within WINDOW. A form with a
+    photo asks before decoding it, so an over-limit client costs no image work."""
+    recent = session.execute(
+        select(func.count(), func.min(Report.created_at)).where(
+            Report.client == client, Report.created_at > now - WINDOW
+        )
+    ).one()
+    if recent[0] >= MAX_PER_WINDOW:
+        wait = recent[1] + WINDOW - now
+        raise TooManyReports(max(1, int(wait.total_seconds() + 0.999)))
+
+
 def submit_report(
     session: Session,
     data: ReportInput,
@@ -125,14 +138,7 @@ def submit_report(
     if now.tzinfo is None:
         raise ValueError("naive datetime; use timezone-aware UTC")
     code, details, contact = check_report(data, public_url)
-    recent = session.execute(
-        select(func.count(), func.min(Report.created_at)).where(
-            Report.client == client, Report.created_at > now - WINDOW
-        )
-    ).one()
-    if recent[0] >= MAX_PER_WINDOW:
-        wait = recent[1] + WINDOW - now
-        raise TooManyReports(max(1, int(wait.total_seconds() + 0.999)))
+    check_rate(session, client=client, now=now)
     stored = store_renditions(*photo) if photo is not None else None
     report = Report(
         public_id=IdSource().public_id("rpt"),

@@ -32,6 +32,7 @@ from traceapp.reports.services import (
     REASONS,
     ReportInput,
     canonical_code,
+    check_rate,
     check_report,
     open_report_store,
     prepare_photo,
@@ -173,15 +174,18 @@ def report_submit() -> Response:
     try:
         # The text first (cheap), the photo next (decoding is the costly part), then the write.
         check_report(data, settings.public_url)
+        client, now = client_fingerprint(), datetime.now(UTC)
         photo: Renditions | None = None
         if upload is not None and attached:
+            check_rate(get_session(), client=client, now=now)
+            get_database().end_read(get_session())  # no SQLite snapshot held while decoding
             photo = prepare_photo(read_upload(upload.stream, "photo"))
         with get_database().write() as session:
             submit_report(
                 session,
                 data,
-                client=client_fingerprint(),
-                now=datetime.now(UTC),
+                client=client,
+                now=now,
                 public_url=settings.public_url,
                 photo=(open_report_store(settings), photo) if photo is not None else None,
             )
