@@ -157,6 +157,9 @@ def test_product_level_has_no_item_links(client: FlaskClient, scenario: Scenario
             "en",
         ),
         ("gs1:recallStatus", HTML, "recall", "vi"),
+        # The vocabulary's IRI and the equivalents it declares name the same link types.
+        ("https://ref.gs1.org/voc/traceability", JSON, "journey", "vi"),
+        ("https://www.gs1.org/voc/recallStatus", HTML, "recall", "vi"),
     ],
 )
 def test_link_type_redirects_with_the_query_passed_on(
