@@ -129,3 +129,4 @@ product_public_id  # unused variable (traceapp/api/statistics.py): a GraphQL fie
 certificates_ending_in_30_days  # unused variable (traceapp/api/statistics.py): a GraphQL field
 certificates_ending_in_90_days  # unused variable (traceapp/api/statistics.py): a GraphQL field
 flagged_at  # unused variable (traceapp/statistics/models.py): when a fold flagged the item
+_.max_content_length  # unused attribute (traceapp/web/pages.py: Flask reads it while parsing the report's body)
