@@ -38,7 +38,14 @@ from traceapp.events.services import (
 from traceapp.keys.services import plan_register_key, plan_revoke_key, register_key, revoke_key
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Draft, Ledger
-from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.locations.services import (
+    LocationChanges,
+    LocationInput,
+    plan_register_location,
+    plan_update_location,
+    register_location,
+    update_location,
+)
 from traceapp.producers.contact import ContactInput, plan_update_contact, update_contact
 from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
@@ -233,6 +240,21 @@ def register_location_call(data: i.RegisterLocationInput) -> Call:
         longitude=data.longitude,
     )
     return _service(register_location, plan_register_location, value)
+
+
+def update_location_call(data: i.UpdateLocationInput) -> Call:
+    location = public_id_of(data.location, "Location", "location")
+    changes = LocationChanges(
+        name=data.name,
+        kind=data.kind.value if data.kind else None,
+        province=data.province,
+        commune=data.commune,
+        street=data.street,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        clear_position=data.clear_position,
+    )
+    return _service(update_location, plan_update_location, location, changes)
 
 
 def create_batch_call(data: i.CreateBatchInput) -> Call:

@@ -118,6 +118,11 @@ class RegisterLocationPayload(Payload):
 
 
 @strawberry.type
+class UpdateLocationPayload(RegisterLocationPayload):
+    pass
+
+
+@strawberry.type
 class CreateBatchPayload(Payload):
     @strawberry.field
     def batch(self, info: Info) -> Batch | None:

@@ -114,6 +114,12 @@ class Mutation:
     ) -> p.RegisterLocationPayload:
         return _write(info, p.RegisterLocationPayload, calls.register_location_call, input)
 
+    @strawberry.mutation(
+        description="Change a place's name, kind, address or position (`location.updated`)."
+    )
+    def update_location(self, info: Info, input: i.UpdateLocationInput) -> p.UpdateLocationPayload:
+        return _write(info, p.UpdateLocationPayload, calls.update_location_call, input)
+
     @strawberry.mutation(description="Create a batch (lot) of a product.")
     def create_batch(self, info: Info, input: i.CreateBatchInput) -> p.CreateBatchPayload:
         return _write(info, p.CreateBatchPayload, calls.create_batch_call, input)
@@ -256,6 +262,12 @@ class PrepareQueries:
         self, info: Info, input: i.RegisterLocationInput
     ) -> p.PreparedStatement:
         return _prepare(info, calls.register_location_call, input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_update_location(
+        self, info: Info, input: i.UpdateLocationInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.update_location_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_create_batch(self, info: Info, input: i.CreateBatchInput) -> p.PreparedStatement:
