@@ -31,9 +31,9 @@ from traceapp.events.models import Event
 from traceapp.events.services import (
     declare_error,
     plan_record_event,
-    record_epcis_events,
-    record_event,
-    record_events,
+    record_epcis_events_noticed,
+    record_event_noticed,
+    record_events_noticed,
 )
 from traceapp.keys.services import plan_register_key, plan_revoke_key, register_key, revoke_key
 from traceapp.ledger_store.service import WriteRequest
@@ -288,19 +288,19 @@ def issue_items_call(data: i.IssueItemsInput) -> Call:
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
-    return _service(record_event, plan_record_event, event_input(data.event, "event."))
+    return _service(record_event_noticed, plan_record_event, event_input(data.event, "event."))
 
 
 def record_events_call(data: i.RecordEventsInput) -> Call:
     values = [event_input(e, f"events.{n}.") for n, e in enumerate(data.events)]
-    return _service(record_events, None, values)
+    return _service(record_events_noticed, None, values)
 
 
 def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> Call:
     if not data.events:
         raise ValidationFailed("send at least one event", field="events")
     events = [dict(e) if isinstance(e, dict) else e for e in data.events]
-    return _service(record_epcis_events, None, events)
+    return _service(record_epcis_events_noticed, None, events)
 
 
 class DocumentRejected(ValidationFailed):
