@@ -24,11 +24,12 @@ from traceapp.console.stamps import (
     own_batch,
 )
 from traceapp.db.sessions import get_session
+from traceapp.error_texts import translator
 from traceapp.errors import DomainError
 from traceapp.events.building import EventInput, Quantity
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.projections import short_cbv
-from traceapp.events.services import declare_error_as, record_event_as
+from traceapp.events.services import declare_error_as, record_event_as_noticed
 from traceapp.events.steps import STEPS, step, step_of
 from traceapp.gs1.digital_link import DigitalLink, parse_path
 from traceapp.gs1.errors import Gs1Error
@@ -250,9 +251,17 @@ def new_event(public_id: str) -> Page:
             items=items,
             quantities=quantities,
         )
-        member_write(key, lambda s, ledger, req: record_event_as(s, ledger, req, data))
+        recorded = member_write(
+            key, lambda s, ledger, req: record_event_as_noticed(s, ledger, req, data)
+        )
     except DomainError as exc:
         return _event_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
+    if recorded.notices:
+        # Recorded, with the plausibility rules' remarks: shown now, in the person's language
+        # (a reload sends the same idempotency key again: a replay, nothing appended).
+        translate = translator(g.lang)
+        notices = [p.message for n in recorded.notices for p in n.problems(translate)]
+        return _log_page(own, done=t("event_recorded"), notices=notices)
     return redirect(url_for("console.batch_events", public_id=public_id, done="event"), 303)
 
 
