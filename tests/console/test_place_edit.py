@@ -17,7 +17,7 @@ from traceapp.ledger_store.models import LedgerEntry
 from traceapp.locations.models import Location
 
 from .conftest import People, csrf_of, owner_of
-from .test_catalog import last_entry, member_id, send
+from .test_catalog import PAGE_BUDGET, last_entry, member_id, send
 
 FARM_PAGE = "/console/places/{id}/edit"
 
@@ -39,6 +39,7 @@ def test_owner_edits_a_place_and_shoppers_see_it(
     form = owner.get(page)
     text = form.get_data(as_text=True)
     assert form.status_code == 200 and "Sửa địa điểm" in text
+    assert len(form.data) <= PAGE_BUDGET
     assert 'value="Đồi chè Na Pá"' in text and "FARM-1" in text
     assert 'name="code"' not in text and 'name="gln"' not in text  # identifiers never change
     english = owner.get(page, headers={"Accept-Language": "en"}).get_data(as_text=True)
