@@ -34,6 +34,7 @@ _INPUTS = {
     "grantCertification": '{product: "x", scheme: OCOP, issuer: "x", decisionNumber: "1", issuedOn: "2025-01-01"}',
     "revokeCertification": '{certification: "x", reason: "r"}',
     "registerLocation": '{producer: "x", code: "c", name: "n", kind: FARM}',
+    "updateLocation": '{location: "x", name: "n"}',
     "createBatch": '{product: "x", lot: "L", productionDate: "2025-01-01"}',
     "issueItems": '{batch: "x", count: 1}',
     "recordEvent": '{event: {type: OBJECT_EVENT, eventTime: "2026-01-01T00:00:00+07:00"}}',

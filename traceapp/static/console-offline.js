@@ -68,6 +68,14 @@
         if (r.status >= 500 || r.status === 429) return false;
         return r.text().then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
+          if (r.ok && doc.getElementById("done")) {
+            // Recorded, with remarks (the batch log answered at once with its notices).
+            var notes = doc.getElementById("notices");
+            entry.status = "sent";
+            entry.sent = new Date().toISOString();
+            entry.note = notes ? notes.textContent.trim() : "";
+            return put(entry).then(function () { return true; });
+          }
           var why = doc.getElementById("form-error") || doc.querySelector("main .error") ||
             doc.querySelector("main h1");
           entry.status = "refused";
@@ -195,8 +203,14 @@
       if (!navigator.onLine) { keep(data); return; }
       fetch(form.action, { method: "POST", body: data, credentials: "same-origin" }).then(
         function (r) {
-          if (r.redirected) location.assign(r.url);
-          else form.submit(); // the server's answer (a refusal) as without this script
+          if (r.redirected) { location.assign(r.url); return; }
+          // Recorded with notices, or refused: show the server's page as it answered, never
+          // posting again.
+          return r.text().then(function (html) {
+            document.open();
+            document.write(html);
+            document.close();
+          });
         },
         function () { keep(data); }
       );
