@@ -28,6 +28,11 @@ class FetchError(LedgerError):
     """The log could not be read: network failure, timeout, an HTTP error status, an
     unreadable file, or an answer that is too large or badly encoded."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        """The HTTP status, when the server answered one."""
+
 
 class Missing(FetchError):
     """The resource does not exist (HTTP 404, no such file)."""
@@ -104,7 +109,7 @@ class HttpSource(TileSource):
         except urllib.error.HTTPError as exc:
             with exc:
                 error = Missing if exc.code == 404 else FetchError
-                raise error(f"GET {url}: HTTP {exc.code} {exc.reason}") from None
+                raise error(f"GET {url}: HTTP {exc.code} {exc.reason}", exc.code) from None
         except (OSError, ValueError) as exc:  # URLError, refused, reset, timed out, bad URL
             raise FetchError(f"GET {url}: {getattr(exc, 'reason', exc)}") from None
         encoding = encoding.strip()
@@ -148,8 +153,9 @@ def _read_at_most(file: Path, limit: int) -> bytes:
 def open_source(location: str, timeout: float = 30.0) -> TileSource:
     """The log at `location`: an http(s) URL prefix, a ``file:`` URL or a directory.
 
-    A URL whose ``checkpoint`` is not found but whose ``ledger/checkpoint`` is (the base URL of
-    the application rather than its ``/ledger`` prefix) is read below ``/ledger``.
+    A URL whose ``checkpoint`` answers a client error (4xx) but whose ``ledger/checkpoint`` does
+    not (the base URL of the application rather than its ``/ledger`` prefix) is read below
+    ``/ledger``.
     """
     scheme = urllib.parse.urlsplit(location).scheme.lower()
     if scheme in ("http", "https"):
@@ -159,8 +165,10 @@ def open_source(location: str, timeout: float = 30.0) -> TileSource:
         for candidate in (source, HttpSource(source.where + "/ledger", timeout)):
             try:
                 candidate.fetched["checkpoint"] = candidate.read("checkpoint", MAX_NOTE_BYTES)
-            except Missing:
-                continue
+            except FetchError as exc:
+                if exc.status is not None and 400 <= exc.status < 500:
+                    continue
+                raise
             return candidate
         return source  # whose checkpoint the caller then reports missing
     if scheme == "file":

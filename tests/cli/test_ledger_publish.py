@@ -118,8 +118,8 @@ def test_the_checkpoint_is_written_last(
 
     monkeypatch.setattr(publishing, "write_atomically", record)
     _publish(app, tmp_path)
-    assert written[-1] == "checkpoint" and written.count("checkpoint") == 1
-    assert len(written) > 2 and all(path.startswith("tile/") for path in written[:-1])
+    assert written[-2:] == ["vkey", "checkpoint"] and written.count("checkpoint") == 1
+    assert len(written) > 3 and all(path.startswith("tile/") for path in written[:-2])
 
 
 def test_watch_publishes_until_interrupted(

@@ -220,7 +220,7 @@ def test_an_unchanged_log_audits_again_reading_the_checkpoint_and_its_tile(
     served.paths.clear()
     status, out, _ = run_audit(served, state, capsys)
     assert status == 0 and "(0 new)" in out
-    # the base URL is not the prefix: /checkpoint is 404, /ledger/checkpoint the checkpoint
+    # the base URL is not the prefix: /checkpoint is a 4xx, /ledger/checkpoint the checkpoint
     assert served.paths == ["/checkpoint", "/ledger/checkpoint", "/ledger/tile/0/000.p/10"]
     served.paths.clear()
     status = main(["audit", served.url + "/ledger/", "--state", str(state)])
