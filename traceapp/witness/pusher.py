@@ -59,14 +59,12 @@ class _Cosigned:
 
 @dataclass
 class _Progress:
-    """What this pusher knows of one witness: the size it has, what it cosigned, when to retry,
-    when it was last pushed to."""
+    """What this pusher knows of one witness: the size it has, what it cosigned, when to retry."""
 
     size: int
     cosigned: int = -1
     failures: int = 0
     next_try: float = 0.0
-    pushed_at: float = float("-inf")
 
 
 @dataclass(frozen=True)
@@ -97,6 +95,7 @@ class Pusher:
     ) -> None:
         self.database, self.origin, self.witnesses = database, origin, tuple(witnesses)
         self.min_interval = min_interval
+        self._pushed_at = float("-inf")  # when a watching round last pushed
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease_seconds, self.timeout, self.max_backoff = lease_seconds, timeout, max_backoff
         self._lease_until = 0.0
@@ -149,21 +148,27 @@ class Pusher:
         progress = self._progress_of(target)
         return progress.cosigned != size and time.monotonic() >= progress.next_try
 
-    def push(self, target: WitnessTarget) -> int:
-        """Push the newest checkpoint to ``target``; the size it cosigned. Records the outcome;
-        raises PushFailed (after recording it) when no cosignature came back."""
-        outcome = self._attempt(target)
+    def _head(self) -> tuple[int, str]:
+        """The newest checkpoint's size and signed note (one indexed read)."""
+        with self.database.read_sessions() as session:
+            size, _root, note = reads.latest_checkpoint_head(session, self.origin)
+        return size, note
+
+    def push(self, target: WitnessTarget, head: tuple[int, str] | None = None) -> int:
+        """Push ``head`` (by default the newest checkpoint) to ``target``; the size it cosigned.
+        Records the outcome; raises PushFailed (after recording it) when no cosignature came
+        back."""
+        outcome = self._attempt(target, head or self._head())
         self._record([outcome])
         if outcome.cosigned is None:
             raise PushFailed(outcome.error)
         return outcome.cosigned.size
 
-    def _attempt(self, target: WitnessTarget) -> _Outcome:
+    def _attempt(self, target: WitnessTarget, head: tuple[int, str]) -> _Outcome:
         """Push once and update what this pusher knows of ``target``; nothing is written."""
         progress = self._progress_of(target)
-        progress.pushed_at = time.monotonic()
         try:
-            cosigned = self._push(target, progress)
+            cosigned = self._push(target, progress, head)
         except PushFailed as exc:
             progress.failures += 1
             delay = min(self.max_backoff, 0.5 * 2 ** (progress.failures - 1))
@@ -173,9 +178,8 @@ class Pusher:
         progress.failures, progress.next_try, progress.cosigned = 0, 0.0, cosigned.size
         return _Outcome(target, progress.size, 0, None, cosigned)
 
-    def _push(self, target: WitnessTarget, progress: _Progress) -> _Cosigned:
-        with self.database.read_sessions() as session:
-            size, _root, note = reads.latest_checkpoint_head(session, self.origin)
+    def _push(self, target: WitnessTarget, progress: _Progress, head: tuple[int, str]) -> _Cosigned:
+        size, note = head
         for _attempt in range(3):  # a 409 says the size the witness has: resend from it
             if progress.size > size:
                 raise PushFailed(
@@ -272,18 +276,15 @@ class Pusher:
         if not self.hold_lease():
             return []
         try:
-            with self.database.read_sessions() as session:
-                size = reads.log_size(session, self.origin)
+            head = self._head()
         except DomainError:
             return []
         done: list[str] = []
-        if size == 0:
-            return done
         for target in self.witnesses:
-            if not self.due(target, size):
+            if not self.due(target, head[0]):
                 continue
             try:
-                self.push(target)
+                self.push(target, head)
             except PushFailed:
                 continue
             done.append(target.name)
@@ -293,10 +294,11 @@ class Pusher:
         """Push until ``stop`` is set: each witness in its own thread, so one that hangs delays
         only itself; the lease is renewed between rounds and released at the end.
 
-        A round every ``interval`` reads the log's size (one indexed read); a witness is pushed
-        at most once per ``min_interval``, with the newest checkpoint then, so a busy log costs
-        a witness one push a second, not one per append; the round's outcomes are written in
-        one transaction."""
+        A round every ``interval`` reads the newest checkpoint (one indexed read). At most once
+        per ``min_interval`` it is pushed, the same checkpoint to every witness that has not
+        cosigned it (the quorum needs cosignatures on one checkpoint), so a busy log costs each
+        witness one push a second, not one per append; the round's outcomes are written in one
+        transaction."""
         running: dict[str, Future[_Outcome]] = {}
         with ThreadPoolExecutor(max_workers=max(1, len(self.witnesses))) as pool:
             while not stop.is_set():
@@ -317,19 +319,17 @@ class Pusher:
         self.release_lease()
 
     def _round(self, pool: ThreadPoolExecutor, running: dict[str, Future[_Outcome]]) -> None:
-        if not self.hold_lease():
-            return
-        with self.database.read_sessions() as session:
-            size = reads.log_size(session, self.origin)
-        if size == 0:
-            return
         now = time.monotonic()
+        if not self.hold_lease() or now < self._pushed_at + self.min_interval:
+            return
+        try:
+            head = self._head()
+        except DomainError:
+            return  # no checkpoint yet
         for target in self.witnesses:
-            if target.name in running or not self.due(target, size):
-                continue
-            if now < self._progress_of(target).pushed_at + self.min_interval:
-                continue
-            running[target.name] = pool.submit(self._attempt, target)
+            if target.name not in running and self.due(target, head[0]):
+                running[target.name] = pool.submit(self._attempt, target, head)
+                self._pushed_at = now
 
 
 def _size_of(answer: bytes) -> int:
