@@ -1,7 +1,8 @@
 """Domain append throughput vs. the raw insert rate of the same engine, measured in one run.
 
     .venv/bin/python bench/bench_domain.py [--engines sqlite,postgresql] [--events N]
-    .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N]   (bench/witness_mode.py)
+    .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N] [--rounds R]
+        [--min-interval S]   (bench/witness_mode.py)
 
 Bulk: 1,000 events per transaction through ``record_events``. Single: one ``record_event`` per
 transaction. Both durable: SQLite ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``.
@@ -152,7 +153,14 @@ def domain(
     return bulk, single
 
 
-def witnessed(database_url: str, workdir: Path, singles: int, witnesses: int) -> None:
+def witnessed(
+    database_url: str,
+    workdir: Path,
+    singles: int,
+    witnesses: int,
+    rounds: int,
+    min_interval: float | None,
+) -> None:
     """Single appends without, then with, ``witnesses`` witnesses cosigning (witness_mode.py)."""
     origin = "bench.ocop.example.vn/ledger"
     app, scenario = ledger_app(database_url, workdir)
@@ -171,7 +179,18 @@ def witnessed(database_url: str, workdir: Path, singles: int, witnesses: int) ->
         TRACEAPP_LOG_ORIGIN=origin,
         TRACEAPP_INSTANCE_PATH=str(workdir),
     )
-    run_witnessed(database, origin, ledger.log.vkey, env, workdir, witnesses, singles, append_one)
+    run_witnessed(
+        database,
+        origin,
+        ledger.log.vkey,
+        env,
+        workdir,
+        witnesses,
+        singles,
+        append_one,
+        rounds=rounds,
+        min_interval=min_interval,
+    )
     database.dispose()
 
 
@@ -203,12 +222,21 @@ def main() -> None:
         default=0,
         help="Instead: --singles appends without, then with, N local witnesses cosigning.",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="With --witnesses: interleaved rounds (3)."
+    )
+    parser.add_argument(
+        "--min-interval",
+        type=float,
+        help="With --witnesses: the pusher's --min-interval (default: its own).",
+    )
     args = parser.parse_args()
+    extra = (args.rounds, args.min_interval)
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             if args.witnesses and engine == "sqlite":
-                witnessed(f"sqlite:///{work}/bench.db", work, args.singles, args.witnesses)
+                witnessed(f"sqlite:///{work}/bench.db", work, args.singles, args.witnesses, *extra)
             elif args.witnesses:
                 name = f"bench_{secrets.token_hex(4)}"
                 with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
@@ -217,7 +245,7 @@ def main() -> None:
                     url = PG_ADMIN.rsplit("/", 1)[0].replace(
                         "postgresql://", "postgresql+psycopg://"
                     )
-                    witnessed(f"{url}/{name}", work, args.singles, args.witnesses)
+                    witnessed(f"{url}/{name}", work, args.singles, args.witnesses, *extra)
                 finally:
                     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
