@@ -16,6 +16,7 @@ from traceapp.products import models as products
 from traceapp.recalls import models as recalls
 from traceapp.reports import models as reports
 from traceapp.scans import models as scans
+from traceapp.subscriptions import models as subscriptions
 from traceapp.witness import models as witness
 
 MODEL_MODULES = (
@@ -31,6 +32,7 @@ MODEL_MODULES = (
     auth,
     accounts,
     witness,
+    subscriptions,
 )
 
 
