@@ -123,3 +123,5 @@ whole_batch  # unused variable (traceapp/console/batch_log.py; read by templates
 _.handle_endtag  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.handle_data  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.tone  # unused variable (traceapp/verification/verdict.py: read by templates/verify/page.html)
+_.redirect_request  # unused method (traceapp/subscriptions/sender.py: urllib's redirect hook)
+unsubscribe  # unused function (traceapp/web/epcis_queries.py: a @bp.delete view)

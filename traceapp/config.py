@@ -46,11 +46,13 @@ class Settings:
     witness_logs: tuple[tuple[str, str], ...] = ()
     clock_skew_seconds: int = 300
     # EPCIS capture jobs and subscription deliveries (docs/epcis.md): a worker thread in the web
-    # app (off in tests: they run the worker themselves), and who may be a webhook's dest.
-    epcis_worker: bool = True
+    # app (`traceapp serve` and wsgi.py turn it on; tests run the worker themselves), and who
+    # may be a webhook's dest.
+    epcis_worker: bool = False
     epcis_allow_private_dest: bool = False
     epcis_max_attempts: int = 8
     epcis_retry_base_ms: int = 2000
+    epcis_lease_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -235,12 +237,15 @@ def load_settings(
         media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
         **_witnessing(raw),
         clock_skew_seconds=_seconds("CLOCK_SKEW_SECONDS", raw.get("CLOCK_SKEW_SECONDS", 300)),
-        epcis_worker=_flag("EPCIS_WORKER", raw.get("EPCIS_WORKER", not raw.get("TESTING"))),
+        epcis_worker=_flag("EPCIS_WORKER", raw.get("EPCIS_WORKER", False)),
         epcis_allow_private_dest=_flag(
             "EPCIS_ALLOW_PRIVATE_DEST", raw.get("EPCIS_ALLOW_PRIVATE_DEST", False)
         ),
         epcis_max_attempts=max(1, _seconds("EPCIS_MAX_ATTEMPTS", raw.get("EPCIS_MAX_ATTEMPTS", 8))),
         epcis_retry_base_ms=_seconds("EPCIS_RETRY_BASE_MS", raw.get("EPCIS_RETRY_BASE_MS", 2000)),
+        epcis_lease_seconds=max(
+            1, _seconds("EPCIS_LEASE_SECONDS", raw.get("EPCIS_LEASE_SECONDS", 60))
+        ),
     )
     if production:
         _check_production(settings, raw)

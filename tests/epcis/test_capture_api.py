@@ -27,7 +27,8 @@ def token(database: Database, role: str, producer: str | None = None) -> str:
 
 
 def post(client: FlaskClient, body: bytes, bearer: str | None, **headers: str) -> Any:
-    sent = {"Content-Type": "application/ld+json", **headers}
+    # Prefer: wait captures before answering; the 202 path is tests/epcis/test_queries_api.py.
+    sent = {"Content-Type": "application/ld+json", "Prefer": "wait", **headers}
     if bearer:
         sent["Authorization"] = f"Bearer {bearer}"
     return client.post("/epcis/capture", data=body, headers=sent)

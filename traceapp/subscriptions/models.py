@@ -69,6 +69,8 @@ class OutboxDelivery(Base):
     after_seq: Mapped[int] = mapped_column(BigInt)
     upto_seq: Mapped[int] = mapped_column(BigInt)
     event_count: Mapped[int] = mapped_column(Integer)
+    # The latest checkpoint when planned: fixed, so every attempt sends the same bytes.
+    checkpoint_size: Mapped[int] = mapped_column(BigInt)
     status: Mapped[str] = mapped_column(String(10))  # pending, delivered, dead
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -76,4 +78,3 @@ class OutboxDelivery(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -11,6 +11,7 @@ only its oldest pending row may be leased.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from traceapp.events.query import run_query
+from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.subscriptions.models import NamedQuery, OutboxDelivery, Subscription
 from traceapp.subscriptions.schedule import parse_schedule
 from traceapp.subscriptions.services import event_query, head_seq
@@ -42,13 +44,14 @@ class DeliveryPolicy:
 
 
 def _row(
-    subscription: Subscription, after: int, upto: int, count: int, now: datetime
+    subscription: Subscription, after: int, upto: int, count: int, now: datetime, size: int
 ) -> OutboxDelivery:
     return OutboxDelivery(
         subscription_id=subscription.id,
         after_seq=after,
         upto_seq=upto,
         event_count=count,
+        checkpoint_size=size,
         status="pending",
         attempts=0,
         next_attempt_at=now,
@@ -90,6 +93,7 @@ def _advance(
 def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -> int:
     """Plan every due range into outbox rows (run in a write transaction); returns rows added."""
     head = head_seq(session)
+    size = latest_checkpoint_head(session, origin)[0] if head else 0
     added = 0
     due = (
         select(Subscription, NamedQuery)
@@ -113,7 +117,7 @@ def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -
         if not _advance(session, subscription, old, head, **values):
             continue  # another sender planned it meanwhile
         for after, upto, count in slices:
-            session.add(_row(subscription, after, upto, count, now))
+            session.add(_row(subscription, after, upto, count, now, max(size, upto + 1)))
             added += 1
     return added
 
@@ -126,8 +130,15 @@ def _claimable(now: datetime) -> tuple[object, ...]:
     )
 
 
-def claim(session: Session, worker: str, policy: DeliveryPolicy, now: datetime) -> int | None:
-    """Lease one due row (the oldest pending row of its subscription) to ``worker``."""
+def claim(
+    session: Session,
+    worker: str,
+    policy: DeliveryPolicy,
+    now: datetime,
+    exclude: Collection[int] = (),
+) -> int | None:
+    """Lease one due row (the oldest pending row of its subscription) to ``worker``;
+    ``exclude``: rows this round tried already (a retry waits for the next round)."""
     oldest = (
         select(func.min(OutboxDelivery.id))
         .where(OutboxDelivery.status == "pending")
@@ -135,7 +146,7 @@ def claim(session: Session, worker: str, policy: DeliveryPolicy, now: datetime) 
     )
     candidates = session.execute(
         select(OutboxDelivery.id)
-        .where(OutboxDelivery.id.in_(oldest), *_claimable(now))  # type: ignore[arg-type]
+        .where(OutboxDelivery.id.in_(oldest), OutboxDelivery.id.not_in(exclude), *_claimable(now))  # type: ignore[arg-type]
         .order_by(OutboxDelivery.next_attempt_at, OutboxDelivery.id)
         .limit(8)
     ).scalars()
@@ -163,7 +174,7 @@ def delivered(session: Session, row_id: int, worker: str) -> None:
     if row is None:
         return  # lease lost: the row will be sent again (at least once)
     now = datetime.now(UTC)
-    row.status, row.delivered_at = "delivered", now
+    row.status = "delivered"
     row.attempts += 1
     row.lease_owner = row.lease_until = None
     subscription = session.get(Subscription, row.subscription_id)

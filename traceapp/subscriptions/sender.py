@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from traceapp.db.sessions import Database
 from traceapp.epcis.exporter import query_document
 from traceapp.events.query import run_query
-from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.subscriptions.errors import DeliveryFailed, InvalidSubscription
 from traceapp.subscriptions.models import NamedQuery, OutboxDelivery, Subscription
 from traceapp.subscriptions.outbox import DeliveryPolicy, claim, delivered, failed, plan
@@ -58,11 +57,13 @@ def build_delivery(
             session, query, after_seq=row.after_seq, upto_seq=row.upto_seq, per_page=1_000_000
         ),
     )
-    size = latest_checkpoint_head(session, origin)[0]
-    events: list[dict[str, Any]] = []
-    for event, seq in zip(page.events, page.seqs, strict=True):
-        events.append({**event, "ledger:index": seq, "ledger:checkpointSize": max(size, seq + 1)})
-    document = query_document(events, query_name=query.name)
+    size = row.checkpoint_size
+    events = [
+        {**event, "ledger:index": seq, "ledger:checkpointSize": size}
+        for event, seq in zip(page.events, page.seqs, strict=True)
+    ]
+    # Everything from the row: every attempt of a delivery sends the same bytes.
+    document = query_document(events, query_name=query.name, created=row.created_at)
     document["@context"].append({"ledger": LEDGER_NS})
     results = document["epcisBody"]["queryResults"]
     document["epcisBody"]["queryResults"] = {
@@ -119,13 +120,13 @@ def deliver_pending(
     now = datetime.now(UTC)
     with database.write() as session:
         plan(session, origin, policy, now)
-    attempted = 0
-    while attempted < limit:
+    tried: list[int] = []
+    while len(tried) < limit:
         with database.write() as session:
-            row_id = claim(session, worker, policy, datetime.now(UTC))
+            row_id = claim(session, worker, policy, datetime.now(UTC), tried)
         if row_id is None:
             break
-        attempted += 1
+        tried.append(row_id)
         try:
             with database.snapshot_sessions() as session, session.begin():
                 row = session.get(OutboxDelivery, row_id)
@@ -138,7 +139,7 @@ def deliver_pending(
             continue
         with database.write() as session:
             delivered(session, row_id, worker)
-    return attempted
+    return len(tried)
 
 
 def run_sender(

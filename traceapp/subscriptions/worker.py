@@ -29,6 +29,7 @@ def policy_from(settings: Settings) -> DeliveryPolicy:
     return DeliveryPolicy(
         max_attempts=settings.epcis_max_attempts,
         retry_base=settings.epcis_retry_base_ms / 1000,
+        lease=float(settings.epcis_lease_seconds),
         allow_private=settings.epcis_allow_private_dest,
     )
 

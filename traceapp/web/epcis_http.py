@@ -98,5 +98,5 @@ def json_body() -> object:
         raise Refused(problem(413, "ValidationException", "the body is over 1 MiB"))
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Refused(problem(400, "ValidationException", "the body is not JSON")) from None

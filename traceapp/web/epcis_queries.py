@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Response, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
@@ -123,8 +124,10 @@ def query_events(name: str) -> Response:
     return page_answer(page, ".query_events", query_name=named.name, name=named.name)
 
 
-def _subscription_json(subscription: Subscription) -> dict[str, Any]:
-    session = get_session()
+def _subscription_json(
+    subscription: Subscription, session: Session | None = None
+) -> dict[str, Any]:
+    session = session or get_session()
     counts: dict[str, int] = dict(
         session.execute(  # type: ignore[arg-type]
             select(OutboxDelivery.status, func.count())
@@ -194,8 +197,8 @@ def subscribe(name: str) -> Response:
             session, caller, named, body, allow_private=allow_private
         )
         public_id = subscription.public_id
-    found = find_subscription(get_session(), find_query(get_session(), caller, name), public_id)
-    response = answer(_subscription_json(found), 201)
+        shown = _subscription_json(subscription, session)
+    response = answer(shown, 201)
     response.headers["Location"] = url_for(".subscription", name=name, subscription_id=public_id)
     return response
 
