@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +19,7 @@ class Delivery:
     headers: dict[str, str]
     body: bytes
     answered: bool = False
+    received_at: float = 0.0  # time.time() when the request arrived
 
     @property
     def document(self) -> dict[str, Any]:
@@ -56,7 +58,7 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             headers = {k.lower(): v for k, v in self.headers.items()}  # names are case-blind
-            delivery = Delivery(self.path, headers, self.rfile.read(length))
+            delivery = Delivery(self.path, headers, self.rfile.read(length), False, time.time())
             with receiver.lock:
                 receiver.got.append(delivery)
                 status, delay = receiver.status, receiver.delay

@@ -14,6 +14,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -24,7 +25,15 @@ from traceapp.subscriptions.models import NamedQuery, OutboxDelivery, Subscripti
 from traceapp.subscriptions.schedule import parse_schedule
 from traceapp.subscriptions.services import event_query, head_seq
 
-__all__ = ["DeliveryPolicy", "claim", "delivered", "failed", "plan"]
+__all__ = [
+    "DeliveryPolicy",
+    "any_claimable",
+    "anything_due",
+    "claim",
+    "delivered",
+    "failed",
+    "plan",
+]
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,21 @@ def _advance(
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def _due(head: int, now: datetime) -> Any:
+    return or_(
+        Subscription.stream.is_(True) & (Subscription.planned_seq < head),
+        Subscription.stream.is_(False) & (Subscription.next_run_at <= now),
+    )
+
+
+def anything_due(session: Session, now: datetime) -> bool:
+    """Whether ``plan`` has work: a cheap read, so an idle sender takes no write turn."""
+    head = head_seq(session)
+    return (
+        session.execute(select(Subscription.id).where(_due(head, now)).limit(1)).first() is not None
+    )
+
+
 def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -> int:
     """Plan every due range into outbox rows (run in a write transaction); returns rows added."""
     head = head_seq(session)
@@ -98,12 +122,7 @@ def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -
     due = (
         select(Subscription, NamedQuery)
         .join(NamedQuery, NamedQuery.id == Subscription.query_id)
-        .where(
-            or_(
-                Subscription.stream.is_(True) & (Subscription.planned_seq < head),
-                Subscription.stream.is_(False) & (Subscription.next_run_at <= now),
-            )
-        )
+        .where(_due(head, now))
     )
     for subscription, query in session.execute(due).all():
         old = subscription.planned_seq
@@ -160,6 +179,12 @@ def claim(
         if taken.rowcount == 1:  # type: ignore[attr-defined]
             return int(row_id)
     return None
+
+
+def any_claimable(session: Session, now: datetime) -> bool:
+    """Whether ``claim`` could find a row: a read first, so an idle sender takes no write turn."""
+    found = session.execute(select(OutboxDelivery.id).where(*_claimable(now)).limit(1)).first()  # type: ignore[arg-type]
+    return found is not None
 
 
 def _mine(session: Session, row_id: int, worker: str) -> OutboxDelivery | None:

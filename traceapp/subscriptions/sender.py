@@ -27,7 +27,15 @@ from traceapp.epcis.exporter import query_document
 from traceapp.events.query import run_query
 from traceapp.subscriptions.errors import DeliveryFailed, InvalidSubscription
 from traceapp.subscriptions.models import NamedQuery, OutboxDelivery, Subscription
-from traceapp.subscriptions.outbox import DeliveryPolicy, claim, delivered, failed, plan
+from traceapp.subscriptions.outbox import (
+    DeliveryPolicy,
+    any_claimable,
+    anything_due,
+    claim,
+    delivered,
+    failed,
+    plan,
+)
 from traceapp.subscriptions.services import check_dest, event_query
 
 __all__ = ["LEDGER_NS", "build_delivery", "deliver_pending", "run_sender", "sign"]
@@ -118,9 +126,15 @@ def deliver_pending(
 ) -> int:
     """Plan due ranges, then send up to ``limit`` deliveries; returns how many were attempted."""
     now = datetime.now(UTC)
-    with database.write() as session:
-        plan(session, origin, policy, now)
+    with database.read_sessions() as session:
+        due = anything_due(session, now)
+    if due:
+        with database.write() as session:
+            plan(session, origin, policy, now)
     tried: list[int] = []
+    with database.read_sessions() as session:
+        if not any_claimable(session, datetime.now(UTC)):
+            return 0
     while len(tried) < limit:
         with database.write() as session:
             row_id = claim(session, worker, policy, datetime.now(UTC), tried)
