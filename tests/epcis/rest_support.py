@@ -53,12 +53,37 @@ def _components() -> dict[str, Any]:
     job = components["schemas"]["CaptureJob"]["allOf"][1]
     job["anyOf"] = job.pop("oneOf")
     job["anyOf"][0]["required"], job["anyOf"][1]["required"] = ["errors"], ["errorFile"]
+    # The schedule fields' patterns use PCRE subroutine calls (\g<element>) and classes such as
+    # [0-59], which no JSON-schema (ECMA 262) regex engine compiles: their intent, a comma list
+    # of numbers and [lo-hi] ranges, written as an ECMA pattern.
+    element = r"(\d{1,2}|\[\d{1,2}-\d{1,2}\])"
+    for field in ("Second", "Minute", "Hour", "DayOfMonth", "Month", "DayOfWeek"):
+        components["schemas"][f"GS1-Query-{field}"]["pattern"] = f"^{element}(,{element})*$"
     return dict(components)
+
+
+_SUBSCRIPTION = {
+    "allOf": [
+        {"$ref": "#/components/schemas/AbstractQuerySubscriptionResponse"},
+        {
+            "oneOf": [
+                {"$ref": "#/components/schemas/QueryScheduleSubscription"},
+                {"$ref": "#/components/schemas/QueryStreamSubscription"},
+            ]
+        },
+    ]
+}
 
 
 @cache
 def _validator(component: str) -> jsonschema_rs.Validator:
-    schema = {"$ref": f"#/components/schemas/{component}", "components": _components()}
+    # "Subscription": the item schema of GET /queries/{name}/subscriptions in GS1's OpenAPI.
+    root = (
+        _SUBSCRIPTION
+        if component == "Subscription"
+        else {"$ref": f"#/components/schemas/{component}"}
+    )
+    schema = {**root, "components": _components()}
     return jsonschema_rs.Draft7Validator(
         schema,
         formats={"date-time": is_date_time, "uri": is_uri},

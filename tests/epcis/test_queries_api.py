@@ -133,6 +133,7 @@ def test_named_queries_page_with_next_page_tokens(
     check_problem(again.json, "ResourceAlreadyExistsException")
     listed = client.get("/epcis/queries", headers=auth(admin))
     assert listed.json == [definition]
+    check_component("QueryDefinition", listed.json[0])
     assert client.get("/epcis/queries/observed", headers=auth(admin)).json == definition
     everything = client.get("/epcis/events?eventType=ObjectEvent&EQ_action=OBSERVE").json
     expected = everything["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

@@ -18,7 +18,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from receiver import Receiver, start_receiver
-from rest_support import EXAMPLES, auth, capture_now, check_problem, check_query_document, token
+from rest_support import (
+    EXAMPLES,
+    auth,
+    capture_now,
+    check_component,
+    check_problem,
+    check_query_document,
+    token,
+)
 from sqlalchemy import select
 from support.scenario import Scenario
 
@@ -86,6 +94,7 @@ def fresh(client: FlaskClient, bearer: str, name: str) -> list[dict[str, Any]]:
 def subscribe(client: FlaskClient, bearer: str, name: str, body: dict[str, Any]) -> Any:
     response = client.post(f"/epcis/queries/{name}/subscriptions", json=body, headers=auth(bearer))
     assert response.status_code == 201, response.json
+    check_component("Subscription", response.json)
     return response.json
 
 
@@ -155,7 +164,10 @@ def test_streaming_deliveries_are_signed_and_equal_the_query_run_afresh(
     assert (
         shown["deliveries"] == 1 and shown["pendingDeliveries"] == 0 and "lastNotifiedAt" in shown
     )
+    check_component("Subscription", shown)
     listed = client.get("/epcis/queries/shipped/subscriptions", headers=auth(admin)).json
+    for item in listed:
+        check_component("Subscription", item)
     assert [s["subscriptionID"] for s in listed] == [created["subscriptionID"]]
     gone = client.delete(
         f"/epcis/queries/shipped/subscriptions/{created['subscriptionID']}", headers=auth(admin)
@@ -246,6 +258,7 @@ def test_failed_deliveries_retry_then_dead_letter_visibly(
     shown = client.get(
         f"/epcis/queries/all/subscriptions/{sub['subscriptionID']}", headers=auth(admin)
     ).json
+    check_component("Subscription", shown)
     assert shown["status"] == "deadLetter" and shown["lastError"] == "HTTP 500 from dest"
     (dead,) = shown["deadLetters"]
     assert dead["attempts"] == 3 and dead["eventCount"] == 2
