@@ -11,6 +11,7 @@ eventID), so a job is never recorded twice.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from traceapp.ledger_store.writer import Ledger
 
 __all__ = ["claim_capture", "enqueue_capture", "job_json", "process_capture", "run_captures"]
 
+log = logging.getLogger(__name__)
 LEASE = timedelta(
     minutes=10
 )  # a 10,000-event document takes seconds; a dead worker's job waits this
@@ -102,6 +104,10 @@ def process_capture(database: Database, ledger: Ledger, job_id: int, worker: str
         errors = _issues(exc)
     except DomainError as exc:
         errors = [{"pointer": "", "rule": exc.code, "message": exc.message}]
+    except Exception as exc:  # a bug or a broken document must not be retried for ever
+        log.exception("capture job %s failed", job_id)
+        message = f"the capture failed ({type(exc).__name__}); nothing was recorded"
+        errors = [{"pointer": "", "rule": "ImplementationException", "message": message}]
     with database.write() as session:
         job = session.get(CaptureJob, job_id)
         if job is not None and job.running and job.lease_owner == worker:

@@ -129,6 +129,8 @@ def capture() -> Response:
     try:  # refused at once when it is not even a document; the rest is the worker's job
         document = parse_document(raw, max_bytes=DEFAULT_MAX_BYTES)
         if behaviour == "rollback":
+            # The same schema check prepare_document starts with (merge note: keep them alike,
+            # e.g. upgrade EPCIS 1.x URNs here too before validating).
             validate_document(document)
     except EpcisValidationError as exc:
         return capture_headers(_invalid(exc))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
-from traceapp.events.query import QueryParameterError, parse_query, run_query
+from traceapp.events.query import LIST_PARAMETERS, QueryParameterError, parse_query, run_query
 from traceapp.ledger_runtime import get_ledger
 from traceapp.subscriptions.errors import SubscriptionsError
 from traceapp.subscriptions.models import NamedQuery, OutboxDelivery, Subscription
@@ -56,13 +56,16 @@ def _time(moment: Any) -> str | None:
 
 
 def _query_json(query: NamedQuery) -> dict[str, Any]:
+    """The definition as the binding shows it: lists for list parameters, true for EXISTS_."""
     params: dict[str, list[str]] = json.loads(query.parameters)
-    shown = {
-        name: (values[0].split("|") if values and values[0] else True)
-        if name.startswith(("eventType", "EQ_", "MATCH_")) or name.startswith("EXISTS_")
-        else values[0]
-        for name, values in params.items()
-    }
+    shown: dict[str, Any] = {}
+    for name, values in params.items():
+        if name.startswith("EXISTS_"):
+            shown[name] = True
+        elif name in LIST_PARAMETERS:
+            shown[name] = [v for value in values for v in value.split("|") if v]
+        else:
+            shown[name] = values[0] if values else ""
     return {"name": query.name, "query": shown}
 
 
