@@ -7,7 +7,7 @@ import json
 from datetime import date
 
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from rest_support import (
     EXAMPLES,
     auth,
@@ -267,3 +267,16 @@ def test_the_openapi_document_describes_exactly_the_routes_served(
     assert document == openapi_document("/epcis")
     described = {(p, m) for p, methods in document["paths"].items() for m in methods}
     assert described == served
+
+
+def test_traceapp_epcis_work_records_waiting_jobs(
+    client: FlaskClient, runner: FlaskCliRunner, database: Database, scenario: Scenario
+) -> None:
+    producer = token(database, "producer", scenario.producer)
+    response = client.post("/epcis/capture", data=EXAMPLE, headers={**LD, **auth(producer)})
+    assert response.status_code == 202
+    result = runner.invoke(args=["epcis", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "1 capture jobs" in result.output
+    job = client.get(response.headers["Location"], headers=auth(producer)).json
+    assert job["running"] is False and len(job["recorded"]) == 2
