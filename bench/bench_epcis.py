@@ -56,7 +56,8 @@ from traceapp.ledger_store.writer import Ledger
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 ORIGIN = "bench.ocop.example.vn/ledger"
 GTIN = "08938505974019"
-T0 = datetime(2027, 1, 1, tzinfo=UTC)
+# In the past: the ledger refuses events dated in the future (EVENT_IN_FUTURE).
+T0 = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=0)
 
 
 def epcis_events(
