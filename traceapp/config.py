@@ -45,6 +45,14 @@ class Settings:
     witness_key_file: Path | None = None
     witness_logs: tuple[tuple[str, str], ...] = ()
     clock_skew_seconds: int = 300
+    # EPCIS capture jobs and subscription deliveries (docs/epcis.md): a worker thread in the web
+    # app (`traceapp serve` and wsgi.py turn it on; tests run the worker themselves), and who
+    # may be a webhook's dest.
+    epcis_worker: bool = False
+    epcis_allow_private_dest: bool = False
+    epcis_max_attempts: int = 8
+    epcis_retry_base_ms: int = 2000
+    epcis_lease_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -62,6 +70,10 @@ def _bool(name: str, raw: str) -> bool:
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{PREFIX}{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _flag(name: str, raw: object) -> bool:
+    return raw if isinstance(raw, bool) else _bool(name, str(raw))
 
 
 def _database_url(raw: str, instance_path: Path) -> str:
@@ -225,6 +237,15 @@ def load_settings(
         media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
         **_witnessing(raw),
         clock_skew_seconds=_seconds("CLOCK_SKEW_SECONDS", raw.get("CLOCK_SKEW_SECONDS", 300)),
+        epcis_worker=_flag("EPCIS_WORKER", raw.get("EPCIS_WORKER", False)),
+        epcis_allow_private_dest=_flag(
+            "EPCIS_ALLOW_PRIVATE_DEST", raw.get("EPCIS_ALLOW_PRIVATE_DEST", False)
+        ),
+        epcis_max_attempts=max(1, _seconds("EPCIS_MAX_ATTEMPTS", raw.get("EPCIS_MAX_ATTEMPTS", 8))),
+        epcis_retry_base_ms=_seconds("EPCIS_RETRY_BASE_MS", raw.get("EPCIS_RETRY_BASE_MS", 2000)),
+        epcis_lease_seconds=max(
+            1, _seconds("EPCIS_LEASE_SECONDS", raw.get("EPCIS_LEASE_SECONDS", 60))
+        ),
     )
     if production:
         _check_production(settings, raw)
