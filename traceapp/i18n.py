@@ -34,6 +34,15 @@ Plural: TypeAlias = Mapping[str, str]
 Entry: TypeAlias = tuple[str | Plural, str | Plural]
 
 
+def search_key(value: str | None) -> str | None:
+    """The form filters compare: without diacritics (NFD, combining marks dropped, đ → d),
+    case-folded, spaces collapsed, so "Quang Nam", "quảng nam" and "QUẢNG NAM" are one key."""
+    if value is None:
+        return None
+    bare = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().replace("đ", "d").split())
+
+
 def language(value: str | None) -> Language:
     """``value`` if it is one of ours, else Vietnamese."""
     return "en" if value == "en" else DEFAULT

@@ -129,3 +129,18 @@ def revoke_token(session: Session, public_id: str, producer: str | None = None) 
         raise TokenRevoked(f"token {public_id} is revoked already", field="token")
     token.revoked_at = datetime.now(UTC)
     return token
+
+
+def revoke_producer_tokens(session: Session, producer: str) -> int:
+    """Revoke every live token of a producer at once (its suspension); how many were live."""
+    now = datetime.now(UTC)
+    tokens = session.execute(
+        select(ApiToken).where(
+            ApiToken.producer_public_id == producer, ApiToken.revoked_at.is_(None)
+        )
+    ).scalars()
+    count = 0
+    for token in tokens:
+        token.revoked_at = now
+        count += 1
+    return count

@@ -26,6 +26,7 @@ PROJECTION_TABLES = (
     "products",
     "locations",
     "actor_keys",
+    "producer_changes",
     "producers",
 )
 # How a row is named in reports: its natural key, never a surrogate id.
@@ -34,6 +35,7 @@ NATURAL_KEYS = {
     "recall_batches": ("recall_id", "batch_id"),
     "batch_inputs": ("batch_id", "input_batch_id"),
     "actor_keys": ("key_name",),
+    "producer_changes": ("seq",),
 }
 
 
