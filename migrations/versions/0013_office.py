@@ -30,6 +30,20 @@ def _key(value: str | None) -> str | None:
     return " ".join(bare.casefold().replace("đ", "d").split())
 
 
+_UNIT_WORDS = ("thanh pho ", "tp.", "tp ", "tinh ", "dac khu ", "thi tran ", "phuong ", "xa ")
+
+
+def _place(value: str | None) -> str | None:
+    # ``traceapp.i18n.place_key`` as of this revision.
+    key = _key(value)
+    if not key:
+        return key
+    for word in _UNIT_WORDS:
+        if key.startswith(word) and len(key) > len(word):
+            return key[len(word) :].lstrip(" .")
+    return key
+
+
 def upgrade() -> None:
     with op.batch_alter_table("producers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("province_key", sa.String(length=100), nullable=True))
@@ -63,8 +77,8 @@ def upgrade() -> None:
             .where(producers.c.id == row.id)
             .values(
                 name_key=_key(row.name),
-                province_key=_key(row.province),
-                commune_key=_key(row.commune),
+                province_key=_place(row.province),
+                commune_key=_place(row.commune),
             )
         )
     with op.batch_alter_table("producers", schema=None) as batch_op:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from traceapp.console.catalog_texts import CATALOG_TEXTS
+from traceapp.console.office_texts import OFFICE_TEXTS
 from traceapp.console.work_texts import WORK_TEXTS
 from traceapp.i18n import Texts
 
@@ -202,4 +203,5 @@ TEXTS = (
     )
     .merged(WORK_TEXTS)
     .merged(CATALOG_TEXTS)
+    .merged(OFFICE_TEXTS)
 )

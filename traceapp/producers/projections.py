@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from traceapp.i18n import search_key
+from traceapp.i18n import place_key, search_key
 from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer, ProducerChange
@@ -24,8 +24,8 @@ def _address(address: dict[str, Any]) -> dict[str, object]:
         "commune": address["commune"],
         "street": address["street"],
         "address_recorded_on": date.fromisoformat(address["recorded_on"]),
-        "province_key": search_key(address["province"]),
-        "commune_key": search_key(address["commune"]),
+        "province_key": place_key(address["province"]),
+        "commune_key": place_key(address["commune"]),
     }
 
 

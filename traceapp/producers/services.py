@@ -111,6 +111,18 @@ def register_producer(
 ) -> Receipt:
     """Register a producer (admin only) and, by default, give it a custodial signing key."""
     request = WriteRequest(actor, idempotency_key, signature)
+    return register_producer_as(session, ledger, request, data, custodial_key=custodial_key)
+
+
+def register_producer_as(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    data: ProducerInput,
+    *,
+    custodial_key: bool = True,
+) -> Receipt:
+    """``register_producer`` for a prepared request (the console's, which names its member)."""
     personal: dict[str, tuple[bytes, str]] = {}
     receipt = perform(
         session,
@@ -133,7 +145,7 @@ def register_producer(
             )
         if custodial_key:
             create_custodial_key(
-                session, ledger, actor, f"ocop-{producer_id}", "producer", producer_id
+                session, ledger, request.actor, f"ocop-{producer_id}", "producer", producer_id
             )
     return receipt
 

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from traceapp.accounts.office import resume_producer, suspend_producer
 from traceapp.api.ids import public_id_of
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations.runner import Call
@@ -39,6 +40,12 @@ from traceapp.keys.services import plan_register_key, plan_revoke_key, register_
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Draft, Ledger
 from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.producers.changes import (
+    AddressInput,
+    ProducerChanges,
+    plan_update_producer,
+    update_producer,
+)
 from traceapp.producers.contact import ContactInput, plan_update_contact, update_contact
 from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
@@ -171,6 +178,35 @@ def update_producer_contact_call(data: i.UpdateProducerContactInput) -> Call:
         address=data.address,
     )
     return _service(update_contact, plan_update_contact, value)
+
+
+def update_producer_call(data: i.UpdateProducerInput) -> Call:
+    producer = public_id_of(data.producer, "Producer", "producer")
+    address = data.address
+    changes = ProducerChanges(
+        name=data.name,
+        kind=data.kind.value if data.kind else None,
+        tax_code=data.tax_code,
+        gln=data.gln,
+        address=AddressInput(address.province, address.recorded_on, address.commune, address.street)
+        if address is not None
+        else None,
+    )
+    return _service(update_producer, plan_update_producer, producer, changes)
+
+
+def suspend_producer_call(data: i.SuspendProducerInput) -> Call:
+    producer = public_id_of(data.producer, "Producer", "producer")
+    return Call(
+        lambda s, ledger, request: suspend_producer(s, ledger, request, producer, data.reason)
+    )
+
+
+def resume_producer_call(data: i.ResumeProducerInput) -> Call:
+    producer = public_id_of(data.producer, "Producer", "producer")
+    return Call(
+        lambda s, ledger, request: resume_producer(s, ledger, request, producer, data.reason)
+    )
 
 
 def register_product_call(data: i.RegisterProductInput) -> Call:
