@@ -5,13 +5,19 @@ expiry and stars filters of ``certifications``, ``updateProducer`` with its hist
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
 from support.scenario import Scenario
 
+from traceapp.accounts.office import suspend_producer
 from traceapp.api.types.common import vietnam_today
 from traceapp.db.sessions import Database
+from traceapp.events.models import Event
+from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.services import CertificationInput, grant_certification
@@ -19,6 +25,13 @@ from traceapp.products.services import CertificationInput, grant_certification
 from .conftest import Gql, global_id, operation
 
 Tokens = dict[str, str | None]
+EPCIS_EXAMPLE = (
+    Path(__file__).parent.parent
+    / "fixtures"
+    / "epcis"
+    / "examples"
+    / "Example_9.6.1-ObjectEvent.jsonld"
+)
 
 
 def _names(result: dict[str, Any]) -> list[str]:
@@ -201,3 +214,35 @@ def test_suspension_refuses_the_producers_token_and_keys_until_resumed(
         location(tokens["admin"], "KHO-10", actor=key)["data"]["registerLocation"]["userErrors"]
         == []
     )
+
+
+def test_a_suspended_producer_is_refused_by_epcis_capture_and_import(
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    scenario: Scenario,
+    tokens: Tokens,
+) -> None:
+    with database.write() as s:
+        suspend_producer(s, ledger, WriteRequest(admin), scenario.producer, "Kiểm tra hồ sơ")
+    with database.read_sessions() as s:
+        before = s.execute(select(func.count()).select_from(Event)).scalar_one()
+    document = EPCIS_EXAMPLE.read_bytes()
+    captured = client.post(
+        "/epcis/capture",
+        data=document,
+        headers={
+            "Content-Type": "application/ld+json",
+            "Authorization": f"Bearer {tokens['producer']}",
+        },
+    )
+    assert captured.status_code == 401  # its token was revoked with the suspension
+    imported = runner.invoke(
+        args=["epcis", "import", str(EPCIS_EXAMPLE), "--producer", scenario.producer]
+    )
+    assert imported.exit_code == 1
+    assert "PRODUCER_SUSPENDED" in imported.output and "suspended" in imported.output
+    with database.read_sessions() as s:
+        assert s.execute(select(func.count()).select_from(Event)).scalar_one() == before

@@ -140,6 +140,10 @@ def test_office_admin_onboards_certifies_suspends_and_resumes_in_chromium(
             admin.click("#token-create")
             secret = admin.inner_text("#secret").strip()
             assert _viewer(base, secret) == 200
+            admin.goto(f"{base}/console/office/tokens")
+            assert "máy quét kho" in admin.inner_text("#tokens")
+            shot(admin, "tokens")
+            admin.goto(page_url)
 
             admin.fill("#s-reason", "Kiểm tra hồ sơ")
             admin.click("#suspend")
