@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 
 from traceapp.accounts.office import StatusChange
 from traceapp.api.context import context_of
-from traceapp.api.mutations import calls, tokens, uploads
+from traceapp.api.mutations import calls, office_calls, tokens, uploads
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
@@ -71,7 +71,7 @@ class Mutation:
         "`producer.updated`, only what changes; the producer's history keeps every version."
     )
     def update_producer(self, info: Info, input: i.UpdateProducerInput) -> p.UpdateProducerPayload:
-        return _write(info, p.UpdateProducerPayload, calls.update_producer_call, input)
+        return _write(info, p.UpdateProducerPayload, office_calls.update_producer_call, input)
 
     @strawberry.mutation(
         description="Suspend a producer (programme office): `producer.suspended`; its API "
@@ -82,7 +82,7 @@ class Mutation:
         self, info: Info, input: i.SuspendProducerInput
     ) -> p.SuspendProducerPayload:
         outcome = run_write(
-            info, calls.suspend_producer_call, input, idempotency_key=input.idempotency_key
+            info, office_calls.suspend_producer_call, input, idempotency_key=input.idempotency_key
         )
         change = outcome.result
         if not isinstance(change, StatusChange):
@@ -102,7 +102,7 @@ class Mutation:
     )
     def resume_producer(self, info: Info, input: i.ResumeProducerInput) -> p.ResumeProducerPayload:
         outcome = run_write(
-            info, calls.resume_producer_call, input, idempotency_key=input.idempotency_key
+            info, office_calls.resume_producer_call, input, idempotency_key=input.idempotency_key
         )
         change = outcome.result
         receipt = change.receipt if isinstance(change, StatusChange) else None
