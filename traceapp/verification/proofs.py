@@ -134,23 +134,29 @@ def fetch_entries(
     size: int,
     *,
     product_updates: tuple[int, int] | None = None,
+    producer_updates: tuple[int, int] | None = None,
 ) -> dict[int, StoredEntry]:
     """The stored bytes of the entries ``seqs`` below ``size``, in one query.
 
     ``product_updates``: (after, through): also every ``product.updated`` entry in that index
     range (the caller keeps those of its product): a product's shown fields are the fold of
-    all its updates, and its row names only the last one.
+    all its updates, and its row names only the last one. ``producer_updates``: the same for
+    ``producer.updated``.
     """
     wanted = sorted(seq for seq in seqs if seq < size)
     condition: ColumnElement[bool] = LedgerEntry.seq.in_(wanted)
-    if product_updates is not None:
-        after, through = product_updates
-        condition = condition | (
-            (LedgerEntry.type == "product.updated")
-            & (LedgerEntry.seq > after)
-            & (LedgerEntry.seq <= through)
-            & (LedgerEntry.seq < size)
-        )
+    for kind, span in (
+        ("product.updated", product_updates),
+        ("producer.updated", producer_updates),
+    ):
+        if span is not None:
+            after, through = span
+            condition = condition | (
+                (LedgerEntry.type == kind)
+                & (LedgerEntry.seq > after)
+                & (LedgerEntry.seq <= through)
+                & (LedgerEntry.seq < size)
+            )
     rows = session.execute(
         select(LedgerEntry.seq, LedgerEntry.type, LedgerEntry.entry).where(
             LedgerEntry.log == ledger.origin, condition

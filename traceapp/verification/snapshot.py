@@ -191,7 +191,13 @@ def read_statements(
     updates = None
     if product.updated_seq != product.ledger_seq:
         updates = (product.ledger_seq, product.updated_seq)
-    entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
+    producer = loaded.producer
+    moved = None
+    if producer.updated_seq != producer.ledger_seq:
+        moved = (producer.ledger_seq, producer.updated_seq)
+    entries = fetch_entries(
+        session, ledger, subjects, size, product_updates=updates, producer_updates=moved
+    )
     for sub in loaded.inputs:  # an input product edited since registration: rare
         p = sub.product
         if p.updated_seq != p.ledger_seq and p.id != product.id:
@@ -200,6 +206,8 @@ def read_statements(
     st = Statements(loaded, decode(entries), size)
     for seq in st.product_updates():
         subjects.setdefault(seq, "product_update")
+    for seq in st.producer_updates():
+        subjects.setdefault(seq, "producer_update")
     for sub in loaded.inputs:
         for seq in Statements(sub, st.stated, size).product_updates():
             subjects.setdefault(seq, "input_product_update")
