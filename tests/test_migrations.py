@@ -61,3 +61,34 @@ def test_a_filtered_event_page_is_an_index_range_not_a_sort(tmp_path: Path, colu
         )
     assert "TEMP B-TREE" not in plan, plan
     assert f"{column}=? AND ledger_seq>?" in plan, plan
+
+
+def test_0018_backfills_the_search_keys_and_the_history(database_url: str) -> None:
+    """Producers registered before 0018 get their search keys and the history row of their
+    registration, on both engines; downgrading removes them again."""
+    from sqlalchemy import create_engine, text
+
+    migrate.downgrade(database_url, "0017")
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO producers (id, public_id, kind, name, province, commune, "
+                    "address_recorded_on, ledger_seq, updated_seq) VALUES (7, 'pro_old', "
+                    "'cooperative', 'Hợp tác xã Đồng Tiến', 'Tỉnh Quảng Nam', 'Xã Điện Bàn', "
+                    "'2024-05-01', 5, 5)"
+                )
+            )
+        migrate.upgrade(database_url)
+        with engine.connect() as conn:
+            keys = conn.execute(
+                text("SELECT name_key, province_key, commune_key, suspended_seq FROM producers")
+            ).one()
+            history = conn.execute(
+                text("SELECT seq, producer_id, type FROM producer_changes")
+            ).all()
+    finally:
+        engine.dispose()
+    assert tuple(keys) == ("hop tac xa dong tien", "quang nam", "dien ban", None)
+    assert [tuple(r) for r in history] == [(5, 7, "producer.registered")]

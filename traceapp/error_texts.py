@@ -15,8 +15,9 @@ from traceapp.batches.error_texts import ERROR_TEXTS as BATCHES
 from traceapp.errors import Translate
 from traceapp.events.error_texts import ERROR_TEXTS as EVENTS
 from traceapp.i18n import format_number, language
+from traceapp.producers.error_texts import ERROR_TEXTS as PRODUCERS
 
-ERROR_TEXTS = EVENTS.merged(BATCHES)
+ERROR_TEXTS = EVENTS.merged(BATCHES).merged(PRODUCERS)
 
 
 def translate(lang: str, code: str, params: Mapping[str, object]) -> str | None:

@@ -34,6 +34,32 @@ Plural: TypeAlias = Mapping[str, str]
 Entry: TypeAlias = tuple[str | Plural, str | Plural]
 
 
+def search_key(value: str | None) -> str | None:
+    """The form filters compare: without diacritics (NFD, combining marks dropped, đ → d),
+    case-folded, spaces collapsed, so "Quang Nam", "quảng nam" and "QUẢNG NAM" are one key."""
+    if value is None:
+        return None
+    bare = "".join(c for c in unicodedata.normalize("NFD", value) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().replace("đ", "d").split())
+
+
+# The words before a unit's name ("Tỉnh Quảng Nam", "TP. Đà Nẵng", "Xã Trà Linh"), as keys.
+_UNIT_WORDS = ("thanh pho ", "tp.", "tp ", "tinh ", "dac khu ", "thi tran ", "phuong ", "xa ")
+
+
+def place_key(value: str | None) -> str | None:
+    """``search_key`` of a province or commune without the word naming its kind of unit, so
+    "Quảng Nam", "tỉnh Quảng Nam" and "quang nam" are one key, as are "TP. Đà Nẵng" and
+    "Thành phố Đà Nẵng"."""
+    key = search_key(value)
+    if not key:
+        return key
+    for word in _UNIT_WORDS:
+        if key.startswith(word) and len(key) > len(word):
+            return key[len(word) :].lstrip(" .")
+    return key
+
+
 def language(value: str | None) -> Language:
     """``value`` if it is one of ours, else Vietnamese."""
     return "en" if value == "en" else DEFAULT

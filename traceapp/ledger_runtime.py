@@ -21,6 +21,7 @@ from traceapp.ledger_store.models import LedgerHead
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.ledger_store.writer import Ledger
 from traceapp.private_files import check_log_key_mode
+from traceapp.producers.services import refuse_suspended
 from traceapp.projectors import PROJECTORS
 from traceapp.refusals import UNIQUE_REFUSALS
 
@@ -37,6 +38,7 @@ def build_ledger(settings: Settings) -> Ledger:
         projectors=PROJECTORS,
         unique_refusals=UNIQUE_REFUSALS,
         clock_skew=timedelta(seconds=settings.clock_skew_seconds),
+        actor_checks=(refuse_suspended,),
     )
 
 

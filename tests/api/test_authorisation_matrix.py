@@ -35,6 +35,7 @@ from sqlalchemy import select
 from support.scenario import VN, Scenario
 
 from ledger.signing import Signer
+from traceapp.accounts.office import suspend_producer
 from traceapp.api.schema import get_schema
 from traceapp.auth.services import create_token
 from traceapp.batches.models import Item
@@ -45,6 +46,7 @@ from traceapp.events.epc import item_epc
 from traceapp.events.models import Event
 from traceapp.events.services import record_event
 from traceapp.keys.services import register_key
+from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
@@ -63,6 +65,9 @@ _OWNER = (OK, OK, REFUSED, DENIED, DENIED)
 # One row per write door, in the order of docs/api.md: the outcome for each of CALLERS.
 MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.registerProducer": _ADMIN_ONLY,
+    "Mutation.updateProducer": _ADMIN_ONLY,
+    "Mutation.suspendProducer": _ADMIN_ONLY,
+    "Mutation.resumeProducer": _ADMIN_ONLY,
     "Mutation.updateProducerContact": _OWNER,
     "Mutation.registerProduct": _OWNER,
     "Mutation.updateProduct": _OWNER,
@@ -155,6 +160,25 @@ class World:
             ).scalar_one()
         return global_id("Event", public_id)
 
+    def fresh(self, *, suspended: bool = False) -> str:
+        """A producer of its own (suspended when asked), for the office's producer writes."""
+        with self.database.write() as s:
+            producer = register_producer(
+                s,
+                self.ledger,
+                self.admin,
+                ProducerInput(
+                    kind="cooperative",
+                    name=f"Hợp tác xã số {next(self.numbers)}",
+                    province="Quảng Nam",
+                    address_recorded_on="2024-05-01",
+                ),
+                custodial_key=False,
+            ).public_ids[0]
+            if suspended:
+                suspend_producer(s, self.ledger, WriteRequest(self.admin), producer, "Kiểm tra")
+        return producer
+
     def key(self) -> str:
         signer = Signer.generate(f"auditor-{next(self.numbers)}")
         with self.database.write() as s:
@@ -212,6 +236,23 @@ INPUTS: dict[str, tuple[str, Input]] = {
             "province": "Sơn La",
             "addressRecordedOn": "2025-07-01",
         },
+    ),
+    # A producer of its own, so suspending it stops no other row's writes.
+    "updateProducer": (
+        "UpdateProducerInput",
+        lambda w, t: {
+            "producer": global_id("Producer", w.fresh()),
+            "name": f"Hợp tác xã Chè số {next(w.numbers)}",
+            "address": {"province": "Thành phố Đà Nẵng", "recordedOn": "2025-07-01"},
+        },
+    ),
+    "suspendProducer": (
+        "SuspendProducerInput",
+        lambda w, t: {"producer": global_id("Producer", w.fresh()), "reason": "Kiểm tra hồ sơ"},
+    ),
+    "resumeProducer": (
+        "ResumeProducerInput",
+        lambda w, t: {"producer": global_id("Producer", w.fresh(suspended=True))},
     ),
     "updateProducerContact": (
         "UpdateProducerContactInput",

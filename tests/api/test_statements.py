@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 from support.scenario import VN, Scenario
 
+from traceapp.api.types.common import vietnam_today
+from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import Database
 from traceapp.events.building import EventInput
 from traceapp.events.services import record_event
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
+from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.services import (
     CertificationInput,
     ProductInput,
@@ -203,7 +206,7 @@ def test_write_statement_count_does_not_grow_with_the_items_it_returns(
 # Statements of a write, fixed however much the log and the tables hold: authentication, the
 # idempotency record, the plan's reads, the append and its checkpoint, the payload's reads.
 # PostgreSQL appends the entry, its hashes and its checkpoint in one statement (a CTE).
-WRITES = {"UpdateLocation": {"sqlite": 13, "postgresql": 10}}
+WRITES = {"UpdateLocation": {"sqlite": 15, "postgresql": 12}}
 
 
 def test_update_location_statement_count_is_fixed(
@@ -229,3 +232,108 @@ def test_update_location_statement_count_is_fixed(
         counts.append(count_statements.count)
     expected = WRITES["UpdateLocation"][database.engine.dialect.name]
     assert counts == [expected] * 3, (counts, count_statements.statements)
+
+
+def _office_grow(
+    database: Database, ledger: Ledger, admin: str, scenario: Scenario, n: int
+) -> None:
+    """One more producer in Quảng Nam, and one more OCOP certificate ending within 90 days."""
+    with database.write() as s:
+        producer = register_producer(
+            s,
+            ledger,
+            admin,
+            ProducerInput(
+                kind="cooperative",
+                name=f"Hợp tác xã Quế Trà My {n}",
+                province="Quảng Nam",
+                commune="Xã Trà Mai",
+                address_recorded_on=date(2024, 5, 1),
+            ),
+            custodial_key=False,
+        ).public_ids[0]
+        grant_certification(
+            s,
+            ledger,
+            admin,
+            CertificationInput(
+                scenario.product,
+                "OCOP",
+                "UBND tỉnh Lào Cai",
+                f"{n}/QĐ-UBND",
+                vietnam_today() - timedelta(days=1000),
+                stars=4,
+                issuer_level="province",
+                valid_until=vietnam_today() + timedelta(days=30 + n),
+            ),
+        )
+    assert producer
+
+
+@pytest.mark.parametrize(
+    ("name", "variables", "role", "expected"),
+    [
+        ("ProducersSearch", {"province": "quang nam", "name": "QUE TRA MY"}, "admin", 2),
+        ("ExpiringCertificates", {"days": 90, "stars": 4}, "auditor", 2),
+    ],
+)
+def test_office_read_statement_count_is_fixed(
+    gql: Gql,
+    scenario: Scenario,
+    tokens: dict[str, str | None],
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    count_statements: StatementCounter,
+    name: str,
+    variables: dict[str, Any],
+    role: str,
+    expected: int,
+) -> None:
+    counts, totals = [], []
+    for n in range(3):
+        _office_grow(database, ledger, admin, scenario, n)
+        count_statements.statements.clear()
+        result = gql(operation("office"), variables, tokens[role], name)
+        assert "errors" not in result, result
+        counts.append(count_statements.count - 1)
+        totals.append(next(iter(result["data"].values()))["totalCount"])
+    assert totals == [1, 2, 3], totals
+    assert counts == [expected] * 3, (name, counts, count_statements.statements)
+
+
+def test_office_writes_statement_count_does_not_grow_with_tokens_or_members(
+    gql: Gql,
+    scenario: Scenario,
+    tokens: dict[str, str | None],
+    database: Database,
+    count_statements: StatementCounter,
+) -> None:
+    """Suspending revokes every token and signs out every member: in a fixed number of
+    statements, however many there are."""
+    producer = global_id("Producer", scenario.producer)
+    counts: dict[str, list[int]] = {
+        "UpdateProducer": [],
+        "SuspendProducer": [],
+        "ResumeProducer": [],
+    }
+    for round_, extra in enumerate((0, 4)):
+        with database.write() as s:
+            for _ in range(extra):
+                create_token(s, "producer", scenario.producer)
+        for name, input_ in (
+            ("UpdateProducer", {"producer": producer, "name": f"HTX Chè {round_}"}),
+            ("SuspendProducer", {"producer": producer, "reason": "Kiểm tra hồ sơ"}),
+            ("ResumeProducer", {"producer": producer}),
+        ):
+            count_statements.statements.clear()
+            result = gql(operation("office"), {"input": input_}, tokens["admin"], name)
+            payload = next(iter(result["data"].values()))
+            assert payload["userErrors"] == [], payload
+            counts[name].append(count_statements.count)
+            if name == "SuspendProducer":
+                # The fixture's token the first time; the four new ones the second.
+                assert payload["tokensRevoked"] == (extra or 1)
+                assert payload["producer"]["status"] == "SUSPENDED"
+    for name, seen in counts.items():
+        assert seen[0] == seen[1], (name, seen)

@@ -147,3 +147,21 @@ def test_master_data_is_gs1_web_vocabulary_json_ld(
     nobody = client.get("/feeds/masterdata.jsonld?producer=pro_nobody").get_json(force=True)
     assert nobody["@graph"] == []
     assert client.get("/feeds/masterdata.jsonld?x=1").status_code == 400
+
+
+def test_a_suspended_producers_products_leave_the_feed_until_resumed(
+    client: FlaskClient, database: Database, ledger: Ledger, scenario: Scenario, admin: str
+) -> None:
+    from traceapp.accounts.office import resume_producer, suspend_producer
+    from traceapp.ledger_store.service import WriteRequest
+
+    before = client.get("/feeds/products.jsonld")
+    assert len(before.get_json(force=True)["itemListElement"]) == 1
+    with database.write() as session:
+        suspend_producer(session, ledger, WriteRequest(admin), scenario.producer, "kiểm tra")
+    during = client.get("/feeds/products.jsonld", headers={"If-None-Match": before.headers["ETag"]})
+    assert during.status_code == 200 and during.get_json(force=True)["itemListElement"] == []
+    with database.write() as session:
+        resume_producer(session, ledger, WriteRequest(admin), scenario.producer, None)
+    after = client.get("/feeds/products.jsonld", headers={"If-None-Match": during.headers["ETag"]})
+    assert after.status_code == 200 and len(after.get_json(force=True)["itemListElement"]) == 1

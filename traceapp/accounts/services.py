@@ -27,6 +27,7 @@ from traceapp.accounts.errors import (
 from traceapp.accounts.models import (
     ACCOUNT_ROLES,
     OFFICE_ADMIN,
+    OFFICE_STAFF,
     PRODUCER_OWNER,
     PRODUCER_ROLES,
     PRODUCER_STAFF,
@@ -132,11 +133,14 @@ def create_account(
 
 
 def may_invite(inviter: Account, role: str) -> bool:
-    """The office admin invites owners and office people; an owner invites staff."""
+    """The office admin invites owners and office people, office staff invite owners; an owner
+    invites staff."""
     if inviter.suspended_at is not None:
         return False
     if inviter.role == OFFICE_ADMIN:
         return role != PRODUCER_STAFF
+    if inviter.role == OFFICE_STAFF:
+        return role == PRODUCER_OWNER  # onboarding (accounts.office.OFFICE_ACTIONS)
     return inviter.role == PRODUCER_OWNER and role == PRODUCER_STAFF
 
 
@@ -239,6 +243,16 @@ def suspend_producer_accounts(session: Session, producer: str) -> int:
     return revoke_sessions(session, [a.id for a in accounts])
 
 
+def resume_producer_accounts(session: Session, producer: str) -> int:
+    """The office resumes a producer: its members may sign in again (their old sessions stay
+    ended). Returns the number of accounts resumed."""
+    get_producer(session, producer)
+    accounts = [a for a in members_of(session, producer) if a.suspended_at is not None]
+    for account in accounts:
+        account.suspended_at = None
+    return len(accounts)
+
+
 def member_write_request(
     session: Session, account: Account, idempotency_key: str | None = None
 ) -> WriteRequest:
@@ -248,7 +262,9 @@ def member_write_request(
         raise MayNotWrite("this account is suspended", field="account")
     if account.role in PRODUCER_ROLES:
         key = signing_key_name(session, "producer", account.producer_public_id)
-    elif account.role == OFFICE_ADMIN:
+    elif account.role in (OFFICE_ADMIN, OFFICE_STAFF):
+        # Office staff sign with the office's key too; what each may do is the console's
+        # ``accounts.office.may`` (staff neither certify nor suspend).
         key = signing_key_name(session, "admin", None)
     else:
         key = None

@@ -62,6 +62,9 @@ _WRITER_MUTATIONS = (
 )
 _ADMIN_MUTATIONS = (
     "registerProducer",
+    "updateProducer",
+    "suspendProducer",
+    "resumeProducer",
     "grantCertification",
     "revokeCertification",
     "registerKey",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import or_, select
@@ -16,13 +16,14 @@ from traceapp.api.nodes import event_scope, item_scope, resolve_nodes
 from traceapp.api.paging import paginate
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
-from traceapp.api.types.common import Connection, Node
+from traceapp.api.types.common import Connection, Node, vietnam_today
 from traceapp.api.types.enums import (
     CertificationScheme,
     EventType,
     ItemStatus,
     LocationKind,
     ProducerKind,
+    ProducerStatus,
     ProductGroup,
     ViewerRole,
 )
@@ -34,7 +35,9 @@ from traceapp.events import models as events
 from traceapp.events.projections import short_cbv, stored_epc
 from traceapp.locations import models as locations
 from traceapp.producers import models as producers
+from traceapp.producers.search import producer_filter
 from traceapp.products import models as products
+from traceapp.products.expiry import MAX_EXPIRY_DAYS, expiring
 from traceapp.recalls import models as recalls
 
 Info = strawberry.Info[Any, Any]
@@ -94,7 +97,12 @@ class CatalogQueries:
             producer_id=strawberry.ID(encode_global_id("Producer", producer)) if producer else None,
         )
 
-    @strawberry.field(description="Producers, in registration order.")
+    @strawberry.field(
+        description="Producers, in registration order. `province`, `commune` and `name` "
+        'accept Vietnamese with or without diacritics, in any case ("Quang Nam" and '
+        '"quảng nam" both find "Quảng Nam"): province and commune match whole, `name` '
+        "any part of the name."
+    )
     def producers(
         self,
         info: Info,
@@ -102,12 +110,18 @@ class CatalogQueries:
         after: str | None = None,
         kind: ProducerKind | None = None,
         province: str | None = None,
+        commune: str | None = None,
+        name: str | None = None,
+        status: ProducerStatus | None = None,
     ) -> Connection[Producer]:
-        stmt = select(producers.Producer)
-        if kind is not None:
-            stmt = stmt.where(producers.Producer.kind == kind.value)
-        if province is not None:
-            stmt = stmt.where(producers.Producer.province == province)
+        stmt = producer_filter(
+            select(producers.Producer),
+            kind=kind.value if kind else None,
+            province=province,
+            commune=commune,
+            name=name,
+            status=status.value if status else None,
+        )
         return paginate(info, Producer, stmt, [producers.Producer.ledger_seq], first, after)
 
     @strawberry.field(description="Products, in registration order.")
@@ -138,6 +152,14 @@ class CatalogQueries:
         after: str | None = None,
         product: strawberry.ID | None = None,
         scheme: CertificationScheme | None = None,
+        stars: int | None = None,
+        expires_within_days: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Only certificates in force that end within this many days from "
+                "today in Vietnam (e.g. 30 or 90): not revoked, not expired yet."
+            ),
+        ] = None,
     ) -> Connection[Certification]:
         stmt = select(products.Certification)
         if product is not None:
@@ -145,6 +167,16 @@ class CatalogQueries:
             stmt = stmt.where(products.Certification.product_id == pk)
         if scheme is not None:
             stmt = stmt.where(products.Certification.scheme == scheme.value)
+        if stars is not None:
+            if stars not in (3, 4, 5):
+                raise ApiError("stars must be 3, 4 or 5", "BAD_USER_INPUT")
+            stmt = stmt.where(products.Certification.stars == stars)
+        if expires_within_days is not None:
+            if not 0 <= expires_within_days <= MAX_EXPIRY_DAYS:
+                raise ApiError(
+                    f"expiresWithinDays must be 0 to {MAX_EXPIRY_DAYS}", "BAD_USER_INPUT"
+                )
+            stmt = expiring(stmt, vietnam_today(), expires_within_days)
         return paginate(
             info, Certification, stmt, [products.Certification.ledger_seq], first, after
         )

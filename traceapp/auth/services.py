@@ -17,6 +17,7 @@ from traceapp.auth.models import ROLES, ApiToken
 from traceapp.db.statements import Prepared
 from traceapp.keys.services import admin_key_name
 from traceapp.ledger_store.ids import IdSource
+from traceapp.producers.errors import ProducerSuspended
 from traceapp.producers.services import get_producer, producer_key
 
 TOKEN_PREFIX = "ocop_"
@@ -69,6 +70,12 @@ def create_token(
         raise TokenInvalid("a producer token names its producer, and only it", field="producer")
     label = v.text(label, "label", max_length=200, required=False)
     key_name = signing_key_name(session, role, producer)
+    if producer is not None and get_producer(session, producer).suspended_seq is not None:
+        raise ProducerSuspended(
+            f"producer {producer} is suspended: no token is made for it until it is resumed",
+            field="producer",
+            params={"producer": producer},
+        )
     plaintext = TOKEN_PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip(
         "="
     )
@@ -129,3 +136,18 @@ def revoke_token(session: Session, public_id: str, producer: str | None = None) 
         raise TokenRevoked(f"token {public_id} is revoked already", field="token")
     token.revoked_at = datetime.now(UTC)
     return token
+
+
+def revoke_producer_tokens(session: Session, producer: str) -> int:
+    """Revoke every live token of a producer at once (its suspension); how many were live."""
+    now = datetime.now(UTC)
+    tokens = session.execute(
+        select(ApiToken).where(
+            ApiToken.producer_public_id == producer, ApiToken.revoked_at.is_(None)
+        )
+    ).scalars()
+    count = 0
+    for token in tokens:
+        token.revoked_at = now
+        count += 1
+    return count

@@ -80,6 +80,9 @@ def import_command(file: BinaryIO, producer: str | None, error_behaviour: str) -
         click.echo("refused, nothing recorded:", err=True)
         _print_issues(exc.issues, exc.truncated)
         sys.exit(EXIT_FAILED)
+    except DomainError as exc:  # the signer itself refused (a suspended producer's key ...)
+        click.echo(f"refused, nothing recorded: {exc.code}: {exc.message}", err=True)
+        sys.exit(EXIT_FAILED)
     for warning in result.warnings:
         click.echo(f"warning: {warning.pointer}: {warning.message}", err=True)
         click.echo(f"  found {warning.found}, computed {warning.expected}", err=True)

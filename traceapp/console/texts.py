@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from traceapp.console.catalog_texts import CATALOG_TEXTS
+from traceapp.console.office_texts import OFFICE_TEXTS
 from traceapp.console.offline_texts import OFFLINE_TEXTS
 from traceapp.console.stats_texts import STATS_TEXTS
 from traceapp.console.work_texts import WORK_TEXTS
@@ -206,4 +207,5 @@ TEXTS = (
     .merged(CATALOG_TEXTS)
     .merged(OFFLINE_TEXTS)
     .merged(STATS_TEXTS)
+    .merged(OFFICE_TEXTS)
 )

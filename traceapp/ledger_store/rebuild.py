@@ -27,6 +27,7 @@ PROJECTION_TABLES = (
     "products",
     "locations",
     "actor_keys",
+    "producer_changes",
     "producers",
 )
 # How a row is named in reports: its natural key, never a surrogate id.
@@ -36,6 +37,7 @@ NATURAL_KEYS = {
     "batch_inputs": ("batch_id", "input_batch_id"),
     "actor_keys": ("key_name",),
     "stat_counts": ("metric", "producer", "province", "commune", "k1", "k2", "k3"),
+    "producer_changes": ("seq",),
 }
 
 

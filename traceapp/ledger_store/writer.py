@@ -78,6 +78,9 @@ class Ledger:
     unique_refusals: UniqueRefusals
     # How far ahead of our clock an event may be dated (clients' clocks drift).
     clock_skew: timedelta = timedelta(minutes=5)
+    # Rules every signer passes before anything is signed (the app's: a suspended producer's
+    # keys sign nothing); each raises its refusal.
+    actor_checks: Sequence[Callable[[Session, RegisteredKey], None]] = ()
 
     @property
     def origin(self) -> str:
@@ -92,6 +95,10 @@ class Ledger:
         self, session: Session, actor: str, drafts: Sequence[Draft], signature: bytes | None = None
     ) -> list[SignedStatement]:
         """Sign with the actor's custodial key, or check a client's signature (one draft)."""
+        if self.actor_checks:
+            key = self._active_key(session, actor)
+            for check in self.actor_checks:
+                check(session, key)
         if signature is not None:
             if len(drafts) != 1:
                 raise SignatureRejected("a client signature covers exactly one statement")

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from traceapp.ledger_store.models import LedgerEntry
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 
@@ -32,7 +33,8 @@ class CatalogueVersion:
 
 
 def catalogue_version(session: Session, today: date) -> CatalogueVersion:
-    """One read: the latest entry of products, their photos, producers and certificates."""
+    """One read: the latest entry of products, their photos, producers (and their suspensions)
+    and certificates."""
     # Separate scalar subqueries: joining the tables would multiply the rows.
     row = session.execute(
         select(
@@ -41,6 +43,10 @@ def catalogue_version(session: Session, today: date) -> CatalogueVersion:
             select(func.max(Producer.updated_seq)).scalar_subquery(),
             select(func.max(Certification.ledger_seq)).scalar_subquery(),
             select(func.max(Certification.revoked_seq)).scalar_subquery(),
+            # A suspended producer's products leave the catalogue, and come back on resume.
+            select(func.max(LedgerEntry.seq))
+            .where(LedgerEntry.type.in_(("producer.suspended", "producer.resumed")))
+            .scalar_subquery(),
         )
     ).one()
     return CatalogueVersion(max((int(v) for v in row if v is not None), default=-1), today)

@@ -1,7 +1,7 @@
 """The marketplace catalogue feed: certified OCOP products as schema.org JSON-LD and as CSV.
 
 A product is in the feed while it holds a valid OCOP certificate (Vietnam's calendar, not
-revoked); its stars are that certificate's. Each product names its GS1 Digital Link URI, so a
+revoked) and its producer is not suspended; its stars are that certificate's. Each product names its GS1 Digital Link URI, so a
 marketplace listing links to the same verified page as the stamp, and its ledger entry.
 """
 
@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from traceapp.exports.writers import safe_cell
 from traceapp.gs1.digital_link import DigitalLink, format_uri
+from traceapp.i18n import search_key
 from traceapp.media.images import JPEG, WEBP, media_path
 from traceapp.partners.errors import InvalidFilter
 from traceapp.producers.models import Producer
 from traceapp.products.models import PRODUCT_GROUPS, Certification, Product
-from traceapp.statistics.provinces import fold
 
 OCOP = "OCOP"
 STARS = (3, 4, 5)
@@ -108,6 +108,7 @@ def certified_products(
             Certification.revoked_seq.is_(None),
             Certification.issued_on <= today,
             Certification.valid_until >= today,
+            Producer.suspended_seq.is_(None),
         )
         .order_by(Product.gtin, Certification.stars.desc(), Certification.valid_until.desc())
     )
@@ -117,12 +118,12 @@ def certified_products(
         stmt = stmt.where(Product.group == filters.group)
     if filters.stars is not None:
         stmt = stmt.where(Certification.stars >= filters.stars)
-    province = fold(filters.province) if filters.province else None
+    province = search_key(filters.province) if filters.province else None
     listed: dict[str, FeedProduct] = {}
     for product, producer, certificate in session.execute(stmt).tuples():
         if product.gtin in listed:  # the first row is the best certificate
             continue
-        if province is not None and fold(producer.province) != province:
+        if province is not None and search_key(producer.province) != province:
             continue
         listed[product.gtin] = _feed_product(product, producer, certificate, base_url)
     return list(listed.values())

@@ -29,3 +29,15 @@ UNIQUE_REFUSALS = {
     ),
     "uq_producers_gln": lambda: ProducerExists("a producer with this GLN exists", field="gln"),
 }
+
+
+class ProducerSuspended(PermissionDenied):
+    """The producer is suspended by the programme office: its keys write nothing until resumed."""
+
+    code = "PRODUCER_SUSPENDED"
+
+
+class ProducerStatusUnchanged(ValidationFailed):
+    """Suspending a suspended producer, or resuming an active one."""
+
+    code = "STATUS_UNCHANGED"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Date, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from traceapp.db.base import Base
@@ -41,6 +41,12 @@ class Producer(Base):
     logo_sha256: Mapped[str | None] = mapped_column(String(64))
     logo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     logo_seq: Mapped[int | None] = mapped_column(BigInt)
+    # The filters' keys (``i18n.search_key``: no diacritics, any case), kept by the projections.
+    province_key: Mapped[str] = mapped_column(String(100))
+    commune_key: Mapped[str | None] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(300))
+    # The ``producer.suspended`` entry in force; None while the producer is active.
+    suspended_seq: Mapped[int | None] = mapped_column(BigInt)
 
     # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
     personal_data: Mapped[list[PersonalData]] = relationship(
@@ -48,6 +54,36 @@ class Producer(Base):
         viewonly=True,
         lazy="raise",
     )
+
+    __table_args__ = (
+        Index("ix_producers_province_key", "province_key", "commune_key"),
+        Index("ix_producers_commune_key", "commune_key"),
+    )
+
+    @property
+    def status(self) -> str:
+        return "suspended" if self.suspended_seq is not None else "active"
+
+
+PRODUCER_STATUSES = ("active", "suspended")
+# The statements that change a producer's registration, listed in its history.
+HISTORY_TYPES = (
+    "producer.registered",
+    "producer.updated",
+    "producer.suspended",
+    "producer.resumed",
+)
+
+
+class ProducerChange(Base):
+    """One entry of a producer's history (``HISTORY_TYPES``): the page reads these entries by
+    their index instead of scanning the log."""
+
+    __tablename__ = "producer_changes"
+
+    seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
+    producer_id: Mapped[int] = mapped_column(ForeignKey("producers.id"), index=True)
+    type: Mapped[str] = mapped_column(String(64))
 
 
 class PersonalData(Base):

@@ -7,10 +7,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from traceapp import validation as v
+from traceapp.db.statements import Prepared
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.keys.services import create_custodial_key
 from traceapp.ledger_store.models import ActorKey
@@ -21,6 +22,7 @@ from traceapp.producers.errors import (
     ProducerExists,
     ProducerInvalid,
     ProducerNotFound,
+    ProducerSuspended,
 )
 from traceapp.producers.models import PERSONAL_FIELDS, PRODUCER_KINDS, PersonalData, Producer
 
@@ -109,6 +111,18 @@ def register_producer(
 ) -> Receipt:
     """Register a producer (admin only) and, by default, give it a custodial signing key."""
     request = WriteRequest(actor, idempotency_key, signature)
+    return register_producer_as(session, ledger, request, data, custodial_key=custodial_key)
+
+
+def register_producer_as(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    data: ProducerInput,
+    *,
+    custodial_key: bool = True,
+) -> Receipt:
+    """``register_producer`` for a prepared request (the console's, which names its member)."""
     personal: dict[str, tuple[bytes, str]] = {}
     receipt = perform(
         session,
@@ -131,7 +145,7 @@ def register_producer(
             )
         if custodial_key:
             create_custodial_key(
-                session, ledger, actor, f"ocop-{producer_id}", "producer", producer_id
+                session, ledger, request.actor, f"ocop-{producer_id}", "producer", producer_id
             )
     return receipt
 
@@ -172,9 +186,35 @@ def not_producers_actor(actor: str, producer: str, field_name: str) -> NotProduc
 
 
 def require_producer_actor(session: Session, ledger: Ledger, actor: str, producer: str) -> None:
-    """An actor may write for a producer if it is an admin or that producer's own key."""
-    if not may_act_for(ledger.role_of(session, actor), producer):
+    """An actor may write for a producer if it is an admin or that producer's own key, and a
+    producer's key only while its producer is not suspended."""
+    key = ledger.role_of(session, actor)
+    if not may_act_for(key, producer):
         raise not_producers_actor(actor, producer, "producer")
+    refuse_suspended(session, key)
+
+
+_SUSPENDED_SEQ = Prepared(
+    select(Producer.__table__.c.suspended_seq).where(
+        Producer.__table__.c.public_id == bindparam("public_id")
+    )
+)
+
+
+def refuse_suspended(session: Session, key: RegisteredKey) -> None:
+    """A producer's key signs nothing while its producer is suspended (``producer.suspended``
+    until ``producer.resumed``). The app's ``Ledger`` asks this for every statement it signs,
+    whatever the door; the office's keys are never refused by it."""
+    if key.role != "producer" or key.producer_public_id is None:
+        return
+    row = _SUSPENDED_SEQ.first(session, {"public_id": key.producer_public_id})
+    if row is not None and row.suspended_seq is not None:
+        raise ProducerSuspended(
+            f"producer {key.producer_public_id} is suspended by the programme office: nothing "
+            "is written for it until the office resumes it",
+            field="producer",
+            params={"producer": key.producer_public_id},
+        )
 
 
 def erase_personal_data(session: Session, producer_public_id: str) -> int:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from functools import cache
 from importlib import resources
+
+from traceapp.i18n import search_key
 
 UNKNOWN = "?"
 """What an address whose province is none of the 63 former or 34 current ones counts under."""
@@ -23,8 +24,7 @@ _ALIASES = {"thua thien hue": "hue", "tp hcm": "ho chi minh", "hcm": "ho chi min
 
 def fold(value: str) -> str:
     """Lowercase ASCII without diacritics, single spaces (đ is d): the search key of a name."""
-    text = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+    text = search_key(value) or ""
     return " ".join(text.replace("–", "-").replace("-", " - ").split())
 
 

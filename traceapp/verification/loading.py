@@ -169,6 +169,8 @@ def shown_entries(loaded: Loaded) -> dict[int, str]:
     }
     if loaded.product.updated_seq != loaded.product.ledger_seq:
         subjects[loaded.product.updated_seq] = "product_update"
+    if loaded.producer.updated_seq != loaded.producer.ledger_seq:
+        subjects[loaded.producer.updated_seq] = "producer_update"
     if loaded.product.photo_seq is not None:
         subjects[loaded.product.photo_seq] = "product_photo"
     if loaded.producer.logo_seq is not None:

@@ -135,31 +135,29 @@ def fetch_entries(
     *,
     product_updates: tuple[int, int] | None = None,
     location_updates: Iterable[tuple[int, int]] = (),
+    producer_updates: tuple[int, int] | None = None,
 ) -> dict[int, StoredEntry]:
     """The stored bytes of the entries ``seqs`` below ``size``, in one query.
 
     ``product_updates``: (after, through): also every ``product.updated`` entry in that index
     range (the caller keeps those of its product): a product's shown fields are the fold of
-    all its updates, and its row names only the last one. ``location_updates``: the same for
-    ``location.updated`` entries, one range per place shown.
+    all its updates, and its row names only the last one. ``producer_updates``: the same for
+    ``producer.updated``; ``location_updates``: for ``location.updated`` entries, one range per
+    place shown.
     """
     wanted = sorted(seq for seq in seqs if seq < size)
     condition: ColumnElement[bool] = LedgerEntry.seq.in_(wanted)
-    if product_updates is not None:
-        after, through = product_updates
-        condition = condition | (
-            (LedgerEntry.type == "product.updated")
-            & (LedgerEntry.seq > after)
-            & (LedgerEntry.seq <= through)
-            & (LedgerEntry.seq < size)
-        )
-    for after, through in sorted(set(location_updates)):
-        condition = condition | (
-            (LedgerEntry.type == "location.updated")
-            & (LedgerEntry.seq > after)
-            & (LedgerEntry.seq <= through)
-            & (LedgerEntry.seq < size)
-        )
+    spans = [("product.updated", product_updates), ("producer.updated", producer_updates)]
+    spans += [("location.updated", span) for span in sorted(set(location_updates))]
+    for kind, span in spans:
+        if span is not None:
+            after, through = span
+            condition = condition | (
+                (LedgerEntry.type == kind)
+                & (LedgerEntry.seq > after)
+                & (LedgerEntry.seq <= through)
+                & (LedgerEntry.seq < size)
+            )
     rows = session.execute(
         select(LedgerEntry.seq, LedgerEntry.type, LedgerEntry.entry).where(
             LedgerEntry.log == ledger.origin, condition

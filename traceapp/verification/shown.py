@@ -127,9 +127,17 @@ def producer(st: Statements) -> ProducerView:
     if s is None:
         address = Address(row.province, row.commune, row.street, row.address_recorded_on)
         return ProducerView(row.public_id, row.kind, row.name, address, row.gln, logo)
-    a = s["address"]
+    # The registration, then every correction the office recorded (``producer.updated``).
+    fields = {key: s[key] for key in ("kind", "name", "address", "gln")}
+    updates = st.producer_updates()
+    if row.updated_seq != row.ledger_seq and row.updated_seq not in updates:
+        st.find(row.updated_seq, "producer.updated", "producer", id=row.public_id)
+    for seq in updates:
+        changes = st.stated[seq].statement["changes"]
+        fields.update({key: value for key, value in changes.items() if key in fields})
+    a = fields["address"]
     address = Address(a["province"], a["commune"], a["street"], day(a["recorded_on"]))
-    return ProducerView(s["id"], s["kind"], s["name"], address, s["gln"], logo)
+    return ProducerView(s["id"], fields["kind"], fields["name"], address, fields["gln"], logo)
 
 
 def certificate(st: Statements, row: Certification, today: date) -> CertificateView:

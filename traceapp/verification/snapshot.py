@@ -200,8 +200,18 @@ def read_statements(
         for p in found
         if p.updated_seq != p.ledger_seq
     ]
+    producer = loaded.producer
+    moved = None
+    if producer.updated_seq != producer.ledger_seq:
+        moved = (producer.ledger_seq, producer.updated_seq)
     entries = fetch_entries(
-        session, ledger, subjects, size, product_updates=updates, location_updates=spans
+        session,
+        ledger,
+        subjects,
+        size,
+        product_updates=updates,
+        producer_updates=moved,
+        location_updates=spans,
     )
     for sub in loaded.inputs:  # an input product edited since registration: rare
         p = sub.product
@@ -211,6 +221,8 @@ def read_statements(
     st = Statements(loaded, decode(entries), size)
     for seq in st.product_updates():
         subjects.setdefault(seq, "product_update")
+    for seq in st.producer_updates():
+        subjects.setdefault(seq, "producer_update")
     for sub in loaded.inputs:
         for seq in Statements(sub, st.stated, size).product_updates():
             subjects.setdefault(seq, "input_product_update")

@@ -125,6 +125,17 @@ class Statements:
             and location.ledger_seq < seq <= location.updated_seq
         )
 
+    def producer_updates(self) -> list[int]:
+        """Indexes of the producer's ``producer.updated`` entries, in log order."""
+        producer = self.loaded.producer
+        return sorted(
+            seq
+            for seq, s in self.stated.items()
+            if s.type == "producer.updated"
+            and s.statement.get("id") == producer.public_id
+            and producer.ledger_seq < seq <= producer.updated_seq
+        )
+
     def recorded(self, seq: int) -> str | None:
         found = self.stated.get(seq)
         return found.recorded if found is not None else None

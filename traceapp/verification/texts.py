@@ -262,6 +262,7 @@ TEXTS = (
             "r_did_not_occur": ("sự kiện không xảy ra", "the event did not occur"),
             # Proof subjects.
             "p_producer": ("Đăng ký chủ thể", "Producer registration"),
+            "p_producer_update": ("Cập nhật chủ thể", "Producer update"),
             "p_product": ("Đăng ký sản phẩm", "Product registration"),
             "p_product_update": ("Cập nhật sản phẩm", "Product update"),
             "p_certification": ("Cấp chứng nhận", "Certification"),

@@ -118,7 +118,7 @@ def event_input(data: i.EventDataInput, prefix: str = "") -> EventInput:
     )
 
 
-def _service(
+def service(
     perform: Callable[..., Any], plan: Callable[..., list[Draft]] | None, *args: Any, **kwargs: Any
 ) -> Call:
     """``perform(session, ledger, actor, *args, idempotency_key=, signature=, **kwargs)`` and
@@ -166,7 +166,7 @@ def register_producer_call(data: i.RegisterProducerInput) -> Call:
         gln=data.gln,
         personal=personal,
     )
-    return _service(register_producer, plan_register_producer, value)
+    return service(register_producer, plan_register_producer, value)
 
 
 def update_producer_contact_call(data: i.UpdateProducerContactInput) -> Call:
@@ -177,7 +177,7 @@ def update_producer_contact_call(data: i.UpdateProducerContactInput) -> Call:
         website=data.website,
         address=data.address,
     )
-    return _service(update_contact, plan_update_contact, value)
+    return service(update_contact, plan_update_contact, value)
 
 
 def register_product_call(data: i.RegisterProductInput) -> Call:
@@ -191,7 +191,7 @@ def register_product_call(data: i.RegisterProductInput) -> Call:
         image_url=data.image_url,
         standards=list(data.standards),
     )
-    return _service(register_product, plan_register_product, value)
+    return service(register_product, plan_register_product, value)
 
 
 def update_product_call(data: i.UpdateProductInput) -> Call:
@@ -204,7 +204,7 @@ def update_product_call(data: i.UpdateProductInput) -> Call:
         image_url=data.image_url,
         standards=list(data.standards) if data.standards is not None else None,
     )
-    return _service(update_product, plan_update_product, product, changes)
+    return service(update_product, plan_update_product, product, changes)
 
 
 def grant_certification_call(data: i.GrantCertificationInput) -> Call:
@@ -218,12 +218,12 @@ def grant_certification_call(data: i.GrantCertificationInput) -> Call:
         issuer_level=data.issuer_level.value if data.issuer_level else None,
         valid_until=data.valid_until,
     )
-    return _service(grant_certification, plan_grant_certification, value)
+    return service(grant_certification, plan_grant_certification, value)
 
 
 def revoke_certification_call(data: i.RevokeCertificationInput) -> Call:
     cert = public_id_of(data.certification, "Certification", "certification")
-    return _service(revoke_certification, plan_revoke_certification, cert, data.reason)
+    return service(revoke_certification, plan_revoke_certification, cert, data.reason)
 
 
 def register_location_call(data: i.RegisterLocationInput) -> Call:
@@ -239,7 +239,7 @@ def register_location_call(data: i.RegisterLocationInput) -> Call:
         latitude=data.latitude,
         longitude=data.longitude,
     )
-    return _service(register_location, plan_register_location, value)
+    return service(register_location, plan_register_location, value)
 
 
 def update_location_call(data: i.UpdateLocationInput) -> Call:
@@ -254,7 +254,7 @@ def update_location_call(data: i.UpdateLocationInput) -> Call:
         longitude=data.longitude,
         clear_position=data.clear_position,
     )
-    return _service(update_location, plan_update_location, location, changes)
+    return service(update_location, plan_update_location, location, changes)
 
 
 def create_batch_call(data: i.CreateBatchInput) -> Call:
@@ -272,12 +272,12 @@ def create_batch_call(data: i.CreateBatchInput) -> Call:
         ),
         inputs=[public_id_of(b, "Batch", f"inputs.{n}") for n, b in enumerate(data.inputs)],
     )
-    return _service(create_batch, plan_create_batch, value)
+    return service(create_batch, plan_create_batch, value)
 
 
 def issue_items_call(data: i.IssueItemsInput) -> Call:
     batch = public_id_of(data.batch, "Batch", "batch")
-    return _service(
+    return service(
         issue_items,
         plan_issue_items,
         batch,
@@ -288,19 +288,19 @@ def issue_items_call(data: i.IssueItemsInput) -> Call:
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
-    return _service(record_event_noticed, plan_record_event, event_input(data.event, "event."))
+    return service(record_event_noticed, plan_record_event, event_input(data.event, "event."))
 
 
 def record_events_call(data: i.RecordEventsInput) -> Call:
     values = [event_input(e, f"events.{n}.") for n, e in enumerate(data.events)]
-    return _service(record_events_noticed, None, values)
+    return service(record_events_noticed, None, values)
 
 
 def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> Call:
     if not data.events:
         raise ValidationFailed("send at least one event", field="events")
     events = [dict(e) if isinstance(e, dict) else e for e in data.events]
-    return _service(record_epcis_events_noticed, None, events)
+    return service(record_epcis_events_noticed, None, events)
 
 
 class DocumentRejected(ValidationFailed):
@@ -336,7 +336,7 @@ def _capture(
 
 
 def capture_epcis_document_call(data: i.CaptureEpcisDocumentInput) -> Call:
-    return _service(_capture, None, data.document, error_behaviour=data.error_behaviour.value)
+    return service(_capture, None, data.document, error_behaviour=data.error_behaviour.value)
 
 
 def _event_id(session: Session, global_id: str) -> str:
@@ -375,13 +375,13 @@ def issue_recall_call(data: i.IssueRecallInput) -> Call:
         severity=data.severity.value,
         issued_at=data.issued_at,
     )
-    return _service(issue_recall, plan_issue_recall, value)
+    return service(issue_recall, plan_issue_recall, value)
 
 
 def register_key_call(data: i.RegisterKeyInput) -> Call:
     producer = public_id_of(data.producer, "Producer", "producer") if data.producer else None
-    return _service(register_key, plan_register_key, data.vkey, data.role.value, producer)
+    return service(register_key, plan_register_key, data.vkey, data.role.value, producer)
 
 
 def revoke_key_call(data: i.RevokeKeyInput) -> Call:
-    return _service(revoke_key, plan_revoke_key, data.key, data.reason)
+    return service(revoke_key, plan_revoke_key, data.key, data.reason)

@@ -81,6 +81,42 @@ class UpdateProducerContactInput(Idempotent):
     address: str | None = strawberry.field(default=None, description="Business address.")
 
 
+@strawberry.input(
+    description="An address as recorded on a date: province and commune as they were named "
+    "then (Vietnam's units changed on 1 July 2025)."
+)
+class AddressInput:
+    province: str
+    recorded_on: date
+    commune: str | None = None
+    street: str | None = None
+
+
+@strawberry.input(
+    description="What changes in a producer's registration (programme office): a field left "
+    "null stays as it is; an address is given whole. Recorded as `producer.updated`."
+)
+class UpdateProducerInput(Idempotent):
+    producer: strawberry.ID
+    name: str | None = None
+    kind: ProducerKind | None = None
+    tax_code: str | None = None
+    gln: str | None = None
+    address: AddressInput | None = None
+
+
+@strawberry.input(description="Suspend a producer (programme office): `producer.suspended`.")
+class SuspendProducerInput(Idempotent):
+    producer: strawberry.ID
+    reason: str
+
+
+@strawberry.input(description="Resume a suspended producer (programme office): `producer.resumed`.")
+class ResumeProducerInput(Idempotent):
+    producer: strawberry.ID
+    reason: str | None = None
+
+
 @strawberry.input
 class RegisterProductInput(Signable):
     producer: strawberry.ID

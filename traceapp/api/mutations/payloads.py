@@ -77,6 +77,22 @@ class UpdateProducerContactPayload(RegisterProducerPayload):
 
 
 @strawberry.type
+class UpdateProducerPayload(RegisterProducerPayload):
+    pass
+
+
+@strawberry.type
+class SuspendProducerPayload(RegisterProducerPayload):
+    tokens_revoked: int = strawberry.field(description="The producer's API tokens revoked.")
+    sessions_ended: int = strawberry.field(description="Its members' console sessions ended.")
+
+
+@strawberry.type
+class ResumeProducerPayload(RegisterProducerPayload):
+    pass
+
+
+@strawberry.type
 class RegisterProductPayload(Payload):
     @strawberry.field
     def product(self, info: Info) -> Product | None:

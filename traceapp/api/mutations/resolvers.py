@@ -9,8 +9,9 @@ from typing import Any, TypeVar, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from traceapp.accounts.office import StatusChange
 from traceapp.api.context import context_of
-from traceapp.api.mutations import calls, tokens, uploads
+from traceapp.api.mutations import calls, office_calls, tokens, uploads
 from traceapp.api.mutations import inputs as i
 from traceapp.api.mutations import payloads as p
 from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_write, user_errors
@@ -94,6 +95,48 @@ class Mutation:
         return _write(
             info, p.UpdateProducerContactPayload, calls.update_producer_contact_call, input
         )
+
+    @strawberry.mutation(
+        description="Correct a producer's public details and address (programme office): "
+        "`producer.updated`, only what changes; the producer's history keeps every version."
+    )
+    def update_producer(self, info: Info, input: i.UpdateProducerInput) -> p.UpdateProducerPayload:
+        return _write(info, p.UpdateProducerPayload, office_calls.update_producer_call, input)
+
+    @strawberry.mutation(
+        description="Suspend a producer (programme office): `producer.suspended`; its API "
+        "tokens are revoked, its members signed out, and every write with its keys is refused "
+        "(PRODUCER_SUSPENDED) until `resumeProducer`."
+    )
+    def suspend_producer(
+        self, info: Info, input: i.SuspendProducerInput
+    ) -> p.SuspendProducerPayload:
+        outcome = run_write(
+            info, office_calls.suspend_producer_call, input, idempotency_key=input.idempotency_key
+        )
+        change = outcome.result
+        if not isinstance(change, StatusChange):
+            return p.SuspendProducerPayload.of(
+                None, outcome.errors or [], tokens_revoked=0, sessions_ended=0
+            )
+        return p.SuspendProducerPayload.of(
+            change.receipt,
+            [],
+            tokens_revoked=change.tokens_revoked,
+            sessions_ended=change.sessions_ended,
+        )
+
+    @strawberry.mutation(
+        description="Resume a suspended producer (programme office): `producer.resumed`; its "
+        "members may sign in again. Revoked tokens stay revoked."
+    )
+    def resume_producer(self, info: Info, input: i.ResumeProducerInput) -> p.ResumeProducerPayload:
+        outcome = run_write(
+            info, office_calls.resume_producer_call, input, idempotency_key=input.idempotency_key
+        )
+        change = outcome.result
+        receipt = change.receipt if isinstance(change, StatusChange) else None
+        return p.ResumeProducerPayload.of(receipt, outcome.errors or [])
 
     @strawberry.mutation(description="Register a product (GTIN-14) of a producer.")
     def register_product(

@@ -16,6 +16,7 @@ from traceapp.api.types.enums import (
     IssuerLevel,
     LocationKind,
     ProducerKind,
+    ProducerStatus,
     ProductGroup,
 )
 from traceapp.api.types.media import Photo
@@ -81,6 +82,24 @@ class Producer(Node):
     @strawberry.field(description="Index of the ledger entry that registered it.")
     def ledger_index(self) -> int:
         return self.row.ledger_seq
+
+    @strawberry.field(
+        description="Index of the latest entry that changed its registration "
+        "(`producer.registered` or `producer.updated`)."
+    )
+    def updated_ledger_index(self) -> int:
+        return self.row.updated_seq
+
+    @strawberry.field(
+        description="SUSPENDED from a `producer.suspended` entry until a `producer.resumed`: "
+        "nothing is written with the producer's keys meanwhile."
+    )
+    def status(self) -> ProducerStatus:
+        return ProducerStatus(self.row.status)
+
+    @strawberry.field(description="Index of the `producer.suspended` entry in force, if any.")
+    def suspended_ledger_index(self) -> int | None:
+        return self.row.suspended_seq
 
     @strawberry.field(description="The public business contact it publishes (null: none).")
     def public_contact(self) -> PublicContact | None:

@@ -14,6 +14,12 @@ class ProducerKind(Enum):
     HOUSEHOLD_BUSINESS = "household_business"
 
 
+@strawberry.enum(description="Whether the programme office has suspended the producer.")
+class ProducerStatus(Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
 @strawberry.enum(description="OCOP product group.")
 class ProductGroup(Enum):
     FOOD = "food"

@@ -1,0 +1,248 @@
+"""The office over GraphQL: filters that accept Vietnamese with or without diacritics, the
+expiry and stars filters of ``certifications``, ``updateProducer`` with its history, and
+``suspendProducer``/``resumeProducer`` refusing the producer's writes with a typed error."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import func, select
+from support.scenario import Scenario
+
+from traceapp.accounts.office import suspend_producer
+from traceapp.api.types.common import vietnam_today
+from traceapp.db.sessions import Database
+from traceapp.events.models import Event
+from traceapp.ledger_store.service import WriteRequest
+from traceapp.ledger_store.writer import Ledger
+from traceapp.producers.services import ProducerInput, producer_key, register_producer
+from traceapp.products.services import CertificationInput, grant_certification
+
+from .conftest import Gql, global_id, operation
+
+Tokens = dict[str, str | None]
+EPCIS_EXAMPLE = (
+    Path(__file__).parent.parent
+    / "fixtures"
+    / "epcis"
+    / "examples"
+    / "Example_9.6.1-ObjectEvent.jsonld"
+)
+
+
+def _names(result: dict[str, Any]) -> list[str]:
+    assert "errors" not in result, result
+    return [e["node"]["name"] for e in result["data"]["producers"]["edges"]]
+
+
+@pytest.fixture
+def quang_nam(database: Database, ledger: Ledger, admin: str) -> str:
+    with database.write() as s:
+        return register_producer(
+            s,
+            ledger,
+            admin,
+            ProducerInput(
+                kind="cooperative",
+                name="Hợp tác xã Sâm Ngọc Linh Trà Linh",
+                province="Quảng Nam",
+                commune="Xã Trà Linh",
+                address_recorded_on=date(2024, 5, 1),
+            ),
+        ).public_ids[0]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"province": "Quảng Nam"},
+        {"province": "Quang Nam"},
+        {"province": "quảng nam"},
+        {"province": "  QUANG   NAM "},
+        {"commune": "xa tra linh"},
+        {"name": "sâm ngọc linh"},
+        {"name": "SAM NGOC"},
+        {"province": "quang nam", "name": "tra linh", "status": "ACTIVE"},
+    ],
+)
+def test_filters_accept_vietnamese_with_or_without_diacritics(
+    gql: Gql, quang_nam: str, scenario: Scenario, filters: dict[str, str]
+) -> None:
+    result = gql(operation("office"), filters, None, "ProducersSearch")
+    assert _names(result) == ["Hợp tác xã Sâm Ngọc Linh Trà Linh"]
+
+
+def test_filters_that_match_nothing_and_wildcards_find_nothing(
+    gql: Gql, quang_nam: str, scenario: Scenario
+) -> None:
+    for filters in ({"province": "Quảng Ngãi"}, {"name": "%"}, {"status": "SUSPENDED"}):
+        assert _names(gql(operation("office"), filters, None, "ProducersSearch")) == []
+    # A province matches whole: "Nam" is not "Quảng Nam".
+    assert _names(gql(operation("office"), {"province": "nam"}, None, "ProducersSearch")) == []
+
+
+def test_certifications_expiring_within_days_and_stars(
+    gql: Gql, database: Database, ledger: Ledger, admin: str, scenario: Scenario
+) -> None:
+    today = vietnam_today()
+    ends = {"10/QĐ": 10, "80/QĐ": 80, "200/QĐ": 200}
+    with database.write() as s:
+        for number, days in ends.items():
+            grant_certification(
+                s,
+                ledger,
+                admin,
+                CertificationInput(
+                    scenario.product,
+                    "OCOP",
+                    "UBND tỉnh Lào Cai",
+                    number,
+                    today - timedelta(days=800),
+                    stars=5 if days == 80 else 4,
+                    issuer_level="province",
+                    valid_until=today + timedelta(days=days),
+                ),
+            )
+
+    def numbers(variables: dict[str, Any]) -> set[str]:
+        result = gql(operation("office"), variables, None, "ExpiringCertificates")
+        assert "errors" not in result, result
+        edges = result["data"]["certifications"]["edges"]
+        return {e["node"]["decisionNumber"] for e in edges}
+
+    assert numbers({"days": 30}) == {"10/QĐ"}
+    assert numbers({"days": 90}) == {"10/QĐ", "80/QĐ"}
+    assert numbers({"days": 90, "stars": 5}) == {"80/QĐ"}
+    assert numbers({"days": 365}) >= {"10/QĐ", "80/QĐ", "200/QĐ"}
+    for bad in ({"days": -1}, {"days": 90, "stars": 7}):
+        result = gql(operation("office"), bad, None, "ExpiringCertificates")
+        assert result["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", result
+
+
+def test_update_producer_moves_the_address_and_keeps_the_old_one_on_the_ledger(
+    gql: Gql, quang_nam: str, tokens: Tokens
+) -> None:
+    result = gql(
+        operation("office"),
+        {
+            "input": {
+                "producer": global_id("Producer", quang_nam),
+                "address": {
+                    "province": "Thành phố Đà Nẵng",
+                    "commune": "Xã Trà Linh",
+                    "recordedOn": "2025-07-01",
+                },
+            }
+        },
+        tokens["admin"],
+        "UpdateProducer",
+    )["data"]["updateProducer"]
+    assert result["userErrors"] == []
+    producer = result["producer"]
+    assert (producer["province"], producer["addressRecordedOn"]) == (
+        "Thành phố Đà Nẵng",
+        "2025-07-01",
+    )
+    assert producer["updatedLedgerIndex"] == result["ledgerIndex"]
+    found = gql(operation("office"), {"province": "da nang"}, None, "ProducersSearch")
+    assert _names(found) == ["Hợp tác xã Sâm Ngọc Linh Trà Linh"]
+    assert (
+        _names(gql(operation("office"), {"province": "quang nam"}, None, "ProducersSearch")) == []
+    )
+    refused = gql(
+        operation("office"),
+        {"input": {"producer": global_id("Producer", quang_nam), "name": "  "}},
+        tokens["admin"],
+        "UpdateProducer",
+    )["data"]["updateProducer"]
+    assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [("name", "INVALID")]
+
+
+def test_suspension_refuses_the_producers_token_and_keys_until_resumed(
+    gql: Gql, database: Database, scenario: Scenario, tokens: Tokens
+) -> None:
+    producer = global_id("Producer", scenario.producer)
+    new_location = """mutation($input: RegisterLocationInput!) {
+      registerLocation(input: $input) { userErrors { field message code } } }"""
+
+    def location(token: str | None, code: str, **extra: Any) -> dict[str, Any]:
+        variables = {
+            "input": {
+                "producer": producer,
+                "code": code,
+                "name": "Kho",
+                "kind": "WAREHOUSE",
+                **extra,
+            }
+        }
+        return gql(new_location, variables, token)
+
+    suspended = gql(
+        operation("office"),
+        {"input": {"producer": producer, "reason": "Kiểm tra hồ sơ"}},
+        tokens["admin"],
+        "SuspendProducer",
+    )["data"]["suspendProducer"]
+    assert suspended["userErrors"] == []
+    assert suspended["producer"]["status"] == "SUSPENDED"
+    assert suspended["tokensRevoked"] == 1
+    # The producer's token is revoked: refused before anything runs.
+    refused = gql(new_location, {"input": {}}, tokens["producer"], status=401)
+    assert refused["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # Its key is refused whoever presents it, with the typed error, in the caller's language.
+    with database.read_sessions() as s:
+        key = producer_key(s, scenario.producer)
+    answer = location(tokens["admin"], "KHO-9", actor=key)
+    errors = answer["data"]["registerLocation"]["userErrors"]
+    assert [(e["field"], e["code"]) for e in errors] == [("producer", "PRODUCER_SUSPENDED")]
+    again = gql(
+        operation("office"),
+        {"input": {"producer": producer, "reason": "x"}},
+        tokens["admin"],
+        "SuspendProducer",
+    )["data"]["suspendProducer"]
+    assert [e["code"] for e in again["userErrors"]] == ["STATUS_UNCHANGED"]
+    resumed = gql(
+        operation("office"), {"input": {"producer": producer}}, tokens["admin"], "ResumeProducer"
+    )["data"]["resumeProducer"]
+    assert resumed["userErrors"] == [] and resumed["producer"]["status"] == "ACTIVE"
+    assert (
+        location(tokens["admin"], "KHO-10", actor=key)["data"]["registerLocation"]["userErrors"]
+        == []
+    )
+
+
+def test_a_suspended_producer_is_refused_by_epcis_capture_and_import(
+    client: FlaskClient,
+    runner: FlaskCliRunner,
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    scenario: Scenario,
+    tokens: Tokens,
+) -> None:
+    with database.write() as s:
+        suspend_producer(s, ledger, WriteRequest(admin), scenario.producer, "Kiểm tra hồ sơ")
+    with database.read_sessions() as s:
+        before = s.execute(select(func.count()).select_from(Event)).scalar_one()
+    document = EPCIS_EXAMPLE.read_bytes()
+    captured = client.post(
+        "/epcis/capture",
+        data=document,
+        headers={
+            "Content-Type": "application/ld+json",
+            "Authorization": f"Bearer {tokens['producer']}",
+        },
+    )
+    assert captured.status_code == 401  # its token was revoked with the suspension
+    imported = runner.invoke(
+        args=["epcis", "import", str(EPCIS_EXAMPLE), "--producer", scenario.producer]
+    )
+    assert imported.exit_code == 1
+    assert "PRODUCER_SUSPENDED" in imported.output and "suspended" in imported.output
+    with database.read_sessions() as s:
+        assert s.execute(select(func.count()).select_from(Event)).scalar_one() == before
