@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import sqlite3
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,7 @@ from support.serving import free_port, get_status, serving
 
 from traceapp import create_app
 from traceapp.db.sessions import get_database
+from traceapp.verification import ratelimit_store
 from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
 from traceapp.verification.ratelimit_store import DatabaseStore, RedisStore
 
@@ -186,5 +188,51 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_budget(
         ]
         # Trusted, two clients; not trusted, a client could not choose its address by a header.
         assert statuses == ([200, 200] if separate else [200, 429])
+    finally:
+        get_database(app).dispose()
+
+
+@pytest.mark.parametrize("database_template", ["sqlite"], indirect=True)
+def test_on_sqlite_pages_do_not_wait_behind_a_long_write(
+    app: Flask, app_config: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An import holding SQLite's write lock for seconds: pages are served (not counted) at once."""
+    path = app_config["DATABASE_URL"].removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with caplog.at_level(logging.WARNING, "traceapp.verification.ratelimit_store"):
+            started = time.perf_counter()
+            response = app.test_client().get("/ledger/vkey")
+            elapsed = time.perf_counter() - started
+        assert response.status_code == 200
+        assert elapsed < 1.5, elapsed
+        assert any("not counted" in r.getMessage() for r in caplog.records)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    # The lock gone, requests are counted again.
+    app.config["RATE_LIMITS"] = {**DEFAULT_LIMITS, "ledger": Limit(1, 60.0)}
+    _fresh_window(60)
+    client = app.test_client()
+    assert [client.get("/ledger/vkey").status_code for _ in range(2)] == [200, 429]
+
+
+def test_ended_windows_are_deleted_as_hits_go_on(
+    app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ratelimit_store, "PRUNE_EVERY", 3)
+    app = create_app(app_config)
+    clock = [2_000_000.0]
+    store = DatabaseStore(get_database(app), clock=lambda: clock[0])
+    limit = Limit(100, 10.0)
+    try:
+        store.hit("page", "c1", limit)
+        store.hit("page", "c2", limit)
+        clock[0] += 10
+        store.hit("page", "c1", limit)  # the third hit: the ended window's rows go
+        with get_database(app).engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT client, window_start FROM rate_windows").all()
+        assert [tuple(row) for row in rows] == [("c1", 2_000_010)]
     finally:
         get_database(app).dispose()

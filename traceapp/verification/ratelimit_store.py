@@ -12,8 +12,9 @@
 - ``memory://``: this process's own counters (``RateLimiter``), for a one-process development
   server only: with N workers a client gets N times the limit.
 
-Should the database store itself fail, the request is let through with a log line: the limits
-protect the pages, they are not worth refusing them for.
+Should the database store itself fail (or, on SQLite, wait more than ``SQLITE_WAIT_MS`` for the
+write lock, e.g. behind a long import), the request is let through with a log line: the limits
+protect the pages, they are not worth refusing or stalling them for.
 """
 
 from __future__ import annotations
@@ -25,10 +26,11 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, Executable, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from traceapp.db.engine import SQLITE_BUSY_TIMEOUT_MS
 from traceapp.db.sessions import Database
 from traceapp.scans.models import RateWindow
 from traceapp.verification.ratelimit import Limit, RateLimiter
@@ -39,6 +41,8 @@ REDIS_RETRY_S = 5.0
 """After a Redis error, count in the database for this long before trying Redis again."""
 REDIS_TIMEOUT_S = 0.25
 """Connect and socket timeout: a Redis that does not answer costs a request at most this."""
+SQLITE_WAIT_MS = 100
+"""How long a request waits for SQLite's write lock to count itself (then it is let through)."""
 PRUNE_EVERY = 1000
 """Each process deletes a bucket's ended windows once every this many of its hits."""
 
@@ -93,17 +97,37 @@ class DatabaseStore:
                     if prune:
                         conn.execute(ended)
             else:
-                # Not worth an fsync: a power cut may forget the last counts, never corrupt them.
-                with self._database.write_unsynced() as session:
-                    hits = session.execute(stmt).scalar_one()
-                    if prune:
-                        session.execute(ended)
+                hits = self._sqlite_upsert(stmt, ended if prune else None)
         except SQLAlchemyError as exc:
             log.warning("rate limit not counted (database store failed, request allowed): %s", exc)
             return 0
         if hits <= limit.requests:
             return 0
         return max(1, math.ceil(start + window - now))
+
+    def _sqlite_upsert(self, stmt: Executable, prune: Executable | None) -> int:
+        """Outside the writers' queue, waiting at most ``SQLITE_WAIT_MS`` for SQLite's write lock:
+        page views never queue behind a long import (past the wait the request is allowed), and
+        without an fsync (a power cut may forget the last counts, never corrupt them)."""
+        with self._database.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_MS}")
+            raw.execute("PRAGMA synchronous=NORMAL")  # outside a transaction, as SQLite requires
+            try:
+                conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    hits: int = conn.execute(stmt).scalar_one()
+                    if prune is not None:
+                        conn.execute(prune)
+                return hits
+            finally:
+                try:
+                    raw.execute("PRAGMA synchronous=FULL")
+                    raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+                except BaseException:
+                    conn.invalidate()  # never back in the pool with these settings
+                    raise
 
     def _due(self, bucket: str) -> bool:
         with self._lock:
