@@ -169,6 +169,9 @@ def test_through_nginx(nginx: tuple[int, int], tmp_path: Path) -> None:
     assert first.headers["X-Cache-Status"] == "MISS"
     assert second.headers["X-Cache-Status"] == "HIT"
     assert second.headers["Strict-Transport-Security"] == "max-age=63072000"
+    # Static files too, although the app asks for revalidation (no-cache).
+    styles = [_get(conn, "/static/story.css") for _ in range(2)]
+    assert [r.headers["X-Cache-Status"] for r in styles] == ["MISS", "HIT"]
 
     # Every connection reaches the app from nginx; X-Forwarded-For tells the clients apart.
     pages = DEFAULT_LIMITS["page"].requests
