@@ -111,3 +111,14 @@ def test_clock_skew_is_whole_seconds_within_a_day() -> None:
     for bad in ("5m", "-1", "86401"):
         with pytest.raises(ConfigError, match="CLOCK_SKEW_SECONDS"):
             load_settings({"TRACEAPP_CLOCK_SKEW_SECONDS": bad})
+
+
+def test_the_rate_limit_store_is_the_database_unless_redis_or_memory_is_named() -> None:
+    assert load_settings({}).ratelimit_storage_url is None
+    assert load_settings({"TRACEAPP_RATELIMIT_STORAGE_URL": " "}).ratelimit_storage_url is None
+    for good in ("redis://127.0.0.1:6379/0", "rediss://:pw@cache.internal:6380/2", "memory://"):
+        assert load_settings({"TRACEAPP_RATELIMIT_STORAGE_URL": good}).ratelimit_storage_url == good
+    for bad in ("memcached://127.0.0.1:11211", "127.0.0.1:6379", "redis://h:99999/0", "redis:///0"):
+        with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URL") as refused:
+            load_settings({"TRACEAPP_RATELIMIT_STORAGE_URL": bad})
+        assert "pw" not in str(refused.value)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from traceapp.config import load_settings
 from traceapp.db import sessions
@@ -27,6 +28,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Vietnamese stays readable
+    if settings.trusted_proxies:
+        # Behind nginx the connection comes from the proxy: rate limits and scan fingerprints
+        # need the client's address, which only the proxies we trust may tell.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     create_sqlite_database(settings)
     sessions.init_app(app, settings)
 

@@ -9,8 +9,12 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from traceapp.config import get_settings
+from traceapp.db.sessions import get_database
 from traceapp.scans import clones
-from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
+from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
+from traceapp.verification.ratelimit_store import Store, make_store
+
+STORE_KEY = "traceapp.ratelimiter"
 
 
 def client_fingerprint(**prefix: int) -> str:
@@ -22,8 +26,17 @@ def client_fingerprint(**prefix: int) -> str:
 
 
 def rate_limited(bucket: str) -> int:
-    """Seconds to wait, or 0; app.config["RATE_LIMITS"] overrides the default of any bucket."""
-    limiter: RateLimiter = current_app.extensions.setdefault("traceapp.ratelimiter", RateLimiter())
+    """Seconds to wait, or 0; app.config["RATE_LIMITS"] overrides the default of any bucket.
+
+    Counted in the store every worker and host share (traceapp/verification/ratelimit_store.py),
+    made on first use: after gunicorn's fork, so no connection crosses it."""
+    limiter: Store | None = current_app.extensions.get(STORE_KEY)
+    if limiter is None:
+        settings = get_settings(current_app)
+        # The log's origin keeps two deployments sharing one Redis apart.
+        prefix = current_app.config.get("RATE_LIMIT_KEY_PREFIX") or f"ocop:{settings.log_origin}"
+        limiter = make_store(settings.ratelimit_storage_url, get_database(), prefix)
+        current_app.extensions[STORE_KEY] = limiter
     limits: dict[str, Limit] = {**DEFAULT_LIMITS, **(current_app.config.get("RATE_LIMITS") or {})}
     # Full IPv4 address / IPv6 /64: one household, not a whole carrier-grade NAT /24.
     return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])

@@ -53,6 +53,12 @@ class Settings:
     epcis_max_attempts: int = 8
     epcis_retry_base_ms: int = 2000
     epcis_lease_seconds: int = 60
+    ratelimit_storage_url: str | None = None
+    """Where rate-limit counters live (``TRACEAPP_RATELIMIT_STORAGE_URL``): None for the
+    database, ``redis://…`` for Redis, ``memory://`` for this process only (one-process dev)."""
+    trusted_proxies: int = 0
+    """How many reverse proxies in front set ``X-Forwarded-For``/``-Proto`` (``TRACEAPP_TRUSTED_
+    PROXIES``): the client's address is then theirs to say (ProxyFix); 0 ignores the headers."""
 
     @property
     def is_production(self) -> bool:
@@ -185,6 +191,41 @@ def _seconds(name: str, raw: object) -> int:
     return value
 
 
+RATELIMIT_SCHEMES = ("redis", "rediss", "redis+unix", "memory")
+
+
+def _ratelimit_storage_url(raw: object) -> str | None:
+    value = str(raw or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in RATELIMIT_SCHEMES or (port is not None and port <= 0):
+        raise ConfigError(
+            f"{PREFIX}RATELIMIT_STORAGE_URL must be redis://HOST:PORT/DB (or rediss://, "
+            f"redis+unix://, memory://), got {parts.scheme or value!r}"
+        )
+    if parts.scheme in {"redis", "rediss"} and not parts.hostname:
+        raise ConfigError(f"{PREFIX}RATELIMIT_STORAGE_URL has no host: {parts.scheme}://…")
+    return value
+
+
+MAX_TRUSTED_PROXIES = 5
+
+
+def _proxies(raw: object) -> int:
+    text = str(raw).strip()
+    if not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"{PREFIX}TRUSTED_PROXIES must be a whole number from 0 to {MAX_TRUSTED_PROXIES} "
+            f"(the reverse proxies in front of the app), got {raw!r}"
+        )
+    return int(text)
+
+
 def get_settings(app: Flask | None = None) -> Settings:
     """The settings ``create_app`` loaded into ``app`` (default: the current app)."""
     settings: Settings = (app or current_app).config["TRACEAPP"]
@@ -246,6 +287,8 @@ def load_settings(
         epcis_lease_seconds=max(
             1, _seconds("EPCIS_LEASE_SECONDS", raw.get("EPCIS_LEASE_SECONDS", 60))
         ),
+        ratelimit_storage_url=_ratelimit_storage_url(raw.get("RATELIMIT_STORAGE_URL")),
+        trusted_proxies=_proxies(raw.get("TRUSTED_PROXIES", 0)),
     )
     if production:
         _check_production(settings, raw)

@@ -132,7 +132,9 @@ FIXED_SIZE = {
 }
 # Statements per operation, fixed: authentication (1 with a token) + the reads it plans.
 EXPECTED = {
-    "VerifyItem": 11,  # with the batch's inputs (one step back, verification/upstream.py)
+    # With the batch's inputs (one step back, verification/upstream.py), and the shared rate
+    # limit's one upsert (verification/ratelimit_store.py).
+    "VerifyItem": 12,
     "ProductPage": 2,
     "Recalls": 2,
     "LedgerHead": 2,

@@ -1,4 +1,5 @@
-"""Scans of QR codes: not in the ledger; they drive clone detection and PIN lockout."""
+"""Scans of QR codes: not in the ledger; they drive clone detection and PIN lockout. Also the
+shared rate limits' counters (per client, like the scans)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,17 @@ class PinAttempts(Base):
     item_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RateWindow(Base):
+    """One client's requests to one rate-limit bucket in one fixed window: the shared limit's
+    store without Redis (traceapp/verification/ratelimit_store.py). Unlogged on PostgreSQL."""
+
+    __tablename__ = "rate_windows"
+    __table_args__ = (Index("ix_rate_windows_window_start", "window_start"),)
+
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """Unix seconds, a multiple of the window: the same windows on every host."""
+    hits: Mapped[int] = mapped_column(Integer)

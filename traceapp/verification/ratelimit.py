@@ -1,9 +1,8 @@
-"""A per-client fixed-window rate limiter, in process memory (one per worker).
+"""Rate limits: the buckets and their limits, and a fixed-window limiter in process memory.
 
-Trade-off: counters in memory cost nothing per request and need no table, but each gunicorn
-worker counts on its own, so a client may reach up to ``workers x limit`` per window, and a
-restart forgets the counts. That is acceptable for the public pages' abuse protection; the
-security-critical limit (wrong PINs) is counted in the database (PinAttempts) instead.
+The in-memory ``RateLimiter`` is the ``memory://`` store, for a one-process development server:
+each gunicorn worker would count on its own (``workers x limit`` per window). Deployments count
+in a store all workers and hosts share (``ratelimit_store.py``: the database or Redis).
 """
 
 from __future__ import annotations
