@@ -18,6 +18,7 @@ from traceapp.api.limits import DocumentLimits
 from traceapp.api.mutations.resolvers import Mutation, PrepareQueries
 from traceapp.api.permissions import FieldPermissions
 from traceapp.api.queries import CatalogQueries
+from traceapp.api.routing import ReplicaReads
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
 from traceapp.api.types.events import Event, Recall
@@ -35,6 +36,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         ErrorPolicy,  # first: it sees the final result of every other extension
         partial(DocumentLimits, () if introspection else (NoSchemaIntrospectionCustomRule,)),
         FieldPermissions,
+        ReplicaReads,
     ]
     return strawberry.Schema(
         query=Query,

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from traceapp.auth.services import Principal, authenticate
-from traceapp.db.sessions import get_database, get_session
+from traceapp.db.sessions import get_database, get_session, replica_reads_if_safe
 from traceapp.epcis.errors import EpcisValidationError, Issue
 from traceapp.epcis.exporter import query_document
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
@@ -35,6 +35,7 @@ from traceapp.i18n import negotiate
 from traceapp.ledger_runtime import get_ledger
 
 bp = Blueprint("epcis_api", __name__, url_prefix="/epcis")
+bp.before_request(replica_reads_if_safe)  # queries from a replica; captures on the primary
 
 EPCIS_VERSION = "2.0.0"
 CBV_VERSION = "2.0.0"

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from traceapp.batches.targets import find_printed
 from traceapp.clients import client_fingerprint, rate_limited
 from traceapp.config import get_settings
-from traceapp.db.sessions import get_database, get_session
+from traceapp.db.sessions import get_database, get_session, replica_reads_if_safe
 from traceapp.gs1.digital_link import DigitalLink, parse_uri
 from traceapp.gs1.element_string import parse_element_string
 from traceapp.gs1.errors import Gs1Error
@@ -34,6 +34,7 @@ from traceapp.web.answers import finish, lang_url, language, now_and_today, same
 from traceapp.web.consumer import page_context, with_lang
 
 bp = Blueprint("pages", __name__)
+bp.before_request(replica_reads_if_safe)
 
 MAX_INPUT = 600
 
