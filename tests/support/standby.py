@@ -10,7 +10,7 @@ root: as root they run as ``postgres`` (``runuser``).
 Command line (used by ``.ci/run``)::
 
     python tests/support/standby.py ensure-primary
-    python tests/support/standby.py start DIR PORT     # prints the standby's port when ready
+    python tests/support/standby.py start DIR PORT     # PORT 0: a free one; prints the port
     python tests/support/standby.py stop DIR           # stops it and removes DIR
 """
 
@@ -313,7 +313,7 @@ def main(argv: list[str]) -> int:
                 print(f"changed: {change}")
             return 0
         if argv[:1] == ["start"] and len(argv) == 3:
-            print(start(Path(argv[1]), int(argv[2])).port)
+            print(start(Path(argv[1]), int(argv[2]) or free_port()).port)
             return 0
         if argv[:1] == ["stop"] and len(argv) == 2:
             stop(Path(argv[1]))
