@@ -155,6 +155,7 @@ def test_read_your_writes_falls_back_to_the_primary_until_the_standby_has_the_wr
 
     standby.pause()
     written = register_location(writer, token, scenario, "RYW-1")
+    assert written.headers.get(READ_FROM_HEADER) in (None, "primary")  # a mutation: never
     size = int(written.headers[WRITTEN_HEADER])
     assert size > 0
     cookie = writer.get_cookie(WRITTEN_COOKIE)
@@ -177,6 +178,11 @@ def test_read_your_writes_falls_back_to_the_primary_until_the_standby_has_the_wr
     wait_replayed(standby)
     # Caught up: the writer reads the standby again, and sees its write there.
     assert location_count(writer, token, scenario) == (3, "replica")
+    # A size beyond the log's asks for no more than all of it.
+    assert location_count(stranger, token, scenario, {WRITTEN_HEADER: str(10**15)}) == (
+        3,
+        "replica",
+    )
 
 
 def test_a_standby_past_the_lag_bound_is_skipped_and_shown_in_readyz(

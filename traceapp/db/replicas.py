@@ -171,24 +171,35 @@ class Replicas:
     def __bool__(self) -> bool:
         return bool(self.all)
 
-    def primary_size(self) -> int:
+    def primary_size(self, at_least: int = 0) -> int:
         """The primary's head size, read again when older than PRIMARY_CHECK_SECONDS (by one
-        request at a time: the others take the last one read)."""
+        request at a time: the others take the last one read), or when below ``at_least``
+        (then waiting for its turn: the size read is then as fresh as the request)."""
         now = time.monotonic()
-        if now - self._primary_checked >= PRIMARY_CHECK_SECONDS and self._checking.acquire(
+        if self._primary_size < at_least:
+            with self._checking:
+                self._read_primary(now)
+        elif now - self._primary_checked >= PRIMARY_CHECK_SECONDS and self._checking.acquire(
             blocking=False
         ):
             try:
-                with self._primary.connect() as conn:
-                    size = conn.execute(text(_HEAD), {"log": self._origin}).scalar()
-                    conn.rollback()
-                self._primary_size, self._primary_checked = int(size or 0), now
+                self._read_primary(now)
             finally:
                 self._checking.release()
         return self._primary_size
 
+    def _read_primary(self, now: float) -> None:
+        with self._primary.connect() as conn:
+            size = conn.execute(text(_HEAD), {"log": self._origin}).scalar()
+            conn.rollback()
+        self._primary_size, self._primary_checked = int(size or 0), now
+
     def open(self, min_size: int) -> Session | None:
-        primary_size = self.primary_size()
+        """A session on the first usable replica whose log has ``min_size`` entries, or
+        None. A size beyond the primary's (a forged header) asks for no more than all of it:
+        no client can make every read of its own go to the primary."""
+        primary_size = self.primary_size(at_least=min_size)
+        min_size = min(min_size, primary_size)
         for replica in self.all:
             session = replica.open(min_size, primary_size)
             if session is not None:
