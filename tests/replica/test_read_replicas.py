@@ -18,6 +18,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from support.scenario import Scenario
 from support.standby import Standby, wait_replayed
 
@@ -223,8 +224,16 @@ def test_a_stopped_standby_is_skipped_pages_still_serve_and_readyz_shows_it(
     path = item_path(app, scenario.items[0])
     assert read_from(client.get(path, headers=JSON)) == "replica"
 
-    own_standby.stop()
-    for _ in range(3):  # the first finds it gone, the next ones skip it (circuit breaker)
+    # It goes in the middle of a request: that request fails, the next ones skip it.
+    with pytest.raises(DBAPIError) as caught, replica.test_request_context(path):
+        allow_replica_reads()
+        session = get_session()
+        assert session.execute(IN_RECOVERY).scalar() is True
+        own_standby.stop()
+        session.execute(IN_RECOVERY)
+    assert caught.value.connection_invalidated
+    assert get_database(replica).replicas.states(check=False)[0].state == "down"
+    for _ in range(3):
         page = client.get(path, headers=JSON)
         assert page.status_code == 200 and read_from(page) == "primary"
         assert page.json["proofs"]["allVerified"]  # type: ignore[index]

@@ -107,8 +107,7 @@ class Replica:
             lag = 0.0 if size is not None and size >= primary_size else float(replayed_age)
         except DBAPIError as exc:
             session.close()
-            self.engine.dispose()  # its other pooled connections went with the server
-            self._failed(exc)
+            self.failed(exc)  # its other pooled connections went with the server
             return None, None
         with self._lock:
             self._down = False
@@ -120,6 +119,11 @@ class Replica:
             session.close()
             return None, size
         return session, size
+
+    def failed(self, exc: DBAPIError) -> None:
+        """It stopped answering: skipped for BREAKER_SECONDS (its pool is dropped)."""
+        self.engine.dispose()
+        self._failed(exc)
 
     def _failed(self, exc: DBAPIError) -> None:
         with self._lock:
@@ -205,6 +209,11 @@ class Replicas:
             if session is not None:
                 return session
         return None
+
+    def failed(self, name: str, exc: DBAPIError) -> None:
+        for replica in self.all:
+            if replica.name == name:
+                replica.failed(exc)
 
     def states(self, *, check: bool = True) -> list[ReplicaState]:
         primary_size = self.primary_size() if check else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from traceapp.config import Settings
@@ -218,7 +219,12 @@ def get_session() -> Session:
     return session
 
 
-def close_session(_exc: BaseException | None = None) -> None:
+def close_session(exc: BaseException | None = None) -> None:
     session: Session | None = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    if session is None:
+        return
+    replica = session.info.get(REPLICA)
+    session.close()
+    if replica is not None and isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The replica went during the request (which failed): the next ones skip it.
+        get_database().replicas.failed(replica, exc)
