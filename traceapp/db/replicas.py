@@ -41,11 +41,13 @@ sequencer), the size a client's next reads must see."""
 REPLICA = "traceapp.replica"
 """``Session.info`` key: the name of the replica a read session is on (absent: the primary)."""
 
+# The sequencer's head row: the one fact about the log this floor needs (how far a server has).
 _HEAD = "SELECT size FROM ledger_heads WHERE log = :log"
-# The head, and the age of the last transaction replayed (a promoted replica has none: 0).
+# The head, and the age of the last transaction replayed; none replayed since the server
+# started: as late as can be (it only matters while its log is behind the primary's).
 _PROBE = text(
     f"SELECT ({_HEAD}), coalesce(extract(epoch FROM clock_timestamp() - "
-    "pg_last_xact_replay_timestamp()), 0.0)"
+    "pg_last_xact_replay_timestamp()), 1e9)"
 )
 
 
