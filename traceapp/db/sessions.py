@@ -224,6 +224,13 @@ def close_session(exc: BaseException | None = None) -> None:
     if session is None:
         return
     replica = session.info.get(REPLICA)
+    if replica is not None and exc is None:
+        # Its snapshot ends with a COMMIT: psycopg drops the connection's prepared statements
+        # on a ROLLBACK (the pool's reset), and a replica's connections would prepare anew.
+        try:
+            session.commit()
+        except DBAPIError as failed:
+            exc = failed
     session.close()
     if replica is not None and isinstance(exc, DBAPIError) and exc.connection_invalidated:
         # The replica went during the request (which failed): the next ones skip it.
