@@ -125,3 +125,10 @@ _.handle_data  # unused method (tests/web/test_consumer_pages.py: HTMLParser hoo
 _.tone  # unused variable (traceapp/verification/verdict.py: read by templates/verify/page.html)
 _.on_execute  # unused method (traceapp/api/routing.py: strawberry's SchemaExtension hook)
 pytestmark  # unused variable (tests/replica/*.py: pytest reads it)
+# Statistics (issue 17): GraphQL fields of Statistics/CapacityFigure, the flag's time (kept for
+# the deep check's reader).
+product_public_id  # unused variable (traceapp/api/statistics.py): a GraphQL field
+certificates_ending_in_30_days  # unused variable (traceapp/api/statistics.py): a GraphQL field
+certificates_ending_in_90_days  # unused variable (traceapp/api/statistics.py): a GraphQL field
+flagged_at  # unused variable (traceapp/statistics/models.py): when a fold flagged the item
+_.max_content_length  # unused attribute (traceapp/web/pages.py: Flask reads it while parsing the report's body)

@@ -1,7 +1,8 @@
 """Domain append throughput vs. the raw insert rate of the same engine, measured in one run.
 
     .venv/bin/python bench/bench_domain.py [--engines sqlite,postgresql] [--events N]
-    .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N]   (bench/witness_mode.py)
+    .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N] [--rounds R]
+        [--min-interval S]   (bench/witness_mode.py)
 
 Bulk: 1,000 events per transaction through ``record_events``. Single: one ``record_event`` per
 transaction. Both durable: SQLite ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``.
@@ -27,7 +28,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from support.scenario import build_scenario
+from flask import Flask
+from support.scenario import Scenario, build_scenario
 from witness_mode import run as run_witnessed
 
 from traceapp import create_app, migrate
@@ -88,9 +90,8 @@ def raw_postgres(dsn: str, rows: int) -> tuple[float, float]:
     return bulk, single
 
 
-def domain(
-    database_url: str, workdir: Path, bulk_events: int, single_events: int, profile: bool
-) -> tuple[float, float]:
+def ledger_app(database_url: str, workdir: Path) -> tuple[Flask, Scenario]:
+    """A migrated database with a fresh log and the tests' tea cooperative (bench_growth too)."""
     key = workdir / "log.key"
     create_log_key(key, "bench.ocop.example.vn/ledger")
     migrate.upgrade(database_url)
@@ -106,21 +107,32 @@ def domain(
         init_ledger(s, ledger)
     with database.read_sessions() as s:
         admin = admin_key_name(s)
-    scenario = build_scenario(database, ledger, admin)
-    start_time = datetime(2026, 1, 1, tzinfo=UTC)
+    return app, build_scenario(database, ledger, admin)
 
-    def event(n: int) -> EventInput:
-        return EventInput(
+
+def inspections(scenario: Scenario, first: int, count: int) -> list[EventInput]:
+    """``count`` inspections of the scenario's items, a second apart from event ``first``."""
+    start_time = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        EventInput(
             type="ObjectEvent",
             event_time=start_time + timedelta(seconds=n),
             biz_step="inspecting",
             items=[scenario.items[n % len(scenario.items)]],
             read_point=scenario.farm,
         )
+        for n in range(first, first + count)
+    ]
 
+
+def domain(
+    database_url: str, workdir: Path, bulk_events: int, single_events: int, profile: bool
+) -> tuple[float, float]:
+    app, scenario = ledger_app(database_url, workdir)
+    database, ledger = get_database(app), get_ledger(app)
     # The requests are made before the clock starts: what is timed is the append.
-    chunks = [[event(n) for n in range(c, c + 1000)] for c in range(0, bulk_events, 1000)]
-    singles = [event(n) for n in range(bulk_events, bulk_events + single_events)]
+    chunks = [inspections(scenario, c, 1000) for c in range(0, bulk_events, 1000)]
+    singles = inspections(scenario, bulk_events, single_events)
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -141,29 +153,21 @@ def domain(
     return bulk, single
 
 
-def witnessed(database_url: str, workdir: Path, singles: int, witnesses: int) -> None:
+def witnessed(
+    database_url: str,
+    workdir: Path,
+    singles: int,
+    witnesses: int,
+    rounds: int,
+    min_interval: float | None,
+) -> None:
     """Single appends without, then with, ``witnesses`` witnesses cosigning (witness_mode.py)."""
     origin = "bench.ocop.example.vn/ledger"
-    key = workdir / "log.key"
-    create_log_key(key, origin)
-    migrate.upgrade(database_url)
-    app = create_app({"DATABASE_URL": database_url, "LOG_KEY_FILE": str(key), "LOG_ORIGIN": origin})
+    app, scenario = ledger_app(database_url, workdir)
     database, ledger = get_database(app), get_ledger(app)
-    with database.write() as s:
-        init_ledger(s, ledger)
-    with database.read_sessions() as s:
-        admin = admin_key_name(s)
-    scenario = build_scenario(database, ledger, admin)
-    start_time = datetime(2026, 1, 1, tzinfo=UTC)
 
     def append_one(n: int) -> int:
-        event = EventInput(
-            type="ObjectEvent",
-            event_time=start_time + timedelta(seconds=n),
-            biz_step="inspecting",
-            items=[scenario.items[n % len(scenario.items)]],
-            read_point=scenario.farm,
-        )
+        [event] = inspections(scenario, n, 1)
         with database.write() as s:
             receipt = record_event(s, ledger, scenario.producer_key, event)
         return receipt.ledger_index + receipt.entry_count
@@ -171,11 +175,22 @@ def witnessed(database_url: str, workdir: Path, singles: int, witnesses: int) ->
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEAPP_")}
     env.update(
         TRACEAPP_DATABASE_URL=database_url,
-        TRACEAPP_LOG_KEY_FILE=str(key),
+        TRACEAPP_LOG_KEY_FILE=str(workdir / "log.key"),
         TRACEAPP_LOG_ORIGIN=origin,
         TRACEAPP_INSTANCE_PATH=str(workdir),
     )
-    run_witnessed(database, origin, ledger.log.vkey, env, workdir, witnesses, singles, append_one)
+    run_witnessed(
+        database,
+        origin,
+        ledger.log.vkey,
+        env,
+        workdir,
+        witnesses,
+        singles,
+        append_one,
+        rounds=rounds,
+        min_interval=min_interval,
+    )
     database.dispose()
 
 
@@ -207,12 +222,21 @@ def main() -> None:
         default=0,
         help="Instead: --singles appends without, then with, N local witnesses cosigning.",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="With --witnesses: interleaved rounds (3)."
+    )
+    parser.add_argument(
+        "--min-interval",
+        type=float,
+        help="With --witnesses: the pusher's --min-interval (default: its own).",
+    )
     args = parser.parse_args()
+    extra = (args.rounds, args.min_interval)
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             if args.witnesses and engine == "sqlite":
-                witnessed(f"sqlite:///{work}/bench.db", work, args.singles, args.witnesses)
+                witnessed(f"sqlite:///{work}/bench.db", work, args.singles, args.witnesses, *extra)
             elif args.witnesses:
                 name = f"bench_{secrets.token_hex(4)}"
                 with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
@@ -221,7 +245,7 @@ def main() -> None:
                     url = PG_ADMIN.rsplit("/", 1)[0].replace(
                         "postgresql://", "postgresql+psycopg://"
                     )
-                    witnessed(f"{url}/{name}", work, args.singles, args.witnesses)
+                    witnessed(f"{url}/{name}", work, args.singles, args.witnesses, *extra)
                 finally:
                     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

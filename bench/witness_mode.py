@@ -4,8 +4,11 @@ N witnesses are our own witness endpoint (``POST /witness/add-checkpoint``) on N
 (``traceapp serve``, each with its own SQLite database and witness key), and the pusher is
 ``traceapp witness push --watch``, a process of its own, as in production (docs/operations.md).
 Reported: the append rate with the pusher running against the rate without it (goal: within 5%),
-and the cosigning latency p99 (goal <= 2 s): from an append's commit to the first checkpoint at
-or past it that the quorum cosigned, as seen by polling ``checkpoint_cosignatures`` every 25 ms.
+in interleaved rounds (ABBA, the pusher stopped between), and the cosigning latency p99 (goal
+<= 2 s): from an append's commit to the first checkpoint at or past it that the quorum cosigned,
+as seen by polling ``checkpoint_cosignatures`` every 25 ms (in both phases, so the watch costs
+both rates the same); also the CPU seconds the pusher and the witness servers used per second of
+appending, and the load average (other work on the machine moves the figures).
 """
 
 from __future__ import annotations
@@ -104,19 +107,49 @@ class CosignWatch:
                 last = size
                 self.seen.append((size, time.perf_counter()))
 
-    def latencies(self, commits: list[tuple[int, float]], wait: float = 30.0) -> list[float]:
-        """Seconds from each commit to the first quorum-cosigned size at or past it."""
+    def wait_for(self, size: int, wait: float = 30.0) -> None:
+        """Until a quorum-cosigned size at or past `size` is seen (at most `wait` seconds)."""
         deadline = time.monotonic() + wait
-        final = commits[-1][0]
-        while time.monotonic() < deadline and not any(s >= final for s, _ in self.seen):
-            time.sleep(0.05)
-        self.stop.set()
-        self.thread.join()
+        while time.monotonic() < deadline and not any(s >= size for s, _ in self.seen):
+            time.sleep(0.02)
+
+    def latencies(self, commits: list[tuple[int, float]]) -> list[float]:
+        """Seconds from each commit to the first quorum-cosigned size at or past it."""
         out = []
         for size, committed in commits:
             later = [t for s, t in self.seen if s >= size and t >= committed]
             out.append((min(later) if later else float("inf")) - committed)
         return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by processes `pids` and their children that
+    exited (gunicorn workers are children of their master: read them too)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        for task in [pid, *_children(pid)]:
+            try:
+                fields = Path(f"/proc/{task}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += sum(int(f) for f in fields[11:15]) / tick  # utime stime cutime cstime
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _start_pusher(penv: dict[str, str], interval: float | None) -> subprocess.Popen[bytes]:
+    extra = [] if interval is None else ["--min-interval", str(interval)]
+    return subprocess.Popen(
+        [TRACEAPP, "witness", "push", "--watch", *extra], env=penv, stdout=subprocess.DEVNULL
+    )
 
 
 def run(
@@ -128,46 +161,79 @@ def run(
     witnesses: int,
     appends: int,
     append_one: Callable[[int], int],
+    rounds: int = 3,
+    min_interval: float | None = None,
 ) -> None:
-    """Time ``appends`` single appends without, then with, the pusher; print the ratio and p99.
+    """Time ``appends`` single appends without and with the pusher, ``rounds`` times
+    interleaved (ABBA); print each round's ratio, the overall ratio, the cosigning p99, the CPU the
+    pusher and the witnesses used, and the load average.
 
     ``append_one(n)`` makes the n-th append in its own transaction and returns the log size.
+    The cosigning watch polls in both phases, so its own cost is in both rates. The pusher is
+    stopped (SIGTERM, it releases its lease) during the phases without.
     """
-    begin = time.perf_counter()
-    for n in range(appends):
-        append_one(n)
-    without = appends / (time.perf_counter() - begin)
-
     servers, configured = start_witnesses(witnesses, workdir, env, origin, log_vkey)
     penv = dict(env, TRACEAPP_WITNESSES=configured, TRACEAPP_WITNESS_QUORUM=str(witnesses))
-    pusher = subprocess.Popen(
-        [TRACEAPP, "witness", "push", "--watch"],
-        env=penv,
-        stdout=subprocess.DEVNULL,
-    )
     watch = CosignWatch(database, origin, witnesses)
     watch.thread.start()
-    try:
-        # The pusher starts, takes its lease and has the current size cosigned before timing.
-        current = append_one(appends)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(s >= current for s, _ in watch.seen):
-            time.sleep(0.05)
-        commits = []
+    n = 0
+    totals = {"without": 0.0, "with": 0.0}
+    commits: list[tuple[int, float]] = []
+    cpu = 0.0
+    loads = [os.getloadavg()[0]]
+
+    def timed(count: int, committed: list[tuple[int, float]] | None = None) -> float:
+        nonlocal n
         begin = time.perf_counter()
-        for n in range(appends + 1, 2 * appends + 1):
+        for _ in range(count):
             size = append_one(n)
-            commits.append((size, time.perf_counter()))
-        with_witnesses = appends / (time.perf_counter() - begin)
-        latencies = sorted(watch.latencies(commits))
+            n += 1
+            if committed is not None:
+                committed.append((size, time.perf_counter()))
+        return time.perf_counter() - begin
+
+    try:
+        for round_number in range(rounds):
+            # ABBA: odd rounds time the phase with witnesses first, so a drift (the database
+            # growing, the machine's load) does not favour one side.
+            with_first = round_number % 2 == 1
+            without = 0.0 if with_first else timed(appends)
+            pusher = _start_pusher(penv, min_interval)
+            try:
+                # It starts, takes its lease and has the current size cosigned before timing.
+                watch.wait_for(append_one(n), wait=60)
+                n += 1
+                pids = [pusher.pid, *(server.pid for server in servers)]
+                cpu_before = cpu_seconds(pids)
+                with_witnesses = timed(appends, commits)
+                cpu += cpu_seconds(pids) - cpu_before
+                watch.wait_for(commits[-1][0])
+            finally:
+                pusher.terminate()
+                pusher.wait(30)
+            if with_first:
+                without = timed(appends)
+            totals["without"] += without
+            totals["with"] += with_witnesses
+            loads.append(os.getloadavg()[0])
+            print(
+                f"  round {round_number + 1}: {appends / with_witnesses:6.0f} appends/s with vs "
+                f"{appends / without:6.0f} without (ratio {without / with_witnesses:.3f})"
+            )
     finally:
-        for process in (pusher, *servers):
+        watch.stop.set()
+        watch.thread.join()
+        for process in servers:
             process.terminate()
-        for process in (pusher, *servers):
+        for process in servers:
             process.wait(30)
+    latencies = sorted(watch.latencies(commits))
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    ratio = totals["without"] / totals["with"]
     print(
-        f"witnesses={witnesses}: single {with_witnesses:8.0f} appends/s vs {without:8.0f} without "
-        f"(ratio {with_witnesses / without:.3f}, goal >= 0.95); cosigning p99 {p99:.3f} s "
-        f"(goal <= 2 s), p50 {latencies[len(latencies) // 2]:.3f} s, cores: {os.cpu_count()}"
+        f"witnesses={witnesses}: single {rounds * appends / totals['with']:8.0f} appends/s vs "
+        f"{rounds * appends / totals['without']:8.0f} without (ratio {ratio:.3f}, goal >= 0.95); "
+        f"cosigning p99 {p99:.3f} s (goal <= 2 s), p50 {latencies[len(latencies) // 2]:.3f} s; "
+        f"pusher + witnesses CPU {cpu / totals['with']:.2f} s per second appending; "
+        f"load {min(loads):.1f}-{max(loads):.1f}, cores: {os.cpu_count()}"
     )

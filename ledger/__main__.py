@@ -4,8 +4,8 @@
     python -m ledger verify-proof FILE --vkey VKEY [WITNESSES]
     python -m ledger verify-log FILE (--vkey VKEY | --trust-embedded-key) [--jobs N | --reference]
         [WITNESSES]
-    python -m ledger audit URL [--state FILE] (--vkey VKEY | --trust-embedded-key) [--jobs N]
-        [WITNESSES]
+    python -m ledger audit URL|DIR [--state FILE] (--vkey VKEY | --trust-embedded-key)
+        [--entries [--jobs N]] [--timeout S] [WITNESSES]
 
 WITNESSES is `--witness VKEY [VKEY ...] [--quorum K]`: at least K (default: all) of those
 witnesses must have validly cosigned the checkpoint (ledger.trust). The log's key is pinned with
@@ -162,7 +162,7 @@ def _audit(args: argparse.Namespace) -> int:
     state = Path(args.state)
     try:
         # Only the witnesses matter here: audit() itself pins the key, from --vkey, from the
-        # state file, or (first run, --trust-embedded-key) from the server.
+        # state file, or (first run, --trust-embedded-key) from the log.
         policy = TrustPolicy.build(args.vkey, args.vkey is None, args.witness or (), args.quorum)
     except TrustError as exc:
         return _unusable(exc)
@@ -172,9 +172,11 @@ def _audit(args: argparse.Namespace) -> int:
             state,
             vkey=args.vkey,
             trust_served_key=args.trust_embedded_key,
-            check_checkpoint=policy.check_cosignatures if policy.witnesses else None,
+            policy=policy,
+            entries=args.entries,
             jobs=args.jobs,
             progress=_Progress(),
+            timeout=args.timeout,
         )
     except (AuditStateError, FetchError) as exc:
         return _unusable(exc)
@@ -182,8 +184,14 @@ def _audit(args: argparse.Namespace) -> int:
         return _fail(exc)
     if result.trusted is not None:
         print(f"trusting {result.trusted}")
+    for witness in result.witnesses:
+        print(witness.describe())
     checkpoint = result.checkpoint
-    entries = f"{checkpoint.size} entries ({result.new_entries} new)"
+    if args.entries:
+        checked = "every entry verified"
+    else:
+        checked = "tiles verified, entries not read (--entries)"
+    entries = f"{checkpoint.size} entries ({result.new_entries} new), {checked}"
     return _ok(entries, checkpoint.size, checkpoint.root_hash)
 
 
@@ -254,8 +262,24 @@ def build_parser() -> argparse.ArgumentParser:
     _trust_options(log, embedded="the vkey in the export's header")
     log.set_defaults(run=_verify_log)
 
-    remote = commands.add_parser("audit", help="audit a served log since the last run")
-    remote.add_argument("url", metavar="URL", help="base URL of the ledger's HTTP API")
+    remote = commands.add_parser(
+        "audit", help="audit a log through its tlog-tiles since the last run"
+    )
+    remote.add_argument(
+        "url",
+        metavar="URL",
+        help="the log's tiles: its URL prefix (https://host/ledger, or a static mirror's URL) "
+        "or a mirror's directory",
+    )
+    remote.add_argument(
+        "--entries",
+        action="store_true",
+        help="also read the entry bundles added since, check each leaf hash against its "
+        "level-0 tile and verify the entries",
+    )
+    remote.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds per request (%(default)s)"
+    )
     remote.add_argument("--state", default=DEFAULT_STATE_FILE, help="state file (%(default)s)")
     remote.add_argument("--jobs", type=_positive, help="worker processes (default: every core)")
     _trust_options(

@@ -1,49 +1,57 @@
-"""A remote auditor for a ledger served over the HTTP API of DESIGN §7.
+"""A remote auditor reading a log through its tiles (c2sp.org/tlog-tiles, DESIGN §7.1).
 
-Each run fetches the latest checkpoint and opens it with the log key PINNED in the state file
-(taken from `--vkey` on the first run, never from the server), checks that it is consistent with
-the checkpoint accepted last time (RFC 9162 §2.1.4.2 via `/ledger/proof/consistency`), and
-verifies only the entries added since (ledger.fast.verify, resumed from the saved frontier
-and trust chain). A rollback (smaller size), a different root at the same size or a failing
-consistency proof is a fork: both signed checkpoints and the proof are written to an evidence
-file next to the state file. The state is replaced, atomically, only after everything has verified.
+The log is a URL prefix (the application's ``/ledger``, or a static mirror written by
+``traceapp ledger publish``) or a mirror's directory (`ledger.tile_fetch`). Each run opens the
+latest checkpoint with the log key PINNED in the state file (from ``--vkey`` on the first run,
+never from the log), checks the witnesses' cosignatures when asked, recomputes the root from
+the tiles (`ledger.tiles.TreeTiles`), and checks that the checkpoint accepted last time is a
+prefix of this tree: its root recomputed from the same tiles. A smaller size, a different root
+at the same size or an old root that is not a prefix is a fork: both signed checkpoints are
+written to an evidence file next to the state file. With ``entries`` it also reads the entry
+bundles added since the entries were last verified, checks each leaf hash against its level-0
+tile and verifies the entries (ledger.fast.verify, resumed from the saved trust chain). The
+witnesses seen cosigning are kept in the state. The state is replaced only when all verified.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from ledger.audit_state import (
+    DEFAULT_STATE_FILE,
+    EVIDENCE_TYPE,
+    AuditState,
+    AuditStateError,
+    SeenWitness,
+    load_state,
+    save_state,
+    write_evidence,
+)
 from ledger.checkpoint import Checkpoint, open_checkpoint
-from ledger.errors import FormatError, LedgerError, ProofError, VerificationError
+from ledger.cosignature import Cosignature
+from ledger.errors import FormatError, ProofError, VerificationError
 from ledger.fast.verify import verify_log
-from ledger.keys import Verifier, b64decode, b64encode
-from ledger.merkle import CompactRange, leaf_hash
-from ledger.proof_verification import verify_consistency
-from ledger.strict_json import loads_strict
-from ledger.verify import LogState, LogVerifier, ProgressCallback
+from ledger.keys import Verifier, b64encode
+from ledger.merkle import leaf_hash
+from ledger.note import parse_note
+from ledger.tile_fetch import FetchError, Missing, TileSource, open_source
+from ledger.tiles import TILE_WIDTH, TileId, TreeTiles
+from ledger.trust import TrustPolicy
+from ledger.verify import ProgressCallback
 
-STATE_TYPE = "ocop-ledger-audit-state/v1"
-EVIDENCE_TYPE = "ocop-ledger-audit-evidence/v1"
-DEFAULT_STATE_FILE = "ocop-ledger-audit.json"
-MAX_RESPONSE_BYTES = 1 << 20
-"""Far above any answer of the API (an entry is at most 64 KiB, a proof about 2 KiB)."""
-
-
-class FetchError(LedgerError):
-    """The log could not be fetched: network failure, timeout or an HTTP error status."""
-
-
-class AuditStateError(LedgerError):
-    """The state file is unreadable or malformed, or contradicts the given vkey."""
+__all__ = [
+    "DEFAULT_STATE_FILE",
+    "EVIDENCE_TYPE",
+    "AuditResult",
+    "AuditStateError",
+    "FetchError",
+    "ForkError",
+    "audit",
+    "load_state",
+]
 
 
 class ForkError(VerificationError):
@@ -55,152 +63,75 @@ class ForkError(VerificationError):
 
 
 @dataclass(frozen=True)
-class AuditState:
-    """What the auditor remembers between runs: the pinned key and the last accepted log."""
-
-    vkey: str
-    checkpoint: str
-    """The last accepted signed checkpoint note."""
-    log: LogState
-
-
-@dataclass(frozen=True)
 class AuditResult:
-    """A successful audit: the checkpoint now accepted and how many entries were new."""
+    """A successful audit: the checkpoint now accepted, what was new, the witnesses seen."""
 
     checkpoint: Checkpoint
     previous_size: int
+    witnesses: tuple[SeenWitness, ...]
+    """Cosignatures on this checkpoint, verified or not."""
     trusted: str | None = None
     """Set when the first run trusted the served key instead of a pinned one: which key."""
 
     @property
     def new_entries(self) -> int:
-        """Entries verified in this run."""
+        """Entries added since the last accepted checkpoint."""
         return self.checkpoint.size - self.previous_size
 
 
-class LogClient:
-    """GETs of the ledger's HTTP API (DESIGN §7) with urllib, each checked for its shape."""
-
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    def get(self, path: str) -> bytes:
-        """The body of `GET {base_url}{path}`; raise FetchError unless it answers 200."""
-        url = self.base_url + path
-        try:
-            with urllib.request.urlopen(url, timeout=self.timeout) as response:
-                body: bytes = response.read(MAX_RESPONSE_BYTES + 1)
-        except urllib.error.HTTPError as exc:
-            raise FetchError(f"GET {url}: HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise FetchError(f"GET {url}: {exc}") from exc
-        if len(body) > MAX_RESPONSE_BYTES:
-            raise FetchError(f"GET {url}: answer larger than {MAX_RESPONSE_BYTES} bytes")
-        return body
-
-    def checkpoint(self) -> str:
-        """`/ledger/checkpoint`: the latest signed checkpoint note."""
-        return self._text("/ledger/checkpoint")
-
-    def vkey(self) -> str:
-        """`/ledger/vkey`: the key the server says it signs with (never trusted as such)."""
-        return self._text("/ledger/vkey").strip()
-
-    def entry(self, index: int) -> bytes:
-        """`/ledger/entries/{index}`: `{"index", "entry", "leaf"}`, the leaf matching the entry."""
-        what = f"entry {index}: /ledger/entries/{index}"
-        answer = self._json(f"/ledger/entries/{index}", what, {"index", "entry", "leaf"})
-        if answer["index"] != index or type(answer["index"]) is not int:
-            raise FormatError(f"{what}: index: expected {index}, found {answer['index']!r}")
-        data = _b64(answer["entry"], f"{what} entry")
-        served_leaf = _b64(answer["leaf"], f"{what} leaf")
-        if served_leaf != leaf_hash(data):
-            raise ProofError(
-                f"{what}: leaf: expected {b64encode(leaf_hash(data))}, "
-                f"found {b64encode(served_leaf)}"
-            )
-        return data
-
-    def consistency_proof(self, old: int, new: int) -> list[bytes]:
-        """`/ledger/proof/consistency?old=M&new=N`: `{"old", "new", "proof": [base64]}`."""
-        path = f"/ledger/proof/consistency?old={old}&new={new}"
-        answer = self._json(path, path, {"old", "new", "proof"})
-        if (answer["old"], answer["new"]) != (old, new):
-            raise FormatError(f"{path}: answers for old={answer['old']!r}, new={answer['new']!r}")
-        proof = answer["proof"]
-        if not isinstance(proof, list):
-            raise FormatError(f"{path}: proof: expected a list, found {proof!r}")
-        return [_b64(h, f"{path} proof") for h in proof]
-
-    def _text(self, path: str) -> str:
-        try:
-            return self.get(path).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise FormatError(f"{path}: not UTF-8 text") from exc
-
-    def _json(self, path: str, what: str, fields: set[str]) -> dict[str, Any]:
-        answer = loads_strict(self.get(path), what)
-        if not isinstance(answer, dict) or answer.keys() != fields:
-            found = sorted(answer) if isinstance(answer, dict) else type(answer).__name__
-            raise FormatError(f"{what}: expected fields {sorted(fields)}, found {found}")
-        return answer
-
-
-def _b64(value: object, what: str) -> bytes:
-    if not isinstance(value, str):
-        raise FormatError(f"{what}: expected a base64 string, found {value!r}")
-    return b64decode(value, what)
-
-
 def audit(
-    url: str,
+    location: str,
     state_path: Path,
     *,
     vkey: str | None = None,
     trust_served_key: bool = False,
-    check_checkpoint: Callable[[str], object] | None = None,
+    policy: TrustPolicy | None = None,
+    entries: bool = False,
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
     timeout: float = 30.0,
 ) -> AuditResult:
-    """Audit the log at `url` once, continuing from `state_path` (created on the first run).
+    """Audit the log at `location` once, continuing from `state_path` (created on the first run).
 
-    Spec: DESIGN §5 and §7; c2sp.org/tlog-checkpoint; RFC 9162 §2.1.4.2. Raises
-    AuditStateError (no pinned key, unreadable state), FetchError (network), ForkError (with
-    the evidence file) and the verifier's errors for anything the log serves that does not
-    verify. The state file is updated only when everything verified.
+    Spec: c2sp.org/tlog-tiles, tlog-checkpoint, tlog-cosignature; RFC 6962 §2.1. Raises
+    AuditStateError (no pinned key, unreadable state), FetchError (network, files), ForkError
+    (with the evidence file) and the verifiers' errors for anything that does not verify.
 
-    The first run pins `vkey`, or with `trust_served_key` the key the server serves (trust on
-    first use: the result's `trusted` says so). `check_checkpoint`, when given, is called with
-    the new signed checkpoint before anything is accepted (e.g. witness cosignatures,
-    `ledger.trust.TrustPolicy.check_cosignatures`) and raises to refuse it.
+    The first run pins `vkey`, or with `trust_served_key` the key the log serves at ``vkey``
+    (trust on first use: the result's `trusted` says so). `policy`'s witnesses, if any, must
+    have cosigned the checkpoint (its quorum) before anything is accepted.
     """
     state = load_state(state_path)
-    client = LogClient(url, timeout=timeout)
+    source = open_source(location, timeout)
     trusted = None
     if state is None and vkey is None and trust_served_key:
-        vkey = client.vkey()
-        trusted = f"the key served by {client.base_url}/ledger/vkey: {vkey}"
+        try:
+            vkey = source.text("vkey").strip()
+        except Missing:
+            raise AuditStateError(
+                f"{source.where} serves no vkey: the first audit needs the log's vkey (--vkey)"
+            ) from None
+        trusted = f"the key served by {source.where}/vkey: {vkey}"
     pinned = _pinned_vkey(state, vkey, state_path)
-    served_vkey = client.vkey() if trusted is None else pinned
-    if served_vkey != pinned:
-        raise VerificationError(f"log vkey: expected the pinned {pinned}, found {served_vkey}")
-    note = client.checkpoint()
+    note = source.checkpoint()
     new = open_checkpoint(note, Verifier.from_vkey(pinned))
-    if check_checkpoint is not None:
-        check_checkpoint(note)
+    cosignatures = policy.check_cosignatures(note) if policy and policy.witnesses else []
+    tiles = _tree_tiles(source, new)
     previous_size = 0
+    log = None if state is None else state.entries
     if state is not None:
         old = open_checkpoint(state.checkpoint, Verifier.from_vkey(pinned))
-        _check_consistent(client, state_path, url, pinned, (state.checkpoint, old), (note, new))
+        _check_consistent(tiles, state_path, source.where, pinned, (state.checkpoint, old), note)
         previous_size = old.size
-    entries = entries_from(client, previous_size, new.size)
-    resume = None if state is None else state.log
-    verified = verify_log(entries, note, pinned, jobs=jobs, progress=progress, resume=resume)
-    save_state(state_path, AuditState(pinned, note, verified.state))
-    return AuditResult(new, previous_size, trusted)
+    if entries:
+        start = 0 if log is None else log.size
+        stream = checked_entries(source, tiles, start, new.size)
+        log = verify_log(stream, note, pinned, jobs=jobs, progress=progress, resume=log).state
+    seen = seen_witnesses(note, new, pinned, cosignatures, policy)
+    kept = {w.name: w for w in (() if state is None else state.witnesses)}
+    kept.update((w.name, w) for w in seen)
+    save_state(state_path, AuditState(pinned, note, log, tuple(kept.values())))
+    return AuditResult(new, previous_size, seen, trusted)
 
 
 def _pinned_vkey(state: AuditState | None, vkey: str | None, state_path: Path) -> str:
@@ -208,7 +139,7 @@ def _pinned_vkey(state: AuditState | None, vkey: str | None, state_path: Path) -
         if vkey is None:
             raise AuditStateError(
                 f"no state file {state_path}: the first audit needs the log's vkey (--vkey), "
-                "or --trust-embedded-key to trust the key the server serves"
+                "or --trust-embedded-key to trust the key the log serves"
             )
         try:
             Verifier.from_vkey(vkey)  # refuse a malformed key before pinning it
@@ -220,137 +151,110 @@ def _pinned_vkey(state: AuditState | None, vkey: str | None, state_path: Path) -
     return state.vkey
 
 
+def _tree_tiles(source: TileSource, checkpoint: Checkpoint) -> TreeTiles | None:
+    if checkpoint.size == 0:
+        return None
+
+    def fetch(tile: TileId) -> list[bytes]:
+        return source.tile(tile)
+
+    return TreeTiles(fetch, checkpoint.size, checkpoint.root_hash)
+
+
 def _check_consistent(
-    client: LogClient,
+    tiles: TreeTiles | None,
     state_path: Path,
-    url: str,
+    where: str,
     pinned: str,
     old: tuple[str, Checkpoint],
-    new: tuple[str, Checkpoint],
+    new_note: str,
 ) -> None:
-    """Raise ForkError, writing the evidence, unless `new` extends `old` (RFC 9162 §2.1.4.2)."""
-    (old_note, old_cp), (new_note, new_cp) = old, new
-    proof: list[bytes] | None = None
-    if new_cp.size < old_cp.size:
+    """Raise ForkError, writing the evidence, unless the tree of `tiles` extends `old`."""
+    old_note, old_cp = old
+    new_size = 0 if tiles is None else tiles.size
+    prefix_root = None
+    if new_size < old_cp.size:
         problem = (
             f"rollback: checkpoint size: expected at least {old_cp.size} (audited before), "
-            f"found {new_cp.size}"
+            f"found {new_size}"
         )
-    elif new_cp.size == old_cp.size and new_cp.root_hash != old_cp.root_hash:
-        problem = (
-            f"fork: checkpoint root at size {new_cp.size}: expected "
-            f"{b64encode(old_cp.root_hash)} (audited before), found {b64encode(new_cp.root_hash)}"
-        )
-    elif old_cp.size in (0, new_cp.size):
+    elif old_cp.size == 0 or tiles is None:
         return
     else:
-        proof = client.consistency_proof(old_cp.size, new_cp.size)
-        try:
-            verify_consistency(old_cp.size, new_cp.size, old_cp.root_hash, new_cp.root_hash, proof)
-        except (ProofError, FormatError) as exc:
-            problem = f"fork: consistency: {exc}"
-        else:
+        prefix_root = tiles.root_at(old_cp.size)
+        if prefix_root == old_cp.root_hash:
             return
+        if new_size == old_cp.size:
+            problem = (
+                f"fork: checkpoint root at size {new_size}: expected "
+                f"{b64encode(old_cp.root_hash)} (audited before), found {b64encode(prefix_root)}"
+            )
+        else:
+            problem = (
+                f"fork: the tree of size {new_size} does not extend the one audited before: its "
+                f"first {old_cp.size} leaves hash to {b64encode(prefix_root)}, expected "
+                f"{b64encode(old_cp.root_hash)}"
+            )
     evidence = {
         "type": EVIDENCE_TYPE,
-        "url": url,
+        "url": where,
         "vkey": pinned,
         "problem": problem,
         "observed": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "old_checkpoint": old_note,
         "new_checkpoint": new_note,
-        "consistency_proof": None
-        if proof is None
-        else {"old": old_cp.size, "new": new_cp.size, "proof": [b64encode(h) for h in proof]},
+        "old_size_root_from_new_tiles": None if prefix_root is None else b64encode(prefix_root),
     }
     raise ForkError(problem, write_evidence(state_path, evidence))
 
 
-def write_evidence(state_path: Path, evidence: dict[str, Any]) -> Path:
-    """Write `evidence` as `<state name>.evidence-<UTC time>[-n].json` beside the state file."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    path = state_path.with_name(f"{state_path.name}.evidence-{stamp}.json")
-    number = 1
-    while path.exists():
-        number += 1
-        path = state_path.with_name(f"{state_path.name}.evidence-{stamp}-{number}.json")
-    _write_atomically(path, evidence)
-    return path
+def checked_entries(
+    source: TileSource, tiles: TreeTiles | None, start: int, stop: int
+) -> Iterator[tuple[int, bytes]]:
+    """`(index, entry)` for `start <= index < stop` from the entry bundles, each entry's leaf
+    hash checked against its (checked) level-0 tile first."""
+    if tiles is None:
+        return
+    for number in range(start // TILE_WIDTH, (stop + TILE_WIDTH - 1) // TILE_WIDTH):
+        first = number * TILE_WIDTH
+        bundle = TileId("entries", number, min(TILE_WIDTH, stop - first))
+        found = source.bundle(bundle)
+        leaves = tiles.hashes(0, number)
+        for offset in range(max(0, start - first), bundle.width):
+            data, index = found[offset], first + offset
+            if leaf_hash(data) != leaves[offset]:
+                raise ProofError(
+                    f"entry {index}: leaf hash: expected {b64encode(leaves[offset])} "
+                    f"(tile/0 {number}), found {b64encode(leaf_hash(data))} ({bundle.path})"
+                )
+            yield index, data
 
 
-def load_state(path: Path) -> AuditState | None:
-    """The saved state, or None if `path` does not exist; AuditStateError if it is unusable."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise AuditStateError(f"cannot read state file {path}: {exc}") from exc
-    try:
-        return _decode_state(loads_strict(data, f"state file {path}"))
-    except (LedgerError, KeyError, TypeError) as exc:
-        raise AuditStateError(f"state file {path} is malformed: {exc}") from exc
-
-
-def save_state(path: Path, state: AuditState) -> None:
-    """Replace the state file atomically (temporary file, fsync, rename)."""
-    _write_atomically(
-        path,
-        {
-            "type": STATE_TYPE,
-            "vkey": state.vkey,
-            "checkpoint": state.checkpoint,
-            "size": state.log.size,
-            "frontier": [b64encode(h) for h in state.log.frontier],
-            "last_leaf": b64encode(state.log.last_leaf),
-            "key_entries": [
-                {"index": index, "entry": b64encode(data)} for index, data in state.log.key_entries
-            ],
-        },
-    )
-
-
-def _decode_state(obj: Any) -> AuditState:
-    if not isinstance(obj, dict) or obj.get("type") != STATE_TYPE:
-        raise FormatError(f"expected a JSON object of type {STATE_TYPE!r}")
-    vkey, note, size = obj["vkey"], obj["checkpoint"], obj["size"]
-    if not isinstance(vkey, str) or not isinstance(note, str) or type(size) is not int:
-        raise FormatError("vkey, checkpoint and size have the wrong types")
-    key_entries = []
-    for row in obj["key_entries"]:
-        if type(row["index"]) is not int:
-            raise FormatError(f"key entry index {row['index']!r} is not an integer")
-        key_entries.append((row["index"], _b64(row["entry"], "key entry")))
-    log = LogState(
-        size,
-        tuple(_b64(h, "frontier") for h in obj["frontier"]),
-        _b64(obj["last_leaf"], "last_leaf"),
-        tuple(key_entries),
-    )
-    checkpoint = open_checkpoint(note, Verifier.from_vkey(vkey))
-    if checkpoint.size != size:
-        raise FormatError(f"size {size} is not the checkpoint's {checkpoint.size}")
-    if CompactRange.from_frontier(size, log.frontier).root() != checkpoint.root_hash:
-        raise FormatError("the frontier does not hash to the checkpoint's root")
-    LogVerifier.resume(checkpoint.origin, log)  # the saved trust chain must replay
-    return AuditState(vkey, note, log)
-
-
-def _write_atomically(path: Path, document: dict[str, Any]) -> None:
-    data = json.dumps(document, indent=1, ensure_ascii=False).encode("utf-8") + b"\n"
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def entries_from(client: LogClient, start: int, stop: int) -> Iterator[tuple[int, bytes]]:
-    """`(index, entry)` for `start <= index < stop`, fetched one by one."""
-    for index in range(start, stop):
-        yield index, client.entry(index)
+def seen_witnesses(
+    note: str,
+    checkpoint: Checkpoint,
+    pinned: str,
+    verified: list[Cosignature],
+    policy: TrustPolicy | None,
+) -> tuple[SeenWitness, ...]:
+    """Every signature on `note` but the log's: the given witnesses' (verified) by vkey, the
+    others by name and key ID (not checked: their keys were not given)."""
+    log_key = Verifier.from_vkey(pinned)
+    known = {w.key_name: w.vkey for w in (policy.witnesses if policy else ())}
+    times = {c.cosigner: c.timestamp for c in verified}
+    root = b64encode(checkpoint.root_hash)
+    seen: dict[str, SeenWitness] = {}
+    for signature in parse_note(note).signatures:
+        if (signature.name, signature.key_id) == (log_key.name, log_key.key_id):
+            continue
+        name = signature.key_name
+        if name in times:
+            seen[signature.name] = SeenWitness(
+                signature.name, known[name], True, checkpoint.size, root, times[name]
+            )
+        elif signature.name not in seen:
+            key = signature.key_id.hex()
+            seen[signature.name] = SeenWitness(
+                signature.name, key, False, checkpoint.size, root, None
+            )
+    return tuple(seen.values())

@@ -172,3 +172,59 @@ def root_from_tiles(fetch: Callable[[TileId], bytes], size: int) -> bytes:
         offset = first % TILE_WIDTH
         pieces.append(root_from_leaf_hashes(cache[tile][offset : offset + (1 << rest)]))
     return fold_right(pieces)
+
+
+class TreeTiles:
+    """The hash tiles of one tree, each checked before its hashes are used (c2sp.org/tlog-tiles).
+
+    The partial tiles are checked at once: their hashes are the tree's right frontier, whose
+    fold must be the checkpoint's `root`. A full tile is checked when first used: its MTH must
+    be its hash in the tile above (the top level always has a partial tile). So every hash this
+    gives out is bound to `root`, and `subtree_hash` answers for any perfect subtree of the
+    tree: the root of an older size (a consistency check) or a leaf hash (an entry check).
+    """
+
+    def __init__(self, fetch: Callable[[TileId], list[bytes]], size: int, root: bytes) -> None:
+        self._fetch, self.size = fetch, size
+        self._tiles: dict[tuple[int, int], list[bytes]] = {}
+
+        def partial(tile: TileId) -> bytes:
+            hashes = self._tiles[(int(tile.level), tile.index)] = fetch(tile)
+            return b"".join(hashes)
+
+        computed = root_from_tiles(partial, size)
+        if computed != root:
+            raise ProofError(
+                f"tiles of size {size}: their root {computed.hex()} is not the checkpoint's "
+                f"{root.hex()}"
+            )
+
+    def hashes(self, level: int, number: int) -> list[bytes]:
+        """The checked hashes of tile `number` at `level` as this tree has it."""
+        found = self._tiles.get((level, number))
+        if found is not None:
+            return found
+        count = self.size >> (TILE_HEIGHT * level)
+        if number >= count // TILE_WIDTH:
+            raise ProofError(f"tile {level}/{number} is not a full tile of a tree of {self.size}")
+        tile = TileId(level, number)
+        hashes = self._fetch(tile)
+        parent = self.hashes(level + 1, number // TILE_WIDTH)[number % TILE_WIDTH]
+        if root_from_leaf_hashes(hashes) != parent:
+            raise ProofError(f"{tile.path}: its hashes do not hash to its entry in the tile above")
+        self._tiles[(level, number)] = hashes
+        return hashes
+
+    def subtree_hash(self, height: int, index: int) -> bytes:
+        """MTH of the perfect subtree of 2**height leaves starting at leaf index * 2**height."""
+        level, rest = divmod(height, TILE_HEIGHT)
+        first = index << rest
+        hashes = self.hashes(level, first // TILE_WIDTH)
+        offset = first % TILE_WIDTH
+        return root_from_leaf_hashes(hashes[offset : offset + (1 << rest)])
+
+    def root_at(self, size: int) -> bytes:
+        """MTH(D[size]) of a tree whose leaves are the first `size` of this one."""
+        if not 0 < size <= self.size:
+            raise ProofError(f"no root of size {size} in a tree of {self.size}")
+        return fold_right([self.subtree_hash(h, i) for h, i in frontier_keys(size)])

@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ledger_api,
         media_api,
         pages,
+        partners_api,
         qr_api,
         resolver,
         witness_api,
@@ -46,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (
         headers, health, ledger_api, resolver, pages, bundle_api, qr_api, epcis_api, media_api,
-        witness_api,
+        witness_api, partners_api,
     ):  # fmt: skip
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(console.bp)

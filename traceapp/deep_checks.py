@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from traceapp.ledger_store.consistency import DomainCheck
 from traceapp.producers.consistency import check_personal_data
+from traceapp.statistics.scans import check_scan_statistics
 
-DEEP_CHECKS: tuple[DomainCheck, ...] = (check_personal_data,)
+DEEP_CHECKS: tuple[DomainCheck, ...] = (check_personal_data, check_scan_statistics)

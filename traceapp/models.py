@@ -16,6 +16,7 @@ from traceapp.products import models as products
 from traceapp.recalls import models as recalls
 from traceapp.reports import models as reports
 from traceapp.scans import models as scans
+from traceapp.statistics import models as statistics
 from traceapp.witness import models as witness
 
 MODEL_MODULES = (
@@ -27,6 +28,7 @@ MODEL_MODULES = (
     events,
     recalls,
     scans,
+    statistics,
     reports,
     auth,
     accounts,

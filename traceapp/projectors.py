@@ -15,6 +15,7 @@ from traceapp.producers import contact as producer_contact
 from traceapp.producers import projections as producers
 from traceapp.products import projections as products
 from traceapp.recalls import projections as recalls
+from traceapp.statistics import projections as statistics
 
 
 def build_projectors() -> Projectors:
@@ -23,6 +24,9 @@ def build_projectors() -> Projectors:
         projectors.register(domain.PROJECTORS)
     projectors.register(events.PROJECTORS, events.BATCH_PROJECTORS)
     projectors.register(producer_contact.PROJECTORS)
+    # The statistics' aggregates, kept after each domain has written its rows.
+    followed = {t: f for t, f in statistics.FOLLOWERS.items() if projectors.handles(t)}
+    projectors.follow(followed, statistics.BATCH_FOLLOWERS)
     return projectors
 
 

@@ -46,6 +46,7 @@ from traceapp.events.models import Event
 from traceapp.events.services import record_event
 from traceapp.keys.services import register_key
 from traceapp.ledger_store.writer import Ledger
+from traceapp.locations.services import LocationInput, register_location
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.models import Product
 from traceapp.products.services import CertificationInput, ProductInput, grant_certification
@@ -70,6 +71,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "Mutation.grantCertification": _ADMIN_ONLY,
     "Mutation.revokeCertification": _ADMIN_ONLY,
     "Mutation.registerLocation": _OWNER,
+    "Mutation.updateLocation": _OWNER,
     "Mutation.createBatch": _OWNER,
     "Mutation.issueItems": _OWNER,
     "Mutation.recordEvent": _OWNER,
@@ -112,6 +114,7 @@ class Objects:
     key: str
     product: str
     certification: str
+    location: str
     batch: str
     items: list[str]
     epcs: list[str]
@@ -256,6 +259,13 @@ INPUTS: dict[str, tuple[str, Input]] = {
             "kind": "WAREHOUSE",
         },
     ),
+    "updateLocation": (
+        "UpdateLocationInput",
+        lambda w, t: {
+            "location": global_id("Location", t.location),
+            "name": f"Kho lạnh số {next(w.numbers)}",
+        },
+    ),
     "createBatch": (
         "CreateBatchInput",
         lambda w, t: {
@@ -346,6 +356,9 @@ def _other(database: Database, ledger: Ledger, admin: str) -> Objects:
                 issued_on=date(2025, 3, 1),
             ),
         ).public_ids[0]
+        location = register_location(
+            s, ledger, key, LocationInput(producer, "MC-KHO", "Kho chè Mộc Châu", "warehouse")
+        ).public_ids[0]
         batch = create_batch(
             s, ledger, key, BatchInput(product, "MC-1", date(2026, 11, 1))
         ).public_ids[0]
@@ -356,6 +369,7 @@ def _other(database: Database, ledger: Ledger, admin: str) -> Objects:
         key,
         product=product,
         certification=certification,
+        location=location,
         batch=batch,
         items=items,
     )
@@ -369,6 +383,7 @@ def world(database: Database, ledger: Ledger, admin: str, scenario: Scenario) ->
         scenario.producer_key,
         product=scenario.product,
         certification=scenario.certification,
+        location=scenario.farm,
         batch=scenario.batch,
         items=scenario.items,
     )

@@ -170,6 +170,13 @@ def test_app_pages_events_with_cursors_and_filters(
     assert seen == ["harvesting", "packing", "shipping"]
     shipping = _ok(gql(ops, {"bizStep": "shipping"}, token, "EventsPage"))["events"]
     assert [e["node"]["bizStep"] for e in shipping["edges"]] == ["shipping"]
+    # CBV 2.0 URI and EPCIS 1.x URN name the same step (issue 20).
+    for spelling in (
+        "https://ref.gs1.org/cbv/BizStep-shipping",
+        "urn:epcglobal:cbv:bizstep:shipping",
+    ):
+        same = _ok(gql(ops, {"bizStep": spelling}, token, "EventsPage"))["events"]
+        assert same["edges"] == shipping["edges"], spelling
     window = _ok(
         gql(
             ops,
@@ -197,6 +204,10 @@ def test_consumer_verifies_a_scanned_item(gql: Gql, scenario: Scenario, database
     assert view["ocop"]["stars"] == 4 and view["item"]["serial"] == serial
     assert [s["bizStep"] for s in view["journey"]] == ["harvesting", "packing", "shipping"]
     assert view["proofs"]["allVerified"] is True and view["proofs"]["entries"]
+    # The same enums as the catalogue's types (Product.group, Producer.kind ...), not raw values.
+    assert view["product"]["group"] == "DRINKS" and view["producer"]["kind"] == "COOPERATIVE"
+    assert view["ocop"]["status"] == "VALID" and view["item"]["status"] == "ACTIVE"
+    assert {c["scheme"] for c in view["certificates"]} <= {"OCOP", "VIETGAP", "ORGANIC"}
 
     unknown = _ok(gql(operation("consumer"), {"code": code[:-3] + "ZZZ"}, None, "VerifyItem"))
     assert unknown["verifyItem"]["found"] is False

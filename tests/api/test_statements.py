@@ -198,3 +198,34 @@ def test_write_statement_count_does_not_grow_with_the_items_it_returns(
         assert len(issued["items"]) == count
         counts.append(count_statements.count)
     assert counts[0] == counts[1], count_statements.statements
+
+
+# Statements of a write, fixed however much the log and the tables hold: authentication, the
+# idempotency record, the plan's reads, the append and its checkpoint, the payload's reads.
+# PostgreSQL appends the entry, its hashes and its checkpoint in one statement (a CTE).
+WRITES = {"UpdateLocation": {"sqlite": 13, "postgresql": 10}}
+
+
+def test_update_location_statement_count_is_fixed(
+    gql: Gql,
+    scenario: Scenario,
+    tokens: dict[str, str | None],
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+    count_statements: StatementCounter,
+) -> None:
+    document = operation("producer_places")
+    farm = global_id("Location", scenario.farm)
+    counts = []
+    for round_ in range(3):
+        _grow(database, ledger, admin, scenario, round_)
+        count_statements.statements.clear()
+        value = {"location": farm, "name": f"Đồi chè {round_}", "idempotencyKey": f"k-{round_}"}
+        result = gql(document, {"input": value}, tokens["producer"], "UpdateLocation")
+        done = result["data"]["updateLocation"]
+        assert done["userErrors"] == [] and done["location"]["name"] == f"Đồi chè {round_}"
+        assert done["location"]["producer"]["name"] == "Hợp tác xã Chè Shan Tuyết Bản Mế"
+        counts.append(count_statements.count)
+    expected = WRITES["UpdateLocation"][database.engine.dialect.name]
+    assert counts == [expected] * 3, (counts, count_statements.statements)

@@ -1,7 +1,7 @@
 """The catalogue in a real Chromium at 360x780, on both engines: an owner creates a product
 (typing 12 digits of its GTIN and letting the page complete it), uploads its photo, registers a
-place with the phone's position (a granted fake geolocation) and creates a batch. axe-core
-finds no WCAG 2.1 AA violation on any page shot. Screenshots go to test-artifacts/.
+place with the phone's position (a granted fake geolocation), renames it, and creates a batch.
+axe-core finds no WCAG 2.1 AA violation on any page shot. Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -111,6 +111,17 @@ def test_owner_builds_the_catalogue_in_chromium(
             owner.wait_for_url(f"{base}/console/places")
             assert "Vườn ong Sủng Là" in owner.inner_text("#places-list")
             assert "23.263100, 105.244200" in owner.inner_text("#places-list")
+            shot(owner, "places")
+            # The place renamed: its edit page keeps the code, the list shows the new name.
+            owner.click("#places-list >> text=Sửa địa điểm")
+            assert owner.input_value("#f-name") == "Vườn ong Sủng Là"
+            assert "VUON-1" in owner.inner_text("#place-ids")
+            owner.fill("#f-name", "Vườn ong bạc hà Sủng Là")
+            owner.fill("#f-street", "Thôn Sủng Là")
+            shot(owner, "place-edit")
+            owner.click("button.primary")
+            owner.wait_for_url(f"{base}/console/places")
+            assert "Vườn ong bạc hà Sủng Là" in owner.inner_text("#places-list")
 
             owner.click("nav >> text=Lô hàng")
             owner.click("text=Tạo lô hàng")
@@ -119,12 +130,12 @@ def test_owner_builds_the_catalogue_in_chromium(
             owner.fill("#f-unit", "kg")
             owner.fill("#f-productionDate", "2026-11-20")
             owner.fill("#f-expiryDate", "2028-11-20")
-            owner.select_option("#f-originLocation", label="Vườn ong Sủng Là (VUON-1)")
+            owner.select_option("#f-originLocation", label="Vườn ong bạc hà Sủng Là (VUON-1)")
             shot(owner, "batch-form")
             owner.click("button.primary")
             owner.wait_for_url(f"{base}/console/batches/bat_*")
             text = owner.inner_text("main")
-            assert "MO-2026-01" in text and "Vườn ong Sủng Là" in text
+            assert "MO-2026-01" in text and "Vườn ong bạc hà Sủng Là" in text
             shot(owner, "batch")
             owner.click("nav >> text=Lô hàng")
             assert "MO-2026-01" in owner.inner_text("#batches-list")

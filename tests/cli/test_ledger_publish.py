@@ -3,6 +3,7 @@ and read by tlog-scales, an independent tlog-tiles reader (PyPI, a dev dependenc
 
 from __future__ import annotations
 
+import gzip
 import importlib
 from pathlib import Path
 
@@ -26,8 +27,8 @@ tlog = importlib.import_module("tlog_scales.tlog")
 tlog_signing = importlib.import_module("tlog_scales.signing")
 
 
-def _publish(app: Flask, directory: Path) -> str:
-    result = app.test_cli_runner().invoke(args=["ledger", "publish", str(directory)])
+def _publish(app: Flask, directory: Path, *extra: str) -> str:
+    result = app.test_cli_runner().invoke(args=["ledger", "publish", str(directory), *extra])
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -118,8 +119,8 @@ def test_the_checkpoint_is_written_last(
 
     monkeypatch.setattr(publishing, "write_atomically", record)
     _publish(app, tmp_path)
-    assert written[-1] == "checkpoint" and written.count("checkpoint") == 1
-    assert len(written) > 2 and all(path.startswith("tile/") for path in written[:-1])
+    assert written[-2:] == ["vkey", "checkpoint"] and written.count("checkpoint") == 1
+    assert len(written) > 3 and all(path.startswith("tile/") for path in written[:-2])
 
 
 def test_watch_publishes_until_interrupted(
@@ -138,3 +139,22 @@ def test_watch_publishes_until_interrupted(
     assert sleeps == [5, 5]
     assert result.stdout.count("published checkpoint") == 1  # the log did not grow meanwhile
     assert (tmp_path / "checkpoint").exists()
+
+
+def test_gzip_adds_precompressed_bundles_to_an_existing_mirror(
+    app: Flask, ledger: Ledger, scenario: Scenario, tmp_path: Path
+) -> None:
+    append_inspections(get_database(app), ledger, scenario, 300)
+    _publish(app, tmp_path)
+    bundles = sorted(p for p in tmp_path.glob("tile/entries/**/*") if p.is_file())
+    assert len(bundles) == 2 and not list(tmp_path.glob("**/*.gz"))
+    before = {p: p.stat().st_mtime_ns for p in bundles}
+    output = _publish(app, tmp_path, "--gzip")
+    assert "2 tiles and entry bundles written" in output
+    for bundle in bundles:
+        packed = bundle.with_name(bundle.name + ".gz").read_bytes()
+        assert gzip.decompress(packed) == bundle.read_bytes()
+        assert packed == publishing.compressed(bundle.read_bytes())  # the same bytes every run
+        assert bundle.stat().st_mtime_ns == before[bundle]  # the bundle itself is kept
+    assert _publish(app, tmp_path, "--gzip") == ""
+    check_mirror(tmp_path, ledger.log.vkey)

@@ -145,3 +145,45 @@ def test_capture_jobs_are_private_to_their_signer(
     producer = token(database, "producer", scenario.producer)
     assert client.get(location, headers={"Authorization": f"Bearer {producer}"}).status_code == 404
     assert client.get(location).status_code == 401
+
+
+def test_epcis_1x_urns_are_accepted_and_stored_as_cbv_2_uris(
+    client: FlaskClient, database: Database, scenario: Scenario
+) -> None:
+    """GS1's 2.0 schema refuses ``urn:epcglobal:cbv:…``; CBV 2.0 §8.2 says they mean the web
+    URIs, and docs/epcis.md promises 1.x documents are read: they are upgraded, then checked."""
+    document = json.loads(EXAMPLE)
+    first, second = document["epcisBody"]["eventList"]
+    for event in (first, second):
+        del event["eventID"]  # the hash IDs of GS1's example are an older draft's
+    first["bizStep"] = "urn:epcglobal:cbv:bizstep:shipping"
+    first["disposition"] = "urn:epcglobal:cbv:disp:in_transit"
+    first["bizTransactionList"][0]["type"] = "urn:epcglobal:cbv:btt:po"
+    second["bizStep"] = "urn:epcglobal:cbv:bizstep:receiving"
+    response = post(
+        client, json.dumps(document).encode(), token(database, "producer", scenario.producer)
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["warnings"] == []
+    with database.read_sessions() as session:
+        rows = session.scalars(
+            select(Event).where(Event.event_id.in_(response.json["recorded"]))
+        ).all()
+    assert sorted(r.biz_step for r in rows) == ["receiving", "shipping"]
+    stored = [json.loads(r.document) for r in rows]
+    steps = sorted(e["bizStep"] for e in stored)
+    assert steps == [
+        "https://ref.gs1.org/cbv/BizStep-receiving",
+        "https://ref.gs1.org/cbv/BizStep-shipping",
+    ]
+    shipped = next(e for e in stored if e["bizStep"].endswith("shipping"))
+    assert shipped["disposition"] == "https://ref.gs1.org/cbv/Disp-in_transit"
+    assert shipped["bizTransactionList"][0]["type"] == "https://ref.gs1.org/cbv/BTT-po"
+
+    misspelt = json.loads(json.dumps(document))
+    misspelt["epcisBody"]["eventList"][0]["bizStep"] = "urn:epcglobal:cbv:bizstep:shiping"
+    refused = post(
+        client, json.dumps(misspelt).encode(), token(database, "producer", scenario.producer)
+    )
+    assert refused.status_code == 400
+    assert "shipping" in json.dumps(refused.json)  # the suggestion names the CBV step

@@ -1,7 +1,10 @@
-"""ledger.audit: `python -m ledger audit` against a log served over the §7 HTTP API."""
+"""ledger.audit: `python -m ledger audit` reading a log through its tlog-tiles (§7.1), served
+here by a test server from a SampleLog (the live app and a published mirror:
+tests/cli/test_ledger_audit_tiles.py)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -10,7 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,22 +22,39 @@ from ledger_support import PRODUCER, PRODUCER_2, SampleLog, make_signer, standar
 from ledger.__main__ import main
 from ledger.audit import EVIDENCE_TYPE, load_state
 from ledger.cosignature import CosignatureSigner, cosign
+from ledger.errors import FormatError
 from ledger.keys import b64encode
-from ledger.merkle import leaf_hash
-from ledger.tree_store import consistency_proof
+from ledger.tiles import TILE_WIDTH, encode_bundle, parse_tile_path, tile_in_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_LIFETIME = 120.0
 """The test server shuts itself down after this many seconds, whatever happens."""
 
 
+def tile_bytes(log: SampleLog, path: str, entry_override: dict[int, bytes]) -> bytes | None:
+    """A SampleLog's tile or entry bundle at `path` (below tile/), None beyond its tree."""
+    try:
+        tile = parse_tile_path(path)
+    except FormatError:
+        return None
+    if not tile_in_tree(tile, log.size):
+        return None
+    start = tile.index * TILE_WIDTH
+    indexes = range(start, start + tile.width)
+    if tile.level == "entries":
+        return encode_bundle(entry_override.get(i, log.entries[i]) for i in indexes)
+    return b"".join(log.store.get(tile.hash_level, i) for i in indexes)
+
+
 class LedgerServer:
-    """Serves a SampleLog's checkpoint, vkey, entries and consistency proofs (DESIGN §7)."""
+    """Serves a SampleLog's checkpoint, vkey and tiles below /ledger (DESIGN §7.1); entry
+    bundles gzipped to clients that accept it, as tlog-tiles recommends."""
 
     def __init__(self, log: SampleLog) -> None:
         self.log = log
         self.served_vkey: str | None = None
         self.paths: list[str] = []
+        self.accept_encodings: list[str | None] = []
         self.entry_override: dict[int, bytes] = {}
         self.cosigners: list[CosignatureSigner] = []
         server = self
@@ -42,9 +62,14 @@ class LedgerServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.paths.append(self.path)
+                accepted = self.headers.get("Accept-Encoding")
+                server.accept_encodings.append(accepted)
                 status, content_type, body = server.answer(self.path)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
+                if "/tile/entries/" in self.path and status == 200 and "gzip" in (accepted or ""):
+                    body = gzip.compress(body)
+                    self.send_header("Content-Encoding", "gzip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -72,8 +97,7 @@ class LedgerServer:
         self._thread.join(timeout=5)
 
     def answer(self, path: str) -> tuple[int, str, bytes]:
-        parts = urlsplit(path)
-        route = parts.path
+        route = urlsplit(path).path
         if route == "/ledger/checkpoint":
             note = self.log.checkpoint()
             for cosigner in self.cosigners:
@@ -81,19 +105,10 @@ class LedgerServer:
             return 200, "text/plain; charset=utf-8", note.encode()
         if route == "/ledger/vkey":
             return 200, "text/plain; charset=utf-8", (self.served_vkey or self.log.vkey).encode()
-        if route.startswith("/ledger/entries/"):
-            index = int(route.rsplit("/", 1)[1])
-            if index >= self.log.size:
-                return 404, "text/plain", b"no such entry"
-            data = self.entry_override.get(index, self.log.entries[index])
-            answer = {"index": index, "entry": b64encode(data), "leaf": b64encode(leaf_hash(data))}
-            return 200, "application/json", json.dumps(answer).encode()
-        if route == "/ledger/proof/consistency":
-            query = parse_qs(parts.query)
-            old, new = int(query["old"][0]), int(query["new"][0])
-            proof = consistency_proof(self.log.store, old, new)
-            answer = {"old": old, "new": new, "proof": [b64encode(h) for h in proof]}
-            return 200, "application/json", json.dumps(answer).encode()
+        if route.startswith("/ledger/tile/"):
+            data = tile_bytes(self.log, route.removeprefix("/ledger/tile/"), self.entry_override)
+            if data is not None:
+                return 200, "application/octet-stream", data
         return 404, "text/plain", b"not found"
 
 
@@ -111,23 +126,31 @@ def run_audit(
     return status, out, err
 
 
-def first_audit(server: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def first_audit(
+    server: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str
+) -> Path:
     state = tmp_path / "audit.json"
-    status, out, _ = run_audit(server, state, capsys, "--vkey", server.log.vkey)
+    status, out, _ = run_audit(server, state, capsys, "--vkey", server.log.vkey, *extra)
     assert status == 0, out
     return state
+
+
+def bundle_paths(server: LedgerServer) -> list[str]:
+    return [p for p in server.paths if p.startswith("/ledger/tile/entries/")]
 
 
 def test_first_audit_pins_the_key_and_verifies_everything(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = first_audit(served, tmp_path, capsys)
+    state = first_audit(served, tmp_path, capsys, "--entries")
     saved = load_state(state)
     assert saved is not None
     assert saved.vkey == served.log.vkey and saved.checkpoint == served.log.checkpoint()
-    assert saved.log.size == served.log.size
-    fetched = [p for p in served.paths if p.startswith("/ledger/entries/")]
-    assert len(fetched) == served.log.size
+    assert saved.entries is not None and saved.entries.size == served.log.size
+    assert bundle_paths(served) == ["/ledger/tile/entries/000.p/10"]
+    assert "/ledger/tile/0/000.p/10" in served.paths
+    # tlog-tiles: clients SHOULD include gzip and identity; the bundle came gzipped.
+    assert set(served.accept_encodings) == {"gzip, identity"}
 
 
 def test_the_summary_line(
@@ -138,44 +161,70 @@ def test_the_summary_line(
     size, root = served.log.size, b64encode(served.log.root())
     assert (status, out, err) == (
         0,
-        f"OK: {size} entries ({size} new), checkpoint size {size}, root {root}\n",
+        f"OK: {size} entries ({size} new), tiles verified, entries not read (--entries), "
+        f"checkpoint size {size}, root {root}\n",
         "",
+    )
+    assert bundle_paths(served) == []
+    status, out, err = run_audit(served, state, capsys, "--entries")
+    assert (status, err) == (0, "")
+    assert (
+        out
+        == f"OK: {size} entries (0 new), every entry verified, checkpoint size {size}, root {root}\n"
     )
 
 
-def test_a_second_audit_fetches_only_new_entries_and_checks_consistency(
+def test_a_second_audit_reads_only_new_entries_and_checks_consistency_from_tiles(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = first_audit(served, tmp_path, capsys)
-    old_size = served.log.size
+    state = first_audit(served, tmp_path, capsys, "--entries")
     served.log.record(PRODUCER)
     served.log.revoke(PRODUCER_2)
     served.log.record(PRODUCER)
     served.paths.clear()
-    status, out, _ = run_audit(served, state, capsys)
+    status, out, _ = run_audit(served, state, capsys, "--entries")
     assert status == 0, out
     assert "(3 new)" in out
-    assert f"/ledger/proof/consistency?old={old_size}&new={served.log.size}" in served.paths
-    fetched = [int(p.rsplit("/", 1)[1]) for p in served.paths if "/entries/" in p]
-    assert fetched == list(range(old_size, served.log.size))
+    assert not [p for p in served.paths if p.startswith(("/ledger/entries/", "/ledger/proof/"))]
+    assert bundle_paths(served) == ["/ledger/tile/entries/000.p/13"]
     saved = load_state(state)
-    assert saved is not None and saved.log.size == served.log.size
+    assert saved is not None and saved.entries is not None
+    assert saved.entries.size == served.log.size
     # the trust chain is carried over: PRODUCER_2's revocation holds in the next audit
     served.log.record(PRODUCER_2)
-    status, out, _ = run_audit(served, state, capsys)
+    status, out, _ = run_audit(served, state, capsys, "--entries")
     assert status == 1
     assert out.startswith(f"FAIL: entry {served.log.size - 1}: trust chain: ")
     assert "was revoked by entry" in out
 
 
-def test_an_unchanged_log_audits_again_without_fetching(
+def test_entries_are_verified_from_where_they_were_last_verified(
+    served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = first_audit(served, tmp_path, capsys)  # tiles only
+    served.log.record(PRODUCER)
+    assert run_audit(served, state, capsys)[0] == 0
+    saved = load_state(state)
+    assert saved is not None and saved.entries is None
+    status, out, _ = run_audit(served, state, capsys, "--entries")
+    assert (status, "every entry verified" in out) == (0, True)
+    saved = load_state(state)
+    assert saved is not None and saved.entries is not None
+    assert saved.entries.size == served.log.size
+
+
+def test_an_unchanged_log_audits_again_reading_the_checkpoint_and_its_tile(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = first_audit(served, tmp_path, capsys)
     served.paths.clear()
     status, out, _ = run_audit(served, state, capsys)
     assert status == 0 and "(0 new)" in out
-    assert served.paths == ["/ledger/vkey", "/ledger/checkpoint"]
+    # the base URL is not the prefix: /checkpoint is a 4xx, /ledger/checkpoint the checkpoint
+    assert served.paths == ["/checkpoint", "/ledger/checkpoint", "/ledger/tile/0/000.p/10"]
+    served.paths.clear()
+    status = main(["audit", served.url + "/ledger/", "--state", str(state)])
+    assert status == 0 and served.paths == ["/ledger/checkpoint", "/ledger/tile/0/000.p/10"]
 
 
 def read_evidence(out: str) -> dict[str, Any]:
@@ -186,7 +235,7 @@ def read_evidence(out: str) -> dict[str, Any]:
     return evidence
 
 
-def test_a_fork_is_detected_and_evidence_written(
+def test_a_fork_is_detected_from_the_tiles_and_evidence_written(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state = first_audit(served, tmp_path, capsys)
@@ -197,12 +246,15 @@ def test_a_fork_is_detected_and_evidence_written(
     served.log = forked
     status, out, _ = run_audit(served, state, capsys)
     assert status == 1
-    assert out.startswith("FAIL: fork: consistency: consistency proof from size 10 to size 11")
+    assert out.startswith(
+        "FAIL: fork: the tree of size 11 does not extend the one audited before: its first 10 "
+        f"leaves hash to {b64encode(forked.root(10))}, expected"
+    )
     evidence = read_evidence(out)
     assert evidence["old_checkpoint"] == old_checkpoint
     assert evidence["new_checkpoint"] == forked.checkpoint()
-    assert evidence["consistency_proof"]["old"] == 10 and evidence["consistency_proof"]["proof"]
-    assert evidence["vkey"] == forked.vkey and evidence["url"] == served.url
+    assert evidence["old_size_root_from_new_tiles"] == b64encode(forked.root(10))
+    assert evidence["vkey"] == forked.vkey and evidence["url"] == served.url + "/ledger"
     assert Path(out.rsplit(" ", 1)[1].strip()).parent == state.parent
     assert state.read_bytes() == accepted  # the state is not moved on
 
@@ -215,7 +267,7 @@ def test_a_fork_at_the_same_size_is_detected(
     status, out, _ = run_audit(served, state, capsys)
     assert status == 1
     assert out.startswith("FAIL: fork: checkpoint root at size 10: expected ")
-    assert read_evidence(out)["consistency_proof"] is None
+    assert read_evidence(out)["old_size_root_from_new_tiles"] == b64encode(served.log.root())
 
 
 def test_a_rollback_is_detected(
@@ -232,13 +284,44 @@ def test_a_rollback_is_detected(
     assert read_evidence(out)["new_checkpoint"] == served.log.checkpoint()
 
 
-def test_entries_that_do_not_match_the_checkpoint_fail(
+def test_an_entry_that_is_not_in_its_tile_fails(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     served.entry_override[6] = served.log.entries[6].replace(b"shipping", b"shippinX")
     status, out, _ = run_audit(served, tmp_path / "s.json", capsys, "--vkey", served.log.vkey)
-    assert (status, out.split(": ")[:3]) == (1, ["FAIL", "entry 6", "signature"])
-    assert not (tmp_path / "s.json").exists()
+    assert status == 0  # without --entries the bundles are not read
+    status, out, _ = run_audit(served, tmp_path / "s.json", capsys, "--entries")
+    assert (status, out.split(": ")[:3]) == (1, ["FAIL", "entry 6", "leaf hash"])
+    assert "tile/entries/000.p/10" in out
+
+
+def test_tiles_that_do_not_hash_to_the_checkpoint_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = standard_log()
+    while log.size < 600:  # full level-0 tiles, a level-1 tile
+        log.record(PRODUCER)
+    with LedgerServer(log) as server:
+        state = first_audit(server, tmp_path, capsys, "--entries")
+        log.record(PRODUCER)
+        real = server.answer
+
+        def tampered(path: str) -> tuple[int, str, bytes]:
+            status, kind, body = real(path)
+            if path == "/ledger/tile/0/001":
+                body = body[:32] + bytes(32) + body[64:]
+            return status, kind, body
+
+        server.answer = tampered  # type: ignore[method-assign]
+        status, out, _ = run_audit(server, state, capsys)
+        assert status == 0, out  # the consistency check uses tiles 0/002.p and 1/000.p only
+        log.record(PRODUCER)
+        status, out, _ = run_audit(server, state, capsys, "--entries")
+        assert status == 0, out  # entries from 600 on: tile 0/002.p
+        (tmp_path / "audit.json").unlink()
+        status, out, _ = run_audit(server, state, capsys, "--vkey", log.vkey, "--entries")
+    assert status == 1
+    assert out == "FAIL: tile/0/001: its hashes do not hash to its entry in the tile above\n"
 
 
 def test_the_first_audit_needs_a_vkey(
@@ -258,9 +341,13 @@ def test_the_pinned_vkey_wins_over_the_server_and_the_command_line(
     other = make_signer(served.log.origin, 70).verifier.vkey
     status, _, err = run_audit(served, state, capsys, "--vkey", other)
     assert status == 2 and "differs from" in err
-    served.served_vkey = other
+    served.served_vkey = other  # what the log says its key is does not matter once pinned
+    served.paths.clear()
+    assert run_audit(served, state, capsys)[0] == 0
+    assert "/ledger/vkey" not in served.paths
+    served.log = SampleLog(log_key=make_signer(served.log.origin, 70))
     status, out, _ = run_audit(served, state, capsys)
-    assert status == 1 and out.startswith("FAIL: log vkey: expected the pinned ")
+    assert status == 1 and out.startswith("FAIL: note has no verifiable signatures")
 
 
 def test_a_log_signed_by_another_key_fails(
@@ -281,25 +368,55 @@ def test_an_unreachable_server_is_exit_2(
     served.__exit__(None, None, None)
     status = main(["audit", url, "--state", str(tmp_path / "s.json"), "--vkey", served.log.vkey])
     _, err = capsys.readouterr()
-    assert status == 2 and err.startswith(f"error: GET {url}/ledger/vkey: ")
+    assert status == 2 and err.startswith(f"error: GET {url}/checkpoint: ")
+
+
+def test_a_missing_tile_is_exit_2(
+    served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    served.answer = lambda path: (  # type: ignore[method-assign]
+        (404, "text/plain", b"gone") if "/tile/" in path else LedgerServer.answer(served, path)
+    )
+    status, out, err = run_audit(served, tmp_path / "s.json", capsys, "--vkey", served.log.vkey)
+    assert (status, out) == (2, "")
+    assert err == f"error: GET {served.url}/ledger/tile/0/000.p/10: HTTP 404 Not Found\n"
 
 
 def test_a_malformed_state_file_is_exit_2(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    state = first_audit(served, tmp_path, capsys)
+    state = first_audit(served, tmp_path, capsys, "--entries")
     saved = json.loads(state.read_text())
-    saved["frontier"] = saved["frontier"][1:] + saved["frontier"][:1]
+    frontier = saved["entries"]["frontier"]
+    saved["entries"]["frontier"] = frontier[1:] + frontier[:1]
     state.write_text(json.dumps(saved))
     status, _, err = run_audit(served, state, capsys)
     assert status == 2 and "is malformed" in err
+
+
+def test_a_version_1_state_file_is_still_read(
+    served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = first_audit(served, tmp_path, capsys, "--entries")
+    saved = json.loads(state.read_text())
+    version_1 = {
+        "type": "ocop-ledger-audit-state/v1",
+        "vkey": saved["vkey"],
+        "checkpoint": saved["checkpoint"],
+        **saved["entries"],
+    }
+    state.write_text(json.dumps(version_1))
+    served.log.record(PRODUCER)
+    status, out, _ = run_audit(served, state, capsys, "--entries")
+    assert (status, "(1 new), every entry verified" in out) == (0, True)
+    assert json.loads(state.read_text())["type"] == "ocop-ledger-audit-state/v2"
 
 
 def test_audit_as_a_subprocess(served: LedgerServer, tmp_path: Path) -> None:
     state = tmp_path / "audit.json"
     command = [sys.executable, "-m", "ledger", "audit", served.url, "--state", str(state)]
     first = subprocess.run(
-        [*command, "--vkey", served.log.vkey],
+        [*command, "--vkey", served.log.vkey, "--entries"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -331,17 +448,49 @@ def test_the_first_audit_may_trust_the_served_key_and_says_so(
     assert status == 0 and out.startswith("OK: ")
 
 
-def test_witness_cosignatures_are_required_when_asked(
+WITNESS_TIME = 1_700_000_000
+
+
+def witness_signer(name: str, seed: int) -> CosignatureSigner:
+    key = Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+    return CosignatureSigner(name, key, lambda: WITNESS_TIME)
+
+
+def test_witness_cosignatures_are_required_when_asked_and_recorded(
     served: LedgerServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    witness = CosignatureSigner(
-        "witness.example", Ed25519PrivateKey.from_private_bytes(bytes(32)), lambda: 1_700_000_000
-    )
+    witness = witness_signer("witness.example", 0)
+    other = witness_signer("other-witness.example", 9)
     state = tmp_path / "s.json"
     args = ["--vkey", served.log.vkey, "--witness", witness.verifier.vkey]
     status, out, _ = run_audit(served, state, capsys, *args)
     assert status == 1 and out.startswith("FAIL: checkpoint cosignatures: expected at least 1")
     assert not state.exists()
-    served.cosigners.append(witness)
+    served.cosigners += [witness, other]
     status, out, _ = run_audit(served, state, capsys, *args)
-    assert status == 0 and out.startswith("OK: ")
+    assert status == 0, out
+    size = served.log.size
+    assert out.splitlines()[:2] == [
+        f"witness witness.example ({witness.verifier.vkey}): cosigned size {size} "
+        f"(verified, time {WITNESS_TIME})",
+        f"witness other-witness.example ({other.verifier.key_id.hex()}): cosigned size {size} "
+        "(not checked)",
+    ]
+    saved = load_state(state)
+    assert saved is not None
+    recorded = {w.name: (w.key, w.verified, w.size, w.root, w.timestamp) for w in saved.witnesses}
+    root = b64encode(served.log.root())
+    assert recorded == {
+        "witness.example": (witness.verifier.vkey, True, size, root, WITNESS_TIME),
+        "other-witness.example": (other.verifier.key_id.hex(), False, size, root, None),
+    }
+    # A witness not seen this time keeps what it cosigned last.
+    served.cosigners = [witness]
+    served.log.record(PRODUCER)
+    assert run_audit(served, state, capsys)[0] == 0
+    saved = load_state(state)
+    assert saved is not None
+    assert {w.name: w.size for w in saved.witnesses} == {
+        "witness.example": size + 1,
+        "other-witness.example": size,
+    }

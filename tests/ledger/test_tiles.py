@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
+from typing import Any
+
 import pytest
 
-from ledger.errors import FormatError
+from ledger.errors import FormatError, ProofError
 from ledger.merkle import CompactRange, leaf_hash
+from ledger.tile_fetch import FetchError, gunzip
 from ledger.tiles import (
     TileId,
+    TreeTiles,
     decode_bundle,
     encode_bundle,
     encode_index,
@@ -105,3 +110,56 @@ def test_entry_bundles() -> None:
         decode_bundle(b"\x00")
     with pytest.raises(FormatError):
         encode_bundle([bytes(65536)])
+
+
+def _tiles_of(store: MemoryHashStore, size: int, fetched: list[str]) -> Any:
+    def fetch(tile: TileId) -> list[bytes]:
+        assert tile_in_tree(tile, size)
+        fetched.append(tile.path)
+        start = tile.index * 256
+        return [store.get(tile.hash_level, i) for i in range(start, start + tile.width)]
+
+    return fetch
+
+
+@pytest.mark.parametrize("size", [1, 256, 257, 65536, SIZE])
+def test_tree_tiles_give_every_older_root(store: MemoryHashStore, size: int) -> None:
+    fetched: list[str] = []
+    tiles = TreeTiles(_tiles_of(store, size, fetched), size, root_at(store, size))
+    assert all(".p/" in path for path in fetched)  # the root needs the partial tiles only
+    for old in sorted({1, 2, 255, 256, 257, 4097, 65535, 65536, size // 2, size - 1, size}):
+        if 0 < old <= size:
+            assert tiles.root_at(old) == root_at(store, old)
+    assert tiles.hashes(0, 0)[:2] == [store.get(0, 0), store.get(0, 1)][: min(size, 2)]
+
+
+def test_tree_tiles_refuse_tiles_that_do_not_hash_up(store: MemoryHashStore) -> None:
+    size = 70_000
+    real = _tiles_of(store, size, [])
+    with pytest.raises(ProofError, match=r"their root .* is not the checkpoint's"):
+        TreeTiles(real, size, root_at(store, size - 1))
+
+    def tampered(tile: TileId) -> list[bytes]:
+        hashes = real(tile)
+        if tile == TileId(0, 5):
+            hashes[7] = bytes(32)
+        return list(hashes)
+
+    tiles = TreeTiles(tampered, size, root_at(store, size))  # tile 0/005 is not used by the root
+    assert tiles.root_at(256 * 5) == root_at(store, 256 * 5)
+    with pytest.raises(ProofError, match="tile/0/005: its hashes do not hash"):
+        tiles.root_at(256 * 5 + 8)
+    with pytest.raises(ProofError, match="is not a full tile"):
+        tiles.hashes(0, 274)
+
+
+def test_gzip_bodies_are_inflated_within_the_limit() -> None:
+    data = bytes(range(256)) * 64
+    assert gunzip(gzip.compress(data), len(data), "t") == data
+    assert gunzip(gzip.compress(data[:10]) + gzip.compress(data[10:]), len(data), "t") == data
+    with pytest.raises(FetchError, match="more than 16383 bytes once inflated"):
+        gunzip(gzip.compress(data), len(data) - 1, "t")
+    with pytest.raises(FetchError, match="truncated gzip"):
+        gunzip(gzip.compress(data)[:-10], len(data), "t")
+    with pytest.raises(FetchError, match="bad gzip"):
+        gunzip(b"not gzip at all", len(data), "t")

@@ -34,6 +34,34 @@ def test_description_file_is_valid(client: FlaskClient) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+def test_description_file_keeps_to_gs1s_schema(client: FlaskClient) -> None:
+    """Valid against GS1's description-file schema 1.2.0 (transcribed), and only its members:
+    that schema admits any extra member, so a made-up one would pass it unnoticed."""
+    import json
+
+    from resolver_support import FIXTURES
+
+    gs1 = json.loads(
+        (FIXTURES / "gs1-description-file-schema-1.2.0.json").read_text(encoding="utf-8")
+    )
+    data = client.get("/.well-known/gs1resolver").json
+    assert data is not None
+    assert schema_errors("gs1-description-file-schema-1.2.0.json", data) == []
+    assert set(data) <= set(gs1["properties"]), set(data) - set(gs1["properties"])
+    assert set(data["contact"]) <= {"fn", "hasAddress", "hasTelephone"}
+    assert data["jsonLdContextLocation"] == "https://ref.gs1.org/standards/resolver/linkset-context"
+    assert not data["resolverRoot"].endswith("/")  # ROOT + "/01/..." is the Digital Link
+    # The schema is GS1's: a key outside its enum or a missing required member fails it.
+    assert schema_errors(
+        "gs1-description-file-schema-1.2.0.json", {**data, "supportedPrimaryKeys": ["gtin"]}
+    )
+    assert schema_errors("gs1-description-file-schema-1.2.0.json", {"resolverRoot": ROOT})
+    for method in ("head", "options"):  # every method a resolver answers, with CORS
+        answer = getattr(client, method)("/.well-known/gs1resolver")
+        assert answer.status_code == 200 and answer.headers["Access-Control-Allow-Origin"] == "*"
+        assert "GET" in answer.headers["Access-Control-Allow-Methods"]
+
+
 def test_schemas_accept_gs1s_own_example() -> None:
     """The copied schema is the real one: GS1's example passes, a broken linkset does not."""
     import json
@@ -129,6 +157,9 @@ def test_product_level_has_no_item_links(client: FlaskClient, scenario: Scenario
             "en",
         ),
         ("gs1:recallStatus", HTML, "recall", "vi"),
+        # The vocabulary's IRI and the equivalents it declares name the same link types.
+        ("https://ref.gs1.org/voc/traceability", JSON, "journey", "vi"),
+        ("https://www.gs1.org/voc/recallStatus", HTML, "recall", "vi"),
     ],
 )
 def test_link_type_redirects_with_the_query_passed_on(

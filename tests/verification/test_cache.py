@@ -351,7 +351,7 @@ def test_the_migration_counts_the_scans_recorded_before_it(app: Flask, database_
         assert scan_store.tally(session, "itm_new") == clones.Tally(4, hour(0.5), 2)
 
 
-def test_scan_commits_skip_the_fsync_only_for_themselves_on_sqlite(
+def test_scan_commits_skip_the_fsync_only_for_themselves(
     app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
 ) -> None:
     from sqlalchemy import text
@@ -360,8 +360,22 @@ def test_scan_commits_skip_the_fsync_only_for_themselves_on_sqlite(
 
     database = get_database(app)
     if not database.is_sqlite:
-        with scan_transaction(database) as session:  # PostgreSQL: a durable commit
+        # PostgreSQL: the scan's own pipeline makes its transaction's commit asynchronous.
+        with scan_transaction(database) as session:
             assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+            scan_store.record(
+                session, "itm_async", at=datetime.now(UTC), client="c", agent=None, result="ok"
+            )
+            assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "off"
+        _get(client, serials[0])
+        with database.write() as session:  # every other write, on any pooled connection: durable
+            assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+            scan_store.record(
+                session, "itm_sync", at=datetime.now(UTC), client="c", agent=None, result="ok"
+            )
+            assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
+        with database.read_sessions() as session:
+            assert scan_store.tally(session, "itm_async").count == 1  # committed all the same
         return
     with scan_transaction(database) as session:
         assert session.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL

@@ -303,3 +303,38 @@ def test_the_push_command(app_config: dict[str, Any], test_witnesses: list[TestW
     failed = app.test_cli_runner().invoke(args=["witness", "push"])
     assert failed.exit_code == 1 and "cosigned by 1 of 2 witnesses" in failed.output
     get_database(app).dispose()
+
+
+def test_a_watching_pusher_coalesces_appends_into_one_push_a_second(
+    app_config: dict[str, Any], test_witnesses: list[TestWitness]
+) -> None:
+    app = witnessed_app(app_config, test_witnesses, WITNESS_QUORUM="2")
+    scenario = _scenario(app)
+    database, ledger = get_database(app), get_ledger(app)
+    pusher = _pusher(app, min_interval=1.0)
+    stop = threading.Event()
+    watcher = threading.Thread(target=pusher.watch, args=(stop, 0.05))
+    watcher.start()
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 2.5:  # about 25 appends, each a new checkpoint
+            append(database, ledger, scenario, 1)
+            time.sleep(0.1)
+        with database.read_sessions() as session:
+            size = reads.log_size(session, ledger.origin)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(
+            w.state.get(ORIGIN, (0,))[0] < size for w in test_witnesses
+        ):
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        watcher.join(20)
+    for witness in test_witnesses:
+        assert witness.state[ORIGIN][0] == size  # the newest checkpoint was cosigned
+        # one push a second at most (plus the first), where every round could have pushed
+        assert 2 <= len(witness.requests) <= 5, witness.requests
+    served = app.test_client().get("/ledger/checkpoint").text
+    cosigned = open_checkpoint(served, ledger.log.verifier)
+    assert cosigned.size == size and len(parse_note(served).signatures) == 3
+    database.dispose()

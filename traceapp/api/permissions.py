@@ -50,6 +50,7 @@ _WRITER_MUTATIONS = (
     "uploadProductPhoto",
     "uploadProducerLogo",
     "registerLocation",
+    "updateLocation",
     "createBatch",
     "issueItems",
     "recordEvent",
@@ -73,6 +74,7 @@ SIGNABLE = (
     "updateProduct",
     "grantCertification",
     "registerLocation",
+    "updateLocation",
     "createBatch",
     "issueItems",
     "recordEvent",
@@ -89,6 +91,9 @@ RULES: dict[tuple[str, str], frozenset[str]] = {
     ("Query", "items"): SIGNED_IN - {ANONYMOUS},
     ("Query", "events"): SIGNED_IN - {ANONYMOUS},
     ("Query", "auditSummary"): READ_ALL,
+    ("Query", "portalRecords"): SIGNED_IN - {ANONYMOUS},
+    # Producers read their own figures only (the resolver scopes them); the office and auditors any.
+    ("Query", "statistics"): SIGNED_IN,
     **{("Mutation", name): WRITERS for name in _WRITER_MUTATIONS},
     **{("Mutation", name): ADMIN_ONLY for name in _ADMIN_MUTATIONS},
     # Personal data never leaves the server except to the programme office.

@@ -31,6 +31,7 @@ from traceapp.api.types.tokens import ApiToken
 from traceapp.auth import models as auth
 from traceapp.batches import models as batches
 from traceapp.events import models as events
+from traceapp.events.projections import short_cbv, stored_epc
 from traceapp.locations import models as locations
 from traceapp.producers import models as producers
 from traceapp.products import models as products
@@ -226,17 +227,18 @@ class CatalogQueries:
             stmt = stmt.where(events.Event.event_time >= _aware(event_time_from, "eventTimeFrom"))
         if event_time_to is not None:
             stmt = stmt.where(events.Event.event_time < _aware(event_time_to, "eventTimeTo"))
+        # Filters take any of CBV's three spellings, as stored (``short_cbv``).
         if biz_step is not None:
-            stmt = stmt.where(events.Event.biz_step == biz_step)
+            stmt = stmt.where(events.Event.biz_step == short_cbv(biz_step))
         if disposition is not None:
-            stmt = stmt.where(events.Event.disposition == disposition)
+            stmt = stmt.where(events.Event.disposition == short_cbv(disposition))
         if location is not None:
             uri = _location_uri(info, location)
             stmt = stmt.where(or_(events.Event.read_point == uri, events.Event.biz_location == uri))
         touching = select(events.EventEpc.event_seq)
         if epc is not None:
             stmt = stmt.where(
-                events.Event.ledger_seq.in_(touching.where(events.EventEpc.epc == epc))
+                events.Event.ledger_seq.in_(touching.where(events.EventEpc.epc == stored_epc(epc)))
             )
         if batch is not None:
             of_batch = _pk_select(batches.Batch, batch, "Batch", "batch")

@@ -17,14 +17,26 @@ from traceapp.api.ledger_queries import LedgerQueries
 from traceapp.api.limits import DocumentLimits
 from traceapp.api.mutations.resolvers import Mutation, PrepareQueries
 from traceapp.api.permissions import FieldPermissions
+from traceapp.api.portal import PortalQueries
 from traceapp.api.queries import CatalogQueries
 from traceapp.api.routing import ReplicaReads
+from traceapp.api.statistics import StatisticsQueries
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
 from traceapp.api.types.events import Event, Recall
 from traceapp.api.verification import VerificationQueries
 
-Query = merge_types("Query", (CatalogQueries, LedgerQueries, VerificationQueries, PrepareQueries))
+Query = merge_types(
+    "Query",
+    (
+        CatalogQueries,
+        LedgerQueries,
+        VerificationQueries,
+        PrepareQueries,
+        PortalQueries,
+        StatisticsQueries,
+    ),
+)
 
 _lock = threading.Lock()
 _schemas: dict[bool, strawberry.Schema] = {}

@@ -18,6 +18,15 @@ from traceapp.api.context import context_of
 from traceapp.api.errors import ApiError
 from traceapp.api.ids import encode_global_id
 from traceapp.api.types.common import UserError, vietnam_today
+from traceapp.api.types.enums import (
+    CertificationScheme,
+    CertificationStatus,
+    EventType,
+    IssuerLevel,
+    ItemStatus,
+    ProducerKind,
+    ProductGroup,
+)
 from traceapp.clients import rate_limited
 from traceapp.errors import DomainError
 from traceapp.gs1.digital_link import DigitalLink, parse_path, parse_uri
@@ -36,7 +45,7 @@ def _gid(type_name: str, public_id: str) -> strawberry.ID:
 @strawberry.type
 class VerifiedProducer:
     id: strawberry.ID
-    kind: str
+    kind: ProducerKind
     name: str
     province: str
     commune: str | None
@@ -51,7 +60,7 @@ class VerifiedProduct:
     gtin: str
     name_vi: str
     name_en: str | None
-    group: str
+    group: ProductGroup
     description: str | None
     image_url: str | None
     standards: list[str]
@@ -60,14 +69,14 @@ class VerifiedProduct:
 @strawberry.type
 class VerifiedCertificate:
     id: strawberry.ID
-    scheme: str
+    scheme: CertificationScheme
     stars: int | None
     issuer: str
-    issuer_level: str | None
+    issuer_level: IssuerLevel | None
     decision_number: str
     issued_on: date
     valid_until: date
-    status: str
+    status: CertificationStatus
     revoke_reason: str | None
     ledger_index: int
 
@@ -87,7 +96,7 @@ class VerifiedBatch:
 class VerifiedItem:
     id: strawberry.ID
     serial: str
-    status: str
+    status: ItemStatus
     has_pin: bool
     claimed: bool
 
@@ -101,7 +110,7 @@ class Place:
 @strawberry.type
 class JourneyStep:
     event_id: strawberry.ID
-    event_type: str
+    event_type: EventType
     biz_step: str | None
     disposition: str | None
     local_time: datetime
@@ -196,14 +205,14 @@ def _notice(notice: model.Notice, lang: str) -> Notice:
 def _certificate(c: model.CertificateView) -> VerifiedCertificate:
     return VerifiedCertificate(
         id=_gid("Certification", c.public_id),
-        scheme=c.scheme,
+        scheme=CertificationScheme(c.scheme),
         stars=c.stars,
         issuer=c.issuer,
-        issuer_level=c.issuer_level,
+        issuer_level=IssuerLevel(c.issuer_level) if c.issuer_level is not None else None,
         decision_number=c.decision_number,
         issued_on=c.issued_on,
         valid_until=c.valid_until,
-        status=c.status,
+        status=CertificationStatus(c.status),
         revoke_reason=c.revoke_reason,
         ledger_index=c.ledger_seq,
     )
@@ -220,14 +229,14 @@ def _verification(v: model.Verification, lang: str) -> Verification:
             gtin=p.gtin,
             name_vi=p.name_vi,
             name_en=p.name_en,
-            group=p.group,
+            group=ProductGroup(p.group),
             description=p.description,
             image_url=p.image_url,
             standards=list(p.standards),
         ),
         producer=VerifiedProducer(
             id=_gid("Producer", pr.public_id),
-            kind=pr.kind,
+            kind=ProducerKind(pr.kind),
             name=pr.name,
             province=pr.address.province,
             commune=pr.address.commune,
@@ -254,7 +263,7 @@ def _verification(v: model.Verification, lang: str) -> Verification:
             VerifiedItem(
                 id=_gid("Item", v.item.public_id),
                 serial=v.item.serial,
-                status=v.item.status,
+                status=ItemStatus(v.item.status),
                 has_pin=v.item.has_pin,
                 claimed=v.item.claimed,
             )
@@ -264,7 +273,7 @@ def _verification(v: model.Verification, lang: str) -> Verification:
         journey=[
             JourneyStep(
                 event_id=_gid("Event", s.event_public_id),
-                event_type=s.event_type,
+                event_type=EventType(s.event_type),
                 biz_step=s.biz_step,
                 disposition=s.disposition,
                 local_time=s.local_time,

@@ -18,6 +18,7 @@ from traceapp.cli.accounts import accounts_group
 from traceapp.cli.db import db_group
 from traceapp.cli.demo import demo
 from traceapp.cli.epcis import epcis_group
+from traceapp.cli.export import export_group
 from traceapp.cli.keys import keys_group
 from traceapp.cli.labels import labels
 from traceapp.cli.ledger import ledger_group
@@ -38,6 +39,7 @@ COMMANDS: tuple[click.Command, ...] = (
     demo,
     labels,
     epcis_group,
+    export_group,
     schema_group,
     witness_group,
 )

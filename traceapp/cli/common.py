@@ -82,3 +82,17 @@ class StageBars:
         for bar in self._bars.values():
             bar.__exit__(None, None, None)
         self._bars.clear()
+
+
+def producer_id_option(value: str) -> str:
+    """A producer's public ID (``pro_…``), or its GraphQL global ID as the API shows it."""
+    from traceapp.api.ids import decode_global_id
+
+    if value.startswith("pro_"):
+        return value
+    decoded = decode_global_id(value)
+    if decoded is None or decoded[0] != "Producer":
+        raise click.UsageError(
+            f"--producer: {value!r} is neither a producer ID (pro_…) nor a Producer's GraphQL ID"
+        )
+    return decoded[1]

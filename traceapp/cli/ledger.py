@@ -31,6 +31,7 @@ def ledger_group() -> None:
 def ledger_rebuild() -> None:
     """Recreate every projection table from the ledger entries alone."""
     from traceapp.ledger_store.rebuild import rebuild
+    from traceapp.statistics.scans import refold_scans
 
     require_schema()
     ledger = get_ledger()
@@ -42,7 +43,10 @@ def ledger_rebuild() -> None:
             count = rebuild(
                 session, origin, ledger.projectors, progress=lambda _n: bar.update(1000)
             )
+        # Scan activity is not in the ledger: folded again from the scans table.
+        folded = refold_scans(session)
     click.echo(f"rebuilt the projections from {count} entries")
+    click.echo(f"folded {folded} scans into the statistics")
 
 
 @ledger_group.command("verify")
@@ -153,16 +157,23 @@ def ledger_export(file: Path) -> None:
     metavar="SECONDS",
     help="Keep publishing: check the log again every SECONDS until interrupted.",
 )
+@click.option(
+    "--gzip",
+    "gzip",
+    is_flag=True,
+    help="Also write each entry bundle precompressed, as <path>.gz beside it.",
+)
 @with_appcontext
-def ledger_publish(directory: Path, watch: int | None) -> None:
+def ledger_publish(directory: Path, watch: int | None, gzip: bool) -> None:
     """Write a static c2sp.org/tlog-tiles mirror of the log under DIRECTORY (docs/operations.md).
 
     DIRECTORY/checkpoint, DIRECTORY/tile/<L>/<N>[.p/<W>] and DIRECTORY/tile/entries/<N>[.p/<W>],
-    the paths of /ledger. Only new tiles are written, each renamed into place; the checkpoint last.
+    the paths of /ledger, and DIRECTORY/vkey. Only new tiles are written, each renamed into place;
+    the checkpoint last.
     """
     require_schema()
     while True:
-        _publish_once(directory)
+        _publish_once(directory, gzip)
         if watch is None:
             return
         try:
@@ -171,7 +182,7 @@ def ledger_publish(directory: Path, watch: int | None) -> None:
             return
 
 
-def _publish_once(directory: Path) -> None:
+def _publish_once(directory: Path, gzip: bool) -> None:
     from traceapp.ledger_store.publish import publish
     from traceapp.witness.runtime import get_witnessing
     from traceapp.witness.served import served_checkpoint
@@ -186,7 +197,13 @@ def _publish_once(directory: Path) -> None:
             # The mirror's checkpoint is the one /ledger/checkpoint serves (cosigned, if witnessed).
             note = served_checkpoint(session, origin, witnessing.witnesses, witnessing.quorum)
             result = publish(
-                session, origin, directory, lambda done, total: bars("tiles", done, total), note
+                session,
+                origin,
+                directory,
+                lambda done, total: bars("tiles", done, total),
+                note,
+                vkey=get_ledger().log.vkey,
+                gzip=gzip,
             )
         except NotFound as exc:
             raise click.ClickException(exc.message) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from traceapp.cli.common import require_schema
+from traceapp.cli.common import producer_id_option, require_schema
 from traceapp.db.sessions import get_database
 from traceapp.errors import DomainError
 
@@ -13,20 +13,6 @@ from traceapp.errors import DomainError
 @click.group("tokens", help="API tokens: created with a role, shown once, stored as a hash.")
 def tokens_group() -> None:
     pass
-
-
-def _producer_id(value: str) -> str:
-    """A producer's public ID (``pro_…``), or its GraphQL global ID as the API shows it."""
-    from traceapp.api.ids import decode_global_id
-
-    if value.startswith("pro_"):
-        return value
-    decoded = decode_global_id(value)
-    if decoded is None or decoded[0] != "Producer":
-        raise click.UsageError(
-            f"--producer: {value!r} is neither a producer ID (pro_…) nor a Producer's GraphQL ID"
-        )
-    return decoded[1]
 
 
 @tokens_group.command("create")
@@ -39,7 +25,7 @@ def tokens_create(role: str, producer: str | None, label: str | None) -> None:
     from traceapp.auth.services import create_token
 
     require_schema()
-    producer = _producer_id(producer) if producer is not None else None
+    producer = producer_id_option(producer) if producer is not None else None
     try:
         with get_database().write() as session:
             token, plaintext = create_token(session, role, producer, label)
@@ -61,7 +47,7 @@ def tokens_list(producer: str | None) -> None:
     from traceapp.auth.services import list_tokens
 
     require_schema()
-    producer = _producer_id(producer) if producer is not None else None
+    producer = producer_id_option(producer) if producer is not None else None
     with get_database().read_sessions() as session:
         tokens = list_tokens(session, producer)
     click.echo("id\trole\tproducer\tlabel\tcreated\trevoked")

@@ -48,16 +48,30 @@ def witness_init_key(name: str, key_file: Path | None) -> None:
 
 @witness_group.command("push")
 @click.option("--watch", is_flag=True, help="Keep pushing every new checkpoint until stopped.")
-@click.option("--interval", default=0.2, show_default=True, help="Seconds between rounds.")
+@click.option(
+    "--interval", default=0.2, show_default=True, help="Seconds between reads of the log's size."
+)
+@click.option(
+    "--min-interval",
+    default=1.0,
+    show_default=True,
+    help="Seconds at least between two pushes to a witness (the newest checkpoint each time).",
+)
 @click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for a witness.")
 @with_appcontext
-def witness_push(watch: bool, interval: float, timeout: float) -> None:
+def witness_push(watch: bool, interval: float, min_interval: float, timeout: float) -> None:
     """Ask every configured witness to cosign the newest checkpoint (once, or --watch)."""
     require_schema()
     witnessing = get_witnessing()
     if not witnessing.witnesses:
         raise ConfigError("no witnesses configured: set TRACEAPP_WITNESSES")
-    pusher = Pusher(get_database(), get_ledger().origin, witnessing.witnesses, timeout=timeout)
+    pusher = Pusher(
+        get_database(),
+        get_ledger().origin,
+        witnessing.witnesses,
+        timeout=timeout,
+        min_interval=min_interval,
+    )
     if not watch:
         if not pusher.hold_lease():
             click.echo("another pusher holds the lease (traceapp witness push --watch?)")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from traceapp.console import (
     batch_log,
     office,
+    office_stats,
+    offline,
     passkeys,
     places,
     producer,
@@ -23,6 +25,8 @@ __all__ = [
     "batch_log",
     "bp",
     "office",
+    "office_stats",
+    "offline",
     "passkeys",
     "places",
     "producer",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import Row, or_, select
 
 from traceapp.batches.models import Batch, Item
-from traceapp.batches.targets import find_target
 from traceapp.console.core import bp, error_text, not_found, render, signed_in, t
 from traceapp.console.stamps import (
     OwnBatch,
@@ -24,13 +24,14 @@ from traceapp.console.stamps import (
     own_batch,
 )
 from traceapp.db.sessions import get_session
+from traceapp.error_texts import translator
 from traceapp.errors import DomainError
 from traceapp.events.building import EventInput, Quantity
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.projections import short_cbv
-from traceapp.events.services import declare_error_as, record_event_as
+from traceapp.events.services import declare_error_as, record_event_as_noticed
 from traceapp.events.steps import STEPS, step, step_of
-from traceapp.gs1.digital_link import parse_path
+from traceapp.gs1.digital_link import DigitalLink, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.i18n import format_datetime
 from traceapp.locations.models import Location
@@ -136,49 +137,58 @@ def _log_page(own: OwnBatch, status: int = 200, **context: object) -> tuple[str,
 
 def _item_ids(own: OwnBatch, text: str) -> tuple[list[str], list[str]]:
     """The producer's items named by printed codes (serials, item IDs or stamp links), and the
-    lines naming none of them."""
-    session = get_session()
-    found: list[str] = []
-    unknown: list[str] = []
-    batches = _producer_batches(own)
-    for line in [x.strip() for x in text.splitlines() if x.strip()][:MAX_CODES]:
-        item: Item | None = None
+    lines naming none of them: one query for all the lines, however many (up to MAX_CODES)."""
+    lines = [x.strip() for x in text.splitlines() if x.strip()][:MAX_CODES]
+    links: dict[str, DigitalLink | None] = {}
+    for line in lines:
         parts = urlsplit(line)
         start = parts.path.find("/01/")
         if start >= 0:
             try:
-                target = find_target(session, parse_path(parts.path[start:], parts.query))
+                links[line] = parse_path(parts.path[start:], parts.query)
             except Gs1Error:
-                target = None
-            item = target.item if target is not None else None
+                links[line] = None
+    plain = [line for line in lines if line not in links]
+    serials = {line.upper() for line in plain}
+    serials.update(link.serial for link in links.values() if link and link.serial)
+    rows = (
+        get_session()
+        .execute(
+            select(Item.public_id, Item.serial, Batch.lot, Product.gtin)
+            .join(Batch, Item.batch_id == Batch.id)
+            .join(Product, Product.id == Batch.product_id)
+            .where(Product.producer_id == own.producer_id)
+            .where(or_(Item.serial.in_(serials), Item.public_id.in_(plain)))
+            .order_by(Item.id)
+        )
+        .all()
+    )
+    by_serial: dict[str, list[Row[Any]]] = {}
+    for row in rows:
+        by_serial.setdefault(row.serial, []).append(row)
+    by_id = {row.public_id: row for row in rows}
+    found: list[str] = []
+    unknown: list[str] = []
+    for line in lines:
+        match: Row[Any] | None
+        if line in links:
+            link = links[line]
+            candidates = by_serial.get(link.serial or "", []) if link is not None else []
+            match = next(
+                (
+                    r
+                    for r in candidates
+                    if link is not None and r.gtin == link.gtin and link.lot in (None, r.lot)
+                ),
+                None,
+            )
         else:
-            item = session.execute(
-                select(Item)
-                .join(Batch, Item.batch_id == Batch.id)
-                .where(Batch.product_id.in_(_products(own)))
-                .where(or_(Item.serial == line.upper(), Item.public_id == line))
-            ).scalar_one_or_none()
-        if item is None or item.batch_id not in batches:
+            match = next(iter(by_serial.get(line.upper(), [])), None) or by_id.get(line)
+        if match is None:
             unknown.append(line[:40])
-        elif item.public_id not in found:
-            found.append(item.public_id)
+        elif match.public_id not in found:
+            found.append(match.public_id)
     return found, unknown
-
-
-def _products(own: OwnBatch) -> list[int]:
-    return list(
-        get_session()
-        .execute(select(Product.id).where(Product.producer_id == own.producer_id))
-        .scalars()
-    )
-
-
-def _producer_batches(own: OwnBatch) -> set[int]:
-    return set(
-        get_session()
-        .execute(select(Batch.id).where(Batch.product_id.in_(_products(own))))
-        .scalars()
-    )
 
 
 def _event_form(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
@@ -241,9 +251,17 @@ def new_event(public_id: str) -> Page:
             items=items,
             quantities=quantities,
         )
-        member_write(key, lambda s, ledger, req: record_event_as(s, ledger, req, data))
+        recorded = member_write(
+            key, lambda s, ledger, req: record_event_as_noticed(s, ledger, req, data)
+        )
     except DomainError as exc:
         return _event_form(own, 422, error=error_text(exc), **fresh_key(exc, kept))
+    if recorded.notices:
+        # Recorded, with the plausibility rules' remarks: shown now, in the person's language
+        # (a reload sends the same idempotency key again: a replay, nothing appended).
+        translate = translator(g.lang)
+        notices = [p.message for n in recorded.notices for p in n.problems(translate)]
+        return _log_page(own, done=t("event_recorded"), notices=notices)
     return redirect(url_for("console.batch_events", public_id=public_id, done="event"), 303)
 
 

@@ -88,6 +88,15 @@ CATALOG_TEXTS = Texts(
         "places_none": ("Chưa có địa điểm nào.", "No places yet."),
         "place_new": ("Thêm địa điểm", "Add a place"),
         "place_name": ("Tên địa điểm", "Name of the place"),
+        "place_edit": ("Sửa địa điểm", "Edit the place"),
+        "place_fixed": (
+            "Mã nội bộ và mã GLN không đổi được: các sự kiện đã ghi gọi địa điểm bằng các mã này.",
+            "The internal code and the GLN cannot change: recorded events name the place by them.",
+        ),
+        "geo_clear_help": (
+            "Để trống cả hai ô để xóa vị trí.",
+            "Leave both empty to remove the position.",
+        ),
         "place_kind": ("Loại địa điểm", "Kind of place"),
         "place_code": ("Mã nội bộ", "Internal code"),
         "place_code_help": (

@@ -1,7 +1,8 @@
 """A producer's places (farms, workshops, shops) and batches: lists, creation, a batch's page.
 
-Writes go through ``plan_register_location`` and ``plan_create_batch``, as ``registerLocation``
-and ``createBatch`` do. Open batches (not expired, not recalled) come first in the list.
+Writes go through ``plan_register_location``, ``plan_update_location`` and ``plan_create_batch``,
+as ``registerLocation``, ``updateLocation`` and ``createBatch`` do. Open batches (not expired, not
+recalled) come first in the list.
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError
 from traceapp.events.models import Event, EventEpc
 from traceapp.locations.models import LOCATION_KINDS, Location
-from traceapp.locations.services import LocationInput, plan_register_location, producer_locations
+from traceapp.locations.services import (
+    LocationChanges,
+    LocationInput,
+    plan_register_location,
+    plan_update_location,
+    producer_locations,
+)
 from traceapp.producers.models import Producer
 from traceapp.producers.services import get_producer
 from traceapp.products.models import Product
@@ -63,13 +70,24 @@ def places() -> Page:
     return render("console/places.html", places=_places(producer))
 
 
-def _place_form(values: dict[str, str], errors: dict[str, str], status: int) -> Page:
+def _place_form(
+    values: dict[str, str], errors: dict[str, str], status: int, place: Location | None = None
+) -> Page:
     values = {name: values.get(name, "") for name in (*PLACE_FIELDS, "key")}
     values["kind"] = values["kind"] or "farm"
     values["key"] = values["key"] or new_key()
     return render(
-        "console/place_form.html", status, values=values, errors=errors, kinds=LOCATION_KINDS
+        "console/place_form.html",
+        status,
+        values=values,
+        errors=errors,
+        kinds=LOCATION_KINDS,
+        place=place,
     )
+
+
+def _degrees(text: str) -> str | None:
+    return text.strip().replace(",", ".") or None
 
 
 @bp.route("/places/new", methods=["GET", "POST"])
@@ -90,8 +108,8 @@ def place_new() -> Page:
         province=sent["province"] or None,
         commune=sent["commune"] or None,
         street=sent["street"] or None,
-        latitude=sent["latitude"].strip().replace(",", ".") or None,
-        longitude=sent["longitude"].strip().replace(",", ".") or None,
+        latitude=_degrees(sent["latitude"]),
+        longitude=_degrees(sent["longitude"]),
     )
     try:
         member_write(
@@ -101,6 +119,64 @@ def place_new() -> Page:
         )
     except DomainError as exc:
         return _place_form(sent, field_errors(exc, PLACE_FIELDS), 422)
+    return redirect(url_for("console.places"), 303)
+
+
+def own_place(producer: str, public_id: str) -> Location | None:
+    """The producer's place, else None (someone else's is as absent as none)."""
+    found: Location | None = (
+        get_session()
+        .execute(
+            select(Location)
+            .join(Producer, Producer.id == Location.producer_id)
+            .where(Location.public_id == public_id[:40], Producer.public_id == producer)
+        )
+        .scalar_one_or_none()
+    )
+    return found
+
+
+@bp.route("/places/<public_id>/edit", methods=["GET", "POST"])
+@signed_in
+def place_edit(public_id: str) -> Page:
+    producer = producer_of_member()
+    place = own_place(producer, public_id) if producer is not None else None
+    if place is None:
+        return not_found()
+    if request.method == "GET":
+        current = {
+            "name": place.name,
+            "kind": place.kind,
+            "province": place.province or "",
+            "commune": place.commune or "",
+            "street": place.street or "",
+            "latitude": "" if place.latitude is None else f"{place.latitude:f}",
+            "longitude": "" if place.longitude is None else f"{place.longitude:f}",
+        }
+        return _place_form(current, {}, 200, place)
+    sent = {name: request.form.get(name, "") for name in (*PLACE_FIELDS, "key")}
+    sent["code"], sent["gln"] = place.code, place.gln or ""  # identifiers never change
+    latitude, longitude = _degrees(sent["latitude"]), _degrees(sent["longitude"])
+    # The form states the place whole: the service keeps only what differs.
+    changes = LocationChanges(
+        name=sent["name"],
+        kind=sent["kind"],
+        province=sent["province"],
+        commune=sent["commune"],
+        street=sent["street"],
+        latitude=latitude,
+        longitude=longitude,
+        clear_position=latitude is None and longitude is None,
+    )
+    location_id = place.public_id
+    try:
+        member_write(
+            lambda s, ledger, w: plan_update_location(s, ledger, w, location_id, changes),
+            {"op": "update_location", "id": location_id, **changes.__dict__},
+            form_key(),
+        )
+    except DomainError as exc:
+        return _place_form(sent, field_errors(exc, PLACE_FIELDS), 422, place)
     return redirect(url_for("console.places"), 303)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from traceapp.console.catalog_texts import CATALOG_TEXTS
+from traceapp.console.offline_texts import OFFLINE_TEXTS
+from traceapp.console.stats_texts import STATS_TEXTS
 from traceapp.console.work_texts import WORK_TEXTS
 from traceapp.i18n import Texts
 
@@ -202,4 +204,6 @@ TEXTS = (
     )
     .merged(WORK_TEXTS)
     .merged(CATALOG_TEXTS)
+    .merged(OFFLINE_TEXTS)
+    .merged(STATS_TEXTS)
 )

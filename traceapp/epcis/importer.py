@@ -4,7 +4,8 @@ Pure functions over parsed JSON: schema validation (every problem with its JSON 
 events' eventIDs (ours when absent, checked when present), and the few changes that make each
 stored event self-contained: the document's namespace prefixes travel with the event as its own
 ``@context`` (so extensions keep their meaning and hash alone), and ``recordTime``, which the
-capturing repository sets, is dropped. Everything else is kept exactly as received.
+capturing repository sets, is dropped; EPCIS 1.x CBV URNs are upgraded to the CBV 2.0 URIs
+they name. Everything else is kept exactly as received.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from typing import Any
 
 from traceapp.epcis.errors import EpcisError, EpcisValidationError, EventHashMismatch, Issue
 from traceapp.epcis.event_hash import HashContext, check_event_id, event_hash
-from traceapp.epcis.schema import EVENT_TYPES, events_pointer, iter_events, validate_document
+from traceapp.epcis.schema import (
+    DOCUMENT_TYPES,
+    EVENT_TYPES,
+    events_pointer,
+    iter_events,
+    validate_document,
+)
+from traceapp.epcis.vocabulary import upgrade_document
 
 __all__ = ["MAX_EVENTS", "HashWarning", "PreparedDocument", "inline_context", "prepare_document"]
 
@@ -120,7 +128,10 @@ def prepare_document(document: object, *, proceed: bool = False) -> PreparedDocu
 
     Without ``proceed`` any problem refuses the whole document. With ``proceed`` only
     document-level problems do; an event with problems is left out and listed in ``failures``.
+    EPCIS 1.x CBV URNs are upgraded to their CBV 2.0 URIs first (``epcis.vocabulary``).
     """
+    if isinstance(document, Mapping) and str(document.get("type")) in DOCUMENT_TYPES:
+        document = upgrade_document(document, events_pointer(document))
     try:
         validate_document(document)
         schema_failures: dict[int, list[Issue]] = {}

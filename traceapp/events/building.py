@@ -21,6 +21,7 @@ from traceapp.batches.errors import BatchNotFound, ItemNotFound
 from traceapp.batches.models import Batch, Item
 from traceapp.db.statements import Prepared, read_together
 from traceapp.epcis.schema import EVENT_TYPES
+from traceapp.epcis.vocabulary import CBV_URN, upgrade_value
 from traceapp.events.epc import batch_epc_class, item_epc
 from traceapp.events.errors import EventInvalid
 from traceapp.events.vocabulary import check_vocabulary
@@ -77,6 +78,8 @@ def cbv_uri(kind: str, value: str | None, field_name: str) -> str | None:
     if value is None:
         return None
     value = v.required_text(value, field_name, max_length=200)
+    if value.startswith(CBV_URN):  # EPCIS 1.x: the CBV 2.0 URI it names
+        return str(upgrade_value(value))
     if ":" in value:  # a full URI: CBV or a user extension, kept as given
         return value
     if not re.fullmatch(r"[a-z_]+", value):

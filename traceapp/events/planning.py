@@ -257,7 +257,11 @@ def new_event_drafts(
 ) -> list[Draft]:
     """Events we built ourselves: one ``event.recorded`` per new eventID, known ones skipped;
     the first refused event raises its error."""
-    plans = plan_epcis_events(session, ledger, actor, ids, events, known_owners)
+    return drafts_of(plan_epcis_events(session, ledger, actor, ids, events, known_owners))
+
+
+def drafts_of(plans: Sequence[EventPlan]) -> list[Draft]:
+    """The plans' statements; the first refused event raises its error."""
     for plan in plans:
         if plan.error is not None:
             raise plan.error

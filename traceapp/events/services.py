@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,11 +23,13 @@ from traceapp.events.errors import (
     EventExists,
     EventInvalid,
     EventNotFound,
+    EventNotice,
     EventsRejected,
 )
 from traceapp.events.models import Event
 from traceapp.events.planning import (
     EventPlan,
+    drafts_of,
     new_event_drafts,
     plan_epcis_events,
 )
@@ -36,17 +39,35 @@ from traceapp.ledger_store.writer import Draft, Ledger
 MAX_EVENTS_PER_REQUEST = 10_000
 
 
+@dataclass(frozen=True)
+class Recorded:
+    """A write of events and the plausibility rules' notices on them (``docs/rules.md``):
+    steps that may be right but look odd. None on a replayed request (nothing was planned)."""
+
+    receipt: Receipt | None
+    notices: tuple[EventNotice, ...] = ()
+
+
 def plan_record_event(
-    session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    data: EventInput,
+    *,
+    notices: list[EventNotice] | None = None,
 ) -> list[Draft]:
+    """The event's ``event.recorded``; ``notices``, when given, receives the rules' notices."""
     resolver = Resolver(session, ledger, request.actor)
     resolver.prefetch([data])
     event = build_epcis_event(resolver, data)
-    drafts = new_event_drafts(
+    plans = plan_epcis_events(
         session, ledger, request.actor, request.ids(ledger), [event], resolver.owners
     )
+    drafts = drafts_of(plans)
     if not drafts:
         raise EventExists("this event is already recorded", field="event")
+    if notices is not None:
+        notices[:] = [n for plan in plans for n in plan.notices]
     return drafts
 
 
@@ -63,17 +84,42 @@ def record_event(
     return record_event_as(session, ledger, request, data)
 
 
+def record_event_noticed(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    data: EventInput,
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+) -> Recorded:
+    """``record_event`` with the plausibility rules' notices on the event."""
+    request = WriteRequest(actor, idempotency_key, signature)
+    return record_event_as_noticed(session, ledger, request, data)
+
+
 def record_event_as(
     session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
 ) -> Receipt:
     """``record_event`` for a prepared request (the console's, naming its member)."""
-    return perform(
+    receipt = record_event_as_noticed(session, ledger, request, data).receipt
+    assert receipt is not None
+    return receipt
+
+
+def record_event_as_noticed(
+    session: Session, ledger: Ledger, request: WriteRequest, data: EventInput
+) -> Recorded:
+    """``record_event_as`` with the plausibility rules' notices on the event."""
+    notices: list[EventNotice] = []
+    receipt = perform(
         session,
         ledger,
         request,
-        lambda: plan_record_event(session, ledger, request, data),
+        lambda: plan_record_event(session, ledger, request, data, notices=notices),
         op={"op": "record_event", **data.__dict__},
     )
+    return Recorded(receipt, tuple(notices))
 
 
 def record_events(
@@ -86,12 +132,27 @@ def record_events(
     signature: bytes | None = None,
 ) -> Receipt | None:
     """Bulk: thousands of events in one transaction. None when every event was known."""
+    return record_events_noticed(
+        session, ledger, actor, events, idempotency_key=idempotency_key, signature=signature
+    ).receipt
+
+
+def record_events_noticed(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    events: Sequence[EventInput],
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+) -> Recorded:
+    """``record_events`` with the plausibility rules' notices on the events, in order."""
     if not 1 <= len(events) <= MAX_EVENTS_PER_REQUEST:
         raise EventInvalid(f"send 1 to {MAX_EVENTS_PER_REQUEST} events", field="events")
     resolver = Resolver(session, ledger, actor)
     resolver.prefetch(events)
     documents = [build_epcis_event(resolver, e) for e in events]
-    receipt, _plans = capture_epcis_events(
+    receipt, plans = capture_epcis_events(
         session,
         ledger,
         actor,
@@ -100,7 +161,11 @@ def record_events(
         signature=signature,
         known_owners=resolver.owners,
     )
-    return receipt
+    return Recorded(receipt, _notices(plans))
+
+
+def _notices(plans: Sequence[EventPlan]) -> tuple[EventNotice, ...]:
+    return tuple(n for plan in plans for n in plan.notices)
 
 
 def record_epcis_events(
@@ -117,10 +182,25 @@ def record_epcis_events(
     Known eventIDs are skipped (errorDeclarations on them become ``event.error_declared``);
     None when nothing was new. Raises ``EventsRejected`` listing every refused event.
     """
-    receipt, _plans = capture_epcis_events(
+    return record_epcis_events_noticed(
+        session, ledger, actor, events, idempotency_key=idempotency_key, signature=signature
+    ).receipt
+
+
+def record_epcis_events_noticed(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    events: Sequence[dict[str, Any]],
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+) -> Recorded:
+    """``record_epcis_events`` with the plausibility rules' notices on the events, in order."""
+    receipt, plans = capture_epcis_events(
         session, ledger, actor, events, idempotency_key=idempotency_key, signature=signature
     )
-    return receipt
+    return Recorded(receipt, _notices(plans))
 
 
 def capture_epcis_events(

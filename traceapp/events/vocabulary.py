@@ -149,3 +149,15 @@ def check_vocabulary(value: object, key: str, field: str) -> None:
 def check_event_vocabulary(event: dict[str, Any], index: int) -> None:
     for key in _VOCABULARIES:
         check_vocabulary(event.get(key), key, f"events.{index}.{key}")
+
+
+def web_uri(key: str, stored: str | None) -> str | None:
+    """A stored bizStep or disposition as its CBV 2.0 web URI (CBV 2.0 §8.2); our own project
+    names and extensions as stored (they have no CBV URI)."""
+    if stored is None or ":" in stored:
+        return stored
+    if key == "bizStep" and stored in BIZ_STEPS:
+        return f"https://ref.gs1.org/cbv/BizStep-{stored}"
+    if key == "disposition" and stored in DISPOSITIONS:
+        return f"https://ref.gs1.org/cbv/Disp-{stored}"
+    return stored

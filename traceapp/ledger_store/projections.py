@@ -27,6 +27,9 @@ class Projectors:
         # Types whose runs of consecutive entries are applied in one go (bulk appends); the
         # single projector must apply the same.
         self._batch: dict[str, BatchProjector] = {}
+        # Projectors that run after a type's own, over what it changed (aggregates).
+        self._after: dict[str, list[Projector]] = {}
+        self._after_batch: dict[str, BatchProjector] = {}
 
     def register(
         self,
@@ -42,12 +45,38 @@ class Projectors:
                 raise RuntimeError(f"a batch projector without a projector: {statement_type}")
             self._batch[statement_type] = apply_run
 
+    def handles(self, statement_type: str) -> bool:
+        return statement_type in self._single
+
+    def follow(
+        self,
+        single: Mapping[str, Projector],
+        batch: Mapping[str, BatchProjector] | None = None,
+    ) -> None:
+        """Projectors that run after a type's own projector (and a batch one after its batch
+        projector): they read what it wrote, so they may keep aggregates of it."""
+        for statement_type, apply in single.items():
+            if statement_type not in self._single:
+                raise RuntimeError(f"a follower without a projector: {statement_type}")
+            self._after.setdefault(statement_type, []).append(apply)
+        for statement_type, apply_run in (batch or {}).items():
+            if statement_type not in self._batch or statement_type in self._after_batch:
+                raise RuntimeError(
+                    f"a batch follower without its batch projector: {statement_type}"
+                )
+            self._after_batch[statement_type] = apply_run
+
     def project(self, session: Session, appended: Appended) -> None:
         try:
             apply = self._single[appended.entry.type]
         except KeyError:
             raise RuntimeError(f"no projector for statement type {appended.entry.type}") from None
         apply(session, appended)
+        followers = self._after.get(appended.entry.type, ())
+        if followers:
+            session.flush()
+        for follow in followers:
+            follow(session, appended)
 
     def project_all(self, session: Session, entries: Sequence[Appended]) -> None:
         """Apply entries in order, runs of one batch-projected type at a time."""
@@ -55,7 +84,15 @@ class Projectors:
             # Projectors read with Core statements, which do not autoflush earlier ORM changes.
             session.flush()
             if statement_type in self._batch:
-                self._batch[statement_type](session, list(run))
+                entries_run = list(run)
+                self._batch[statement_type](session, entries_run)
+                if statement_type in self._after_batch:
+                    session.flush()
+                    self._after_batch[statement_type](session, entries_run)
+                else:
+                    for follow in self._after.get(statement_type, ()):
+                        for appended in entries_run:
+                            follow(session, appended)
             else:
                 for appended in run:
                     self.project(session, appended)

@@ -15,6 +15,7 @@ from traceapp.ledger_store.sequencer import Appended
 
 # Children before parents, so clearing never trips a foreign key.
 PROJECTION_TABLES = (
+    "stat_counts",
     "event_epcs",
     "events",
     "recall_batches",
@@ -34,6 +35,7 @@ NATURAL_KEYS = {
     "recall_batches": ("recall_id", "batch_id"),
     "batch_inputs": ("batch_id", "input_batch_id"),
     "actor_keys": ("key_name",),
+    "stat_counts": ("metric", "producer", "province", "commune", "k1", "k2", "k3"),
 }
 
 

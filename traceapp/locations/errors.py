@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from traceapp.errors import AlreadyExists, NotFound
+from traceapp.errors import AlreadyExists, NotFound, ValidationFailed
 
 
 class LocationNotFound(NotFound):
     pass
+
+
+class LocationInvalid(ValidationFailed):
+    """An update that changes nothing, or a field a place keeps for life."""
 
 
 class LocationExists(AlreadyExists):

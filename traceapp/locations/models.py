@@ -32,6 +32,8 @@ class Location(Base):
     latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
     ledger_seq: Mapped[int] = mapped_column(BigInt)
+    # The entry that last changed it (``location.updated``); its registration until then.
+    updated_seq: Mapped[int] = mapped_column(BigInt)
 
     # Read-side navigation for the API's eager-loading planner: view-only, never lazy.
     producer: Mapped[Producer] = relationship(viewonly=True, lazy="raise")

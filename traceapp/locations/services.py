@@ -14,8 +14,9 @@ from traceapp.errors import ValidationFailed
 from traceapp.gs1.identifiers import normalise_gln
 from traceapp.ledger_store.service import Receipt, WriteRequest, perform
 from traceapp.ledger_store.writer import Draft, Ledger
-from traceapp.locations.errors import LocationExists
+from traceapp.locations.errors import LocationExists, LocationInvalid, LocationNotFound
 from traceapp.locations.models import LOCATION_KINDS, Location
+from traceapp.producers.models import Producer
 from traceapp.producers.services import get_producer, require_producer_actor
 
 GLN_URI = "https://id.gs1.org/414/{gln}"
@@ -36,6 +37,24 @@ class LocationInput:
     longitude: Decimal | str | None = None
 
 
+@dataclass(frozen=True)
+class LocationChanges:
+    """What ``location.updated`` may change; None keeps the value. The code and the GLN are
+    the place's identifiers (events name it by them) and never change.
+
+    An address is stated whole: a part not given keeps its value, "" clears it. A position is
+    given as both coordinates, or removed with ``clear_position``."""
+
+    name: str | None = None
+    kind: str | None = None
+    province: str | None = None
+    commune: str | None = None
+    street: str | None = None
+    latitude: Decimal | str | None = None
+    longitude: Decimal | str | None = None
+    clear_position: bool = False
+
+
 GEO_PLACES = Decimal("0.000001")
 
 
@@ -51,7 +70,7 @@ def _degrees(value: Decimal | str | None, field: str, limit: int) -> Decimal | N
     return degrees.quantize(GEO_PLACES, rounding=ROUND_HALF_EVEN)
 
 
-def geo_of(data: LocationInput) -> dict[str, str] | None:
+def geo_of(data: LocationInput | LocationChanges) -> dict[str, str] | None:
     """WGS 84 latitude and longitude, both or neither, as 6-decimal strings (about 0.1 m)."""
     lat = _degrees(data.latitude, "latitude", 90)
     lon = _degrees(data.longitude, "longitude", 180)
@@ -76,6 +95,15 @@ def producer_locations(session: Session, producer_id: int) -> list[Location]:
         select(Location).where(Location.producer_id == producer_id).order_by(Location.name)
     )
     return list(rows.scalars())
+
+
+def get_location(session: Session, public_id: str) -> Location:
+    found = session.execute(
+        select(Location).where(Location.public_id == public_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise LocationNotFound(f"no location {public_id}", field="location")
+    return found
 
 
 def location_uri(location: _LocationKeys) -> str:
@@ -137,4 +165,78 @@ def register_location(
         request,
         lambda: plan_register_location(session, ledger, request, data),
         op={"op": "register_location", **data.__dict__},
+    )
+
+
+def _geo_of_row(row: Location) -> dict[str, str] | None:
+    if row.latitude is None or row.longitude is None:
+        return None
+    return {"lat": f"{row.latitude:f}", "lon": f"{row.longitude:f}"}
+
+
+def plan_update_location(
+    session: Session,
+    ledger: Ledger,
+    request: WriteRequest,
+    location_id: str,
+    changes: LocationChanges,
+) -> list[Draft]:
+    """A ``location.updated`` naming only what differs from the place as it stands."""
+    row = get_location(session, location_id)
+    producer = session.execute(
+        select(Producer.public_id).where(Producer.id == row.producer_id)
+    ).scalar_one()
+    require_producer_actor(session, ledger, request.actor, producer)
+    out: dict[str, object] = {}
+    if changes.name is not None:
+        name = v.required_text(changes.name, "name", max_length=300)
+        if name != row.name:
+            out["name"] = name
+    if changes.kind is not None:
+        kind = v.choice(changes.kind, "kind", LOCATION_KINDS)
+        if kind != row.kind:
+            out["kind"] = kind
+    parts = {"province": changes.province, "commune": changes.commune, "street": changes.street}
+    if any(value is not None for value in parts.values()):
+        limits = {"province": 100, "commune": 100, "street": 300}
+        current = {"province": row.province, "commune": row.commune, "street": row.street}
+        address = {
+            key: current[key]
+            if value is None
+            else v.text(value, key, max_length=limits[key], required=False)
+            for key, value in parts.items()
+        }
+        if address != current:
+            out["address"] = address
+    if changes.clear_position:
+        if changes.latitude is not None or changes.longitude is not None:
+            raise LocationInvalid("give a position or remove it, not both", field="latitude")
+        if row.latitude is not None:
+            out["geo"] = None
+    elif changes.latitude is not None or changes.longitude is not None:
+        geo = geo_of(changes)
+        if geo != _geo_of_row(row):
+            out["geo"] = geo
+    if not out:
+        raise LocationInvalid("nothing to change", field="changes")
+    return [Draft("location.updated", {"id": location_id, "changes": out})]
+
+
+def update_location(
+    session: Session,
+    ledger: Ledger,
+    actor: str,
+    location_id: str,
+    changes: LocationChanges,
+    *,
+    idempotency_key: str | None = None,
+    signature: bytes | None = None,
+) -> Receipt:
+    request = WriteRequest(actor, idempotency_key, signature)
+    return perform(
+        session,
+        ledger,
+        request,
+        lambda: plan_update_location(session, ledger, request, location_id, changes),
+        op={"op": "update_location", "id": location_id, **changes.__dict__},
     )

@@ -87,6 +87,21 @@ class StoredPhoto:
     thumb_height: int
     thumb_jpeg: str
 
+    @classmethod
+    def from_statement(cls, value: dict[str, Any]) -> StoredPhoto:
+        """The inverse of ``statement()`` (a JSON column holding one reads back as this)."""
+        thumb = value["thumb"]
+        return cls(
+            sha256=value["sha256"],
+            width=value["width"],
+            height=value["height"],
+            jpeg=value["jpeg"],
+            thumb_sha256=thumb["sha256"],
+            thumb_width=thumb["width"],
+            thumb_height=thumb["height"],
+            thumb_jpeg=thumb["jpeg"],
+        )
+
     def statement(self) -> dict[str, Any]:
         """As the ledger records it (docs/ledger-format.md, ``product.photo_set``)."""
         return {
@@ -194,7 +209,11 @@ def process(data: bytes, field: str = "file") -> Renditions:
 def store_photo(store: MediaStore, data: bytes, field: str = "file") -> StoredPhoto:
     """Check and process the upload, then store its four renditions. A refused upload stores
     nothing: every check runs before the first put."""
-    made = process(data, field)
+    return store_renditions(store, process(data, field))
+
+
+def store_renditions(store: MediaStore, made: Renditions) -> StoredPhoto:
+    """Store renditions made by ``process`` (checked earlier, e.g. outside a transaction)."""
     for blob in (made.photo.webp, made.photo.jpeg, made.thumb.webp, made.thumb.jpeg):
         store.put(blob)
     return StoredPhoto(

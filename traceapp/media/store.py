@@ -43,8 +43,9 @@ class MediaStore(Protocol):
 class DirectoryStore:
     """Objects as files ``<root>/<first two hex digits>/<sha256>``, written atomically."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, mode: int = 0o644) -> None:
         self.root = root
+        self.mode = mode
 
     def _path(self, sha256: str) -> Path | None:
         if not is_sha256(sha256):
@@ -66,7 +67,7 @@ class DirectoryStore:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
-            os.chmod(temp, 0o644)
+            os.chmod(temp, self.mode)
             os.replace(temp, path)
         except BaseException:
             Path(temp).unlink(missing_ok=True)
@@ -90,3 +91,11 @@ class DirectoryStore:
 def open_store(settings: Settings) -> MediaStore:
     """The app's store (today always a directory)."""
     return DirectoryStore(settings.media_dir)
+
+
+def open_private_store(settings: Settings, name: str) -> MediaStore:
+    """A store ``/media`` never serves: a subdirectory whose name is not two hex digits (the
+    public store's layout), files readable by the owner only. Shoppers' report photos."""
+    if len(name) <= 2 or not name.isalpha():
+        raise ValueError(f"private store name {name!r} could clash with the public layout")
+    return DirectoryStore(settings.media_dir / name, mode=0o600)

@@ -72,7 +72,7 @@ class Certification(Base):
     issuer_level: Mapped[str | None] = mapped_column(String(16))
     decision_number: Mapped[str] = mapped_column(String(100))
     issued_on: Mapped[date] = mapped_column(Date)
-    valid_until: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date, index=True)
     ledger_seq: Mapped[int] = mapped_column(BigInt)
     revoked_seq: Mapped[int | None] = mapped_column(BigInt)
     revoke_reason: Mapped[str | None] = mapped_column(String(500))

@@ -20,6 +20,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from traceapp.db.sessions import Database
+from traceapp.scans.services import ASYNC_COMMIT
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -55,10 +56,18 @@ def scan_transaction(database: Database) -> Iterator[Session]:
     second on a busy disk) however they are grouped. A scan is off-ledger telemetry; losing the
     last ones to a power cut is acceptable, and every ledger write keeps ``FULL``: its fsync
     also makes all earlier WAL frames durable, and the database stays consistent either way.
-    PostgreSQL keeps its durable commit: group commit is enough there.
+    On PostgreSQL the commit is asynchronous for the same reason (``synchronous_commit=off``
+    for this transaction only, set by ``scans.services.record`` in its pipeline): a server crash
+    may lose the last scans (a few hundred milliseconds of them), never a ledger write, and the
+    database stays consistent. Group commit alone does not spare the flush: ``traceapp serve``
+    runs one thread a worker, so a worker's scans never share a transaction.
     """
     with database.write_unsynced() as session:
-        yield session
+        session.info[ASYNC_COMMIT] = True
+        try:
+            yield session
+        finally:
+            session.info.pop(ASYNC_COMMIT, None)
 
 
 class GroupCommit:

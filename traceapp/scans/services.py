@@ -104,6 +104,11 @@ _RECORD_PG = Prepared(
         "WHERE item_public_id = :item RETURNING count, first_at, clients"
     ).columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
 )
+# A scan transaction (``scans.group.scan_transaction``) on PostgreSQL commits without waiting for
+# the WAL flush: set for that transaction only, in the scan's own pipeline (no round trip more).
+ASYNC_COMMIT = "traceapp.scans.async_commit"
+"""``session.info`` key: record() makes this transaction's commit asynchronous on PostgreSQL."""
+_ASYNC_COMMIT_PG = Prepared(text("SELECT set_config('synchronous_commit', 'off', true)"))
 _TALLY = text(
     "SELECT count, first_at, clients FROM scan_totals WHERE item_public_id = :item"
 ).columns(count=BigInteger(), first_at=UtcDateTime(), clients=Integer())
@@ -171,8 +176,10 @@ def record(
         raise ValueError("naive datetime stored; use timezone-aware UTC")
     if bound_connection(session).dialect.name == "postgresql":
         params["at"] = at.astimezone(UTC)
-        _, rows = read_together(session, [(_COUNT_SCAN_PG, params), (_RECORD_PG, params)])
-        count, first_at, clients = rows[0]
+        reads = [(_COUNT_SCAN_PG, params), (_RECORD_PG, params)]
+        if session.info.get(ASYNC_COMMIT):
+            reads.insert(0, (_ASYNC_COMMIT_PG, {}))
+        count, first_at, clients = read_together(session, reads)[-1][0]
         return Tally(int(count), first_at, int(clients))
     params["at"] = at.astimezone(UTC).strftime(_SQLITE_TIME)
     _INSERT_SCAN.execute(session, [params])

@@ -153,6 +153,14 @@ def places_of(session: Session, codes: list[Loaded]) -> dict[str, Location]:
     return places
 
 
+def shown_locations(loaded: Loaded) -> list[Location]:
+    """The places the code shows: its batch's origin and its journey's places, once each."""
+    found = {} if loaded.origin is None else {loaded.origin.id: loaded.origin}
+    for location in loaded.places.values():
+        found.setdefault(location.id, location)
+    return list(found.values())
+
+
 def shown_entries(loaded: Loaded) -> dict[int, str]:
     """Ledger index -> what it backs on the page: every entry whose content is shown."""
     subjects = {
@@ -182,6 +190,9 @@ def shown_entries(loaded: Loaded) -> dict[int, str]:
             subjects[event.error_declared_seq] = "event_correction"
     for location in loaded.places.values():
         subjects.setdefault(location.ledger_seq, "location")
+    for location in shown_locations(loaded):
+        if location.updated_seq != location.ledger_seq:
+            subjects.setdefault(location.updated_seq, "location_update")
     for recall in loaded.recalls:
         subjects[recall.ledger_seq] = "recall"
     return subjects

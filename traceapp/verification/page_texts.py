@@ -180,6 +180,16 @@ PAGE_TEXTS = Texts(
             "Số điện thoại hoặc email để liên hệ (không bắt buộc)",
             "Phone or email for a reply (optional)",
         ),
+        "report_photo": (
+            "Ảnh chụp sản phẩm hoặc tem (không bắt buộc)",
+            "A photo of the product or label (optional)",
+        ),
+        "report_photo_help": (
+            "Một ảnh JPEG, PNG hoặc WebP, tối đa {max} MB. Ảnh được lưu lại sau khi xoá thông "
+            "tin đi kèm (như vị trí GPS) và chỉ văn phòng chương trình OCOP xem được.",
+            "One JPEG, PNG or WebP picture, at most {max} MB. It is kept without its embedded "
+            "data (such as the GPS position) and only the OCOP programme office can see it.",
+        ),
         "report_send": ("Gửi báo cáo", "Send the report"),
         "report_thanks": ("Cảm ơn bạn đã báo cáo", "Thank you for your report"),
         "report_thanks_text": (
@@ -206,6 +216,31 @@ PAGE_TEXTS = Texts(
         "report_e_contact": (
             "Thông tin liên hệ quá dài (tối đa {max} ký tự).",
             "The contact is too long (at most {max} characters).",
+        ),
+        "report_e_photo_too_large": (
+            "Ảnh quá lớn: tối đa {max} MB. Hãy chọn ảnh nhỏ hơn hoặc chụp lại.",
+            "The photo is too large: at most {max} MB. Choose a smaller one or take it again.",
+        ),
+        "report_e_photo_not_an_image": (
+            "Tệp đính kèm không phải là ảnh JPEG, PNG hoặc WebP.",
+            "The attached file is not a JPEG, PNG or WebP picture.",
+        ),
+        "report_e_photo_too_many_pixels": (
+            "Ảnh có quá nhiều điểm ảnh. Hãy chọn ảnh nhỏ hơn.",
+            "The picture has too many pixels. Choose a smaller one.",
+        ),
+        "report_e_photo_damaged_image": (
+            "Không đọc được ảnh (tệp bị hỏng hoặc thiếu).",
+            "The picture cannot be read (the file is damaged or incomplete).",
+        ),
+        "report_e_photo_animated_image": (
+            "Ảnh động không được nhận. Hãy gửi một ảnh tĩnh.",
+            "Animated pictures are not taken. Send a single picture.",
+        ),
+        "report_e_photo_invalid": ("Không nhận được ảnh này.", "This picture cannot be taken."),
+        "report_e_photo_again": (
+            "Vì lý do bảo mật, trình duyệt không giữ ảnh đã chọn: hãy chọn lại ảnh.",
+            "For your safety the browser does not keep the chosen photo: choose it again.",
         ),
         "report_e_origin": (
             "Yêu cầu không hợp lệ. Vui lòng mở lại trang và thử lại.",

@@ -134,12 +134,14 @@ def fetch_entries(
     size: int,
     *,
     product_updates: tuple[int, int] | None = None,
+    location_updates: Iterable[tuple[int, int]] = (),
 ) -> dict[int, StoredEntry]:
     """The stored bytes of the entries ``seqs`` below ``size``, in one query.
 
     ``product_updates``: (after, through): also every ``product.updated`` entry in that index
     range (the caller keeps those of its product): a product's shown fields are the fold of
-    all its updates, and its row names only the last one.
+    all its updates, and its row names only the last one. ``location_updates``: the same for
+    ``location.updated`` entries, one range per place shown.
     """
     wanted = sorted(seq for seq in seqs if seq < size)
     condition: ColumnElement[bool] = LedgerEntry.seq.in_(wanted)
@@ -147,6 +149,13 @@ def fetch_entries(
         after, through = product_updates
         condition = condition | (
             (LedgerEntry.type == "product.updated")
+            & (LedgerEntry.seq > after)
+            & (LedgerEntry.seq <= through)
+            & (LedgerEntry.seq < size)
+        )
+    for after, through in sorted(set(location_updates)):
+        condition = condition | (
+            (LedgerEntry.type == "location.updated")
             & (LedgerEntry.seq > after)
             & (LedgerEntry.seq <= through)
             & (LedgerEntry.seq < size)

@@ -28,6 +28,7 @@ DEFAULT_LIMITS = {
     "claim": Limit(10, 60.0),  # PIN submissions, on top of the per-item lockout
     "ledger": Limit(6000, 60.0),  # the HTTP ledger API: auditors page through entries
     "qr": Limit(120, 60.0),  # QR images
+    "feed": Limit(60, 60.0),  # catalogue feeds and portal export pages
 }
 MAX_KEYS = 100_000  # memory bound: beyond it, expired windows are dropped
 

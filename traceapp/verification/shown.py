@@ -190,7 +190,18 @@ def _origin(st: Statements, origin: str | None) -> str | None:
         st.mismatches["location"] = None
         return None
     s = st.find(row.ledger_seq, "location.registered", "location", id=origin)
-    return s["name"] if s is not None else row.name
+    return _current(st, row, s)["name"] if s is not None else row.name
+
+
+def _current(st: Statements, row: Location, registered: dict[str, Any]) -> dict[str, Any]:
+    """The place as its registration and every later ``location.updated`` state it."""
+    fields = dict(registered)
+    updates = st.location_updates(row)
+    if row.updated_seq != row.ledger_seq and row.updated_seq not in updates:
+        st.find(row.updated_seq, "location.updated", "location", id=row.public_id)
+    for seq in updates:
+        fields.update(st.stated[seq].statement["changes"])
+    return fields
 
 
 def journey(st: Statements) -> tuple[JourneyStep, ...]:
@@ -259,7 +270,7 @@ def _place(st: Statements, uri: str | None) -> Place | None:
     if uri not in named:
         st.mismatches["location"] = None
         return Place(uri, location.name)
-    return Place(uri, s["name"])
+    return Place(uri, _current(st, location, s)["name"])
 
 
 def _zone(offset: str) -> timezone:

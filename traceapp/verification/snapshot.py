@@ -27,7 +27,7 @@ from traceapp.ledger_store.writer import Ledger
 from traceapp.products.models import certificate_status
 from traceapp.verification import shown, upstream
 from traceapp.verification.contact_view import contact_entries, with_contact
-from traceapp.verification.loading import Loaded, load, shown_entries
+from traceapp.verification.loading import Loaded, load, shown_entries, shown_locations
 from traceapp.verification.model import (
     BatchView,
     CertificateView,
@@ -191,7 +191,18 @@ def read_statements(
     updates = None
     if product.updated_seq != product.ledger_seq:
         updates = (product.ledger_seq, product.updated_seq)
-    entries = fetch_entries(session, ledger, subjects, size, product_updates=updates)
+    places = {0: shown_locations(loaded)} | {
+        n: shown_locations(sub) for n, sub in enumerate(loaded.inputs, 1)
+    }
+    spans = [
+        (p.ledger_seq, p.updated_seq)
+        for found in places.values()
+        for p in found
+        if p.updated_seq != p.ledger_seq
+    ]
+    entries = fetch_entries(
+        session, ledger, subjects, size, product_updates=updates, location_updates=spans
+    )
     for sub in loaded.inputs:  # an input product edited since registration: rare
         p = sub.product
         if p.updated_seq != p.ledger_seq and p.id != product.id:
@@ -203,6 +214,10 @@ def read_statements(
     for sub in loaded.inputs:
         for seq in Statements(sub, st.stated, size).product_updates():
             subjects.setdefault(seq, "input_product_update")
+    for n, found in places.items():
+        for place in found:
+            for seq in st.location_updates(place):
+                subjects.setdefault(seq, "input_location_update" if n else "location_update")
     return st, subjects, {seq: entries[seq] for seq in subjects if seq in entries}
 
 

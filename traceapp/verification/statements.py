@@ -18,6 +18,7 @@ from typing import Any
 from traceapp.errors import DomainError
 from traceapp.events.models import Event
 from traceapp.events.projections import error_reason
+from traceapp.locations.models import Location
 from traceapp.verification.loading import Loaded
 from traceapp.verification.proofs import StoredEntry
 
@@ -112,6 +113,16 @@ class Statements:
             if s.type == "product.updated"
             and s.statement.get("id") == product.public_id
             and product.ledger_seq < seq <= product.updated_seq
+        )
+
+    def location_updates(self, location: Location) -> list[int]:
+        """Indexes of the place's ``location.updated`` entries, in log order."""
+        return sorted(
+            seq
+            for seq, s in self.stated.items()
+            if s.type == "location.updated"
+            and s.statement.get("id") == location.public_id
+            and location.ledger_seq < seq <= location.updated_seq
         )
 
     def recorded(self, seq: int) -> str | None:

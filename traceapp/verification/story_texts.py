@@ -26,6 +26,10 @@ STORY_TEXTS = Texts(
         "p_input_event": ("Sự kiện của nguyên liệu", "Input batch event"),
         "p_input_event_correction": ("Đính chính sự kiện nguyên liệu", "Input event correction"),
         "p_input_location": ("Địa điểm của nguyên liệu", "Input batch location"),
+        "p_input_location_update": (
+            "Cập nhật địa điểm của nguyên liệu",
+            "Input batch location update",
+        ),
         # What OCOP stars mean: Decision 148/QĐ-TTg (24/02/2023), 100-point scale.
         "stars_meaning": ("Số sao OCOP nghĩa là gì?", "What do OCOP stars mean?"),
         "stars_intro": (

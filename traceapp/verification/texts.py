@@ -272,6 +272,7 @@ TEXTS = (
             "p_event": ("Sự kiện", "Event"),
             "p_event_correction": ("Đính chính sự kiện", "Event correction"),
             "p_location": ("Địa điểm", "Location"),
+            "p_location_update": ("Cập nhật địa điểm", "Location update"),
             "p_recall": ("Thu hồi lô", "Recall"),
             # Product photo and producer logo (verify/photo.html, verify/logo.html).
             "p_product_photo": ("Ảnh sản phẩm", "Product photo"),

@@ -16,10 +16,9 @@ from flask import Response, jsonify, request
 from markupsafe import Markup
 
 from traceapp.gs1.digital_link import DigitalLink
-from traceapp.i18n import LANGUAGES
 from traceapp.verification.loading import CodeNotFound
 from traceapp.verification.model import Verification
-from traceapp.web.linkset import GS1_VOC, HTML, JSON, JSON_LD_CONTEXT, LINK_TYPES, LINKSET
+from traceapp.web.linkset import GS1_VOC, HTML, JSON, JSON_LD_CONTEXT, LINKSET
 from traceapp.web.resolver_texts import TEXTS
 
 Format = Literal["html", "json", "linkset"]
@@ -81,18 +80,17 @@ def add_cors(response: Response) -> Response:
 
 
 def description(root: str) -> dict[str, Any]:
-    """The resolver description file (``/.well-known/gs1resolver``)."""
+    """The resolver description file (``/.well-known/gs1resolver``): only members GS1's
+    description-file schema 1.2.0 defines (the link types and languages each entity offers are
+    in its linkset, not here)."""
     return {
         "name": "Truy xuất nguồn gốc OCOP / OCOP traceability resolver",
         "resolverRoot": root,
         "supportedPrimaryKeys": ["01"],
         "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
-        "supportedLinkTypes": [f"gs1:{t}" for t in ("defaultLink", *LINK_TYPES)],
         "linkTypeDefaultCanBeLinkset": False,
         "jsonLdContextLocation": JSON_LD_CONTEXT,
-        "supportedLanguages": list(LANGUAGES),
-        "validatingGS1DigitalLinkUris": True,
-        "contact": {"fn": "OCOP traceability", "url": f"{root}/"},
+        "contact": {"fn": "OCOP traceability"},
     }
 
 

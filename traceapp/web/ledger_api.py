@@ -8,12 +8,13 @@ import base64
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ledger.errors import FormatError
-from ledger.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, parse_tile_path
+from ledger.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, TileId, parse_tile_path
 from traceapp.clients import limit_blueprint
 from traceapp.db.sessions import allow_replica_reads, get_session, replica_reads_if_safe
 from traceapp.errors import DomainError, NotFound
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store import reads, tiles
+from traceapp.ledger_store.publish import compressed
 from traceapp.witness.runtime import get_witnessing
 from traceapp.witness.served import served_checkpoint
 
@@ -150,7 +151,27 @@ def tile(path: str) -> Response:
         cache.put(wanted, data)
     response = Response(data, mimetype="application/octet-stream")
     response.headers["Cache-Control"] = FULL_TILE_CACHE if wanted.full else PARTIAL_TILE_CACHE
+    if wanted.level == "entries":
+        _gzip_bundle(response, wanted, data)
     return response
+
+
+def _gzip_bundle(response: Response, wanted: TileId, data: bytes) -> None:
+    """tlog-tiles: "Entry bundles SHOULD be compressed at the HTTP layer". Gzip when the client
+    accepts it (negotiated, so a client without gzip still reads the bundle); full bundles'
+    compressed bytes are kept like the bundles themselves. Hash tiles do not compress."""
+    response.vary.add("Accept-Encoding")
+    if request.accept_encodings["gzip"] <= 0:
+        return
+    cache: tiles.FullTileCache = current_app.extensions.setdefault(
+        "traceapp.full_bundles_gzip", tiles.FullTileCache(capacity=512)
+    )
+    body = cache.get(wanted)
+    if body is None:
+        body = compressed(data)
+        cache.put(wanted, body)
+    response.set_data(body)
+    response.headers["Content-Encoding"] = "gzip"
 
 
 def _tile_missing(message: str) -> Response:

@@ -34,7 +34,14 @@ VIEWS = {
     "certificationInfo": "certificates",
     "recallStatus": "recall",
 }
-_VOCAB_PREFIXES = ("gs1:", GS1_VOC, "https://ref.gs1.org/voc/", "http://gs1.org/voc/")
+# The vocabulary's IRI (ref.gs1.org) and the equivalents its terms declare (gs1.org, www.gs1.org).
+_VOCAB_PREFIXES = (
+    "gs1:",
+    GS1_VOC,
+    "https://ref.gs1.org/voc/",
+    "https://www.gs1.org/voc/",
+    "http://gs1.org/voc/",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,9 @@
 ``/``: enter or paste a code (the QR Code's link, the element string the item page prints,
 or the lot and serial printed under the QR Code) and be sent to the item page. ``/report``:
 report a suspected fake (GET shows the form, POST stores it and redirects to a thank-you:
-post/redirect/get). Both work without JavaScript; the pages escape every value they show.
+post/redirect/get), with one optional photo (a multipart form, no script needed: the photo is
+checked and re-encoded without EXIF before it is kept, privately). Both work without
+JavaScript; the pages escape every value they show.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import unicodedata
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from traceapp.batches.targets import find_printed
 from traceapp.clients import client_fingerprint, rate_limited
@@ -20,6 +23,8 @@ from traceapp.db.sessions import get_database, get_session, replica_reads_if_saf
 from traceapp.gs1.digital_link import DigitalLink, parse_uri
 from traceapp.gs1.element_string import parse_element_string
 from traceapp.gs1.errors import Gs1Error
+from traceapp.media.errors import MediaRefused
+from traceapp.media.images import MAX_UPLOAD_BYTES, Renditions, read_upload
 from traceapp.reports.errors import InvalidReport, TooManyReports
 from traceapp.reports.services import (
     MAX_CONTACT,
@@ -27,6 +32,10 @@ from traceapp.reports.services import (
     REASONS,
     ReportInput,
     canonical_code,
+    check_rate,
+    check_report,
+    open_report_store,
+    prepare_photo,
     submit_report,
 )
 from traceapp.verification.texts import text
@@ -37,6 +46,9 @@ bp = Blueprint("pages", __name__)
 bp.before_request(replica_reads_if_safe)
 
 MAX_INPUT = 600
+MAX_REPORT_BODY = MAX_UPLOAD_BYTES + 64 * 1024
+"""A report's request: the photo's limit and room for the text fields and the multipart parts."""
+PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 
 
 def _render(template: str, lang: str, status: int = 200, **values: object) -> Response:
@@ -108,6 +120,8 @@ def _form(lang: str, status: int = 200, **values: object) -> Response:
         reasons=REASONS,
         max_details=MAX_DETAILS,
         max_contact=MAX_CONTACT,
+        max_photo_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
+        photo_types=PHOTO_TYPES,
         **values,
     )
 
@@ -140,25 +154,41 @@ def report_submit() -> Response:
     wait = rate_limited("claim")
     if wait:
         return too_many(wait, lang)
-    data = ReportInput(
-        code=_field("code"),
-        reason=_field("reason"),
-        details=(request.form.get("details") or "")[: MAX_DETAILS * 2],
-        contact=(request.form.get("contact") or "")[: MAX_CONTACT * 2],
-    )
+    # Far below the app's limit: a body larger than a photo is refused before it is read.
+    request.max_content_length = MAX_REPORT_BODY
+    try:
+        data = ReportInput(
+            code=_field("code"),
+            reason=_field("reason"),
+            details=(request.form.get("details") or "")[: MAX_DETAILS * 2],
+            contact=(request.form.get("contact") or "")[: MAX_CONTACT * 2],
+        )
+    except RequestEntityTooLarge:
+        return _form(lang, 413, errors={"photo": "report_e_photo_too_large"}, code="")
     values = {"code": data.code, "reason": data.reason, "details": data.details}
     values["contact"] = data.contact
     if not same_origin():
         return _form(lang, 403, errors={"origin": "report_e_origin"}, **values)
     settings = get_settings(current_app)
+    upload = request.files.get("photo")
+    attached = upload is not None and bool(upload.filename)
     try:
+        # The text first (cheap), the photo next (decoding is the costly part), then the write.
+        check_report(data, settings.public_url)
+        client, now = client_fingerprint(), datetime.now(UTC)
+        photo: Renditions | None = None
+        if upload is not None and attached:
+            check_rate(get_session(), client=client, now=now)
+            get_database().end_read(get_session())  # no SQLite snapshot held while decoding
+            photo = prepare_photo(read_upload(upload.stream, "photo"))
         with get_database().write() as session:
             submit_report(
                 session,
                 data,
-                client=client_fingerprint(),
-                now=datetime.now(UTC),
+                client=client,
+                now=now,
                 public_url=settings.public_url,
+                photo=(open_report_store(settings), photo) if photo is not None else None,
             )
     except TooManyReports as exc:
         minutes = max(1, -(-exc.retry_after // 60))
@@ -171,9 +201,15 @@ def report_submit() -> Response:
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
+    except MediaRefused as exc:
+        status = 413 if exc.code == "TOO_LARGE" else 400
+        return _form(lang, status, errors={"photo": f"report_e_photo_{exc.code.lower()}"}, **values)
     except InvalidReport as exc:
         field = exc.field or "code"
-        return _form(lang, 400, errors={field: f"report_e_{field}"}, **values)
+        errors = {field: f"report_e_{field}"}
+        if attached:  # a browser never refills a file input: say so
+            errors["photo"] = "report_e_photo_again"
+        return _form(lang, 400, errors=errors, **values)
     return _see_other(with_lang("/report/thanks", lang, code=data.code))
 
 

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from concurrent import futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,17 @@ class _Progress:
     next_try: float = 0.0
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One push, to be recorded: the witness's size and failures after it, and what it gave."""
+
+    target: WitnessTarget
+    size: int
+    failures: int
+    error: str | None
+    cosigned: _Cosigned | None
+
+
 class Pusher:
     """Pushes our log's newest checkpoint to witnesses while it holds the lease."""
 
@@ -79,8 +91,11 @@ class Pusher:
         lease_seconds: float = 15.0,
         timeout: float = 5.0,
         max_backoff: float = 60.0,
+        min_interval: float = 1.0,
     ) -> None:
         self.database, self.origin, self.witnesses = database, origin, tuple(witnesses)
+        self.min_interval = min_interval
+        self._pushed_at = float("-inf")  # when a watching round last pushed
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.lease_seconds, self.timeout, self.max_backoff = lease_seconds, timeout, max_backoff
         self._lease_until = 0.0
@@ -94,7 +109,8 @@ class Pusher:
             return True  # renewed recently: no write
         now = datetime.now(UTC)
         expires = now + timedelta(seconds=self.lease_seconds)
-        with self.database.write() as session:
+        # Unsynced: a renewal lost to a power cut only lets the lease expire sooner.
+        with self.database.write_unsynced() as session:
             insert_missing(
                 session, WitnessLease, name=LEASE_NAME, holder=self.holder, expires_at=now
             )
@@ -132,26 +148,38 @@ class Pusher:
         progress = self._progress_of(target)
         return progress.cosigned != size and time.monotonic() >= progress.next_try
 
-    def push(self, target: WitnessTarget) -> int:
-        """Push the newest checkpoint to ``target``; the size it cosigned. Records the outcome;
-        raises PushFailed (after recording it) when no cosignature came back."""
+    def _head(self) -> tuple[int, str]:
+        """The newest checkpoint's size and signed note (one indexed read)."""
+        with self.database.read_sessions() as session:
+            size, _root, note = reads.latest_checkpoint_head(session, self.origin)
+        return size, note
+
+    def push(self, target: WitnessTarget, head: tuple[int, str] | None = None) -> int:
+        """Push ``head`` (by default the newest checkpoint) to ``target``; the size it cosigned.
+        Records the outcome; raises PushFailed (after recording it) when no cosignature came
+        back."""
+        outcome = self._attempt(target, head or self._head())
+        self._record([outcome])
+        if outcome.cosigned is None:
+            raise PushFailed(outcome.error)
+        return outcome.cosigned.size
+
+    def _attempt(self, target: WitnessTarget, head: tuple[int, str]) -> _Outcome:
+        """Push once and update what this pusher knows of ``target``; nothing is written."""
         progress = self._progress_of(target)
         try:
-            cosigned = self._push(target, progress)
+            cosigned = self._push(target, progress, head)
         except PushFailed as exc:
             progress.failures += 1
             delay = min(self.max_backoff, 0.5 * 2 ** (progress.failures - 1))
             progress.next_try = time.monotonic() + delay
             logger.warning("witness %s: %s (retry in %.1fs)", target.name, exc, delay)
-            self._record(target, progress, error=str(exc))
-            raise
+            return _Outcome(target, progress.size, progress.failures, str(exc), None)
         progress.failures, progress.next_try, progress.cosigned = 0, 0.0, cosigned.size
-        self._record(target, progress, error=None, cosigned=cosigned)
-        return cosigned.size
+        return _Outcome(target, progress.size, 0, None, cosigned)
 
-    def _push(self, target: WitnessTarget, progress: _Progress) -> _Cosigned:
-        with self.database.read_sessions() as session:
-            size, _root, note = reads.latest_checkpoint_head(session, self.origin)
+    def _push(self, target: WitnessTarget, progress: _Progress, head: tuple[int, str]) -> _Cosigned:
+        size, note = head
         for _attempt in range(3):  # a 409 says the size the witness has: resend from it
             if progress.size > size:
                 raise PushFailed(
@@ -210,36 +238,35 @@ class Pusher:
             raise PushFailed("it cosigned another checkpoint")
         return _Cosigned(size, ours[0].line(), cosignature.timestamp)
 
-    def _record(
-        self,
-        target: WitnessTarget,
-        progress: _Progress,
-        error: str | None,
-        cosigned: _Cosigned | None = None,
-    ) -> None:
-        """Store the cosignature (if any) and the witness's status, in one transaction. Unsynced
-        on SQLite: both are re-made by the next push if a power cut loses them, and the write
-        lock is released sooner for the appends."""
+    def _record(self, outcomes: Sequence[_Outcome]) -> None:
+        """Store the cosignatures and the witnesses' status, in one transaction for all the
+        pushes given (a watching pusher records a round's at once: one write, not one per
+        witness). Unsynced on SQLite: both are re-made by the next push if a power cut loses
+        them, and the write lock is released sooner for the appends."""
+        if not outcomes:
+            return
         now = datetime.now(UTC)
         with self.database.write_unsynced() as session:
-            if cosigned is not None:
-                insert_missing(
-                    session,
-                    StoredCosignature,
-                    log=self.origin,
-                    size=cosigned.size,
-                    witness=target.name,
-                    line=cosigned.line,
-                    timestamp=cosigned.timestamp,
-                )
-            insert_missing(session, WitnessPushStatus, witness=target.name, size=0, failures=0)
-            row = session.get(WitnessPushStatus, target.name, with_for_update=True)
-            assert row is not None
-            row.size, row.failures = progress.size, progress.failures
-            if error is None:
-                row.last_ok_at = now
-            else:
-                row.last_error, row.last_error_at = error[:1000], now
+            for outcome in outcomes:
+                name, cosigned = outcome.target.name, outcome.cosigned
+                if cosigned is not None:
+                    insert_missing(
+                        session,
+                        StoredCosignature,
+                        log=self.origin,
+                        size=cosigned.size,
+                        witness=name,
+                        line=cosigned.line,
+                        timestamp=cosigned.timestamp,
+                    )
+                insert_missing(session, WitnessPushStatus, witness=name, size=0, failures=0)
+                row = session.get(WitnessPushStatus, name, with_for_update=True)
+                assert row is not None
+                row.size, row.failures = outcome.size, outcome.failures
+                if outcome.error is None:
+                    row.last_ok_at = now
+                else:
+                    row.last_error, row.last_error_at = outcome.error[:1000], now
 
     # --- running -------------------------------------------------------------------------------
 
@@ -249,18 +276,15 @@ class Pusher:
         if not self.hold_lease():
             return []
         try:
-            with self.database.read_sessions() as session:
-                size = reads.log_size(session, self.origin)
+            head = self._head()
         except DomainError:
             return []
         done: list[str] = []
-        if size == 0:
-            return done
         for target in self.witnesses:
-            if not self.due(target, size):
+            if not self.due(target, head[0]):
                 continue
             try:
-                self.push(target)
+                self.push(target, head)
             except PushFailed:
                 continue
             done.append(target.name)
@@ -268,37 +292,44 @@ class Pusher:
 
     def watch(self, stop: threading.Event, interval: float = 0.2) -> None:
         """Push until ``stop`` is set: each witness in its own thread, so one that hangs delays
-        only itself; the lease is renewed between rounds and released at the end."""
-        running: dict[str, Future[int]] = {}
+        only itself; the lease is renewed between rounds and released at the end.
+
+        A round every ``interval`` reads the newest checkpoint (one indexed read). At most once
+        per ``min_interval`` it is pushed, the same checkpoint to every witness that has not
+        cosigned it (the quorum needs cosignatures on one checkpoint), so a busy log costs each
+        witness one push a second, not one per append; the round's outcomes are written in one
+        transaction."""
+        running: dict[str, Future[_Outcome]] = {}
         with ThreadPoolExecutor(max_workers=max(1, len(self.witnesses))) as pool:
             while not stop.is_set():
+                began = time.monotonic()
                 try:
                     self._round(pool, running)
+                    if running:  # record the pushes as soon as they all answer, in one write
+                        futures.wait(list(running.values()), timeout=interval)
+                    finished = [name for name, future in running.items() if future.done()]
+                    self._record([running[name].result() for name in finished])
+                    for name in finished:
+                        del running[name]
                 except Exception:  # the database may be away for a while: keep watching
                     logger.exception("witness pusher round failed")
-                stop.wait(interval)
+                stop.wait(max(0.0, interval - (time.monotonic() - began)))
             for future in running.values():
                 future.cancel()
         self.release_lease()
 
-    def _round(self, pool: ThreadPoolExecutor, running: dict[str, Future[int]]) -> None:
-        if not self.hold_lease():
+    def _round(self, pool: ThreadPoolExecutor, running: dict[str, Future[_Outcome]]) -> None:
+        now = time.monotonic()
+        if not self.hold_lease() or now < self._pushed_at + self.min_interval:
             return
-        with self.database.read_sessions() as session:
-            size = reads.log_size(session, self.origin)
-        if size == 0:
-            return
-        for target in self.witnesses:
-            busy = running.get(target.name)
-            if (busy is not None and not busy.done()) or not self.due(target, size):
-                continue
-            running[target.name] = pool.submit(self._push_quietly, target)
-
-    def _push_quietly(self, target: WitnessTarget) -> int:
         try:
-            return self.push(target)
-        except PushFailed:
-            return -1
+            head = self._head()
+        except DomainError:
+            return  # no checkpoint yet
+        for target in self.witnesses:
+            if target.name not in running and self.due(target, head[0]):
+                running[target.name] = pool.submit(self._attempt, target, head)
+                self._pushed_at = now
 
 
 def _size_of(answer: bytes) -> int:

@@ -31,14 +31,21 @@ from traceapp.events.models import Event
 from traceapp.events.services import (
     declare_error,
     plan_record_event,
-    record_epcis_events,
-    record_event,
-    record_events,
+    record_epcis_events_noticed,
+    record_event_noticed,
+    record_events_noticed,
 )
 from traceapp.keys.services import plan_register_key, plan_revoke_key, register_key, revoke_key
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Draft, Ledger
-from traceapp.locations.services import LocationInput, plan_register_location, register_location
+from traceapp.locations.services import (
+    LocationChanges,
+    LocationInput,
+    plan_register_location,
+    plan_update_location,
+    register_location,
+    update_location,
+)
 from traceapp.producers.contact import ContactInput, plan_update_contact, update_contact
 from traceapp.producers.services import ProducerInput, plan_register_producer, register_producer
 from traceapp.products.services import (
@@ -235,6 +242,21 @@ def register_location_call(data: i.RegisterLocationInput) -> Call:
     return _service(register_location, plan_register_location, value)
 
 
+def update_location_call(data: i.UpdateLocationInput) -> Call:
+    location = public_id_of(data.location, "Location", "location")
+    changes = LocationChanges(
+        name=data.name,
+        kind=data.kind.value if data.kind else None,
+        province=data.province,
+        commune=data.commune,
+        street=data.street,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        clear_position=data.clear_position,
+    )
+    return _service(update_location, plan_update_location, location, changes)
+
+
 def create_batch_call(data: i.CreateBatchInput) -> Call:
     value = BatchInput(
         product=public_id_of(data.product, "Product", "product"),
@@ -266,19 +288,19 @@ def issue_items_call(data: i.IssueItemsInput) -> Call:
 
 
 def record_event_call(data: i.RecordEventInput) -> Call:
-    return _service(record_event, plan_record_event, event_input(data.event, "event."))
+    return _service(record_event_noticed, plan_record_event, event_input(data.event, "event."))
 
 
 def record_events_call(data: i.RecordEventsInput) -> Call:
     values = [event_input(e, f"events.{n}.") for n, e in enumerate(data.events)]
-    return _service(record_events, None, values)
+    return _service(record_events_noticed, None, values)
 
 
 def capture_epcis_events_call(data: i.CaptureEpcisEventsInput) -> Call:
     if not data.events:
         raise ValidationFailed("send at least one event", field="events")
     events = [dict(e) if isinstance(e, dict) else e for e in data.events]
-    return _service(record_epcis_events, None, events)
+    return _service(record_epcis_events_noticed, None, events)
 
 
 class DocumentRejected(ValidationFailed):

@@ -158,6 +158,28 @@ class RegisterLocationInput(Signable):
     )
 
 
+@strawberry.input(
+    description="Only the fields given change; the code and the GLN never do. An address part "
+    "given as an empty string is cleared."
+)
+class UpdateLocationInput(Signable):
+    location: strawberry.ID
+    name: str | None = None
+    kind: LocationKind | None = None
+    province: str | None = None
+    commune: str | None = None
+    street: str | None = None
+    latitude: Decimal | None = strawberry.field(
+        default=None, description="WGS 84 degrees, -90 to 90; given with longitude."
+    )
+    longitude: Decimal | None = strawberry.field(
+        default=None, description="WGS 84 degrees, -180 to 180; given with latitude."
+    )
+    clear_position: bool = strawberry.field(
+        default=False, description="Remove the place's position (no latitude or longitude then)."
+    )
+
+
 @strawberry.input
 class CreateBatchInput(Signable):
     product: strawberry.ID

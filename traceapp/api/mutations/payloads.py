@@ -118,6 +118,11 @@ class RegisterLocationPayload(Payload):
 
 
 @strawberry.type
+class UpdateLocationPayload(RegisterLocationPayload):
+    pass
+
+
+@strawberry.type
 class CreateBatchPayload(Payload):
     @strawberry.field
     def batch(self, info: Info) -> Batch | None:
@@ -152,18 +157,41 @@ class IssueItemsPayload(Payload):
         return [Item(row=row) for row in rows]
 
 
+@strawberry.type(
+    description="A step recorded that may be right but looks odd (plausibility rules, "
+    "docs/rules.md): the event at `field`, a stable `code`, the `message` in the caller's language."
+)
+class EventNotice:
+    field: str | None
+    message: str
+    code: str
+
+
+NOTICES = (
+    "Plausibility notices on the events recorded (in the caller's language): recorded all the "
+    "same. Empty on a replayed request."
+)
+
+
 @strawberry.type
 class RecordEventPayload(Payload):
+    notices: list[EventNotice] = strawberry.field(default_factory=list, description=NOTICES)
+
     @strawberry.field
     def event(self, info: Info) -> Event | None:
         return self._first(info, Event)  # type: ignore[no-any-return]
 
 
 @strawberry.type
-class RecordEventsPayload(Payload):
+class EventsPayload(Payload):
     @strawberry.field(description="The events recorded now (known ones are skipped).")
     def events(self, info: Info) -> list[Event]:
         return self._nodes(info, Event)
+
+
+@strawberry.type
+class RecordEventsPayload(EventsPayload):
+    notices: list[EventNotice] = strawberry.field(default_factory=list, description=NOTICES)
 
 
 @strawberry.type
@@ -172,7 +200,7 @@ class CaptureEpcisEventsPayload(RecordEventsPayload):
 
 
 @strawberry.type
-class CaptureEpcisDocumentPayload(RecordEventsPayload):
+class CaptureEpcisDocumentPayload(EventsPayload):  # its report carries the notices
     report: JSON | None = strawberry.field(
         default=None,
         description="The capture report: recorded, duplicate and error-declared events and "

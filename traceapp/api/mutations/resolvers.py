@@ -17,6 +17,7 @@ from traceapp.api.mutations.runner import MakeCall, Outcome, run_prepare, run_wr
 from traceapp.batches.services import IssuedItems
 from traceapp.errors import DomainError
 from traceapp.events.capture import CaptureResult
+from traceapp.events.services import Recorded
 from traceapp.ledger_store.service import Receipt
 
 Info = strawberry.Info[Any, Any]
@@ -27,9 +28,38 @@ S = TypeVar("S", bound=i.Signable)
 
 def _receipt(outcome: Outcome) -> Receipt | None:
     result = outcome.result
-    if isinstance(result, IssuedItems):
+    if isinstance(result, IssuedItems | Recorded):
         return result.receipt
     return result if isinstance(result, Receipt) else None
+
+
+def _notices(info: Info, outcome: Outcome) -> list[p.EventNotice]:
+    """The plausibility notices of recorded events, in the caller's language."""
+    if not isinstance(outcome.result, Recorded):
+        return []
+    translate = context_of(info).translate
+    return [
+        p.EventNotice(field=problem.field, message=problem.message, code=problem.code)
+        for notice in outcome.result.notices
+        for problem in notice.problems(translate)
+    ]
+
+
+def _write_events(
+    info: Info, payload: Callable[..., P], make_call: MakeCall[InputT], data: InputT
+) -> P:
+    """``_write`` for mutations that record events: their notices go beside ``userErrors``."""
+    outcome = run_write(
+        info,
+        make_call,
+        data,
+        idempotency_key=data.idempotency_key,
+        actor=getattr(data, "actor", None),
+        signature=getattr(data, "signature", None),
+    )
+    return payload.of(  # type: ignore[attr-defined,no-any-return]
+        _receipt(outcome), outcome.errors or [], notices=_notices(info, outcome)
+    )
 
 
 def _write(
@@ -114,6 +144,12 @@ class Mutation:
     ) -> p.RegisterLocationPayload:
         return _write(info, p.RegisterLocationPayload, calls.register_location_call, input)
 
+    @strawberry.mutation(
+        description="Change a place's name, kind, address or position (`location.updated`)."
+    )
+    def update_location(self, info: Info, input: i.UpdateLocationInput) -> p.UpdateLocationPayload:
+        return _write(info, p.UpdateLocationPayload, calls.update_location_call, input)
+
     @strawberry.mutation(description="Create a batch (lot) of a product.")
     def create_batch(self, info: Info, input: i.CreateBatchInput) -> p.CreateBatchPayload:
         return _write(info, p.CreateBatchPayload, calls.create_batch_call, input)
@@ -135,17 +171,19 @@ class Mutation:
 
     @strawberry.mutation(description="Record one EPCIS 2.0 event.")
     def record_event(self, info: Info, input: i.RecordEventInput) -> p.RecordEventPayload:
-        return _write(info, p.RecordEventPayload, calls.record_event_call, input)
+        return _write_events(info, p.RecordEventPayload, calls.record_event_call, input)
 
     @strawberry.mutation(description="Record many events in one transaction.")
     def record_events(self, info: Info, input: i.RecordEventsInput) -> p.RecordEventsPayload:
-        return _write(info, p.RecordEventsPayload, calls.record_events_call, input)
+        return _write_events(info, p.RecordEventsPayload, calls.record_events_call, input)
 
     @strawberry.mutation(description="Record EPCIS 2.0 event objects as given.")
     def capture_epcis_events(
         self, info: Info, input: i.CaptureEpcisEventsInput
     ) -> p.CaptureEpcisEventsPayload:
-        return _write(info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call, input)
+        return _write_events(
+            info, p.CaptureEpcisEventsPayload, calls.capture_epcis_events_call, input
+        )
 
     @strawberry.mutation(description="Capture a whole EPCIS 2.0 document (GS1 REST binding rules).")
     def capture_epcis_document(
@@ -256,6 +294,12 @@ class PrepareQueries:
         self, info: Info, input: i.RegisterLocationInput
     ) -> p.PreparedStatement:
         return _prepare(info, calls.register_location_call, input)
+
+    @strawberry.field(description=PREPARE)
+    def prepare_update_location(
+        self, info: Info, input: i.UpdateLocationInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, calls.update_location_call, input)
 
     @strawberry.field(description=PREPARE)
     def prepare_create_batch(self, info: Info, input: i.CreateBatchInput) -> p.PreparedStatement:

@@ -285,6 +285,10 @@ class Location(Node):
     def ledger_index(self) -> int:
         return self.row.ledger_seq
 
+    @strawberry.field(description="Index of the entry that last changed it.")
+    def updated_ledger_index(self) -> int:
+        return self.row.updated_seq
+
 
 Product.LOADS.update(
     {

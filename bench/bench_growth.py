@@ -1,0 +1,295 @@
+"""Costs as the log grows: per-request figures at 10^4, 10^5, 10^6 entries, and storage per event.
+
+    .venv/bin/python bench/bench_growth.py [--engines sqlite,postgresql] [--sizes 10000,100000,1000000]
+                                           [--requests 200] [--verify]
+
+The log grows through the real bulk path (``record_events``, 1,000 events a transaction). At
+each size: single appends (``record_event``, one transaction each), ``recordEvent`` through
+GraphQL (the Flask app in process, a producer token), the item page (HTML), an inclusion proof
+(``GET /ledger/proof/inclusion`` of a random entry against the head), and with ``--verify``
+``traceapp ledger verify --deep``'s entries per second. Each figure is printed with its ratio to
+the first size's (goal: >= 0.8 at 10^6), then the database table by table and index by index,
+per event, and the ledger's own bytes per entry beyond the entry (goal: <= 100 B).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import secrets
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from bench_domain import PG_ADMIN, inspections, ledger_app
+from flask import Flask
+from sqlalchemy import func, select, text
+from support.scenario import Scenario
+
+from traceapp.auth.services import create_token
+from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.db.sessions import get_database
+from traceapp.events.services import record_event, record_events
+from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.models import LedgerEntry
+from traceapp.ledger_store.reads import log_size
+
+RATIO_GOAL, OVERHEAD_GOAL, PROOF_GOAL_MS = 0.8, 100, 5.0
+# The ledger's own tables: what it stores beside the entries' bytes.
+LEDGER_TABLES = ("ledger_entries", "ledger_hashes", "ledger_checkpoints", "ledger_heads")
+RECORD_EVENT = """mutation($i: RecordEventInput!) { recordEvent(input: $i) {
+  ledgerIndex userErrors { code message } } }"""
+
+
+def rate(count: int, work: Callable[[int], object]) -> float:
+    start = time.perf_counter()
+    for n in range(count):
+        work(n)
+    return count / (time.perf_counter() - start)
+
+
+def grow(app: Flask, scenario: Scenario, target: int, state: Growth) -> float:
+    """Bulk-append until the log holds ``target`` entries, as a real ledger grows: a batch, 200
+    items issued, then 1,000 events (five per item) a round. Events per second."""
+    database, ledger = get_database(app), get_ledger(app)
+    with database.read_sessions() as s:
+        missing = target - log_size(s, ledger.origin)
+    start, appended = time.perf_counter(), 0
+    while missing > 0:
+        state.rounds += 1
+        with database.write() as s:
+            batch = create_batch(
+                s,
+                ledger,
+                scenario.producer_key,
+                BatchInput(
+                    product=scenario.product,
+                    lot=f"G{state.rounds:07d}",
+                    production_date=date(2026, 1, 1),
+                    quantity="200",
+                    unit="hộp",
+                ),
+            ).public_ids[0]
+            items = issue_items(s, ledger, scenario.producer_key, batch, 200).receipt.public_ids
+        events = [
+            replace(event, items=[items[n % len(items)]])
+            for n, event in enumerate(inspections(scenario, state.next_event, 1000))
+        ]
+        state.next_event += len(events)
+        with database.write() as s:
+            record_events(s, ledger, scenario.producer_key, events)
+        state.items = items
+        missing -= len(events) + 2
+        appended += len(events) + 2
+    return appended / max(time.perf_counter() - start, 1e-9)
+
+
+@dataclass
+class Growth:
+    next_event: int = 0
+    rounds: int = 0
+    items: list[str] = field(default_factory=list)  # the newest round's: measured on them
+
+
+def measure(
+    app: Flask, scenario: Scenario, token: str, requests: int, state: Growth
+) -> dict[str, float]:
+    database, ledger = get_database(app), get_ledger(app)
+    client = app.test_client()
+    figures: dict[str, float] = {}
+
+    def single(n: int) -> None:
+        [event] = inspections(scenario, state.next_event, 1)
+        state.next_event += 1
+        event = replace(event, items=[state.items[n % len(state.items)]])
+        with database.write() as s:
+            record_event(s, ledger, scenario.producer_key, event)
+
+    figures["single append /s"] = rate(requests, single)
+
+    def graphql(n: int) -> None:
+        [event] = inspections(scenario, state.next_event, 1)
+        state.next_event += 1
+        variables = {
+            "i": {
+                "event": {
+                    "type": "OBJECT_EVENT",
+                    "eventTime": event.event_time.isoformat(),
+                    "bizStep": "inspecting",
+                    "items": [_global_id("Item", state.items[-1 - n % len(state.items)])],
+                }
+            }
+        }
+        response = client.post(
+            "/graphql",
+            json={"query": RECORD_EVENT, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        body = response.get_json()
+        assert body["data"]["recordEvent"]["userErrors"] == [], body
+
+    figures["recordEvent (GraphQL) /s"] = rate(requests, graphql)
+
+    paths = _item_paths(app, state.items)
+
+    def page(n: int) -> None:
+        response = client.get(paths[n % len(paths)], headers={"Accept": "text/html"})
+        assert response.status_code == 200, response.status_code
+
+    figures["item page /s"] = rate(requests, page)
+    with database.read_sessions() as s:
+        size = log_size(s, ledger.origin)
+    times: list[float] = []
+    for _ in range(requests):
+        index = random.randrange(size)
+        start = time.perf_counter()
+        response = client.get(f"/ledger/proof/inclusion?index={index}&size={size}")
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    figures["inclusion proof /s"] = len(times) / sum(times)
+    figures["inclusion proof p99 ms"] = statistics.quantiles(times, n=100)[98] * 1000
+    return figures
+
+
+def verify_rate(app: Flask) -> float:
+    runner = app.test_cli_runner()
+    with get_database(app).read_sessions() as s:
+        size = log_size(s, get_ledger(app).origin)
+    start = time.perf_counter()
+    result = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert result.exit_code == 0, result.output
+    return size / (time.perf_counter() - start)
+
+
+def _global_id(type_name: str, public_id: str) -> str:
+    from traceapp.api.ids import encode_global_id
+
+    return encode_global_id(type_name, public_id)
+
+
+def storage(app: Flask) -> dict[str, int]:
+    """Bytes per table and per index (``name`` or ``table.index``)."""
+    database = get_database(app)
+    with database.engine.connect() as conn:
+        if database.is_sqlite:
+            raw = conn.connection.dbapi_connection
+            assert isinstance(raw, sqlite3.Connection)
+            rows = raw.execute(
+                "SELECT s.name, m.tbl_name, m.type, SUM(s.pgsize) FROM dbstat s "
+                "JOIN sqlite_master m ON m.name = s.name GROUP BY s.name"
+            ).fetchall()
+            return {(n if t == "table" else f"{tbl}.{n}"): int(b) for n, tbl, t, b in rows}
+        rows = conn.execute(
+            text(
+                "SELECT c.relname, t.relname, c.relkind, pg_total_relation_size(c.oid) "
+                "- CASE WHEN c.relkind = 'r' THEN pg_indexes_size(c.oid) ELSE 0 END "
+                "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+                "LEFT JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i')"
+            )
+        ).all()
+        return {(n if k == "r" else f"{t}.{n}"): int(b) for n, t, k, b in rows}
+
+
+def report_storage(app: Flask, events: int) -> None:
+    sizes = storage(app)
+    database, ledger = get_database(app), get_ledger(app)
+    with database.read_sessions() as s:
+        entries = log_size(s, ledger.origin)
+        entry_bytes = s.scalar(select(func.sum(func.length(LedgerEntry.entry)))) or 0
+    total = sum(sizes.values())
+    print(f"  database: {total / events:,.0f} B per event ({total / 1e6:,.1f} MB, {events} events)")
+    for name, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        if size >= total / 100:  # the tables and indexes that matter
+            print(f"    {name:<48} {size / events:8,.0f} B/event")
+    own = sum(v for k, v in sizes.items() if k.split(".")[0] in LEDGER_TABLES) - entry_bytes
+    verdict = "ok" if own / entries <= OVERHEAD_GOAL else "ABOVE"
+    print(
+        f"  ledger's own storage beyond the entries' bytes: {own / entries:,.0f} B/entry "
+        f"(entries {entry_bytes / entries:,.0f} B on average; goal <= {OVERHEAD_GOAL}) {verdict}"
+    )
+
+
+def run(database_url: str, workdir: Path, sizes: list[int], requests: int, verify: bool) -> None:
+    app, scenario = ledger_app(database_url, workdir)
+    with get_database(app).write() as s:
+        token = create_token(s, "producer", scenario.producer)[1]
+    state = Growth()
+    first: dict[str, float] = {}
+    for size in sizes:
+        grown = grow(app, scenario, size, state)
+        figures = measure(app, scenario, token, requests, state)
+        if verify:
+            figures["verify --deep entries/s"] = verify_rate(app)
+        first = first or figures
+        print(
+            f"\n size {size:,} (bulk growth {grown:,.0f} events/s; load {os.getloadavg()[0]:.1f})"
+        )
+        for name, value in figures.items():
+            ratio = value / first[name] if "p99" not in name else first[name] / value
+            goal = ""
+            if "p99" in name:
+                goal = "ok" if value <= PROOF_GOAL_MS else "ABOVE"
+                goal = f"(goal <= {PROOF_GOAL_MS} ms at 10^6) {goal}"
+            elif size != sizes[0]:
+                goal = "ok" if ratio >= RATIO_GOAL else "BELOW"
+                goal = f"(goal >= {RATIO_GOAL}) {goal}"
+            print(f"  {name:<28} {value:12,.1f}   vs {sizes[0]:,}: {ratio:5.2f} {goal}")
+        report_storage(app, state.next_event)
+    get_database(app).dispose()
+
+
+def _item_paths(app: Flask, public_ids: list[str]) -> list[str]:
+    """The Digital Link paths of items (each with its batch's five events)."""
+    from traceapp.batches.models import Batch, Item
+    from traceapp.products.models import Product
+
+    with get_database(app).read_sessions() as s:
+        rows = s.execute(
+            select(Product.gtin, Batch.lot, Item.serial)
+            .join(Batch, Item.batch_id == Batch.id)
+            .join(Product, Batch.product_id == Product.id)
+            .where(Item.public_id.in_(public_ids[:50]))
+        ).all()
+    return [f"/01/{gtin}/10/{lot}/21/{serial}" for gtin, lot, serial in rows]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--verify", action="store_true")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    for engine in args.engines.split(","):
+        print(f"\n[{engine}]")
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            if engine == "sqlite":
+                run(f"sqlite:///{work}/growth.db", work, sizes, args.requests, args.verify)
+                continue
+            name = f"bench_{secrets.token_hex(4)}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+            try:
+                url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+                url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+                run(url, work, sizes, args.requests, args.verify)
+            finally:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+    print(f"cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

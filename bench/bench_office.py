@@ -1,0 +1,428 @@
+"""The programme office at national scale: generation through the real write path, then the
+office's pages, the statistics query, a full CSV export and the peak RSS of an XLSX export,
+each against its limit; the same pages on the demo data set, and their ratio.
+
+    .venv/bin/python bench/bench_office.py [--engine sqlite|postgresql] [--factor 1.0]
+
+Factor 1 is issue 17's national set: 12,000 producers in 34 provinces (half recorded under
+their pre-merger province), 17,000 products, 20,000 certificates, 200,000 batches, 1,000,000
+items, 2,000,000 events. Every row is appended through the domain services (producers 200 to
+a transaction; then one transaction per producer: its products, certificates, batches, items
+and events, the events through the bulk ``record_events``). Run it at full size alone (it
+takes hours on the shared machine); a smoke run: ``--factor 0.0005``.
+
+Over 400 lines: the generator, the measurements and the XLSX worker process (this file run with
+``--xlsx-child``) stay in one file, so the benchmark is one command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from console.conftest import sign_in
+
+from traceapp import create_app, migrate
+from traceapp.accounts.models import OFFICE_ADMIN
+from traceapp.accounts.services import PersonInput, create_account
+from traceapp.auth.services import create_token
+from traceapp.batches.services import BatchInput, create_batch, issue_items
+from traceapp.console.core import COOKIE
+from traceapp.db.sessions import Database, get_database
+from traceapp.demo.loader import DemoLoader
+from traceapp.events.building import EventInput
+from traceapp.events.services import record_events
+from traceapp.gs1.identifiers import with_check_digit
+from traceapp.keys.services import admin_key_name, init_ledger
+from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.log import create_log_key
+from traceapp.ledger_store.writer import Ledger
+from traceapp.producers.models import PRODUCER_KINDS
+from traceapp.producers.services import ProducerInput, producer_key, register_producer
+from traceapp.products.models import PRODUCT_GROUPS
+from traceapp.products.services import (
+    CertificationInput,
+    ProductInput,
+    grant_certification,
+    register_product,
+)
+from traceapp.scans import services as scans
+from traceapp.statistics.provinces import provinces
+from traceapp.statistics.scans import fold_scans
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+ORIGIN = "bench.ocop.example.vn/ledger"
+NATIONAL = {
+    "producers": 12_000,
+    "products": 17_000,
+    "certificates": 20_000,
+    "batches": 200_000,
+    "items": 1_000_000,
+    "events": 2_000_000,
+}
+PAGE_P95_MS = 150.0
+CSV_PRODUCTS_S = 5.0
+XLSX_RSS_MB = 300.0
+DEMO_RATIO = 2.0
+REPEAT = 40
+PAGE_KB = 50.0  # DESIGN §13: HTML+CSS of a console page
+PAGE_BYTES = "HTML of /console/office/statistics"
+LOGIN, PASSWORD = "thongke@ocop.example.vn", "bảng số liệu quốc gia 2026"
+PAGES = (
+    "/console/office/statistics",
+    "/console/office/statistics?province=quang+nam",
+    "/console/office/statistics?group=food&kind=cooperative",
+    "/console/office/statistics/certificates?days=30",
+    "/console/office/statistics/certificates?days=90",
+    "/console/office/reports",
+)
+GRAPHQL = (
+    "{ statistics { checkpoint { size } producers products certificatesValid "
+    "producersByProvince { key count } itemsPerMonth { key count } capacity { month batches } "
+    "scansByProvince { key scans } } }"
+)
+
+
+def _former_names() -> list[str]:
+    raw = json.loads(
+        (Path(__file__).resolve().parents[1] / "traceapp/statistics/provinces.json").read_text()
+    )
+    return sorted(raw["before_2025_07_01"])
+
+
+def open_app(url: str, workdir: Path) -> tuple[Any, Database, Ledger, str]:
+    key = workdir / "log.key"
+    if not key.exists():
+        create_log_key(key, ORIGIN)
+    migrate.upgrade(url)
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "LOG_KEY_FILE": str(key),
+            "LOG_ORIGIN": ORIGIN,
+            "INSTANCE_PATH": str(workdir),
+        }
+    )
+    database, ledger = get_database(app), get_ledger(app)
+    with database.read_sessions() as s:
+        try:
+            admin = admin_key_name(s)
+        except Exception:
+            admin = ""
+    if not admin:
+        with database.write() as s:
+            init_ledger(s, ledger)
+        with database.read_sessions() as s:
+            admin = admin_key_name(s)
+    with database.write() as s:
+        create_account(s, OFFICE_ADMIN, None, PersonInput("Thống kê", LOGIN, None, PASSWORD))
+    return app, database, ledger, admin
+
+
+def _share(total: int, parts: int, index: int) -> int:
+    return total // parts + (1 if index < total % parts else 0)
+
+
+def generate(database: Database, ledger: Ledger, admin: str, factor: float) -> dict[str, float]:
+    sizes = {k: max(1, round(v * factor)) for k, v in NATIONAL.items()}
+    now, timings = datetime.now(UTC), {}
+    current, former = provinces(), _former_names()
+    start = time.perf_counter()
+    producers: list[str] = []
+    for chunk in range(0, sizes["producers"], 200):
+        with database.write() as s:
+            for n in range(chunk, min(chunk + 200, sizes["producers"])):
+                before = n % 2 == 1  # half recorded before the merger, under former names
+                producers.append(
+                    register_producer(
+                        s,
+                        ledger,
+                        admin,
+                        ProducerInput(
+                            kind=PRODUCER_KINDS[n % 3],
+                            name=f"Chủ thể OCOP số {n}",
+                            province=(former[n % 63] if before else current[n % 34]),
+                            commune=f"Xã {n % 97}",
+                            address_recorded_on=date(2024, 6, 1) if before else date(2025, 9, 1),
+                        ),
+                    ).public_ids[0]
+                )
+    timings["producers"] = time.perf_counter() - start
+    start, gtin, lot = time.perf_counter(), 0, 0
+    count = len(producers)
+    for p_index, producer in enumerate(producers):
+        with database.write() as s:
+            key = producer_key(s, producer)
+            products = []
+            for _ in range(_share(sizes["products"], count, p_index)):
+                gtin += 1
+                products.append(
+                    register_product(
+                        s,
+                        ledger,
+                        key,
+                        ProductInput(
+                            producer=producer,
+                            gtin=with_check_digit(f"893{gtin:09d}"),
+                            name_vi=f"Sản phẩm {gtin}",
+                            group=PRODUCT_GROUPS[gtin % 6],
+                        ),
+                    ).public_ids[0]
+                )
+            if not products:
+                continue
+            for c in range(_share(sizes["certificates"], count, p_index)):
+                grant_certification(
+                    s,
+                    ledger,
+                    admin,
+                    CertificationInput(
+                        product=products[c % len(products)],
+                        scheme="OCOP",
+                        stars=3 + c % 3,
+                        issuer="UBND tỉnh",
+                        issuer_level="province",
+                        decision_number=f"{p_index}-{c}/QĐ-UBND",
+                        issued_on=(now - timedelta(days=30 * (c % 40))).date(),
+                    ),
+                )
+            batches = _share(sizes["batches"], count, p_index)
+            per_batch = max(1, sizes["items"] // sizes["batches"])
+            per_items = max(1, sizes["events"] // max(1, sizes["items"]))
+            events: list[EventInput] = []
+            for b in range(batches):
+                lot += 1
+                batch = create_batch(
+                    s,
+                    ledger,
+                    key,
+                    BatchInput(
+                        product=products[b % len(products)],
+                        lot=f"L{lot}",
+                        production_date=(now - timedelta(days=b * 7 % 360)).date(),
+                        quantity=str(per_batch * 10),
+                        unit="kg",
+                    ),
+                ).public_ids[0]
+                items = issue_items(s, ledger, key, batch, per_batch).receipt.public_ids
+                if b % 2 == 0:  # shoppers' scans (off the ledger): 3 of every other batch
+                    for k in range(3):
+                        scans.record(
+                            s,
+                            items[0],
+                            at=now - timedelta(hours=k + b),
+                            client=f"c{k}",
+                            agent=None,
+                            result="ok",
+                        )
+                for e in range(per_items * len(items)):
+                    events.append(
+                        EventInput(
+                            type="ObjectEvent",
+                            event_time=now - timedelta(minutes=lot * 10 + e),
+                            biz_step="inspecting",
+                            items=[items[e % len(items)]],
+                        )
+                    )
+            for at in range(0, len(events), 5000):
+                record_events(s, ledger, key, events[at : at + 5000])
+        if p_index % 500 == 0:
+            print(
+                f"  ... {p_index + 1}/{count} producers' catalogues, "
+                f"{time.perf_counter() - start:.0f} s",
+                flush=True,
+            )
+    timings["catalogue, batches, items, events"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with database.write() as s:
+        folded = fold_scans(s)
+        while folded:
+            folded = fold_scans(s)
+    timings["scan statistics (fold)"] = time.perf_counter() - start
+    return timings
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+
+
+def measure_pages(app: Any, database: Database) -> dict[str, float]:
+    client = app.test_client()
+    assert sign_in(client, LOGIN, PASSWORD).status_code == 303
+    with database.write() as s:
+        token = create_token(s, "admin")[1]
+    found: dict[str, float] = {}
+
+    def timed(name: str, call: Callable[[], int]) -> None:
+        for _ in range(3):  # templates compiled, statements cached
+            assert call() == 200, name
+        samples = []
+        for _ in range(REPEAT):
+            begin = time.perf_counter()
+            assert call() == 200, name
+            samples.append((time.perf_counter() - begin) * 1000)
+        found[name] = p95(samples)
+
+    for url in PAGES:
+        timed(url, lambda url=url: client.get(url).status_code)
+    found[PAGE_BYTES] = len(client.get(PAGES[0]).get_data()) / 1024
+    headers = {"Authorization": f"Bearer {token}"}
+    timed(
+        "graphql statistics",
+        lambda: client.post("/graphql", json={"query": GRAPHQL}, headers=headers).status_code,
+    )
+    return found
+
+
+def csv_products(app: Any) -> tuple[float, int]:
+    client = app.test_client()
+    assert sign_in(client, LOGIN, PASSWORD).status_code == 303
+    begin = time.perf_counter()
+    response = client.get("/console/office/export/products.csv", buffered=False)
+    size = sum(len(chunk) for chunk in response.response)
+    return time.perf_counter() - begin, size
+
+
+def xlsx_rss(app: Any, url: str, workdir: Path) -> tuple[float, float, int]:
+    """(peak RSS in MB of a fresh process exporting the items as XLSX, the same process's
+    peak before the export, bytes sent): the export runs in a worker of its own, signed in
+    with a session made here (argon2's 64 MiB for the password is not the export's)."""
+    client = app.test_client()
+    assert sign_in(client, LOGIN, PASSWORD).status_code == 303
+    cookie = client.get_cookie(COOKIE, path="/console")
+    assert cookie is not None
+    out = subprocess.run(
+        [sys.executable, __file__, "--xlsx-child", url, "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_SESSION": cookie.value},
+    )
+    before, peak, size = out.stdout.strip().splitlines()[-1].split()
+    return float(before), float(peak), int(size)
+
+
+def _xlsx_child(url: str, workdir: Path) -> None:
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "LOG_KEY_FILE": str(workdir / "log.key"),
+            "LOG_ORIGIN": ORIGIN,
+            "INSTANCE_PATH": str(workdir),
+        }
+    )
+    client = app.test_client()
+    client.set_cookie(COOKIE, os.environ["BENCH_SESSION"], path="/console")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    response = client.get("/console/office/export/items.xlsx", buffered=False)
+    size = sum(len(chunk) for chunk in response.response)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{before:.1f} {peak:.1f} {size}")
+
+
+def database_url(engine: str, workdir: Path, name: str) -> tuple[str, Callable[[], None]]:
+    if engine == "sqlite":
+        return f"sqlite:///{workdir / name}.db", lambda: None
+    db = f"bench_office_{name}_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db}"')
+
+    def drop() -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}", drop
+
+
+def line(name: str, figure: float, limit: float, unit: str) -> None:
+    verdict = "ok" if figure <= limit else "OVER"
+    print(
+        f"  {name:55s} {figure:9.1f} {unit}  limit {limit:7.1f} {unit}  "
+        f"ratio {figure / limit:5.2f}  {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", default="sqlite", choices=("sqlite", "postgresql"))
+    parser.add_argument("--factor", type=float, default=1.0)
+    parser.add_argument("--xlsx-child")
+    parser.add_argument("--workdir")
+    args = parser.parse_args()
+    if args.xlsx_child:
+        _xlsx_child(args.xlsx_child, Path(args.workdir))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-office-") as tmp:
+        workdir = Path(tmp)
+        url, drop = database_url(args.engine, workdir, "national")
+        demo_url, drop_demo = database_url(args.engine, workdir, "demo")
+        try:
+            run(args.engine, args.factor, url, demo_url, workdir)
+        finally:
+            drop()
+            drop_demo()
+
+
+def run(engine: str, factor: float, url: str, demo_url: str, workdir: Path) -> None:
+    print(
+        f"{engine}: national set x{factor} "
+        + ", ".join(f"{k} {max(1, round(v * factor)):,}" for k, v in NATIONAL.items())
+    )
+    app, database, ledger, admin = open_app(url, workdir)
+    begin = time.perf_counter()
+    for phase, seconds in generate(database, ledger, admin, factor).items():
+        print(f"  generated {phase}: {seconds:.1f} s")
+    print(f"  generation in all: {time.perf_counter() - begin:.1f} s")
+    pages = measure_pages(app, database)
+    for name, ms in pages.items():
+        if name == PAGE_BYTES:
+            line(name, ms, PAGE_KB, "KB")
+        else:
+            line(f"p95 {name}", ms, PAGE_P95_MS, "ms")
+    seconds, size = csv_products(app)
+    line(f"CSV export of every product ({size:,} bytes)", seconds, CSV_PRODUCTS_S, "s")
+    before, peak, size = xlsx_rss(app, url, workdir)
+    line(
+        f"peak RSS, XLSX export of the items ({size:,} bytes; {before:.0f} MB before)",
+        peak,
+        XLSX_RSS_MB,
+        "MB",
+    )
+    demo_dir = workdir / "demo"
+    demo_dir.mkdir()
+    demo_app, demo_db, demo_ledger, demo_admin = open_app(demo_url, demo_dir)
+    DemoLoader(demo_db, demo_ledger, demo_admin, "http://127.0.0.1:8000").run()
+    demo = measure_pages(demo_app, demo_db)
+    print(
+        f"{engine}: the same pages on the demo data set (national p95 / demo p95, limit "
+        f"{DEMO_RATIO}: the cost must not grow with the ledger)"
+    )
+    for name, ms in demo.items():
+        if name == PAGE_BYTES:
+            continue
+        print(
+            f"  {name:55s} demo {ms:7.1f} ms  national {pages[name]:7.1f} ms  "
+            f"ratio {pages[name] / ms:5.2f}  {'ok' if pages[name] / ms <= DEMO_RATIO else 'OVER'}"
+        )
+    demo_db.dispose()
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TRACEAPP_ENV", "development")
+    main()

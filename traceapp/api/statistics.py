@@ -1,0 +1,157 @@
+"""The ``statistics`` query: the office's figures for provincial and national portals.
+
+Office (admin) and auditor tokens read any scope; a producer token reads its own figures only
+(asking for another producer's is refused). Figures and checkpoint come from one snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+
+from traceapp.api.context import context_of
+from traceapp.api.errors import ApiError
+from traceapp.api.ids import public_id_of
+from traceapp.api.permissions import PRODUCER
+from traceapp.statistics import services
+
+Info = strawberry.Info[Any, Any]
+
+
+@strawberry.type(description="A count under a key (a province, a group, a month ...).")
+class StatisticsFigure:
+    key: str
+    count: int
+
+
+@strawberry.type(description="Batches produced of one product in one month, and their quantity.")
+class CapacityFigure:
+    product_public_id: str
+    product_name: str
+    month: str
+    unit: str
+    batches: int
+    quantity: float
+
+
+@strawberry.type(description="Scans and suspected-copy signals under a province or product.")
+class ScanFigure:
+    key: str
+    name: str
+    scans: int
+    signals: int
+
+
+@strawberry.type(description="The ledger checkpoint the figures were read at.")
+class StatisticsCheckpoint:
+    size: int
+    root_hash: str = strawberry.field(description="Base64, as in the signed checkpoint.")
+
+
+@strawberry.type(
+    description=(
+        "Figures of the nation, a province (of the 34 since 1 July 2025) or one producer, from "
+        "the aggregates the ledger's projectors keep; valid certificates are those not revoked "
+        "and not past their end date today."
+    )
+)
+class Statistics:
+    checkpoint: StatisticsCheckpoint
+    province: str | None
+    producers: int
+    products: int
+    certificates_valid: int
+    certificates_ending_in_30_days: int
+    certificates_ending_in_90_days: int
+    producers_by_province: list[StatisticsFigure]
+    producers_by_commune: list[StatisticsFigure]
+    producers_by_kind: list[StatisticsFigure]
+    producers_by_status: list[StatisticsFigure]
+    products_by_group: list[StatisticsFigure]
+    products_by_province: list[StatisticsFigure]
+    certificates_by_stars: list[StatisticsFigure]
+    certificates_by_province: list[StatisticsFigure]
+    items_per_month: list[StatisticsFigure]
+    events_per_month: list[StatisticsFigure]
+    capacity: list[CapacityFigure]
+    scans_by_province: list[ScanFigure]
+    scans_by_product: list[ScanFigure]
+
+
+def _figures(found: list[services.Figure]) -> list[StatisticsFigure]:
+    return [StatisticsFigure(key=f.key, count=f.count) for f in found]
+
+
+def _scans(found: list[services.ScanFigure]) -> list[ScanFigure]:
+    return [ScanFigure(key=f.key, name=f.name, scans=f.scans, signals=f.signals) for f in found]
+
+
+def _convert(s: services.Statistics) -> Statistics:
+    return Statistics(
+        checkpoint=StatisticsCheckpoint(size=s.checkpoint.size, root_hash=s.checkpoint.root),
+        province=s.scope.province,
+        producers=s.producers,
+        products=s.products,
+        certificates_valid=s.certificates_valid,
+        certificates_ending_in_30_days=s.expiring_30,
+        certificates_ending_in_90_days=s.expiring_90,
+        producers_by_province=_figures(s.producers_by_province),
+        producers_by_commune=_figures(s.producers_by_commune),
+        producers_by_kind=_figures(s.producers_by_kind),
+        producers_by_status=_figures(s.producers_by_status),
+        products_by_group=_figures(s.products_by_group),
+        products_by_province=_figures(s.products_by_province),
+        certificates_by_stars=_figures(s.certificates_by_stars),
+        certificates_by_province=_figures(s.certificates_by_province),
+        items_per_month=_figures(s.items_per_month),
+        events_per_month=_figures(s.events_per_month),
+        capacity=[
+            CapacityFigure(
+                product_public_id=c.product,
+                product_name=c.name,
+                month=c.month,
+                unit=c.unit,
+                batches=c.batches,
+                quantity=c.quantity,
+            )
+            for c in s.capacity
+        ],
+        scans_by_province=_scans(s.scans_by_province),
+        scans_by_product=_scans(s.scans_by_product),
+    )
+
+
+@strawberry.type
+class StatisticsQueries:
+    @strawberry.field(
+        description=(
+            "Statistics of the nation, a province (any spelling: with or without diacritics, "
+            "before or after the 2025 merger) or one producer. Office and auditor tokens: any "
+            "scope; producer tokens: their own producer's figures only."
+        )
+    )
+    def statistics(
+        self,
+        info: Info,
+        province: str | None = None,
+        producer_id: strawberry.ID | None = None,
+        commune: str | None = None,
+        group: str | None = None,
+        kind: str | None = None,
+    ) -> Statistics:
+        context = context_of(info)
+        principal = context.principal
+        producer = public_id_of(str(producer_id), "Producer", "producerId") if producer_id else None
+        if principal.role == PRODUCER:
+            if producer is not None and producer != principal.producer:
+                raise ApiError("a producer token reads its own figures only", "FORBIDDEN")
+            producer = principal.producer
+        scope = services.make_scope(
+            province=province, producer=producer, commune=commune, group=group, kind=kind
+        )
+        today = datetime.now(UTC).date()
+        with context.database.snapshot_sessions() as session, session.begin():
+            found = services.statistics(session, context.origin, scope, today)
+        return _convert(found)

@@ -1,0 +1,1 @@
+"""Statistics for the programme office: aggregates kept as projections, and their reads."""

@@ -1,0 +1,70 @@
+"""The statistics' aggregates: counters kept by projectors on append (``stat_counts``), scan
+activity folded in from the scans table (``stat_scans``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from traceapp.db.base import Base
+from traceapp.types import UtcDateTime
+
+NATIONAL = ""
+"""The ``producer`` of a roll-up row: every producer of the province together."""
+
+
+class StatCount(Base):
+    """One counter. Every change is counted twice: in the producer's own row (what a producer
+    may see of itself) and in the province's roll-up row (``producer`` = ''), so a national or
+    provincial figure reads at most a few thousand roll-up rows, never the domain tables.
+
+    ``metric`` names what ``k1``-``k3`` hold (``statistics.projections`` lists them);
+    ``province`` is the province of the producer's address after the 2025 merger.
+    """
+
+    __tablename__ = "stat_counts"
+
+    metric: Mapped[str] = mapped_column(String(24), primary_key=True)
+    producer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    commune: Mapped[str] = mapped_column(String(100), primary_key=True)
+    k1: Mapped[str] = mapped_column(String(40), primary_key=True)
+    k2: Mapped[str] = mapped_column(String(40), primary_key=True)
+    k3: Mapped[str] = mapped_column(String(40), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    # Batch quantities in thousandths of their unit: integers compare exactly on both engines.
+    amount_milli: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatScan(Base):
+    """Scans and suspected-copy signals per province, product and month, folded in from
+    ``scans`` up to ``StatScanMark.last_scan_id`` (scans are not in the ledger)."""
+
+    __tablename__ = "stat_scans"
+
+    producer: Mapped[str] = mapped_column(String(32), primary_key=True)
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product: Mapped[str] = mapped_column(String(32), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    scans: Mapped[int] = mapped_column(BigInteger)
+    signals: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatScanFlag(Base):
+    """An item whose scan totals crossed the many-checks rule: counted once as a signal."""
+
+    __tablename__ = "stat_scan_flags"
+
+    item_public_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    flagged_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StatScanMark(Base):
+    """How far ``stat_scans`` has read the scans table (one row)."""
+
+    __tablename__ = "stat_scan_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_scan_id: Mapped[int] = mapped_column(BigInteger)

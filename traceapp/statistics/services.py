@@ -1,0 +1,297 @@
+"""Reading the statistics: sums over the aggregates' rows, never over the domain tables.
+
+A ``Scope`` says whose figures: the nation, one province, or one producer's own rows (what a
+producer may see). Every read takes the session it is given; a caller that shows figures with
+the checkpoint they were read at reads both in one snapshot session (``Database.snapshot_sessions``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from traceapp.ledger_store.reads import latest_checkpoint_head
+from traceapp.producers.models import PRODUCER_KINDS
+from traceapp.products.models import PRODUCT_GROUPS, Product
+from traceapp.statistics.errors import InvalidFilter
+from traceapp.statistics.models import NATIONAL, StatCount, StatScan
+from traceapp.statistics.projections import REVOKED
+from traceapp.statistics.provinces import UNKNOWN, current_province, fold, provinces
+
+MONTHS = 12
+TOP = 20
+STARS = ("3", "4", "5")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: ``producer`` (its own rows) or the roll-ups of ``province`` or the nation."""
+
+    province: str | None = None
+    producer: str | None = None
+    commune: str | None = None
+    group: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    size: int
+    root: str  # base64, as in the signed checkpoint
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Capacity:
+    product: str
+    name: str
+    month: str
+    unit: str
+    batches: int
+    quantity: float
+
+
+@dataclass(frozen=True)
+class ScanFigure:
+    key: str
+    name: str
+    scans: int
+    signals: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    checkpoint: Checkpoint
+    today: date
+    scope: Scope
+    producers: int
+    products: int
+    certificates_valid: int
+    producers_by_province: list[Figure]
+    producers_by_commune: list[Figure]
+    producers_by_kind: list[Figure]
+    producers_by_status: list[Figure]
+    products_by_group: list[Figure]
+    products_by_province: list[Figure]
+    certificates_by_stars: list[Figure]
+    certificates_by_province: list[Figure]
+    expiring_30: int
+    expiring_90: int
+    items_per_month: list[Figure]
+    events_per_month: list[Figure]
+    capacity: list[Capacity] = field(default_factory=list)
+    scans_by_province: list[ScanFigure] = field(default_factory=list)
+    scans_by_product: list[ScanFigure] = field(default_factory=list)
+
+
+def make_scope(
+    *,
+    province: str | None = None,
+    producer: str | None = None,
+    commune: str | None = None,
+    group: str | None = None,
+    kind: str | None = None,
+) -> Scope:
+    """A scope from what a person typed: a province in any case, with or without diacritics,
+    by its name before or after the merger; unknown values refused (``InvalidFilter``)."""
+    wanted = None
+    if province and province.strip():
+        wanted = current_province(province)
+        if wanted == UNKNOWN:
+            raise InvalidFilter("not a province of Vietnam", field="province")
+    if group and group not in PRODUCT_GROUPS:
+        raise InvalidFilter(f"one of {', '.join(PRODUCT_GROUPS)}", field="group")
+    if kind and kind not in PRODUCER_KINDS:
+        raise InvalidFilter(f"one of {', '.join(PRODUCER_KINDS)}", field="kind")
+    return Scope(
+        wanted, producer or None, (commune or "").strip() or None, group or None, kind or None
+    )
+
+
+def checkpoint(session: Session, origin: str) -> Checkpoint:
+    size, root, _ = latest_checkpoint_head(session, origin)
+    return Checkpoint(size, base64.b64encode(root).decode())
+
+
+def _where(scope: Scope, metric: str) -> list[Any]:
+    conditions: list[Any] = [
+        StatCount.metric == metric,
+        StatCount.producer == (scope.producer or NATIONAL),
+    ]
+    if scope.province:
+        conditions.append(StatCount.province == scope.province)
+    if scope.group and metric in ("products",):
+        conditions.append(StatCount.k1 == scope.group)
+    if scope.kind and metric == "producers":
+        conditions.append(StatCount.k1 == scope.kind)
+    return conditions
+
+
+def _figures(counts: Counter[str], order: tuple[str, ...] | None = None) -> list[Figure]:
+    if order is not None:
+        return [Figure(k, counts.get(k, 0)) for k in order]
+    return [Figure(k, n) for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], fold(kv[0])))]
+
+
+def _communes(session: Session, scope: Scope) -> list[str]:
+    """The communes as recorded that match the filter: any case, with or without diacritics."""
+    assert scope.commune is not None
+    recorded = session.execute(
+        select(StatCount.commune).where(*_where(scope, "producers")).group_by(StatCount.commune)
+    ).scalars()
+    return [name for name in recorded if fold(name) == fold(scope.commune)]
+
+
+def _by(session: Session, scope: Scope, metric: str, *columns: str, extra: Any = ()) -> list[Any]:
+    """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back)."""
+    cols = [getattr(StatCount, c) for c in columns]
+    conditions = [*_where(scope, metric), *extra]
+    if scope.commune is not None:
+        conditions.append(StatCount.commune.in_(_communes(session, scope)))
+    query = select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli)).where(
+        *conditions
+    )
+    if cols:
+        query = query.group_by(*cols)
+    # Without columns an empty sum is one row of NULLs: no row.
+    return [row for row in session.execute(query).all() if row[-2] is not None]
+
+
+def _tally(rows: list[Any], index: int) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for row in rows:
+        counts[str(row[index])] += int(row[-2])
+    return counts
+
+
+def _valid(today: date, until: date | None = None) -> list[Any]:
+    conditions: list[Any] = [StatCount.k3 != REVOKED, StatCount.k3 >= today.isoformat()]
+    if until is not None:
+        conditions.append(StatCount.k3 <= until.isoformat())
+    return conditions
+
+
+def _months(today: date, count: int) -> tuple[str, ...]:
+    months: list[str] = []
+    year, month = today.year, today.month
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return tuple(reversed(months))
+
+
+def statistics(session: Session, origin: str, scope: Scope, today: date) -> Statistics:
+    """Every figure of the office's page (and of the GraphQL ``statistics`` field)."""
+    cp = checkpoint(session, origin)
+    producers = _by(session, scope, "producers", "province", "k1", "k2")
+    communes = _by(session, scope, "producers", "commune") if scope.province else []
+    products = _by(session, scope, "products", "province", "k1")
+    certificates = _by(session, scope, "certificates", "province", "k1", "k2", extra=_valid(today))
+    ocop = [row for row in certificates if row[1] == "OCOP"]
+    months = _months(today, MONTHS)
+    since = [StatCount.k1 >= months[0]]
+    items = _by(session, scope, "items", "k1", extra=since)
+    events = _by(session, scope, "events", "k1", extra=since)
+    return Statistics(
+        checkpoint=cp,
+        today=today,
+        scope=scope,
+        producers=sum(int(r[-2]) for r in producers),
+        products=sum(int(r[-2]) for r in products),
+        certificates_valid=sum(int(r[-2]) for r in certificates),
+        producers_by_province=_figures(_tally(producers, 0)),
+        producers_by_commune=_figures(_tally(communes, 0)),
+        producers_by_kind=_figures(_tally(producers, 1), PRODUCER_KINDS),
+        producers_by_status=_figures(_tally(producers, 2)),
+        products_by_group=_figures(_tally(products, 1), PRODUCT_GROUPS),
+        products_by_province=_figures(_tally(products, 0)),
+        certificates_by_stars=_figures(_tally(ocop, 2), STARS),
+        certificates_by_province=_figures(_tally(certificates, 0)),
+        expiring_30=_expiring_count(session, scope, today, 30),
+        expiring_90=_expiring_count(session, scope, today, 90),
+        items_per_month=_figures(_tally(items, 0), months),
+        events_per_month=_figures(_tally(events, 0), months),
+        capacity=capacity(session, scope, today),
+        scans_by_province=scans_by(session, scope, "province", today),
+        scans_by_product=scans_by(session, scope, "product", today),
+    )
+
+
+def _expiring_count(session: Session, scope: Scope, today: date, days: int) -> int:
+    rows = _by(session, scope, "certificates", extra=_valid(today, today + timedelta(days=days)))
+    return sum(int(r[-2]) for r in rows)
+
+
+def _product_names(session: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Product.public_id, Product.name_vi).where(Product.public_id.in_(ids))
+        )
+        .tuples()
+        .all()
+    )
+
+
+def capacity(
+    session: Session, scope: Scope, today: date, *, top: int | None = TOP
+) -> list[Capacity]:
+    """Batch volumes by product and production month, the last MONTHS months; the ``top``
+    products by batches (None: all of them)."""
+    since = _months(today, MONTHS)[0]
+    rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=[StatCount.k1 >= since])
+    per_product: Counter[str] = Counter()
+    for row in rows:
+        per_product[row[1]] += int(row[-2])
+    chosen = [p for p, _ in per_product.most_common(top)]
+    keep = set(chosen)
+    names = _product_names(session, chosen)
+    found = [
+        Capacity(row[1], names.get(row[1], ""), row[0], row[2], int(row[-2]), int(row[-1]) / 1000)
+        for row in rows
+        if row[1] in keep
+    ]
+    rank = {p: i for i, p in enumerate(chosen)}
+    return sorted(found, key=lambda c: (rank[c.product], c.month, c.unit))
+
+
+def scans_by(
+    session: Session, scope: Scope, by: str, today: date, *, top: int | None = TOP
+) -> list[ScanFigure]:
+    """Scans and suspected-copy signals of the last MONTHS months by ``province`` or ``product``."""
+    if by not in ("province", "product"):
+        raise InvalidFilter("province or product", field="by")
+    column = StatScan.province if by == "province" else StatScan.product
+    conditions: list[Any] = [
+        StatScan.producer == (scope.producer or NATIONAL),
+        StatScan.month >= _months(today, MONTHS)[0],
+    ]
+    if scope.province:
+        conditions.append(StatScan.province == scope.province)
+    query = (
+        select(column, func.sum(StatScan.scans), func.sum(StatScan.signals))
+        .where(*conditions)
+        .group_by(column)
+        .order_by(func.sum(StatScan.scans).desc(), column)
+    )
+    if top is not None:
+        query = query.limit(top)
+    rows = session.execute(query).all()
+    names = _product_names(session, [r[0] for r in rows]) if by == "product" else {}
+    return [ScanFigure(r[0], names.get(r[0], r[0]), int(r[1]), int(r[2])) for r in rows]
+
+
+def province_names() -> tuple[str, ...]:
+    return provinces()
