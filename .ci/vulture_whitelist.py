@@ -132,3 +132,5 @@ certificates_ending_in_30_days  # unused variable (traceapp/api/statistics.py): 
 certificates_ending_in_90_days  # unused variable (traceapp/api/statistics.py): a GraphQL field
 flagged_at  # unused variable (traceapp/statistics/models.py): when a fold flagged the item
 _.max_content_length  # unused attribute (traceapp/web/pages.py: Flask reads it while parsing the report's body)
+_.redirect_request  # unused method (traceapp/subscriptions/sender.py: urllib's redirect hook)
+unsubscribe  # unused function (traceapp/web/epcis_queries.py: a @bp.delete view)

@@ -34,6 +34,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from traceapp.web import (
         bundle_api,
         epcis_api,
+        epcis_queries,
+        epcis_resources,
+        epcis_worker,
         headers,
         health,
         ledger_api,
@@ -47,10 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for blueprint in (
         headers, health, ledger_api, resolver, pages, bundle_api, qr_api, epcis_api, media_api,
-        witness_api, partners_api,
+        witness_api, partners_api, epcis_queries, epcis_resources,
     ):  # fmt: skip
         app.register_blueprint(blueprint.bp)
     app.register_blueprint(console.bp)
+    epcis_worker.init_app(app)
     api.init_app(app)
     cli.register(app)
     return app

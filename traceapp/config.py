@@ -49,6 +49,14 @@ class Settings:
     # may be before it is skipped.
     replica_urls: tuple[str, ...] = ()
     replica_max_lag: int = 10
+    # EPCIS capture jobs and subscription deliveries (docs/epcis.md): a worker thread in the web
+    # app (`traceapp serve` and wsgi.py turn it on; tests run the worker themselves), and who
+    # may be a webhook's dest.
+    epcis_worker: bool = False
+    epcis_allow_private_dest: bool = False
+    epcis_max_attempts: int = 8
+    epcis_retry_base_ms: int = 2000
+    epcis_lease_seconds: int = 60
 
     @property
     def is_production(self) -> bool:
@@ -66,6 +74,10 @@ def _bool(name: str, raw: str) -> bool:
     if value in {"0", "false", "no", "off", ""}:
         return False
     raise ConfigError(f"{PREFIX}{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _flag(name: str, raw: object) -> bool:
+    return raw if isinstance(raw, bool) else _bool(name, str(raw))
 
 
 def _database_url(raw: str, instance_path: Path) -> str:
@@ -259,6 +271,15 @@ def load_settings(
         replica_urls=_replica_urls(raw.get("DATABASE_REPLICA_URLS"), database_url),
         replica_max_lag=_seconds(
             "DATABASE_REPLICA_MAX_LAG", raw.get("DATABASE_REPLICA_MAX_LAG", 10)
+        ),
+        epcis_worker=_flag("EPCIS_WORKER", raw.get("EPCIS_WORKER", False)),
+        epcis_allow_private_dest=_flag(
+            "EPCIS_ALLOW_PRIVATE_DEST", raw.get("EPCIS_ALLOW_PRIVATE_DEST", False)
+        ),
+        epcis_max_attempts=max(1, _seconds("EPCIS_MAX_ATTEMPTS", raw.get("EPCIS_MAX_ATTEMPTS", 8))),
+        epcis_retry_base_ms=_seconds("EPCIS_RETRY_BASE_MS", raw.get("EPCIS_RETRY_BASE_MS", 2000)),
+        epcis_lease_seconds=max(
+            1, _seconds("EPCIS_LEASE_SECONDS", raw.get("EPCIS_LEASE_SECONDS", 60))
         ),
     )
     if production:

@@ -17,6 +17,7 @@ from traceapp.recalls import models as recalls
 from traceapp.reports import models as reports
 from traceapp.scans import models as scans
 from traceapp.statistics import models as statistics
+from traceapp.subscriptions import models as subscriptions
 from traceapp.witness import models as witness
 
 MODEL_MODULES = (
@@ -33,6 +34,7 @@ MODEL_MODULES = (
     auth,
     accounts,
     witness,
+    subscriptions,
 )
 
 

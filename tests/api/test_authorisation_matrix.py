@@ -103,6 +103,13 @@ OTHER_AUTHORITY = {
     "pages.report_submit": "anyone",
     # tlog-witness: the log's signature on the checkpoint is the authority (tests/witness).
     "witness_api.add_checkpoint_view": "the log's signature",
+    # EPCIS named queries and subscriptions: settings of the caller, no ledger entry; a
+    # producer's query is its own and yields its own events (tests/epcis/test_queries_api.py,
+    # tests/epcis/test_subscriptions.py).
+    "epcis_queries.create": "any token; owned by its creator",
+    "epcis_queries.delete": "the query's owner or an admin",
+    "epcis_queries.subscribe": "the query's owner or an admin",
+    "epcis_queries.unsubscribe": "the query's owner or an admin",
 }
 
 
@@ -455,7 +462,7 @@ def _upload(
 
 def _capture_outcome(client: FlaskClient, world: World, caller: str) -> str:
     token = world.tokens[caller]
-    headers = {"Content-Type": "application/ld+json"}
+    headers = {"Content-Type": "application/ld+json", "Prefer": "wait"}  # captured at once
     if token:
         headers["Authorization"] = f"Bearer {token}"
     body = json.dumps(_document(world, _target(world, caller)))

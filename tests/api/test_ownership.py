@@ -142,7 +142,11 @@ def _refusals(
     rest = client.post(
         "/epcis/capture",
         data=json.dumps(_document(_event(epc, disposition, 3))),
-        headers={"Content-Type": "application/ld+json", "Authorization": f"Bearer {token}"},
+        headers={
+            "Content-Type": "application/ld+json",
+            "Authorization": f"Bearer {token}",
+            "Prefer": "wait",
+        },
     )
     assert rest.status_code == 400, rest.json
     (issue,) = rest.json["issues"]

@@ -27,7 +27,8 @@ def token(database: Database, role: str, producer: str | None = None) -> str:
 
 
 def post(client: FlaskClient, body: bytes, bearer: str | None, **headers: str) -> Any:
-    sent = {"Content-Type": "application/ld+json", **headers}
+    # Prefer: wait captures before answering; the 202 path is tests/epcis/test_queries_api.py.
+    sent = {"Content-Type": "application/ld+json", "Prefer": "wait", **headers}
     if bearer:
         sent["Authorization"] = f"Bearer {bearer}"
     return client.post("/epcis/capture", data=body, headers=sent)
@@ -179,6 +180,16 @@ def test_epcis_1x_urns_are_accepted_and_stored_as_cbv_2_uris(
     shipped = next(e for e in stored if e["bizStep"].endswith("shipping"))
     assert shipped["disposition"] == "https://ref.gs1.org/cbv/Disp-in_transit"
     assert shipped["bizTransactionList"][0]["type"] == "https://ref.gs1.org/cbv/BTT-po"
+
+    queued = client.post(  # the 202 door checks the same upgraded document before queuing
+        "/epcis/capture",
+        data=json.dumps(document).encode(),
+        headers={
+            "Content-Type": "application/ld+json",
+            "Authorization": f"Bearer {token(database, 'producer', scenario.producer)}",
+        },
+    )
+    assert queued.status_code == 202, queued.json
 
     misspelt = json.loads(json.dumps(document))
     misspelt["epcisBody"]["eventList"][0]["bizStep"] = "urn:epcglobal:cbv:bizstep:shiping"

@@ -170,7 +170,12 @@ def test_hostile_epcis_capture_is_a_problem_not_a_500(
     response = client.post(
         "/epcis/capture",
         data=_epcis_bodies()[case],
-        headers={"Content-Type": "application/ld+json", "Authorization": f"Bearer {bearer}"},
+        # Prefer: wait: the ledger's refusals come in the answer, not later in the job.
+        headers={
+            "Content-Type": "application/ld+json",
+            "Authorization": f"Bearer {bearer}",
+            "Prefer": "wait",
+        },
     )
     _clear_4xx(response)
     assert response.get_json()["title"]

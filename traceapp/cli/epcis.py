@@ -22,7 +22,9 @@ from traceapp.events.query import QueryParameterError, iter_all, parse_query
 from traceapp.ledger_runtime import get_ledger
 
 
-@click.group("epcis", help="EPCIS 2.0 JSON-LD documents: import and export events.")
+@click.group(
+    "epcis", help="EPCIS 2.0 JSON-LD documents: import and export events; background work."
+)
 def epcis_group() -> None:
     pass
 
@@ -152,3 +154,46 @@ def export_command(output: Path | None, params: tuple[str, ...], **filters: obje
         return
     output.write_text(text, encoding="utf-8")
     click.echo(f"exported {len(events)} events to {output}", err=True)
+
+
+def _background(captures: bool, once: bool, poll: float) -> None:
+    import signal
+    import threading
+
+    from traceapp.config import get_settings
+    from traceapp.events.capture_jobs import run_captures
+    from traceapp.subscriptions.sender import deliver_pending
+    from traceapp.subscriptions.worker import policy_from, run_worker, worker_name
+
+    require_schema()
+    database, ledger = get_database(), get_ledger()
+    policy = policy_from(get_settings())
+    if once:  # what is due now, then exit (cron, tests)
+        worker = worker_name()
+        jobs = run_captures(database, ledger, worker, limit=10_000) if captures else 0
+        sent = deliver_pending(database, ledger.origin, worker, policy, limit=10_000)
+        click.echo(f"{jobs} capture jobs, {sent} deliveries attempted")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("working; stop with Ctrl-C or SIGTERM", err=True)
+    run_worker(database, ledger, policy, stop, captures=captures, poll=poll)
+
+
+@epcis_group.command("work")
+@click.option("--once", is_flag=True, help="Do what is due now, then exit.")
+@click.option("--poll", type=click.FloatRange(0.01, 60), default=0.2, show_default=True)
+@with_appcontext
+def work_command(once: bool, poll: float) -> None:
+    """Capture waiting REST capture jobs and send due subscription deliveries."""
+    _background(True, once, poll)
+
+
+@epcis_group.command("deliver")
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option("--poll", type=click.FloatRange(0.01, 60), default=0.2, show_default=True)
+@with_appcontext
+def deliver_command(once: bool, poll: float) -> None:
+    """Send due subscription deliveries (signed webhooks), retrying with backoff."""
+    _background(False, once, poll)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -9,6 +11,7 @@ from flask.cli import with_appcontext
 from traceapp.cli.common import check_database
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
+from traceapp.web import epcis_worker
 
 
 @click.command("serve")
@@ -33,8 +36,12 @@ def serve(bind: str, workers: int, threads: int, dev: bool) -> None:
         click.echo(f"warning: {problem}; the ledger cannot be written or proven", err=True)
     # No connection may cross the fork into the workers.
     get_database().dispose()
+    # The EPCIS worker thread (capture jobs, deliveries), unless TRACEAPP_EPCIS_WORKER=0.
+    worker = os.environ.setdefault("TRACEAPP_EPCIS_WORKER", "1").strip().lower()
     if dev:
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        if worker in ("1", "true", "yes", "on"):
+            epcis_worker.init_app(app, force=True)
         app.run(host=host.strip("[]"), port=int(port), debug=True, use_reloader=False)
         return
     from traceapp.server import run_gunicorn

@@ -17,13 +17,12 @@ from typing import Any
 from traceapp.epcis.errors import EpcisError, EpcisValidationError, EventHashMismatch, Issue
 from traceapp.epcis.event_hash import HashContext, check_event_id, event_hash
 from traceapp.epcis.schema import (
-    DOCUMENT_TYPES,
     EVENT_TYPES,
     events_pointer,
     iter_events,
     validate_document,
 )
-from traceapp.epcis.vocabulary import upgrade_document
+from traceapp.epcis.vocabulary import upgraded
 
 __all__ = ["MAX_EVENTS", "HashWarning", "PreparedDocument", "inline_context", "prepare_document"]
 
@@ -130,8 +129,7 @@ def prepare_document(document: object, *, proceed: bool = False) -> PreparedDocu
     document-level problems do; an event with problems is left out and listed in ``failures``.
     EPCIS 1.x CBV URNs are upgraded to their CBV 2.0 URIs first (``epcis.vocabulary``).
     """
-    if isinstance(document, Mapping) and str(document.get("type")) in DOCUMENT_TYPES:
-        document = upgrade_document(document, events_pointer(document))
+    document = upgraded(document)
     try:
         validate_document(document)
         schema_failures: dict[int, list[Issue]] = {}

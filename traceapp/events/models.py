@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from traceapp.db.base import Base
@@ -72,12 +72,19 @@ class CaptureJob(Base):
     """
 
     __tablename__ = "epcis_capture_jobs"
+    __table_args__ = (Index("ix_epcis_capture_jobs_running", "running", "id"),)
 
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     actor: Mapped[str] = mapped_column(String(255), index=True)  # the key that signed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     error_behaviour: Mapped[str] = mapped_column(String(8))
     success: Mapped[bool] = mapped_column(Boolean)
     report: Mapped[str] = mapped_column(Text)  # JSON
+    # Asynchronous capture (202): the received body waits here until a worker leases the job;
+    # it is dropped once the job finished (the report keeps what happened).
+    running: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -96,12 +96,15 @@ class EventQuery:
     exists_error_declaration: bool = False
     per_page: int = DEFAULT_PER_PAGE
     after_seq: int | None = None  # from nextPageToken
+    upto_seq: int | None = None  # a delivery's range: ledger index at most this
+    producer_id: int | None = None  # a producer's own events only (named queries, deliveries)
 
 
 @dataclass
 class Page:
     events: list[dict[str, Any]] = field(default_factory=list)
     next_token: str | None = None
+    seqs: list[int] = field(default_factory=list)  # each event's ledger index
 
 
 def _values(params: Mapping[str, Sequence[str]], name: str) -> tuple[str, ...]:
@@ -219,6 +222,10 @@ def _statement(query: EventQuery) -> Select[tuple[Event]]:
         stmt = stmt.where(Event.error_declared_seq.is_not(None))
     if query.after_seq is not None:
         stmt = stmt.where(Event.ledger_seq > query.after_seq)
+    if query.upto_seq is not None:
+        stmt = stmt.where(Event.ledger_seq <= query.upto_seq)
+    if query.producer_id is not None:
+        stmt = stmt.where(Event.producer_id == query.producer_id)
     return stmt.order_by(Event.ledger_seq)
 
 
@@ -270,7 +277,7 @@ def run_query(session: Session, origin: str, query: EventQuery) -> Page:
     more = len(rows) > query.per_page
     rows = rows[: query.per_page]
     token = encode_token(rows[-1].ledger_seq) if more and rows else None
-    return Page(render(session, origin, rows), token)
+    return Page(render(session, origin, rows), token, [row.ledger_seq for row in rows])
 
 
 def iter_all(session: Session, origin: str, query: EventQuery) -> Iterable[dict[str, Any]]:
