@@ -123,6 +123,8 @@ whole_batch  # unused variable (traceapp/console/batch_log.py; read by templates
 _.handle_endtag  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.handle_data  # unused method (tests/web/test_consumer_pages.py: HTMLParser hook)
 _.tone  # unused variable (traceapp/verification/verdict.py: read by templates/verify/page.html)
+_.on_execute  # unused method (traceapp/api/routing.py: strawberry's SchemaExtension hook)
+pytestmark  # unused variable (tests/replica/*.py: pytest reads it)
 # Statistics (issue 17): GraphQL fields of Statistics/CapacityFigure, the flag's time (kept for
 # the deep check's reader).
 product_public_id  # unused variable (traceapp/api/statistics.py): a GraphQL field

@@ -45,6 +45,10 @@ class Settings:
     witness_key_file: Path | None = None
     witness_logs: tuple[tuple[str, str], ...] = ()
     clock_skew_seconds: int = 300
+    # PostgreSQL standbys for reads (issue 19; traceapp.db.replicas), and how far behind one
+    # may be before it is skipped.
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag: int = 10
     # EPCIS capture jobs and subscription deliveries (docs/epcis.md): a worker thread in the web
     # app (`traceapp serve` and wsgi.py turn it on; tests run the worker themselves), and who
     # may be a webhook's dest.
@@ -100,6 +104,32 @@ def _database_url(raw: str, instance_path: Path) -> str:
     raise ConfigError(
         f"{PREFIX}DATABASE_URL must be sqlite:/// or postgresql://, got backend {backend!r}"
     )
+
+
+def _replica_urls(raw: object, primary: str) -> tuple[str, ...]:
+    """Zero or more PostgreSQL URLs, separated by white space or ``;``."""
+    if isinstance(raw, list | tuple):
+        raw = " ".join(raw)
+    words = str(raw or "").replace(";", " ").split()
+    if words and primary.startswith("sqlite"):
+        raise ConfigError(
+            f"{PREFIX}DATABASE_REPLICA_URLS needs a PostgreSQL {PREFIX}DATABASE_URL: "
+            "SQLite stays on one host"
+        )
+    urls = []
+    for word in words:
+        try:
+            url = make_url(word)
+        except (ArgumentError, ValueError):
+            raise ConfigError(
+                f"{PREFIX}DATABASE_REPLICA_URLS: not a database URL: {word!r}"
+            ) from None
+        if url.get_backend_name() != "postgresql":
+            raise ConfigError(
+                f"{PREFIX}DATABASE_REPLICA_URLS: only postgresql:// URLs, got {word!r}"
+            )
+        urls.append(url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False))
+    return tuple(urls)
 
 
 def _public_url(raw: str) -> str:
@@ -262,10 +292,11 @@ def load_settings(
 
     kek_raw = raw.get("KEY_ENCRYPTION_KEY")
     kek = kek_raw if isinstance(kek_raw, bytes) else _kek(kek_raw)
+    database_url = _database_url(
+        str(raw.get("DATABASE_URL", f"sqlite:///{instance / 'traceapp.db'}")), instance
+    )
     settings = Settings(
-        database_url=_database_url(
-            str(raw.get("DATABASE_URL", f"sqlite:///{instance / 'traceapp.db'}")), instance
-        ),
+        database_url=database_url,
         public_url=public_url,
         log_origin=_log_origin(str(raw.get("LOG_ORIGIN", default_origin))),
         log_key_file=Path(raw.get("LOG_KEY_FILE") or instance / "log.key"),
@@ -278,6 +309,10 @@ def load_settings(
         media_dir=Path(raw.get("MEDIA_DIR") or instance / "media"),
         **_witnessing(raw),
         clock_skew_seconds=_seconds("CLOCK_SKEW_SECONDS", raw.get("CLOCK_SKEW_SECONDS", 300)),
+        replica_urls=_replica_urls(raw.get("DATABASE_REPLICA_URLS"), database_url),
+        replica_max_lag=_seconds(
+            "DATABASE_REPLICA_MAX_LAG", raw.get("DATABASE_REPLICA_MAX_LAG", 10)
+        ),
         epcis_worker=_flag("EPCIS_WORKER", raw.get("EPCIS_WORKER", False)),
         epcis_allow_private_dest=_flag(
             "EPCIS_ALLOW_PRIVATE_DEST", raw.get("EPCIS_ALLOW_PRIVATE_DEST", False)

@@ -19,6 +19,7 @@ from traceapp.api.mutations.resolvers import Mutation, PrepareQueries
 from traceapp.api.permissions import FieldPermissions
 from traceapp.api.portal import PortalQueries
 from traceapp.api.queries import CatalogQueries
+from traceapp.api.routing import ReplicaReads
 from traceapp.api.statistics import StatisticsQueries
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
@@ -47,6 +48,7 @@ def build_schema(*, introspection: bool = True) -> strawberry.Schema:
         ErrorPolicy,  # first: it sees the final result of every other extension
         partial(DocumentLimits, () if introspection else (NoSchemaIntrospectionCustomRule,)),
         FieldPermissions,
+        ReplicaReads,
     ]
     return strawberry.Schema(
         query=Query,

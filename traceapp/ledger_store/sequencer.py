@@ -22,6 +22,7 @@ from ledger.errors import LedgerError
 from ledger.merkle import CompactRange, leaf_hash
 from ledger.signing import build_entry, format_recorded, sign_checkpoint
 from ledger.tree_store import compact_range_from_store
+from traceapp.db.replicas import WRITTEN_SIZE
 from traceapp.db.statements import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
@@ -152,4 +153,5 @@ def append(
         _FIRST_HEAD if head is None else _MOVE_HEAD,
         moved,
     )
+    session.info[WRITTEN_SIZE] = new_size  # read-your-writes on replicas (traceapp.db.sessions)
     return AppendResult(appended, note, new_size)

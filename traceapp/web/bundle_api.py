@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ledger.tlog_proof import FILE_EXTENSION, bundle_to_proofs
 from traceapp.clients import rate_limited
-from traceapp.db.sessions import get_session
+from traceapp.db.sessions import get_session, replica_reads_if_safe
 from traceapp.errors import NotFound
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
@@ -29,6 +29,7 @@ from traceapp.witness.runtime import get_witnessing
 
 PREFIX = "/ledger/bundle"
 bp = Blueprint("bundle_api", __name__, url_prefix=PREFIX)
+bp.before_request(replica_reads_if_safe)
 
 
 def _error(status: int, field: str | None, message: str, code: str) -> Response:

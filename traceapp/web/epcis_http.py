@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from traceapp.auth.services import Principal, authenticate
-from traceapp.db.sessions import get_session
+from traceapp.db.sessions import get_session, replica_reads_if_safe
 from traceapp.epcis.importer import MAX_EVENTS
 from traceapp.epcis.schema import DEFAULT_MAX_BYTES
 
@@ -74,7 +74,15 @@ def refused(error: Refused) -> Response:
 def blueprint(name: str) -> Blueprint:
     bp = Blueprint(name, __name__, url_prefix="/epcis")
     bp.register_error_handler(Refused, refused)
+    bp.before_request(_replica_reads)
     return bp
+
+
+def _replica_reads() -> None:
+    """Queries may read from a replica (issue 19); a capture job's state is read where it was
+    just written (the primary): the job a 202 names must be there when its client asks."""
+    if not request.path.startswith("/epcis/capture"):
+        replica_reads_if_safe()
 
 
 def principal() -> Principal:

@@ -41,7 +41,28 @@ def readyz() -> tuple[Response, int]:
             witnesses = _witnesses(session)
     if problem is not None:
         return jsonify(status="unavailable", reason=problem), 503
-    return jsonify(status="ok", revision=current, witnesses=witnesses), 200
+    body: dict[str, object] = {"status": "ok", "revision": current, "witnesses": witnesses}
+    if get_database().replicas:
+        body["replicas"] = _replicas()
+    return jsonify(body), 200
+
+
+def _replicas() -> list[dict[str, object]]:
+    """The read replicas, each probed now (unless its circuit breaker is open): detail only,
+    reads go to the primary while none is usable."""
+    return [
+        {
+            "name": s.name,
+            "state": s.state,
+            "ok": s.state == "ok",
+            "lagSeconds": s.lag_seconds,
+            "size": s.size,
+            "checkedAt": s.checked_at.isoformat() if s.checked_at else None,
+            "lastError": s.last_error,
+            "failures": s.failures,
+        }
+        for s in get_database().replicas.states()
+    ]
 
 
 def _witnesses(session: Session) -> dict[str, object]:

@@ -8,9 +8,9 @@ import base64
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ledger.errors import FormatError
-from ledger.tiles import TileId, parse_tile_path
+from ledger.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, TileId, parse_tile_path
 from traceapp.clients import limit_blueprint
-from traceapp.db.sessions import get_session
+from traceapp.db.sessions import allow_replica_reads, get_session, replica_reads_if_safe
 from traceapp.errors import DomainError, NotFound
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store import reads, tiles
@@ -20,6 +20,8 @@ from traceapp.witness.served import served_checkpoint
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
 limit_blueprint(bp, "ledger")
+# Reads from a replica whose log has what is asked for (else from the primary).
+bp.before_request(replica_reads_if_safe)
 
 
 def _b64(data: bytes) -> str:
@@ -83,9 +85,8 @@ def checkpoint() -> Response:
 def checkpoint_of_size(size: int) -> Response:
     """A stored checkpoint: the same size always returns the same bytes, so cache it long."""
     origin = get_ledger().origin
-    return _text(
-        reads.checkpoint_at(get_session(), origin, _bounded(size, "size")).note, max_age=86400
-    )
+    allow_replica_reads(needs=_bounded(size, "size"))
+    return _text(reads.checkpoint_at(get_session(), origin, size).note, max_age=86400)
 
 
 @bp.get("/vkey")
@@ -95,7 +96,8 @@ def vkey() -> Response:
 
 @bp.get("/entries/<int:index>")
 def entry(index: int) -> Response:
-    row = reads.entry_at(get_session(), get_ledger().origin, _bounded(index, "index"))
+    allow_replica_reads(needs=_bounded(index, "index") + 1)
+    row = reads.entry_at(get_session(), get_ledger().origin, index)
     response = jsonify(index=row.seq, entry=_b64(row.entry), leaf=_b64(row.leaf_hash))
     response.cache_control.public = True
     response.cache_control.max_age = 86400  # entries never change
@@ -105,6 +107,7 @@ def entry(index: int) -> Response:
 @bp.get("/proof/inclusion")
 def inclusion_proof() -> Response:
     index, size = _int_arg("index"), _int_arg("size")
+    allow_replica_reads(needs=size)
     proof = reads.inclusion(get_session(), get_ledger().origin, index, size)
     return jsonify(index=index, size=size, proof=[_b64(h) for h in proof])
 
@@ -112,6 +115,7 @@ def inclusion_proof() -> Response:
 @bp.get("/proof/consistency")
 def consistency_proof() -> Response:
     old, new = _int_arg("old"), _int_arg("new")
+    allow_replica_reads(needs=new)
     proof = reads.consistency(get_session(), get_ledger().origin, old, new)
     return jsonify(old=old, new=new, proof=[_b64(h) for h in proof])
 
@@ -137,6 +141,9 @@ def tile(path: str) -> Response:
     )
     data = cache.get(wanted)
     if data is None:
+        level = 0 if wanted.level == ENTRIES else int(wanted.level)
+        leaves = (wanted.index * TILE_WIDTH + wanted.width) << (TILE_HEIGHT * level)
+        allow_replica_reads(needs=leaves)
         try:
             data = tiles.tile_bytes(get_session(), get_ledger().origin, wanted)
         except NotFound as exc:

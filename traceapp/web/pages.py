@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from traceapp.batches.targets import find_printed
 from traceapp.clients import client_fingerprint, rate_limited
 from traceapp.config import get_settings
-from traceapp.db.sessions import get_database, get_session
+from traceapp.db.sessions import get_database, get_session, replica_reads_if_safe
 from traceapp.gs1.digital_link import DigitalLink, parse_uri
 from traceapp.gs1.element_string import parse_element_string
 from traceapp.gs1.errors import Gs1Error
@@ -43,6 +43,7 @@ from traceapp.web.answers import finish, lang_url, language, now_and_today, same
 from traceapp.web.consumer import page_context, with_lang
 
 bp = Blueprint("pages", __name__)
+bp.before_request(replica_reads_if_safe)
 
 MAX_INPUT = 600
 MAX_REPORT_BODY = MAX_UPLOAD_BYTES + 64 * 1024

@@ -17,13 +17,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from traceapp.batches.targets import find_target
 from traceapp.clients import limit_blueprint
 from traceapp.config import Settings
-from traceapp.db.sessions import get_session
+from traceapp.db.sessions import get_session, replica_reads_if_safe
 from traceapp.gs1.digital_link import format_uri, parse_path
 from traceapp.gs1.errors import Gs1Error
 from traceapp.labels.qr import qr_png, qr_svg
 
 bp = Blueprint("qr_api", __name__)
 limit_blueprint(bp, "qr")
+bp.before_request(replica_reads_if_safe)
 
 PREFIX = "/qr"
 BOX_SIZE = 10  # pixels a module: ~450 px for an item URI, sharp on screens and in print

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from traceapp.clients import client_fingerprint, rate_limited
 from traceapp.config import get_settings
-from traceapp.db.sessions import get_database, get_session
+from traceapp.db.sessions import get_database, get_session, replica_reads_if_safe
 from traceapp.errors import NotFound
 from traceapp.gs1.compression import decompress_segment, looks_compressed
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
@@ -77,6 +77,7 @@ from traceapp.witness.texts import WITNESS_TEXTS
 
 bp = Blueprint("resolver", __name__)
 bp.after_request(add_cors)
+bp.before_request(replica_reads_if_safe)  # pages read from a replica; scans write to the primary
 
 # ?view= selects our own content (the targets of the links); unknown names show the page.
 SECTIONS = {"pip": "all", "journey": "journey", "certificates": "certificates", "recall": "all"}
