@@ -65,6 +65,19 @@ def _require_postgres() -> None:
         pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _epcis_worker_setting_kept() -> Iterator[None]:
+    """`traceapp serve` and wsgi.py turn the EPCIS worker on in their own process's
+    environment; run inside a test, that must not leak into every later test's apps (each
+    would start a worker thread polling a dropped database)."""
+    before = os.environ.get("TRACEAPP_EPCIS_WORKER")
+    yield
+    if before is None:
+        os.environ.pop("TRACEAPP_EPCIS_WORKER", None)
+    else:
+        os.environ["TRACEAPP_EPCIS_WORKER"] = before
+
+
 @pytest.fixture
 def postgres_server_url() -> str:
     """The server's maintenance database: for tests of connections, not of tables."""
