@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from console.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OWNER_PASSWORD
 from PIL import Image
-from support.axe import assert_accessible
-from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live
+from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live, phone_shot
 
 __all__ = ["live"]
 
@@ -35,11 +34,7 @@ def test_owner_builds_the_catalogue_in_chromium(
     picture.write_bytes(out.getvalue())
 
     def shot(page: Page, name: str) -> None:
-        path = ARTIFACTS / f"console-catalog-{name}-{backend}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5_000
-        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
-        assert_accessible(page, name)
+        phone_shot(page, f"console-catalog-{name}-{backend}", name)
 
     def sign_in(page: Page, login: str, password: str) -> None:
         page.goto(f"{base}/console/login")

@@ -24,9 +24,8 @@ from console.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, OWNER_PASSWORD
 from console.test_batch_work import check_stamps
 from PIL import Image
 from sqlalchemy import func, select
-from support.axe import assert_accessible
 from support.scenario import Scenario
-from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live
+from test_console import ARTIFACTS, CHROMIUM, VIEWPORT, live, phone_shot
 
 from traceapp.accounts.models import PRODUCER_OWNER
 from traceapp.accounts.services import PersonInput, create_account
@@ -120,11 +119,7 @@ def test_a_producers_day_offline_and_back_in_chromium(
     picture.write_bytes(out.getvalue())
 
     def shot(page: Page, name: str) -> None:
-        path = ARTIFACTS / f"console-flow-{name}-{backend}.png"
-        page.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 5_000
-        assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORT["width"]
-        assert_accessible(page, name)
+        phone_shot(page, f"console-flow-{name}-{backend}", name)
 
     def person(browser: Browser, **options: object) -> Page:
         context = browser.new_context(viewport=VIEWPORT, locale="vi-VN", **options)
