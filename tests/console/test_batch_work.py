@@ -376,3 +376,50 @@ def test_staff_record_events_and_issue_stamps_in_their_own_name(
     issued = staff.post(stamps, data={**form_of(staff, stamps), "count": "2"})
     assert issued.headers["Content-Type"] == "application/pdf"
     assert last_statement(database, "items.issued")["member"] == member_of(database, "0912000111")
+
+
+def test_a_long_log_pages_newest_first_at_a_flat_weight(
+    client: FlaskClient, people: People, database: Database, ledger: Ledger, scenario: Scenario
+) -> None:
+    from datetime import timedelta
+
+    from traceapp.events.building import EventInput, Quantity
+    from traceapp.events.services import record_events
+
+    owner_of(client, people, people.producer_a, "hung@example.vn")
+    start = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    with database.write() as s:
+        record_events(
+            s,
+            ledger,
+            scenario.producer_key,
+            [
+                EventInput(
+                    type="ObjectEvent",
+                    event_time=start + timedelta(minutes=n),
+                    biz_step="inspecting",
+                    quantities=[Quantity(scenario.batch)],
+                )
+                for n in range(60)
+            ],
+        )
+    everything = [e.public_id for e in _events(database, scenario.batch)]
+    newest_first = sorted(
+        _events(database, scenario.batch), key=lambda e: (e.event_time, e.id), reverse=True
+    )
+    seen: list[str] = []
+    page: str | None = f"/console/batches/{scenario.batch}/events"
+    weights = []
+    while page is not None:
+        response = client.get(page)
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        weights.append(len(response.get_data()))
+        ids = re.findall(r'<li id="event-([^"]+)"', body)
+        assert 0 < len(ids) <= 25
+        seen.extend(ids)
+        older = re.search(r'<a rel="next" href="([^"]+)"', body)
+        page = older.group(1).replace("&amp;", "&") if older else None
+    assert seen == [e.public_id for e in newest_first]
+    assert sorted(seen) == sorted(everything) and len(seen) >= 60
+    assert max(weights) <= PAGE_BUDGET

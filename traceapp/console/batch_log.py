@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, url_for
-from sqlalchemy import Row, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Row, and_, or_, select, union
 
 from traceapp.batches.models import Batch, Item
 from traceapp.console.core import bp, error_text, not_found, render, signed_in, t
@@ -43,6 +43,7 @@ from traceapp.recalls.services import RecallInput, issue_recall_as
 VIETNAM = timezone(timedelta(hours=7))
 ERROR_REASONS = ("incorrect_data", "did_not_occur")
 MAX_CODES = 1000
+LOG_PAGE = 25
 
 
 @dataclass(frozen=True)
@@ -58,12 +59,64 @@ def _places(own: OwnBatch) -> list[Location]:
     return producer_locations(get_session(), own.producer_id)
 
 
-def _log(own: OwnBatch) -> list[LogLine]:
-    session = get_session()
+def _ours(own: OwnBatch) -> ColumnElement[bool]:
+    """The event_epcs rows naming the batch or one of its items."""
     items = select(Item.id).where(Item.batch_id == own.batch.id)
+    return or_(EventEpc.batch_id == own.batch.id, EventEpc.item_id.in_(items))
+
+
+def _touching(own: OwnBatch) -> CompoundSelect[tuple[int]]:
+    """The ledger indexes of the events naming the batch or one of its items: a union of two
+    index ranges (an OR of the two leads PostgreSQL to scan every event's EPCs)."""
+    return union(
+        select(EventEpc.event_seq).where(EventEpc.batch_id == own.batch.id),
+        select(EventEpc.event_seq)
+        .join(Item, Item.id == EventEpc.item_id)
+        .where(Item.batch_id == own.batch.id),
+    )
+
+
+def _batch_event(own: OwnBatch, public_id: str) -> Event | None:
+    """One of the producer's events on this batch (or its items), by its public ID."""
+    return (
+        get_session()
+        .execute(
+            select(Event).where(
+                Event.public_id == public_id,
+                Event.producer_id == own.producer_id,
+                Event.ledger_seq.in_(_touching(own)),
+            )
+        )
+        .scalar_one_or_none()
+    )
+
+
+def _log(own: OwnBatch, before: str | None) -> tuple[list[LogLine], str | None]:
+    """A page of the batch's events, newest first, and the cursor of the next (older) page:
+    LOG_PAGE lines whatever the batch's history, so the page's cost and weight stay flat."""
+    session = get_session()
+    query = select(Event).where(Event.ledger_seq.in_(_touching(own)))
+    if before:
+        mark = session.execute(
+            select(Event.event_time, Event.id).where(Event.public_id == before)
+        ).first()
+        if mark is not None:
+            query = query.where(
+                or_(
+                    Event.event_time < mark.event_time,
+                    and_(Event.event_time == mark.event_time, Event.id < mark.id),
+                )
+            )
+    events = list(
+        session.execute(
+            query.order_by(Event.event_time.desc(), Event.id.desc()).limit(LOG_PAGE + 1)
+        ).scalars()
+    )
+    older = events[LOG_PAGE - 1].public_id if len(events) > LOG_PAGE else None
+    events = events[:LOG_PAGE]
     links = session.execute(
         select(EventEpc.event_seq, EventEpc.item_id, EventEpc.batch_id).where(
-            or_(EventEpc.batch_id == own.batch.id, EventEpc.item_id.in_(items))
+            EventEpc.event_seq.in_([e.ledger_seq for e in events]), _ours(own)
         )
     ).all()
     counts: dict[int, int] = {}
@@ -73,12 +126,6 @@ def _log(own: OwnBatch) -> list[LogLine]:
             counts[seq] = counts.get(seq, 0) + 1
         elif batch_id is not None:
             whole.add(seq)
-    events = session.execute(
-        select(Event)
-        .where(Event.ledger_seq.in_(set(counts) | whole))
-        .order_by(Event.event_time.desc(), Event.id.desc())
-        .limit(200)
-    ).scalars()
     names = {location_uri(p): p.name for p in _places(own)}
     lines = []
     for event in events:
@@ -93,7 +140,7 @@ def _log(own: OwnBatch) -> list[LogLine]:
                 event.ledger_seq in whole,
             )
         )
-    return lines
+    return lines, older
 
 
 def _recalls(own: OwnBatch) -> list[Recall]:
@@ -121,11 +168,13 @@ def batch_events(public_id: str) -> Page:
 
 
 def _log_page(own: OwnBatch, status: int = 200, **context: object) -> tuple[str, int]:
+    lines, older = _log(own, request.args.get("before"))
     return render(
         "console/events.html",
         status,
         own=own,
-        lines=_log(own),
+        lines=lines,
+        older=older,
         recalls=_recalls(own),
         reasons=ERROR_REASONS,
         key=new_key(),
@@ -271,13 +320,13 @@ def declare_event_error(public_id: str, event_id: str) -> Page:
     own = own_batch(public_id)
     if own is None:
         return not_found()
-    line = next((x for x in _log(own) if x.event.public_id == event_id[:40]), None)
-    if line is None or line.event.producer_id != own.producer_id:
+    found = _batch_event(own, event_id[:40])
+    if found is None:
         return not_found()
     reason = request.form.get("reason", "")
     if reason not in ERROR_REASONS:
         reason = ""
-    event = line.event.event_id
+    event = found.event_id
     try:
         member_write(
             form_key(), lambda s, ledger, req: declare_error_as(s, ledger, req, event, reason)

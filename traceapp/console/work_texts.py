@@ -62,6 +62,8 @@ WORK_TEXTS = Texts(
         "codes_unknown": ("Không tìm thấy mã: {codes}", "Codes not found: {codes}"),
         "time_bad": ("Thời gian không hợp lệ.", "This time is not valid."),
         "events_none": ("Chưa có sự kiện nào.", "No events yet."),
+        "events_older": ("Sự kiện cũ hơn", "Older events"),
+        "events_newest": ("Mới nhất", "Newest"),
         "event_items_count": ("{count} sản phẩm", "{count} items"),
         "event_whole_batch": ("cả lô", "whole batch"),
         "event_retracted": ("Đã báo ghi sai: {reason}", "Declared wrong: {reason}"),
