@@ -12,10 +12,12 @@ from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import inspect
+from support.scenario import Scenario
 
 from traceapp import migrate
 from traceapp.db.base import Base
-from traceapp.db.sessions import get_database
+from traceapp.db.sessions import Database, get_database
+from traceapp.ledger_store.writer import Ledger
 from traceapp.models import load_all_models
 
 
@@ -92,3 +94,46 @@ def test_0018_backfills_the_search_keys_and_the_history(database_url: str) -> No
         engine.dispose()
     assert tuple(keys) == ("hop tac xa dong tien", "quang nam", "dien ban", None)
     assert [tuple(r) for r in history] == [(5, 7, "producer.registered")]
+
+
+def test_0020_backfills_the_items_history(
+    database_url: str, database: Database, ledger: Ledger, scenario: Scenario
+) -> None:
+    """Items with events before 0020 get their latest step time and latest return, as the
+    projector keeps them (compared with the projected values, on both engines)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from traceapp.batches.models import Item
+    from traceapp.events.building import EventInput
+    from traceapp.events.services import record_event
+
+    when = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    for n, (step, disposition) in enumerate(
+        [("retail_selling", "retail_sold"), ("receiving", "returned")]
+    ):
+        with database.write() as s:
+            record_event(
+                s,
+                ledger,
+                scenario.producer_key,
+                EventInput(
+                    type="ObjectEvent",
+                    event_time=when + timedelta(hours=n),
+                    biz_step=step,
+                    disposition=disposition,
+                    items=[scenario.items[0]],
+                ),
+            )
+    query = select(Item.public_id, Item.last_step_time, Item.returned_seq).order_by(Item.id)
+    with database.read_sessions() as s:
+        projected = s.execute(query).all()
+    database.dispose()
+    migrate.downgrade(database_url, "0019")
+    migrate.upgrade(database_url)
+    with database.read_sessions() as s:
+        backfilled = s.execute(query).all()
+    assert backfilled == projected
+    assert any(r.returned_seq is not None for r in projected)
+    assert sum(r.last_step_time is not None for r in projected) >= 2

@@ -375,3 +375,58 @@ def _issue(
     with database.write() as s:
         issued = issue_items(s, ledger, key, batch, count, over_quantity_reason=reason)
     return issued.receipt.ledger_index
+
+
+def test_an_items_history_is_kept_on_its_row_through_late_events_returns_and_retractions(
+    database: Database, ledger: Ledger, scenario: Scenario
+) -> None:
+    """``items.last_step_time``/``returned_seq`` (events.item_history) are what the rules read:
+    they follow out-of-order events and retractions, and equal the aggregate of the events."""
+    from traceapp.events.services import declare_error
+
+    item, key = scenario.items[0], scenario.producer_key
+
+    def kept() -> tuple[datetime | None, int | None]:
+        with database.read_sessions() as s:
+            row = s.execute(
+                select(Item.last_step_time, Item.returned_seq).where(Item.public_id == item)
+            ).one()
+        return row.last_step_time, row.returned_seq
+
+    def event_id_at(when: datetime) -> str:
+        with database.read_sessions() as s:
+            return s.execute(
+                select(Event.event_id).where(Event.event_time == when.astimezone(UTC))
+            ).scalar_one()
+
+    late = DAY + timedelta(days=2)
+    _record(database, ledger, key, [item], "shipping", "in_transit", late)
+    assert kept()[0] == late
+    # An earlier step arrives later: the latest stays, and the step is noticed as out of order.
+    with database.write() as s:
+        noticed = record_event(
+            s,
+            ledger,
+            key,
+            EventInput(type="ObjectEvent", event_time=DAY, biz_step="packing", items=[item]),
+        )
+    assert kept()[0] == late and noticed is not None
+    _record(database, ledger, key, [item], "receiving", "returned", late + timedelta(hours=1))
+    with database.read_sessions() as s:
+        returned = s.execute(
+            select(Event.ledger_seq).where(Event.disposition == "returned")
+        ).scalar_one()
+    assert kept() == (late + timedelta(hours=1), returned)
+    # The return was recorded wrongly: its retraction gives the item back its earlier history.
+    with database.write() as s:
+        declare_error(s, ledger, key, event_id_at(late + timedelta(hours=1)), "incorrect_data")
+    assert kept() == (late, None)
+    # And without the return, the item is sold for good after a sale.
+    _record(
+        database, ledger, key, [item], "retail_selling", "retail_sold", late + timedelta(hours=2)
+    )
+    error = _refusal(
+        database,
+        lambda: _record(database, ledger, key, [item], "storing", None, late + timedelta(hours=3)),
+    )
+    assert error.code == "ITEM_SOLD"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Date, ForeignKey, LargeBinary, Numeric, String, UniqueConstraint
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from traceapp.db.base import Base
 from traceapp.locations.models import Location
 from traceapp.products.models import Product
-from traceapp.types import BigInt
+from traceapp.types import BigInt, UtcDateTime
 
 
 class Batch(Base):
@@ -64,6 +64,10 @@ class Item(Base):
     status: Mapped[str] = mapped_column(String(16))
     issued_seq: Mapped[int] = mapped_column(BigInt)
     status_seq: Mapped[int] = mapped_column(BigInt)
+    # Kept by events.item_history for the plausibility rules: the latest step's time and the
+    # latest return's ledger index, over non-retracted events.
+    last_step_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    returned_seq: Mapped[int | None] = mapped_column(BigInt)
 
     batch: Mapped[Batch] = relationship(viewonly=True, lazy="raise")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
@@ -32,7 +32,6 @@ from traceapp.recalls.models import Recall
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 # EPCIS fields naming items a step is done to (a transformation's outputs are new items).
 _STEP_FIELDS = ("epcList", "parentID", "childEPCs", "inputEPCList")
-_HISTORY_ROLES = ("epc", "parent", "child", "input")
 _CHUNK = 500
 
 
@@ -87,6 +86,8 @@ _ITEM_STATES = (
         _ITEMS.c.status,
         _ITEMS.c.status_seq,
         func.coalesce(_EVENTS.c.event_time, _RECALLS.c.issued_at).label("status_time"),
+        _ITEMS.c.last_step_time,
+        _ITEMS.c.returned_seq,
     )
     .select_from(
         _ITEMS.join(_BATCHES, _ITEMS.c.batch_id == _BATCHES.c.id)
@@ -98,20 +99,6 @@ _ITEM_STATES = (
         _ITEMS.c.serial.in_(bindparam("serials", expanding=True)),
         _PRODUCTS.c.gtin.in_(bindparam("gtins", expanding=True)),
     )
-)
-_HISTORY = (
-    select(
-        _EPCS.c.item_id,
-        func.max(_EVENTS.c.event_time),
-        func.max(case((_EVENTS.c.disposition == "returned", _EVENTS.c.ledger_seq))),
-    )
-    .select_from(_EPCS.join(_EVENTS, _EPCS.c.event_seq == _EVENTS.c.ledger_seq))
-    .where(
-        _EPCS.c.item_id.in_(bindparam("items", expanding=True)),
-        _EPCS.c.role.in_(_HISTORY_ROLES),
-        _EVENTS.c.error_declared_seq.is_(None),
-    )
-    .group_by(_EPCS.c.item_id)
 )
 
 
@@ -137,7 +124,6 @@ class ItemRules:
 
     def load(self, session: Session, events: Iterable[Mapping[str, Any]]) -> None:
         keys = {key for event in events for _, key in _step_items(event)}
-        by_id: dict[int, ItemState] = {}
         serials = sorted({serial for _, serial in keys})
         gtins = sorted({gtin for gtin, _ in keys})
         for start in range(0, len(serials), _CHUNK):
@@ -151,17 +137,10 @@ class ItemRules:
                         row.status,
                         row.status_seq,
                         _aware(row.status_time),
-                        None,
-                        None,
+                        row.returned_seq,
+                        _aware(row.last_step_time),
                     )
-                    self.states[(row.gtin, row.serial)] = by_id[row.id] = state
-        ids = sorted(by_id)
-        for start in range(0, len(ids), _CHUNK):
-            for item_id, last_time, returned_seq in session.execute(
-                _HISTORY, {"items": ids[start : start + _CHUNK]}
-            ):
-                by_id[item_id].last_time = _aware(last_time)
-                by_id[item_id].returned_seq = returned_seq
+                    self.states[(row.gtin, row.serial)] = state
 
     def check(self, event: Mapping[str, Any], index: int) -> list[EventNotice]:
         """Raise the refusal of the first item the event may not name; the notices else."""

@@ -14,6 +14,7 @@ from traceapp.batches.models import Batch, Item
 from traceapp.db.statements import Lookup, RowsInsert, insert_together
 from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import parse_epc
+from traceapp.events.item_history import HISTORY_ROLES, note_steps, recount_steps
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.retraction import ITEM_ROLES, restore_statuses, status_of_event
 from traceapp.gs1.canonical_link import canonical_digital_link
@@ -164,6 +165,12 @@ def events_recorded(session: Session, run: Sequence[Appended]) -> None:
     ]
     # One statement on PostgreSQL: the event rows are in place when the EPC rows' keys are checked.
     insert_together(session, [(_EVENTS, rows), (_EPCS, epc_rows)])
+    if any(
+        role in HISTORY_ROLES and ref is not None and ref.serial
+        for _, role, epc in refs
+        for ref in (keys[epc],)
+    ):
+        note_steps(session, run[0].seq, run[-1].seq)
     _apply_statuses(session, run)
 
 
@@ -209,7 +216,10 @@ def event_error_declared(session: Session, appended: Appended) -> None:
         .values(error_declared_seq=appended.seq, error_reason=s["reason"])
         .returning(Event.ledger_seq, Event.disposition, Event.action)
     ).first()
-    if retracted is not None and status_of_event(retracted.disposition, retracted.action):
+    if retracted is None:
+        return
+    recount_steps(session, retracted.ledger_seq)
+    if status_of_event(retracted.disposition, retracted.action):
         restore_statuses(session, appended.entry.log, retracted.ledger_seq)
 
 

@@ -220,14 +220,17 @@ def _items_issued(session: Session, appended: Appended) -> None:
     add(session, Counter({key: len(s["items"])}))
 
 
+_PROVINCES = select(Producer.__table__.c.public_id, Producer.__table__.c.province).where(
+    Producer.__table__.c.public_id.in_(bindparam("producers", expanding=True))
+)
+
+
 def _provinces_of(session: Session, producers: Iterable[str]) -> dict[str, str]:
     wanted = sorted(set(producers))
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        for public_id, province in session.execute(
-            select(Producer.public_id, Producer.province).where(Producer.public_id.in_(chunk))
-        ):
+        for public_id, province in session.execute(_PROVINCES, {"producers": chunk}):
             found[public_id] = current_province(province)
     return found
 
