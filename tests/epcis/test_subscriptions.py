@@ -382,3 +382,33 @@ def test_a_sender_killed_mid_delivery_loses_nothing_and_never_blocks_captures(
         received.extend(stripped(e) for e in delivery.events)
     expected = [e for e in fresh(client, admin, "everything") if e["eventID"] not in before]
     assert received == expected and len(expected) == 4
+
+
+def test_planning_reads_in_a_snapshot_and_a_range_is_recorded_once(
+    client: FlaskClient, database: Database, ledger: Ledger, scenario: Scenario, receiver: Receiver
+) -> None:
+    """The sender slices new events into ranges without the write lock (a capture holding it
+    is never kept waiting by the slicing), and two senders that read the same ranges record
+    them once: the move of ``planned_seq`` is conditional on the value they read."""
+    from datetime import UTC, datetime
+
+    from traceapp.subscriptions.models import OutboxDelivery
+    from traceapp.subscriptions.outbox import plan, record_plan
+
+    admin = token(database, "admin")
+    make_query(client, admin, "shipped", {"EQ_bizStep": ["shipping"]})
+    subscribe(client, admin, "shipped", {"dest": receiver.url, "stream": True})
+    capture_now(client, admin, document(1))
+    policy, now = DeliveryPolicy(), datetime.now(UTC)
+    with database.write() as writer:  # a capture's write transaction, held open
+        writer.execute(select(Event.id).limit(1))
+        with database.snapshot_sessions() as session, session.begin():
+            first = plan(session, ledger.origin, policy, now)
+            second = plan(session, ledger.origin, policy, now)
+    assert [p.slices for p in first] == [p.slices for p in second] != [[]]
+    with database.write() as session:
+        assert record_plan(session, first, now) == 1
+    with database.write() as session:
+        assert record_plan(session, second, now) == 0  # planned meanwhile: not twice
+    with database.read_sessions() as session:
+        assert len(session.execute(select(OutboxDelivery.id)).all()) == 1

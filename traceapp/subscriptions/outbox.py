@@ -33,6 +33,7 @@ __all__ = [
     "delivered",
     "failed",
     "plan",
+    "record_plan",
 ]
 
 
@@ -53,10 +54,10 @@ class DeliveryPolicy:
 
 
 def _row(
-    subscription: Subscription, after: int, upto: int, count: int, now: datetime, size: int
+    subscription_id: int, after: int, upto: int, count: int, now: datetime, size: int
 ) -> OutboxDelivery:
     return OutboxDelivery(
-        subscription_id=subscription.id,
+        subscription_id=subscription_id,
         after_seq=after,
         upto_seq=upto,
         event_count=count,
@@ -87,12 +88,10 @@ def _ranges(
     return out
 
 
-def _advance(
-    session: Session, subscription: Subscription, old: int, new: int, **values: object
-) -> bool:
+def _advance(session: Session, subscription_id: int, old: int, new: int, **values: object) -> bool:
     moved = session.execute(
         update(Subscription)
-        .where(Subscription.id == subscription.id, Subscription.planned_seq == old)
+        .where(Subscription.id == subscription_id, Subscription.planned_seq == old)
         .values(planned_seq=new, **values)
         .execution_options(synchronize_session=False)
     )
@@ -114,29 +113,60 @@ def anything_due(session: Session, now: datetime) -> bool:
     )
 
 
-def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -> int:
-    """Plan every due range into outbox rows (run in a write transaction); returns rows added."""
+@dataclass(frozen=True)
+class Planned:
+    """One due subscription's ranges, read in a snapshot: recorded by ``record_plan``."""
+
+    subscription_id: int
+    old_seq: int
+    head: int
+    slices: list[tuple[int, int, int]]
+    checkpoint_size: int
+    next_run_at: datetime | None = None
+    scheduled: bool = False
+
+
+def plan(session: Session, origin: str, policy: DeliveryPolicy, now: datetime) -> list[Planned]:
+    """The due ranges of every subscription, read in a read snapshot: slicing runs the
+    subscriptions' queries over every new event, and a write transaction held through that
+    would keep captures waiting (SQLite has one writer)."""
     head = head_seq(session)
     size = latest_checkpoint_head(session, origin)[0] if head else 0
-    added = 0
     due = (
         select(Subscription, NamedQuery)
         .join(NamedQuery, NamedQuery.id == Subscription.query_id)
         .where(_due(head, now))
     )
+    planned = []
     for subscription, query in session.execute(due).all():
         old = subscription.planned_seq
         slices = _ranges(session, origin, query, old, head, policy.max_events)
-        values: dict[str, object] = {}
+        next_run_at = None
         if not subscription.stream:
-            schedule = parse_schedule(json.loads(subscription.schedule or "{}"))
-            values["next_run_at"] = schedule.next_after(now)
+            next_run_at = parse_schedule(json.loads(subscription.schedule or "{}")).next_after(now)
             if not slices and subscription.report_if_empty:
                 slices = [(old, head, 0)]
-        if not _advance(session, subscription, old, head, **values):
+        planned.append(
+            Planned(subscription.id, old, head, slices, size, next_run_at, not subscription.stream)
+        )
+    return planned
+
+
+def record_plan(session: Session, planned: list[Planned], now: datetime) -> int:
+    """Record planned ranges as outbox rows (a short write transaction); returns rows added.
+
+    Each subscription moves only from the ``planned_seq`` its ranges were read at: a range
+    planned meanwhile by another sender is not planned twice. Ledger indexes are committed
+    in order, so the snapshot's ranges are complete."""
+    added = 0
+    for p in planned:
+        values: dict[str, object] = {"next_run_at": p.next_run_at} if p.scheduled else {}
+        if not _advance(session, p.subscription_id, p.old_seq, p.head, **values):
             continue  # another sender planned it meanwhile
-        for after, upto, count in slices:
-            session.add(_row(subscription, after, upto, count, now, max(size, upto + 1)))
+        for after, upto, count in p.slices:
+            session.add(
+                _row(p.subscription_id, after, upto, count, now, max(p.checkpoint_size, upto + 1))
+            )
             added += 1
     return added
 

@@ -35,6 +35,7 @@ from traceapp.subscriptions.outbox import (
     delivered,
     failed,
     plan,
+    record_plan,
 )
 from traceapp.subscriptions.services import check_dest, event_query
 
@@ -126,11 +127,11 @@ def deliver_pending(
 ) -> int:
     """Plan due ranges, then send up to ``limit`` deliveries; returns how many were attempted."""
     now = datetime.now(UTC)
-    with database.read_sessions() as session:
-        due = anything_due(session, now)
-    if due:
+    with database.snapshot_sessions() as session, session.begin():
+        planned = plan(session, origin, policy, now) if anything_due(session, now) else []
+    if planned:
         with database.write() as session:
-            plan(session, origin, policy, now)
+            record_plan(session, planned, now)
     tried: list[int] = []
     with database.read_sessions() as session:
         if not any_claimable(session, datetime.now(UTC)):
