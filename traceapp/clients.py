@@ -15,6 +15,7 @@ from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
 from traceapp.verification.ratelimit_store import Store, make_store
 
 STORE_KEY = "traceapp.ratelimiter"
+LOCAL_STORE_KEY = "traceapp.ratelimiter.local"
 
 
 def client_fingerprint(**prefix: int) -> str:
@@ -25,12 +26,17 @@ def client_fingerprint(**prefix: int) -> str:
     return clones.client_fingerprint(secret, request.remote_addr or "", **prefix)
 
 
-def rate_limited(bucket: str) -> int:
+def rate_limited(bucket: str, *, local: bool = False) -> int:
     """Seconds to wait, or 0; app.config["RATE_LIMITS"] overrides the default of any bucket.
 
     Counted in the store every worker and host share (traceapp/verification/ratelimit_store.py),
-    made on first use: after gunicorn's fork, so no connection crosses it."""
-    limiter: Store | None = current_app.extensions.get(STORE_KEY)
+    made on first use: after gunicorn's fork, so no connection crosses it. ``local``: in this
+    process's own counters instead, for answers served from memory that touch no database
+    (a shared count would cost more than the answer; each worker then allows the limit)."""
+    key = LOCAL_STORE_KEY if local else STORE_KEY
+    limiter: Store | None = current_app.extensions.get(key)
+    if limiter is None and local:
+        limiter = current_app.extensions[key] = make_store("memory://", get_database(), "")
     if limiter is None:
         settings = get_settings(current_app)
         # The log's origin keeps two deployments sharing one Redis apart.
@@ -42,11 +48,14 @@ def rate_limited(bucket: str) -> int:
     return limiter.hit(bucket, client_fingerprint(v4_bits=32, v6_bits=64), limits[bucket])
 
 
-def limit_blueprint(bp: Blueprint, bucket: str) -> None:
-    """Rate-limit every request to ``bp`` per client; over the limit: 429 with Retry-After."""
+def limit_blueprint(
+    bp: Blueprint, bucket: str, local_when: Callable[[], bool] | None = None
+) -> None:
+    """Rate-limit every request to ``bp`` per client; over the limit: 429 with Retry-After.
+    ``local_when``: the requests counted per process (``rate_limited(local=True)``)."""
 
     def check() -> Response | None:
-        wait = rate_limited(bucket)
+        wait = rate_limited(bucket, local=local_when is not None and local_when())
         if not wait:
             return None
         response = jsonify(

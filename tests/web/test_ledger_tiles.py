@@ -122,14 +122,34 @@ def test_a_tile_is_one_range_read(app: Flask, client: FlaskClient, grown: int) -
         assert client.get("/ledger/tile/1/000.p/2").status_code == 200
         reads = [s for s in statements if "ledger_hashes" in s]
         assert len(reads) == 1 and "ledger_entries" not in " ".join(statements)
-        # A full tile never changes: once read, it is served without reading the ledger again
-        # (the only statement left is the shared rate limit's counter, docs/operations.md).
+        # A full tile never changes: once read, it is served from the worker's memory without
+        # a statement, its rate limit counted per worker (docs/operations.md, Rate limits).
         first = client.get("/ledger/tile/0/001")
         statements.clear()
         again = client.get("/ledger/tile/0/001")
         assert again.data == first.data and len(first.data) == 8192
-        assert [s for s in statements if "rate_windows" not in s] == []
+        assert statements == []
         partial = client.get("/ledger/tile/entries/002.p/1")
         assert partial.status_code == 200 and statements  # partial tiles are not kept
     finally:
         event.remove(engine, "before_cursor_execute", count)
+
+
+def test_full_tiles_are_limited_per_worker_and_the_rest_shared(
+    app: Flask, client: FlaskClient, grown: int
+) -> None:
+    from werkzeug.test import TestResponse
+
+    from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
+
+    app.config["RATE_LIMITS"] = {**DEFAULT_LIMITS, "ledger": Limit(2, 60.0)}
+    fresh = {"REMOTE_ADDR": "198.51.100.7"}  # a client the fixture's requests did not count
+
+    def get(path: str) -> TestResponse:
+        return client.get(path, environ_overrides=fresh)
+
+    assert [get("/ledger/tile/0/001").status_code for _ in range(3)] == [200, 200, 429]
+    # The shared count (every worker's) is apart: the other ledger requests have theirs.
+    assert [get("/ledger/vkey").status_code for _ in range(3)] == [200, 200, 429]
+    refused = get("/ledger/tile/0/001")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0

@@ -19,7 +19,19 @@ from traceapp.witness.runtime import get_witnessing
 from traceapp.witness.served import served_checkpoint
 
 bp = Blueprint("ledger_api", __name__, url_prefix="/ledger")
-limit_blueprint(bp, "ledger")
+
+
+def _full_tile() -> bool:
+    """A full tile: immutable, answered from the worker's memory once read (see ``tile``)."""
+    if request.endpoint != "ledger_api.tile" or request.view_args is None:
+        return False
+    try:
+        return parse_tile_path(str(request.view_args.get("path", ""))).full
+    except FormatError:
+        return False
+
+
+limit_blueprint(bp, "ledger", local_when=_full_tile)
 # Reads from a replica whose log has what is asked for (else from the primary).
 bp.before_request(replica_reads_if_safe)
 
