@@ -3,7 +3,8 @@
 SQLite runs in WAL mode with ``synchronous=FULL`` (an acknowledged checkpoint must survive a power
 cut), foreign keys on, a busy timeout, and writers start with ``BEGIN IMMEDIATE`` so that two
 writers never deadlock upgrading read locks (the SQLAlchemy pysqlite "serializable" recipe).
-PostgreSQL goes through psycopg 3; the sequencer locks the log's head row itself.
+PostgreSQL goes through psycopg 3, with JIT compilation off; the sequencer locks the log's head
+row itself.
 """
 
 from __future__ import annotations
@@ -60,7 +61,13 @@ def make_engine(
         engine = create_engine(database_url, **kwargs)
         _install_sqlite_pragmas(engine, sqlite_busy_timeout_ms)
         return engine
-    engine = create_engine(database_url, **kwargs)
+    # JIT off: compiling a query costs 100-200 ms, paid whenever stale statistics push an
+    # estimate past jit_above_cost; short OLTP reads never win it back (a console page's p99
+    # went from ~200 ms to ~45 ms, docs/performance.md).
+    connect_args = dict(kwargs.pop("connect_args", {}))
+    options = connect_args.get("options", "")
+    connect_args["options"] = f"{options} -c jit=off".strip()
+    engine = create_engine(database_url, connect_args=connect_args, **kwargs)
     _ping_idle_connections(engine)
     return engine
 
