@@ -61,9 +61,8 @@ def make_engine(
         engine = create_engine(database_url, **kwargs)
         _install_sqlite_pragmas(engine, sqlite_busy_timeout_ms)
         return engine
-    # JIT off: compiling a query costs 100-200 ms, paid whenever stale statistics push an
-    # estimate past jit_above_cost; short OLTP reads never win it back (a console page's p99
-    # went from ~200 ms to ~45 ms, docs/performance.md).
+    # JIT off: compiling a query costs tens to hundreds of ms, paid whenever stale statistics
+    # push an estimate past jit_above_cost; the app's short reads never win it back.
     connect_args = dict(kwargs.pop("connect_args", {}))
     options = connect_args.get("options", "")
     connect_args["options"] = f"{options} -c jit=off".strip()
