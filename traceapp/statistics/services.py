@@ -249,19 +249,36 @@ def capacity(
     session: Session, scope: Scope, today: date, *, top: int | None = TOP
 ) -> list[Capacity]:
     """Batch volumes by product and production month, the last MONTHS months; the ``top``
-    products by batches (None: all of them)."""
+    products by batches (None: all of them). The ranking is summed and cut in SQL: the rows
+    grow with the catalogue (a product a month), the answer does not."""
     since = _months(today, MONTHS)[0]
-    rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=[StatCount.k1 >= since])
-    per_product: Counter[str] = Counter()
-    for row in rows:
-        per_product[row[1]] += int(row[-2])
-    chosen = [p for p, _ in per_product.most_common(top)]
-    keep = set(chosen)
+    recent = [StatCount.k1 >= since]
+    chosen: list[str] | None = None
+    if top is not None:
+        conditions = [*_where(scope, "batches"), *recent]
+        if scope.commune is not None:
+            conditions.append(StatCount.commune.in_(_communes(session, scope)))
+        batches = func.sum(StatCount.n)
+        chosen = list(
+            session.execute(
+                select(StatCount.k2)
+                .where(*conditions)
+                .group_by(StatCount.k2)
+                .order_by(batches.desc(), StatCount.k2)
+                .limit(top)
+            ).scalars()
+        )
+        recent.append(StatCount.k2.in_(chosen))
+    rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=recent)
+    if chosen is None:
+        per_product: Counter[str] = Counter()
+        for row in rows:
+            per_product[row[1]] += int(row[-2])
+        chosen = [p for p, _ in per_product.most_common()]
     names = _product_names(session, chosen)
     found = [
         Capacity(row[1], names.get(row[1], ""), row[0], row[2], int(row[-2]), int(row[-1]) / 1000)
         for row in rows
-        if row[1] in keep
     ]
     rank = {p: i for i, p in enumerate(chosen)}
     return sorted(found, key=lambda c: (rank[c.product], c.month, c.unit))
