@@ -283,7 +283,7 @@ def run_engine(engine: str, seconds: float, clients: int) -> dict[str, Result]:
             day = 1 + (n // 1440) % 28
             event = {
                 "type": "OBJECT_EVENT",
-                "eventTime": f"2026-12-{day:02d}T{hour:02d}:{minute:02d}:00+07:00",
+                "eventTime": f"2026-11-{day:02d}T{hour:02d}:{minute:02d}:00+07:00",
                 "bizStep": "inspecting",
                 "items": [fixture.item_ids[n % len(fixture.item_ids)]],
                 "bizTransactions": [{"type": "po", "value": f"urn:bench:{run_id}:{n}"}],
