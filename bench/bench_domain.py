@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_domain.py [--engines sqlite,postgresql] [--events N]
     .venv/bin/python bench/bench_domain.py --witnesses 2 [--singles N] [--rounds R]
-        [--min-interval S]   (bench/witness_mode.py)
+        [--min-interval S] [--bulk]   (bench/witness_mode.py; --bulk: appends of 1,000 events)
 
 Bulk: 1,000 events per transaction through ``record_events``. Single: one ``record_event`` per
 transaction. Both durable: SQLite ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``.
@@ -160,16 +160,26 @@ def witnessed(
     witnesses: int,
     rounds: int,
     min_interval: float | None,
+    bulk: bool = False,
 ) -> None:
-    """Single appends without, then with, ``witnesses`` witnesses cosigning (witness_mode.py)."""
+    """Single appends (``bulk``: 1,000-event appends) without, then with, ``witnesses``
+    witnesses cosigning (witness_mode.py)."""
     origin = "bench.ocop.example.vn/ledger"
     app, scenario = ledger_app(database_url, workdir)
     database, ledger = get_database(app), get_ledger(app)
 
     def append_one(n: int) -> int:
-        [event] = inspections(scenario, n, 1)
-        with database.write() as s:
-            receipt = record_event(s, ledger, scenario.producer_key, event)
+        if bulk:  # one transaction of 1,000 events, as the bulk benchmark appends
+            with database.write() as s:
+                done = record_events(
+                    s, ledger, scenario.producer_key, inspections(scenario, n * 1000, 1000)
+                )
+            assert done is not None
+            return done.ledger_index + done.entry_count
+        else:
+            [event] = inspections(scenario, n, 1)
+            with database.write() as s:
+                receipt = record_event(s, ledger, scenario.producer_key, event)
         return receipt.ledger_index + receipt.entry_count
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEAPP_")}
@@ -226,12 +236,17 @@ def main() -> None:
         "--rounds", type=int, default=3, help="With --witnesses: interleaved rounds (3)."
     )
     parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="With --witnesses: --singles appends of 1,000 events each instead of one.",
+    )
+    parser.add_argument(
         "--min-interval",
         type=float,
         help="With --witnesses: the pusher's --min-interval (default: its own).",
     )
     args = parser.parse_args()
-    extra = (args.rounds, args.min_interval)
+    extra = (args.rounds, args.min_interval, args.bulk)
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

@@ -231,7 +231,7 @@ def run(
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     ratio = totals["without"] / totals["with"]
     print(
-        f"witnesses={witnesses}: single {rounds * appends / totals['with']:8.0f} appends/s vs "
+        f"witnesses={witnesses}: {rounds * appends / totals['with']:8.0f} appends/s vs "
         f"{rounds * appends / totals['without']:8.0f} without (ratio {ratio:.3f}, goal >= 0.95); "
         f"cosigning p99 {p99:.3f} s (goal <= 2 s), p50 {latencies[len(latencies) // 2]:.3f} s; "
         f"pusher + witnesses CPU {cpu / totals['with']:.2f} s per second appending; "
