@@ -3,6 +3,7 @@ the fork, the app (engine, pool) built after it."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from flask import Flask
@@ -38,6 +39,21 @@ def _warm_master() -> None:
 
     get_schema(introspection=True)
     get_schema(introspection=False)
+    _freeze()
+
+
+def _freeze() -> None:
+    """Move every object alive now out of the collector's reach (``gc.freeze``): a full
+    collection walks every tracked object, ~145,000 once the modules and schemas are loaded
+    (~100 ms), and a request that set one off waited for it. Frozen in the master before the
+    fork (the workers' copies stay shared, not written by the collector) and again in each
+    worker once its app is built."""
+    gc.collect()
+    gc.freeze()
+
+
+def _post_worker_init(_worker: object) -> None:
+    _freeze()
 
 
 def run_gunicorn(bind: str, workers: int, threads: int) -> None:
@@ -60,5 +76,6 @@ def run_gunicorn(bind: str, workers: int, threads: int) -> None:
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "traceapp",
+            "post_worker_init": _post_worker_init,
         }
     ).run()
