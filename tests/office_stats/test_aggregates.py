@@ -152,3 +152,40 @@ def test_rebuild_reproduces_the_aggregates_and_verify_deep_checks_them(
     failed = runner.invoke(args=["ledger", "verify", "--deep"])
     assert failed.exit_code == 1
     assert "stat_counts" in failed.output
+
+
+def test_a_commune_reads_its_own_rollups_and_the_nation_its_provinces(
+    database: Database, ledger: Ledger, country: Country
+) -> None:
+    """National and provincial figures read the provinces' roll-ups (commune '*'), a commune
+    filter the communes' own: the same counts either way."""
+    with database.snapshot_sessions() as session:
+        province = statistics(session, ledger.origin, make_scope(province="đà nẵng"), _today())
+        commune = statistics(
+            session,
+            ledger.origin,
+            make_scope(province="đà nẵng", commune="xa dai hiep"),
+            _today(),
+        )
+        elsewhere = statistics(
+            session, ledger.origin, make_scope(province="đà nẵng", commune="*"), _today()
+        )
+    assert (
+        (commune.producers, commune.products) == (province.producers, province.products) == (1, 2)
+    )
+    assert commune.certificates_valid == province.certificates_valid
+    assert elsewhere.producers == 0 and elsewhere.products == 0  # '*' is no commune's name
+
+
+def test_0021_backfills_the_provinces_rollups(
+    database_url: str, database: Database, country: Country
+) -> None:
+    from traceapp import migrate
+
+    projected = _rows(database)
+    assert any(row[1] == "" and row[3] == "*" for row in projected)
+    database.dispose()
+    migrate.downgrade(database_url, "0020")
+    assert not any(row[3] == "*" for row in _rows(database))
+    migrate.upgrade(database_url)
+    assert _rows(database) == projected

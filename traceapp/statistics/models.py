@@ -13,12 +13,16 @@ from traceapp.types import UtcDateTime
 
 NATIONAL = ""
 """The ``producer`` of a roll-up row: every producer of the province together."""
+ALL_COMMUNES = "*"
+"""The ``commune`` of a province's roll-up row: its communes together. A national or provincial
+figure reads these (a few rows a province), a commune's figure the commune's own roll-ups."""
 
 
 class StatCount(Base):
-    """One counter. Every change is counted twice: in the producer's own row (what a producer
-    may see of itself) and in the province's roll-up row (``producer`` = ''), so a national or
-    provincial figure reads at most a few thousand roll-up rows, never the domain tables.
+    """One counter. Every change is counted three times: in the producer's own row (what a
+    producer may see of itself), in its commune's roll-up row (``producer`` = '') and in its
+    province's (``producer`` = '', ``commune`` = '*'), so a national or provincial figure reads
+    the provinces' rows, never the domain tables nor a row per commune.
 
     ``metric`` names what ``k1``-``k3`` hold (``statistics.projections`` lists them);
     ``province`` is the province of the producer's address after the 2025 merger.

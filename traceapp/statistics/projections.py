@@ -30,7 +30,7 @@ from traceapp.ledger_store.projections import BatchProjector, Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
-from traceapp.statistics.models import NATIONAL, StatCount
+from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount
 from traceapp.statistics.provinces import UNKNOWN, current_province
 
 CATALOGUE = ("producers", "products", "certificates")
@@ -61,13 +61,15 @@ def producer_status(producer: Producer) -> str:
 
 
 def add(session: Session, counts: Counter[Key], amounts: Counter[Key] | None = None) -> None:
-    """Add ``counts`` (and ``amounts``) to the producers' rows and their provinces' roll-ups."""
+    """Add ``counts`` (and ``amounts``) to the producers' rows and to the roll-ups of their
+    commune and of their province."""
     amounts = amounts or Counter()
     total: Counter[Key] = Counter()
     total_amount: Counter[Key] = Counter()
     for key in counts.keys() | amounts.keys():
-        rollup = (key[0], NATIONAL, *key[2:])
-        for target in {key, rollup}:
+        commune = (key[0], NATIONAL, *key[2:])
+        province = (key[0], NATIONAL, key[2], ALL_COMMUNES, *key[4:])
+        for target in {key, commune, province}:
             total[target] += counts[key]
             total_amount[target] += amounts[key]
     changed = [

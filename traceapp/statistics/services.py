@@ -20,7 +20,7 @@ from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.producers.models import PRODUCER_KINDS
 from traceapp.products.models import PRODUCT_GROUPS, Product
 from traceapp.statistics.errors import InvalidFilter
-from traceapp.statistics.models import NATIONAL, StatCount, StatScan
+from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount, StatScan
 from traceapp.statistics.projections import REVOKED
 from traceapp.statistics.provinces import UNKNOWN, current_province, fold, provinces
 
@@ -124,11 +124,15 @@ def checkpoint(session: Session, origin: str) -> Checkpoint:
     return Checkpoint(size, base64.b64encode(root).decode())
 
 
-def _where(scope: Scope, metric: str) -> list[Any]:
+def _where(scope: Scope, metric: str, by_commune: bool = False) -> list[Any]:
     conditions: list[Any] = [
         StatCount.metric == metric,
         StatCount.producer == (scope.producer or NATIONAL),
     ]
+    if scope.producer is None and scope.commune is None and not by_commune:
+        conditions.append(StatCount.commune == ALL_COMMUNES)  # the provinces' roll-ups
+    elif scope.producer is None:
+        conditions.append(StatCount.commune != ALL_COMMUNES)  # the communes' roll-ups
     if scope.province:
         conditions.append(StatCount.province == scope.province)
     if scope.group and metric in ("products",):
@@ -148,7 +152,9 @@ def _communes(session: Session, scope: Scope) -> list[str]:
     """The communes as recorded that match the filter: any case, with or without diacritics."""
     assert scope.commune is not None
     recorded = session.execute(
-        select(StatCount.commune).where(*_where(scope, "producers")).group_by(StatCount.commune)
+        select(StatCount.commune)
+        .where(*_where(scope, "producers", by_commune=True))
+        .group_by(StatCount.commune)
     ).scalars()
     return [name for name in recorded if fold(name) == fold(scope.commune)]
 
@@ -156,7 +162,7 @@ def _communes(session: Session, scope: Scope) -> list[str]:
 def _by(session: Session, scope: Scope, metric: str, *columns: str, extra: Any = ()) -> list[Any]:
     """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back)."""
     cols = [getattr(StatCount, c) for c in columns]
-    conditions = [*_where(scope, metric), *extra]
+    conditions = [*_where(scope, metric, by_commune="commune" in columns), *extra]
     if scope.commune is not None:
         conditions.append(StatCount.commune.in_(_communes(session, scope)))
     query = select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli)).where(
