@@ -352,13 +352,10 @@ def test_reads_together_return_what_each_returns(app: Flask) -> None:
         read_together(session, [(_BY_NAME, {"name": "một"}), (missing, {})])
 
 
-def test_postgresql_connections_run_without_jit() -> None:
-    """A JIT compile costs 100-200 ms whenever an estimate passes jit_above_cost
+def test_postgresql_connections_run_without_jit(postgres_server_url: str) -> None:
+    """A JIT compile costs tens to hundreds of ms whenever an estimate passes jit_above_cost
     (traceapp.db.engine); the options given by a caller are kept beside it."""
-    from conftest import _require_postgres, pg_url
-
-    _require_postgres()
-    engine = make_engine(pg_url("postgres"), connect_args={"options": "-c work_mem=8MB"})
+    engine = make_engine(postgres_server_url, connect_args={"options": "-c work_mem=8MB"})
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SHOW jit")).scalar_one() == "off"
