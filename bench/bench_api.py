@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -174,11 +174,13 @@ def drive(
     seconds: float,
     clients: int,
     sources: SourceAddresses | None = None,
+    hosts: Sequence[tuple[str, int]] = (),
 ) -> Result:
     """Closed loop: ``clients`` threads, each with one keep-alive connection, for ``seconds``.
 
     With ``sources``, each connection stands for one shopper (a fresh loopback address, at most
-    REQUESTS_PER_CLIENT requests): verifyItem shares the pages' per-client rate limit.
+    REQUESTS_PER_CLIENT requests): verifyItem shares the pages' per-client rate limit. With
+    ``hosts`` (address, port), client ``k`` talks to host ``k mod len(hosts)`` instead.
     """
     counter = _REQUEST_NUMBERS
     latencies: list[float] = []
@@ -186,19 +188,22 @@ def drive(
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
 
-    def connect() -> http.client.HTTPConnection:
-        source = (sources.take(), 0) if sources is not None else None
-        return http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=source)
+    targets = list(hosts) or [("127.0.0.1", port)]
 
-    def worker() -> None:
-        conn = connect()
+    def connect(k: int) -> http.client.HTTPConnection:
+        source = (sources.take(), 0) if sources is not None else None
+        address, to = targets[k % len(targets)]
+        return http.client.HTTPConnection(address, to, timeout=30, source_address=source)
+
+    def worker(k: int) -> None:
+        conn = connect(k)
         mine: list[float] = []
         bad = 0
         sent = 0
         while time.perf_counter() < stop:
             if sources is not None and sent == REQUESTS_PER_CLIENT:
                 conn.close()
-                conn, sent = connect(), 0
+                conn, sent = connect(k), 0
             sent += 1
             method, path, body, headers = make(next(counter))
             started = time.perf_counter()
@@ -208,7 +213,7 @@ def drive(
                 data = response.read()
             except (OSError, http.client.HTTPException):
                 conn.close()
-                conn, sent = connect(), 0
+                conn, sent = connect(k), 0
                 bad += 1
                 continue
             mine.append(time.perf_counter() - started)
@@ -220,7 +225,7 @@ def drive(
             failures[0] += bad
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     for t in threads:
         t.start()
     for t in threads:

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import itertools
 import os
 import secrets
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import psycopg
-from bench_api import PG_ADMIN, RECORD_EVENT, TRACEAPP, Result, env_for, graphql, populate
+from bench_api import PG_ADMIN, RECORD_EVENT, TRACEAPP, Result, drive, env_for, graphql, populate
 
 ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 GOAL = 0.9
@@ -92,65 +90,31 @@ def stop_hosts(hosts: list[tuple[str, int, subprocess.Popen[bytes]]]) -> None:
             process.kill()
 
 
-def drive(
+def writes(
     hosts: list[tuple[str, int, subprocess.Popen[bytes]]],
     token: str,
     items: list[str],
     seconds: float,
     clients: int,
-    numbers: itertools.count[int],
     run_id: str,
 ) -> Result:
-    """Closed loop: client ``k`` writes through host ``k mod len(hosts)``."""
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    stop = time.perf_counter() + seconds
+    """Closed loop of single ``recordEvent`` mutations (bench_api's ``drive``): client ``k``
+    writes through host ``k mod len(hosts)``."""
 
-    def body(n: int) -> tuple[bytes, dict[str, str]]:
+    def record_event(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        when = f"2026-11-{1 + (n // 1440) % 28:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00+07:00"
         event = {
             "type": "OBJECT_EVENT",
-            "eventTime": f"2026-11-{1 + (n // 1440) % 28:02d}T{(n // 60) % 24:02d}:{n % 60:02d}:00+07:00",
+            "eventTime": when,
             "bizStep": "inspecting",
             "items": [items[n % len(items)]],
             "bizTransactions": [{"type": "po", "value": f"urn:bench:{run_id}:{n}"}],
         }
-        return graphql(RECORD_EVENT, {"input": {"event": event}}, token)
+        body, headers = graphql(RECORD_EVENT, {"input": {"event": event}}, token)
+        return "POST", "/graphql", body, headers
 
-    def worker(k: int) -> None:
-        address, port, _ = hosts[k % len(hosts)]
-        conn = http.client.HTTPConnection(address, port, timeout=30)
-        mine: list[float] = []
-        bad = 0
-        while time.perf_counter() < stop:
-            data, headers = body(next(numbers))
-            started = time.perf_counter()
-            try:
-                conn.request("POST", "/graphql", body=data, headers=headers)
-                response = conn.getresponse()
-                answer = response.read()
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection(address, port, timeout=30)
-                bad += 1
-                continue
-            mine.append(time.perf_counter() - started)
-            if response.status != 200 or b'"errors"' in answer or b'"userErrors":[{' in answer:
-                bad += 1
-        conn.close()
-        with lock:
-            latencies.extend(mine)
-            failures[0] += bad
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return Result(
-        f"{len(hosts)} hosts", len(latencies), time.perf_counter() - started, latencies, failures[0]
-    )
+    targets = [(address, port) for address, port, _ in hosts]
+    return drive(0, f"{len(hosts)} hosts", record_event, seconds, clients, hosts=targets)
 
 
 def main() -> int:
@@ -169,7 +133,6 @@ def main() -> int:
     instance = workdir / "instance"
     instance.mkdir()
     env = {**env_for(url, instance), "TRACEAPP_LOG_KEY_FILE": str(instance / "log.key")}
-    numbers = itertools.count()
     run_id = secrets.token_hex(3)
     rates: dict[int, list[float]] = {1: [], 3: []}
     try:
@@ -185,17 +148,9 @@ def main() -> int:
             for count in (1, 3) if round_ % 2 == 0 else (3, 1):
                 hosts = start_hosts(env, workdir, count, args.workers // count)
                 try:
-                    drive(
-                        hosts, fixture.token, fixture.item_ids, 1.0, args.clients, numbers, run_id
-                    )
-                    result = drive(
-                        hosts,
-                        fixture.token,
-                        fixture.item_ids,
-                        args.seconds,
-                        args.clients,
-                        numbers,
-                        run_id,
+                    writes(hosts, fixture.token, fixture.item_ids, 1.0, args.clients, run_id)
+                    result = writes(
+                        hosts, fixture.token, fixture.item_ids, args.seconds, args.clients, run_id
                     )
                 finally:
                     stop_hosts(hosts)
