@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
 from traceapp.scans import clones
-from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit
+from traceapp.verification.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
 from traceapp.verification.ratelimit_store import Store, make_store
 
 STORE_KEY = "traceapp.ratelimiter"
@@ -36,7 +36,7 @@ def rate_limited(bucket: str, *, local: bool = False) -> int:
     key = LOCAL_STORE_KEY if local else STORE_KEY
     limiter: Store | None = current_app.extensions.get(key)
     if limiter is None and local:
-        limiter = current_app.extensions[key] = make_store("memory://", get_database(), "")
+        limiter = current_app.extensions[key] = RateLimiter()
     if limiter is None:
         settings = get_settings(current_app)
         # The log's origin keeps two deployments sharing one Redis apart.

@@ -159,12 +159,20 @@ def _communes(session: Session, scope: Scope) -> list[str]:
     return [name for name in recorded if fold(name) == fold(scope.commune)]
 
 
+def _filters(
+    session: Session, scope: Scope, metric: str, extra: Any = (), by_commune: bool = False
+) -> list[Any]:
+    """The rows of ``metric`` in ``scope``: ``_where`` and, with a commune filter, its communes."""
+    conditions = [*_where(scope, metric, by_commune), *extra]
+    if scope.commune is not None:
+        conditions.append(StatCount.commune.in_(_communes(session, scope)))
+    return conditions
+
+
 def _by(session: Session, scope: Scope, metric: str, *columns: str, extra: Any = ()) -> list[Any]:
     """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back)."""
     cols = [getattr(StatCount, c) for c in columns]
-    conditions = [*_where(scope, metric, by_commune="commune" in columns), *extra]
-    if scope.commune is not None:
-        conditions.append(StatCount.commune.in_(_communes(session, scope)))
+    conditions = _filters(session, scope, metric, extra, by_commune="commune" in columns)
     query = select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli)).where(
         *conditions
     )
@@ -261,14 +269,11 @@ def capacity(
     recent = [StatCount.k1 >= since]
     chosen: list[str] | None = None
     if top is not None:
-        conditions = [*_where(scope, "batches"), *recent]
-        if scope.commune is not None:
-            conditions.append(StatCount.commune.in_(_communes(session, scope)))
         batches = func.sum(StatCount.n)
         chosen = list(
             session.execute(
                 select(StatCount.k2)
-                .where(*conditions)
+                .where(*_filters(session, scope, "batches", recent))
                 .group_by(StatCount.k2)
                 .order_by(batches.desc(), StatCount.k2)
                 .limit(top)
