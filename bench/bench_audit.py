@@ -53,6 +53,7 @@ from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.consistency import verify_database
 from traceapp.ledger_store.entries import iter_entry_bytes
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
+from traceapp.ledger_store.store import keeps_row
 
 
 def raw_verify_rate(samples: int = 3000, repeats: int = 3) -> float:
@@ -118,6 +119,7 @@ def store(database_url: str, entries: list[bytes], note: str, root: bytes) -> No
                 hashes.extend(
                     {"log": ORIGIN, "level": lv, "idx": ix, "hash": h}
                     for lv, ix, h in compact.append(leaf)
+                    if keeps_row(lv)
                 )
             conn.execute(insert(LedgerEntry.__table__), rows)
             conn.execute(insert(LedgerHash.__table__), hashes)

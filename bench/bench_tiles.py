@@ -41,6 +41,7 @@ from traceapp.db.engine import make_engine
 from traceapp.db.sessions import get_database
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
 from traceapp.ledger_store.publish import publish
+from traceapp.ledger_store.store import keeps_row
 from traceapp.verification.ratelimit import Limit
 
 APPENDED = 1_000
@@ -72,6 +73,7 @@ def store(
                 hashes.extend(
                     {"log": ORIGIN, "level": lv, "idx": ix, "hash": h}
                     for lv, ix, h in compact.append(leaf)
+                    if keeps_row(lv)
                 )
             conn.execute(insert(LedgerEntry.__table__), rows)
             conn.execute(insert(LedgerHash.__table__), hashes)

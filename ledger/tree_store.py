@@ -10,6 +10,7 @@ append-only store: `root_at`, `inclusion_proof` (RFC 6962 §2.1.1), `consistency
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
@@ -20,7 +21,9 @@ from ledger.merkle import (
     cover_keys,
     fold_right,
     frontier_keys,
+    root_from_leaf_hashes,
 )
+from ledger.tiles import TILE_HEIGHT
 
 
 class HashStore(Protocol):
@@ -84,6 +87,77 @@ class MemoryHashStore:
     def leaf_count(self) -> int:
         """Number of leaf hashes stored (level 0)."""
         return len(self._levels[0]) if self._levels else 0
+
+
+Span = tuple[int, int, int]
+"""(level, start, end): the hashes of subtrees ``start <= index < end`` of one level."""
+
+
+class SpanReader(Protocol):
+    """Reads the levels a tiled store keeps (multiples of `TILE_HEIGHT`: 0, 8, 16, ...)."""
+
+    def read_spans(self, spans: Sequence[Span]) -> list[list[bytes]]:
+        """For each span, its stored hashes in index order: fewer than asked where the stored
+        tree ends before ``end``. One call per `get_many`, so an SQL reader can answer it with
+        a single query."""
+        ...
+
+
+def tile_level(level: int) -> bool:
+    """Whether a tiled store keeps `level`: the heights c2sp.org/tlog-tiles serves."""
+    return level % TILE_HEIGHT == 0
+
+
+class TiledHashStore:
+    """A `HashStore` over a store that keeps only the tile levels (`tile_level`).
+
+    A hash at level ``8t + r`` is the perfect subtree of the ``2**r`` hashes below it at level
+    ``8t``, folded as a tlog-tiles client folds a tile (RFC 6962 §2.1). So the store holds a
+    leaf hash per entry and one hash per 256 entries above, not the ~2 hashes per entry of
+    every level, and a proof reads at most a tile (256 hashes) per tile level.
+    """
+
+    def __init__(self, reader: SpanReader) -> None:
+        self.reader = reader
+
+    def get(self, level: int, index: int) -> bytes:
+        return self.get_many([(level, index)])[0]
+
+    def get_many(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
+        if not keys:
+            return []
+        wanted = [_below(level, index) for level, index in keys]
+        merged = _merge(wanted)
+        found = dict(zip(merged, self.reader.read_spans(merged), strict=True))
+        firsts = [(level, start) for level, start, _ in merged]
+        result = []
+        for (level, index), (base, start, end) in zip(keys, wanted, strict=True):
+            span = merged[bisect_right(firsts, (base, start)) - 1]
+            hashes = found[span][start - span[1] : end - span[1]]
+            if len(hashes) != end - start:
+                raise LookupError(f"subtree hash ({level}, {index}) is beyond the stored tree")
+            result.append(hashes[0] if len(hashes) == 1 else root_from_leaf_hashes(hashes))
+        return result
+
+
+def _below(level: int, index: int) -> Span:
+    """The span of tile-level hashes that subtree (level, index) is the perfect tree of."""
+    if level < 0 or index < 0:
+        raise LookupError(f"no subtree at ({level}, {index})")
+    rest = level % TILE_HEIGHT
+    return level - rest, index << rest, (index + 1) << rest
+
+
+def _merge(spans: Sequence[Span]) -> list[Span]:
+    """The spans' union, as few spans as overlap or touch allows, by level then index."""
+    merged: list[Span] = []
+    for level, start, end in sorted(set(spans)):
+        if merged and merged[-1][0] == level and start <= merged[-1][2]:
+            last = merged[-1]
+            merged[-1] = (level, last[1], max(last[2], end))
+        else:
+            merged.append((level, start, end))
+    return merged
 
 
 def compact_range_from_store(store: HashStore, size: int) -> CompactRange:

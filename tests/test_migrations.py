@@ -137,3 +137,51 @@ def test_0020_backfills_the_items_history(
     assert backfilled == projected
     assert any(r.returned_seq is not None for r in projected)
     assert sum(r.last_step_time is not None for r in projected) >= 2
+
+
+def test_0023_keeps_the_tile_levels_and_downgrade_restores_every_level(
+    database_url: str, database: Database, ledger: Ledger, scenario: Scenario
+) -> None:
+    """0023 deletes the levels the tiled store folds (ledger_hashes keeps 8, 16, ...); the
+    proofs and the deep audit hold after it, and downgrading recomputes every level as the
+    sequencer stored them before (compared with a CompactRange of the leaves)."""
+    from sqlalchemy import select
+    from support.grow import append_inspections
+
+    from ledger.merkle import CompactRange, root_from_leaf_hashes
+    from ledger.proof_verification import verify_consistency, verify_inclusion
+    from ledger.tiles import TILE_WIDTH
+    from traceapp.ledger_store import reads
+    from traceapp.ledger_store.consistency import verify_database
+    from traceapp.ledger_store.models import LedgerEntry, LedgerHash
+    from traceapp.ledger_store.store import keeps_row
+
+    append_inspections(database, ledger, scenario, 2 * TILE_WIDTH + 9)
+    leaves_query = select(LedgerEntry.leaf_hash).order_by(LedgerEntry.seq)
+    nodes = select(LedgerHash.level, LedgerHash.idx, LedgerHash.hash).order_by(
+        LedgerHash.level, LedgerHash.idx
+    )
+    with database.read_sessions() as s:
+        leaves = list(s.execute(leaves_query).scalars())
+    compact, every_level = CompactRange(), []
+    for leaf in leaves:
+        every_level.extend(compact.append(leaf))
+    size, root = compact.size, compact.root()
+    assert size > 2 * TILE_WIDTH
+    database.dispose()
+
+    migrate.downgrade(database_url, "0022")
+    with database.read_sessions() as s:
+        assert [tuple(row) for row in s.execute(nodes)] == sorted(every_level)
+    database.dispose()
+
+    migrate.upgrade(database_url)
+    with database.read_sessions() as s:
+        kept = [tuple(row) for row in s.execute(nodes)]
+        proofs = {i: reads.inclusion(s, ledger.origin, i, size) for i in (0, 300, size - 1)}
+        consistency = reads.consistency(s, ledger.origin, 300, size)
+        verify_database(s, ledger, deep=True)
+    assert kept == sorted(n for n in every_level if keeps_row(n[0])) and len(kept) == 2
+    for index, proof in proofs.items():
+        verify_inclusion(leaves[index], index, size, proof, root)
+    verify_consistency(300, size, root_from_leaf_hashes(leaves[:300]), root, consistency)

@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
+from support.grow import append_inspections
 from support.integrity import drop_append_only_triggers
 from support.scenario import Scenario
 
 from ledger.fast import readers
 from ledger.fast import verify as verify_module
+from ledger.tiles import TILE_WIDTH
 from traceapp.db.sessions import Database
 from traceapp.ledger_store import stored_rows as audit_module
 from traceapp.ledger_store.consistency import verify_database
@@ -63,6 +65,9 @@ def _failure(database: Database, ledger: Ledger, change: Any) -> str:
 def test_each_stored_copy_is_checked_in_every_batch(
     database: Database, ledger: Ledger, populated: Scenario
 ) -> None:
+    with database.read_sessions() as session:
+        size = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
+    append_inspections(database, ledger, populated, 3 * TILE_WIDTH - 5 - size)  # level 8: 0, 1
     drop_append_only_triggers(database)
     with database.read_sessions() as session:
         size = session.execute(select(func.count()).select_from(LedgerEntry)).scalar_one()
@@ -86,17 +91,14 @@ def test_each_stored_copy_is_checked_in_every_batch(
         update(LedgerEntry).where(entry).values(leaf_hash=b"\x01" * 32): (
             f"ledger_entries seq {late} column leaf_hash: expected "
         ),
-        update(LedgerHash).where(node(0, late)).values(hash=b"\x01" * 32): (
-            f"ledger_hashes (level 0, idx {late}) column hash: expected "
+        update(LedgerHash).where(node(8, 1)).values(hash=b"\x01" * 32): (
+            "ledger_hashes (level 8, idx 1) column hash: expected "
         ),
-        update(LedgerHash).where(node(2, late // 4 - 1)).values(hash=b"\x01" * 32): (
-            f"ledger_hashes (level 2, idx {late // 4 - 1}) column hash: expected "
+        delete(LedgerHash).where(node(8, 0)): (
+            "ledger_hashes (level 8, idx 0): missing; found idx 1 next"
         ),
-        delete(LedgerHash).where(node(1, late // 2)): (
-            f"ledger_hashes (level 1, idx {late // 2}): missing; found idx {late // 2 + 1} next"
-        ),
-        delete(LedgerHash).where(node(0, size - 1)): (
-            f"ledger_hashes (level 0, idx {size - 1}) column hash: expected "
+        delete(LedgerHash).where(node(8, 1)): (
+            "ledger_hashes (level 8, idx 1) column hash: expected "
         ),
         delete(LedgerEntry).where(entry): (
             f"ledger_entries: entry {late} is missing; found {late + 1} next"
@@ -109,16 +111,18 @@ def test_each_stored_copy_is_checked_in_every_batch(
         ): f"ledger_entries: entry {size - 1} is missing (head says {size})",
     }
     height = size.bit_length()
+    # Level 0 is the entries' leaf_hash and levels between tile levels are folded, never stored.
     for level, idx, expected in (
-        (0, size, size),
-        (3, -1, size >> 3),
+        (8, size >> 8, size >> 8),
+        (0, 0, 0),
+        (3, 0, 0),
         (height, 0, 0),
         (-1, 0, 0),
     ):
         stray = insert(LedgerHash).values(log=ledger.origin, level=level, idx=idx, hash=b"x" * 32)
         cases[stray] = (
             f"ledger_hashes level {level}: expected {expected} subtree hashes for {size} "
-            f"entries, found {expected + 1 if 0 <= level < height else 1}"
+            f"entries, found {expected + 1}"
         )
     for change, message in cases.items():
         assert _failure(database, ledger, change).startswith(message), message

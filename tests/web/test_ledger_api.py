@@ -84,10 +84,11 @@ def test_proofs_read_log_n_rows_in_a_few_statements(
         assert client.get(f"/ledger/proof/inclusion?index=3&size={size}").status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    # The head (size check) and one batched read of the O(log n) subtree hashes.
+    # The head (size check) and one read of the tile-level spans the proof folds its nodes
+    # from: leaf hashes from ledger_entries, levels 8, 16, ... from ledger_hashes.
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) <= 3, statements
-    assert not any("ledger_entries" in s for s in selects)
+    assert sum("leaf_hash" in s for s in selects) == 1, selects
 
 
 @pytest.mark.parametrize(
@@ -124,24 +125,23 @@ def test_public_ledger_api_is_rate_limited_per_client(app: Flask, client: FlaskC
     assert other.status_code == 200
 
 
-def test_proof_nodes_are_primary_key_lookups_not_a_scan_of_the_log(app: Flask) -> None:
-    from traceapp.ledger_store.store import _select_nodes
+def test_proof_spans_are_key_ranges_not_a_scan_of_the_log(app: Flask) -> None:
+    from traceapp.ledger_store.store import _select_spans
 
     engine = get_database(app).engine
-    params: dict[str, object] = {"log": "x"}
-    for n in range(16):
-        params[f"l{n}"], params[f"i{n}"] = n, n
+    params: dict[str, object] = {"log": "x", "s0": 0, "e0": 256, "l1": 8, "s1": 0, "e1": 256}
     sql = str(
-        _select_nodes(16)
-        .bindparams(**params)
+        _select_spans((True, False))
+        .statement.bindparams(**params)  # type: ignore[attr-defined]
         .compile(engine, compile_kwargs={"literal_binds": True})
     )
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             plan = [str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
-            assert any("log=? AND level=? AND idx=?" in row for row in plan), plan
+            assert any("ledger_entries USING" in row and "seq>? AND seq<?" in row for row in plan)
+            assert any("ledger_hashes USING" in row and "idx>? AND idx<?" in row for row in plan)
         else:
             conn.exec_driver_sql("SET enable_seqscan = off")  # the plan a large log gets
             plan = [str(row) for row in conn.exec_driver_sql("EXPLAIN " + sql)]
+            assert any("pk_ledger_entries" in row and "Index" in row for row in plan), plan
             assert any("pk_ledger_hashes" in row and "Index" in row for row in plan), plan
-            assert any("level" in row and "idx" in row for row in plan), plan

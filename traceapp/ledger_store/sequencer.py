@@ -2,7 +2,7 @@
 
 Lock the log's head (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write session's
 ``BEGIN IMMEDIATE`` already holds the database's write lock), assign consecutive ``seq``, insert
-the entries and the subtree hashes they complete, sign and store the checkpoint, move the head.
+the entries and the tile-level subtree hashes they complete (``store.keeps_row``), sign and store the checkpoint, move the head.
 The unique ``(log, seq)`` key makes a gap or a fork impossible even if the lock were bypassed.
 """
 
@@ -26,7 +26,7 @@ from traceapp.db.replicas import WRITTEN_SIZE
 from traceapp.db.statements import Prepared, RowsInsert, insert_together
 from traceapp.ledger_store.log import LogIdentity
 from traceapp.ledger_store.models import LedgerCheckpoint, LedgerEntry, LedgerHash, LedgerHead
-from traceapp.ledger_store.store import SqlHashStore
+from traceapp.ledger_store.store import SqlHashStore, keeps_row
 
 _HEADS = LedgerHead.__table__
 _LOCK_HEAD = Prepared(
@@ -132,6 +132,7 @@ def append(
         hash_rows.extend(
             {"log": origin, "level": level, "idx": idx, "hash": digest}
             for level, idx, digest in compact.append(leaf)
+            if keeps_row(level)
         )
         prev = leaf
 

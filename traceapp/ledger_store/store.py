@@ -1,4 +1,10 @@
-"""The ledger library's subtree-hash store on SQLAlchemy: proofs in O(log n) reads, one query."""
+"""The ledger library's subtree-hash store on SQLAlchemy: the tile levels, read in one query.
+
+Only the levels c2sp.org/tlog-tiles serves are stored (``ledger.tree_store.tile_level``): level
+0 is ``ledger_entries.leaf_hash`` and ``ledger_hashes`` keeps levels 8, 16, ... (one row per
+256 entries, and fewer above). Every other node is folded from the tile below it by
+``ledger.tree_store.TiledHashStore``.
+"""
 
 from __future__ import annotations
 
@@ -8,49 +14,57 @@ from functools import cache
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
+from ledger.tree_store import Span, TiledHashStore, tile_level
 from traceapp.db.statements import Prepared
 
 
-@cache
-def _select_nodes(count: int) -> TextClause:
-    """The nodes as a VALUES list joined to ``ledger_hashes``: one primary-key lookup each.
-
-    Built once per count. Alternatives that look simpler are not: with more than a few nodes,
-    SQLite answers ``(level, idx) IN (...)`` or an OR of equalities by scanning the whole log,
-    and PostgreSQL answers ``level IN (...) AND idx IN (...)`` the same way.
-    """
-    rows = ", ".join(f"(:l{n}, :i{n})" for n in range(count))
-    return text(
-        f"SELECT h.level, h.idx, h.hash FROM (VALUES {rows}) AS k "
-        "JOIN ledger_hashes h ON h.log = :log AND h.level = k.column1 AND h.idx = k.column2"
-    )
+def keeps_row(level: int) -> bool:
+    """Whether ``ledger_hashes`` holds the subtree hashes of `level` (level 0 is the entries')."""
+    return level > 0 and tile_level(level)
 
 
 @cache
-def _prepared_nodes(count: int) -> Prepared:
-    return Prepared(_select_nodes(count))
+def _select_spans(leaves: tuple[bool, ...]) -> Prepared:
+    """One key range per span, ``ledger_entries`` for leaf spans, as a UNION ALL (one round
+    trip for a whole proof). Built once per shape."""
+    parts = [
+        f"SELECT {n} AS k, seq AS idx, leaf_hash AS hash FROM ledger_entries "
+        f"WHERE log = :log AND seq >= :s{n} AND seq < :e{n}"
+        if leaf
+        else f"SELECT {n} AS k, idx, hash FROM ledger_hashes "
+        f"WHERE log = :log AND level = :l{n} AND idx >= :s{n} AND idx < :e{n}"
+        for n, leaf in enumerate(leaves)
+    ]
+    statement: TextClause = text(" UNION ALL ".join(parts) + " ORDER BY 1, 2")
+    return Prepared(statement)
 
 
-class SqlHashStore:
-    """Implements ``ledger.tree_store.HashStore`` over ``ledger_hashes`` for one log."""
+class SqlSpanReader:
+    """Implements ``ledger.tree_store.SpanReader`` over the log's tables."""
 
     def __init__(self, session: Session, log: str) -> None:
         self.session = session
         self.log = log
 
-    def get(self, level: int, index: int) -> bytes:
-        return self.get_many([(level, index)])[0]
-
-    def get_many(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
-        if not keys:
-            return []
-        wanted = list(dict.fromkeys(keys))
+    def read_spans(self, spans: Sequence[Span]) -> list[list[bytes]]:
         params: dict[str, object] = {"log": self.log}
-        for n, (level, idx) in enumerate(wanted):
-            params[f"l{n}"], params[f"i{n}"] = level, idx
-        rows = _prepared_nodes(len(wanted)).tuples(self.session, params)
-        found = {(level, idx): bytes(digest) for level, idx, digest in rows}
-        missing = set(wanted) - found.keys()
-        if missing:
-            raise LookupError(f"subtree hashes missing from the store: {sorted(missing)[:5]}")
-        return [found[key] for key in keys]
+        for n, (level, start, end) in enumerate(spans):
+            params[f"s{n}"], params[f"e{n}"] = start, end
+            if level:
+                params[f"l{n}"] = level
+        statement = _select_spans(tuple(level == 0 for level, _, _ in spans))
+        found: list[list[bytes]] = [[] for _ in spans]
+        expected = [start for _, start, _ in spans]
+        for n, idx, digest in statement.tuples(self.session, params):
+            if idx != expected[n]:
+                continue  # a gap: what follows it is not at its place, so the span ends here
+            found[n].append(bytes(digest))
+            expected[n] += 1
+        return found
+
+
+class SqlHashStore(TiledHashStore):
+    """Implements ``ledger.tree_store.HashStore`` over the log's stored tile levels."""
+
+    def __init__(self, session: Session, log: str) -> None:
+        super().__init__(SqlSpanReader(session, log))

@@ -20,6 +20,7 @@ from ledger.verify import AcceptedEntries
 from traceapp.db.statements import Prepared
 from traceapp.ledger_store.entries import entry_runs
 from traceapp.ledger_store.models import LedgerHash
+from traceapp.ledger_store.store import keeps_row
 
 CHUNK = 4000
 HASH_SIZE = 32
@@ -197,8 +198,8 @@ _LEVEL_IDXS = _level_range(LedgerHash.__table__.c.idx)
 
 
 class StoredTree:
-    """Checks ``ledger_hashes`` against every perfect subtree (RFC 6962 §2.1) the verifier's
-    tree completes, and keeps its root at every checkpoint size."""
+    """Checks ``ledger_hashes`` against every perfect subtree (RFC 6962 §2.1) of a stored level
+    (``store.keeps_row``) the verifier's tree completes, and keeps its root at every checkpoint size."""
 
     def __init__(self, session: Session, origin: str, size: int) -> None:
         self._session, self._origin = session, origin
@@ -208,6 +209,8 @@ class StoredTree:
 
     def check(self, accepted: AcceptedEntries) -> None:
         for level, start, computed in accepted.subtrees:
+            if not keeps_row(level):
+                continue  # level 0 is the entries' leaf_hash, compared with their other columns
             reader = self._levels.get(level)
             if reader is None:
                 reader = self._levels[level] = _LevelReader(self, level, self._log_size >> level)

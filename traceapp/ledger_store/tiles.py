@@ -1,10 +1,11 @@
 """tlog-tiles read from the stored subtree hashes (c2sp.org/tlog-tiles, DESIGN §7.1).
 
-A level-L tile is a key range of ``ledger_hashes``: the rows of level ``8*L`` with indexes
-``N*256 .. N*256+W-1`` (each the hash of a perfect subtree of ``256**L`` leaves, exactly the
-spec's ``MTH(D[(N*256+i)*256**L : ...])``). An entry bundle is a key range of
-``ledger_entries``. One indexed range read each, never a hash computed per request; a tile
-whose rows are not all stored yet (beyond the tree) is NotFound.
+A level-L tile (L >= 1) is a key range of ``ledger_hashes``: the rows of level ``8*L`` with
+indexes ``N*256 .. N*256+W-1`` (each the hash of a perfect subtree of ``256**L`` leaves, exactly
+the spec's ``MTH(D[(N*256+i)*256**L : ...])``); a level-0 tile is the ``leaf_hash`` column of a
+key range of ``ledger_entries``, and an entry bundle its ``entry`` column. One indexed range
+read each, never a hash computed per request; a tile whose rows are not all stored yet (beyond
+the tree) is NotFound.
 """
 
 from __future__ import annotations
@@ -13,33 +14,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ledger.tiles import TILE_HEIGHT, TILE_WIDTH, TileId, encode_bundle
-from traceapp.db.statements import Prepared
 from traceapp.errors import NotFound
 from traceapp.ledger_store.entries import entry_runs
-from traceapp.ledger_store.models import LedgerHash
-
-_HASHES = LedgerHash.__table__
-_HASH_RANGE = Prepared(
-    select(_HASHES.c.hash)
-    .where(
-        _HASHES.c.log == bindparam("log"),
-        _HASHES.c.level == bindparam("level"),
-        _HASHES.c.idx >= bindparam("start"),
-        _HASHES.c.idx < bindparam("end"),
-    )
-    .order_by(_HASHES.c.idx)
-)
+from traceapp.ledger_store.store import SqlSpanReader
 
 
 def hash_range(session: Session, origin: str, level: int, start: int, end: int) -> list[bytes]:
     """The stored hashes of subtrees ``start <= idx < end`` at Merkle height `level`, in order
     (fewer when the tree does not reach `end` yet)."""
-    rows = _HASH_RANGE.tuples(session, {"log": origin, "level": level, "start": start, "end": end})
-    return [bytes(row[0]) for row in rows]
+    return SqlSpanReader(session, origin).read_spans([(level, start, end)])[0]
 
 
 def tile_bytes(session: Session, origin: str, tile: TileId) -> bytes:
