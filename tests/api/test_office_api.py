@@ -4,6 +4,7 @@ expiry and stars filters of ``certifications``, ``updateProducer`` with its hist
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,13 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select
 from support.scenario import Scenario
 
+from ledger.entry import parse_entry
+from ledger.signing import Signer
 from traceapp.accounts.office import suspend_producer
 from traceapp.api.types.common import vietnam_today
 from traceapp.db.sessions import Database
 from traceapp.events.models import Event
+from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
@@ -246,3 +250,62 @@ def test_a_suspended_producer_is_refused_by_epcis_capture_and_import(
     assert "PRODUCER_SUSPENDED" in imported.output and "suspended" in imported.output
     with database.read_sessions() as s:
         assert s.execute(select(func.count()).select_from(Event)).scalar_one() == before
+
+
+def test_update_producer_signed_with_the_offices_client_held_key(
+    gql: Gql, quang_nam: str, tokens: Tokens, database: Database
+) -> None:
+    """``prepareUpdateProducer``, like ``prepareRegisterProducer``: the office's own key signs
+    the statement it is shown; a producer's key is refused before anything is signed."""
+    office = Signer.generate("van-phong-ocop-laptop")
+    grower = Signer.generate("htx-tra-linh-phone")
+    for signer, role, producer in ((office, "ADMIN", None), (grower, "PRODUCER", quang_nam)):
+        registered = gql(
+            """mutation($input: RegisterKeyInput!) { registerKey(input: $input) {
+                 key { name } userErrors { code } } }""",
+            {
+                "input": {
+                    "vkey": signer.vkey,
+                    "role": role,
+                    **({"producer": global_id("Producer", producer)} if producer else {}),
+                }
+            },
+            tokens["admin"],
+        )["data"]["registerKey"]
+        assert registered["userErrors"] == [], registered
+    data = {
+        "producer": global_id("Producer", quang_nam),
+        "name": "Hợp tác xã Sâm Ngọc Linh Nam Trà My",
+        "actor": office.key_name,
+        "idempotencyKey": "office-signed-1",
+    }
+    prepare = """query($input: UpdateProducerInput!) { prepareUpdateProducer(input: $input) {
+        actor type statement message userErrors { code } } }"""
+    prepared = gql(prepare, {"input": data}, tokens["admin"])["data"]["prepareUpdateProducer"]
+    assert prepared["userErrors"] == [] and prepared["actor"] == office.key_name
+    assert prepared["type"] == "producer.updated"
+    signature = office.sign(base64.b64decode(prepared["message"]))
+    submitted = gql(
+        """mutation($input: UpdateProducerInput!) { updateProducer(input: $input) {
+             producer { name } ledgerIndex userErrors { code } } }""",
+        {"input": {**data, "signature": base64.b64encode(signature).decode()}},
+        tokens["admin"],
+    )["data"]["updateProducer"]
+    assert submitted["userErrors"] == [], submitted
+    assert submitted["producer"]["name"] == "Hợp tác xã Sâm Ngọc Linh Nam Trà My"
+    with database.read_sessions() as s:
+        origin = gql.client.application.config["TRACEAPP"].log_origin
+        row = s.get(LedgerEntry, (origin, submitted["ledgerIndex"]))
+        assert row is not None
+    entry = parse_entry(row.entry)
+    assert (entry.actor, entry.sig) == (office.key_name, signature)
+    assert entry.statement == prepared["statement"]
+    found = gql(operation("office"), {"name": "nam tra my"}, None, "ProducersSearch")
+    assert _names(found) == ["Hợp tác xã Sâm Ngọc Linh Nam Trà My"]
+
+    refused = gql(
+        prepare,
+        {"input": {**data, "actor": grower.key_name, "idempotencyKey": "grower-1"}},
+        tokens["admin"],
+    )["data"]["prepareUpdateProducer"]
+    assert refused["statement"] is None and refused["userErrors"]
