@@ -142,13 +142,14 @@ def test_0020_backfills_the_items_history(
 def test_0022_backfills_the_bounded_rollups(
     database_url: str, database: Database, ledger: Ledger, admin: str, scenario: Scenario
 ) -> None:
-    """Certificates by the month and year they end and batches a product, at every level,
-    as the projectors keep them (compared with the projected rows, on both engines); the
+    """Products' name keys; certificates by the month and year they end and batches a product,
+    at every level, as the projectors keep them (compared with the projected rows, on both engines); the
     downgrade removes them."""
     from datetime import date
 
     from sqlalchemy import select
 
+    from traceapp.products.models import Product
     from traceapp.products.services import CertificationInput, grant_certification
     from traceapp.statistics.models import StatCount
 
@@ -179,6 +180,9 @@ def test_0022_backfills_the_bounded_rollups(
                 for r in s.execute(query).scalars()
             }
 
+    keys = select(Product.public_id, Product.name_vi, Product.name_key).order_by(Product.id)
+    with database.read_sessions() as s:
+        projected_keys = s.execute(keys).all()
     projected = rows()
     assert {r[0] for r in projected} == set(new)
     assert ("cert_months", "", "Lào Cai", "*", "OCOP", "3", "2027-03", 1) in projected
@@ -189,3 +193,6 @@ def test_0022_backfills_the_bounded_rollups(
     assert rows() == set()
     migrate.upgrade(database_url)
     assert rows() == projected
+    with database.read_sessions() as s:
+        assert s.execute(keys).all() == projected_keys
+    assert [r.name_key for r in projected_keys] == ["tra shan tuyet co thu"]
