@@ -185,3 +185,62 @@ def test_0023_keeps_the_tile_levels_and_downgrade_restores_every_level(
     for index, proof in proofs.items():
         verify_inclusion(leaves[index], index, size, proof, root)
     verify_consistency(300, size, root_from_leaf_hashes(leaves[:300]), root, consistency)
+
+
+def test_0022_backfills_the_bounded_rollups(
+    database_url: str, database: Database, ledger: Ledger, admin: str, scenario: Scenario
+) -> None:
+    """Products' name keys; certificates by the month and year they end and batches a product,
+    at every level, as the projectors keep them (compared with the projected rows, on both engines); the
+    downgrade removes them."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from traceapp.products.models import Product
+    from traceapp.products.services import CertificationInput, grant_certification
+    from traceapp.statistics.models import StatCount
+
+    with database.write() as s:
+        for n, until in enumerate([date(2027, 3, 1), date(2027, 3, 20), date(2028, 1, 5)]):
+            grant_certification(
+                s,
+                ledger,
+                admin,
+                CertificationInput(
+                    product=scenario.product,
+                    scheme="OCOP",
+                    stars=3 + n % 2,
+                    issuer="UBND tỉnh Lào Cai",
+                    issuer_level="province",
+                    decision_number=f"{n}/QĐ-UBND",
+                    issued_on=date(2026, 1, 5),
+                    valid_until=until,
+                ),
+            )
+    new = ("cert_months", "cert_years", "batch_totals")
+    query = select(StatCount).where(StatCount.metric.in_(new))
+
+    def rows() -> set[tuple[object, ...]]:
+        with database.read_sessions() as s:
+            return {
+                (r.metric, r.producer, r.province, r.commune, r.k1, r.k2, r.k3, r.n)
+                for r in s.execute(query).scalars()
+            }
+
+    keys = select(Product.public_id, Product.name_vi, Product.name_key).order_by(Product.id)
+    with database.read_sessions() as s:
+        projected_keys = s.execute(keys).all()
+    projected = rows()
+    assert {r[0] for r in projected} == set(new)
+    assert ("cert_months", "", "Lào Cai", "*", "OCOP", "3", "2027-03", 1) in projected
+    assert ("cert_years", "", "Lào Cai", "*", "OCOP", "3", "2027", 1) in projected
+    assert ("batch_totals", "", "Lào Cai", "*", scenario.product, "", "", 1) in projected
+    database.dispose()
+    migrate.downgrade(database_url, "0021")
+    assert rows() == set()
+    migrate.upgrade(database_url)
+    assert rows() == projected
+    with database.read_sessions() as s:
+        assert s.execute(keys).all() == projected_keys
+    assert [r.name_key for r in projected_keys] == ["tra shan tuyet co thu"]

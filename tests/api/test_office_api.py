@@ -4,23 +4,33 @@ expiry and stars filters of ``certifications``, ``updateProducer`` with its hist
 
 from __future__ import annotations
 
+import base64
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from support.scenario import Scenario
 
+from ledger.entry import parse_entry
+from ledger.signing import Signer
 from traceapp.accounts.office import suspend_producer
 from traceapp.api.types.common import vietnam_today
 from traceapp.db.sessions import Database
 from traceapp.events.models import Event
+from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
-from traceapp.products.services import CertificationInput, grant_certification
+from traceapp.products.models import Product
+from traceapp.products.services import (
+    CertificationInput,
+    ProductInput,
+    grant_certification,
+    register_product,
+)
 
 from .conftest import Gql, global_id, operation
 
@@ -246,3 +256,155 @@ def test_a_suspended_producer_is_refused_by_epcis_capture_and_import(
     assert "PRODUCER_SUSPENDED" in imported.output and "suspended" in imported.output
     with database.read_sessions() as s:
         assert s.execute(select(func.count()).select_from(Event)).scalar_one() == before
+
+
+def test_update_producer_signed_with_the_offices_client_held_key(
+    gql: Gql, quang_nam: str, tokens: Tokens, database: Database
+) -> None:
+    """``prepareUpdateProducer``, like ``prepareRegisterProducer``: the office's own key signs
+    the statement it is shown; a producer's key is refused before anything is signed."""
+    office = Signer.generate("van-phong-ocop-laptop")
+    grower = Signer.generate("htx-tra-linh-phone")
+    for signer, role, producer in ((office, "ADMIN", None), (grower, "PRODUCER", quang_nam)):
+        registered = gql(
+            """mutation($input: RegisterKeyInput!) { registerKey(input: $input) {
+                 key { name } userErrors { code } } }""",
+            {
+                "input": {
+                    "vkey": signer.vkey,
+                    "role": role,
+                    **({"producer": global_id("Producer", producer)} if producer else {}),
+                }
+            },
+            tokens["admin"],
+        )["data"]["registerKey"]
+        assert registered["userErrors"] == [], registered
+    data = {
+        "producer": global_id("Producer", quang_nam),
+        "name": "Hợp tác xã Sâm Ngọc Linh Nam Trà My",
+        "actor": office.key_name,
+        "idempotencyKey": "office-signed-1",
+    }
+    prepare = """query($input: UpdateProducerInput!) { prepareUpdateProducer(input: $input) {
+        actor type statement message userErrors { code } } }"""
+    prepared = gql(prepare, {"input": data}, tokens["admin"])["data"]["prepareUpdateProducer"]
+    assert prepared["userErrors"] == [] and prepared["actor"] == office.key_name
+    assert prepared["type"] == "producer.updated"
+    signature = office.sign(base64.b64decode(prepared["message"]))
+    submitted = gql(
+        """mutation($input: UpdateProducerInput!) { updateProducer(input: $input) {
+             producer { name } ledgerIndex userErrors { code } } }""",
+        {"input": {**data, "signature": base64.b64encode(signature).decode()}},
+        tokens["admin"],
+    )["data"]["updateProducer"]
+    assert submitted["userErrors"] == [], submitted
+    assert submitted["producer"]["name"] == "Hợp tác xã Sâm Ngọc Linh Nam Trà My"
+    with database.read_sessions() as s:
+        origin = gql.client.application.config["TRACEAPP"].log_origin
+        row = s.get(LedgerEntry, (origin, submitted["ledgerIndex"]))
+        assert row is not None
+    entry = parse_entry(row.entry)
+    assert (entry.actor, entry.sig) == (office.key_name, signature)
+    assert entry.statement == prepared["statement"]
+    found = gql(operation("office"), {"name": "nam tra my"}, None, "ProducersSearch")
+    assert _names(found) == ["Hợp tác xã Sâm Ngọc Linh Nam Trà My"]
+
+    refused = gql(
+        prepare,
+        {"input": {**data, "actor": grower.key_name, "idempotencyKey": "grower-1"}},
+        tokens["admin"],
+    )["data"]["prepareUpdateProducer"]
+    assert refused["statement"] is None and refused["userErrors"]
+
+
+PRODUCTS_SEARCH = """query($name: String, $province: String) {
+  products(first: 50, name: $name, province: $province) { totalCount edges { node { nameVi } } }
+}"""
+CERTIFICATIONS_SEARCH = """query($productName: String, $province: String) {
+  certifications(first: 50, productName: $productName, province: $province) {
+    totalCount edges { node { decisionNumber } } }
+}"""
+
+
+@pytest.fixture
+def ginseng(database: Database, ledger: Ledger, admin: str, quang_nam: str) -> str:
+    """A product of the Quảng Nam cooperative, with a certificate."""
+    with database.write() as s:
+        product = register_product(
+            s,
+            ledger,
+            producer_key(s, quang_nam),
+            ProductInput(
+                producer=quang_nam,
+                gtin="8938505974057",
+                name_vi="Sâm Ngọc Linh củ tươi",
+                group="herbal",
+            ),
+        ).public_ids[0]
+        grant_certification(
+            s,
+            ledger,
+            admin,
+            CertificationInput(
+                product,
+                "OCOP",
+                "UBND tỉnh Quảng Nam",
+                "515/QĐ-UBND",
+                vietnam_today() - timedelta(days=30),
+                stars=5,
+                issuer_level="province",
+            ),
+        )
+    return product
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"name": "Sâm Ngọc Linh"},
+        {"name": "sam ngoc linh"},
+        {"name": "  CỦ   TƯƠI "},
+        {"name": "cu tuoi", "province": "Quảng Nam"},
+        {"province": "quang nam"},
+        {"province": "TỈNH QUẢNG NAM"},
+    ],
+)
+def test_products_and_certifications_filters_accept_vietnamese_with_or_without_diacritics(
+    gql: Gql, ginseng: str, scenario: Scenario, filters: dict[str, str]
+) -> None:
+    products = gql(PRODUCTS_SEARCH, filters, None)
+    assert "errors" not in products, products
+    found = products["data"]["products"]
+    assert [e["node"]["nameVi"] for e in found["edges"]] == ["Sâm Ngọc Linh củ tươi"]
+    assert found["totalCount"] == 1
+    variables = {"productName": filters.get("name"), "province": filters.get("province")}
+    certificates = gql(CERTIFICATIONS_SEARCH, variables, None)
+    assert "errors" not in certificates, certificates
+    edges = certificates["data"]["certifications"]["edges"]
+    assert [e["node"]["decisionNumber"] for e in edges] == ["515/QĐ-UBND"]
+
+
+def test_products_filters_that_match_nothing_and_the_keys_under_verify_deep(
+    gql: Gql, ginseng: str, scenario: Scenario, database: Database, runner: FlaskCliRunner
+) -> None:
+    for filters in (
+        {"name": "%"},
+        {"name": "_"},
+        {"province": "nam"},
+        {"province": "Lào Cai", "name": "sâm"},
+    ):
+        found = gql(PRODUCTS_SEARCH, filters, None)["data"]["products"]
+        assert found["totalCount"] == 0, filters
+    # The Lào Cai tea is found by its province alone; an empty filter filters nothing.
+    tea = gql(PRODUCTS_SEARCH, {"province": "lao cai", "name": " "}, None)["data"]["products"]
+    assert tea["totalCount"] == 1 and tea["edges"][0]["node"]["nameVi"] != "Sâm Ngọc Linh củ tươi"
+    everything = gql(CERTIFICATIONS_SEARCH, {"province": ""}, None)["data"]["certifications"]
+    assert everything["totalCount"] == 2
+    # The key is a projection: a rebuild keeps it, verify --deep finds it changed.
+    assert runner.invoke(args=["ledger", "rebuild"]).exit_code == 0
+    assert gql(PRODUCTS_SEARCH, {"name": "sam"}, None)["data"]["products"]["totalCount"] == 1
+    assert runner.invoke(args=["ledger", "verify", "--deep"]).exit_code == 0
+    with database.write() as s:
+        s.execute(update(Product).where(Product.public_id == ginseng).values(name_key="khac"))
+    failed = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert failed.exit_code == 1 and "products" in failed.output

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from traceapp.accounts.models import AUDITOR, OFFICE_STAFF, PRODUCER_OWNER
 from traceapp.accounts.services import PersonInput, create_account
 from traceapp.auth.models import ApiToken
+from traceapp.auth.services import create_token
+from traceapp.console.batch_log import LOG_PAGE
 from traceapp.db.sessions import Database
 from traceapp.products.models import Certification
 
@@ -289,3 +291,34 @@ def test_office_admin_registers_updates_certifies_suspends_and_resumes(
     page = client.get(page_path).get_data(as_text=True)
     assert "Cho hoạt động lại" in page.split('id="history"', 1)[1]
     assert 'id="suspended"' not in page
+
+
+def test_office_tokens_are_paged_newest_first_with_an_older_link(
+    signed: dict[str, FlaskClient], people: People, database: Database
+) -> None:
+    """Like the batch log: LOG_PAGE tokens a page, newest first, "older" by a keyset cursor,
+    every token on exactly one page."""
+    with database.write() as s:
+        for n in range(LOG_PAGE + 7):
+            create_token(s, "producer", people.producer_a, f"máy quét số {n}")
+    with database.read_sessions() as s:
+        every = list(s.execute(select(ApiToken.public_id).order_by(ApiToken.id.desc())).scalars())
+    assert len(every) > LOG_PAGE
+    client = signed["auditor"]
+    path: str | None = "/console/office/tokens"
+    pages: list[list[str]] = []
+    while path is not None:
+        html = client.get(path).get_data(as_text=True)
+        pages.append(re.findall(r'id="token-([^"]+)"', html))
+        older = re.search(r'rel="next" id="older" href="([^"]+)"', html)
+        path = older.group(1).replace("&amp;", "&") if older else None
+        if len(pages) > 1:
+            assert 'href="/console/office/tokens">Mới nhất' in html
+    assert [len(p) for p in pages[:-1]] == [LOG_PAGE] * (len(pages) - 1)
+    assert [t for page in pages for t in page] == every
+    assert f"máy quét số {LOG_PAGE + 6}" in client.get("/console/office/tokens").get_data(
+        as_text=True
+    )
+    # An unknown cursor shows the newest page, not an error.
+    unknown = client.get("/console/office/tokens?before=tok_unknown")
+    assert re.findall(r'id="token-([^"]+)"', unknown.get_data(as_text=True)) == every[:LOG_PAGE]

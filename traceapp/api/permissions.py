@@ -73,6 +73,7 @@ _ADMIN_MUTATIONS = (
 # Mutations a client-held key can sign, each with its ``prepareXxx`` query.
 SIGNABLE = (
     "registerProducer",
+    "updateProducer",
     "registerProduct",
     "updateProduct",
     "grantCertification",

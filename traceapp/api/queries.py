@@ -38,6 +38,7 @@ from traceapp.producers import models as producers
 from traceapp.producers.search import producer_filter
 from traceapp.products import models as products
 from traceapp.products.expiry import MAX_EXPIRY_DAYS, expiring
+from traceapp.products.search import certification_filter, product_filter
 from traceapp.recalls import models as recalls
 
 Info = strawberry.Info[Any, Any]
@@ -124,7 +125,11 @@ class CatalogQueries:
         )
         return paginate(info, Producer, stmt, [producers.Producer.ledger_seq], first, after)
 
-    @strawberry.field(description="Products, in registration order.")
+    @strawberry.field(
+        description="Products, in registration order. `name` (any part of the Vietnamese "
+        "name) and `province` (the producer's, whole) accept Vietnamese with or without "
+        "diacritics, in any case, as `producers` does."
+    )
     def products(
         self,
         info: Info,
@@ -133,8 +138,10 @@ class CatalogQueries:
         producer: strawberry.ID | None = None,
         group: ProductGroup | None = None,
         gtin: str | None = None,
+        name: str | None = None,
+        province: str | None = None,
     ) -> Connection[Product]:
-        stmt = select(products.Product)
+        stmt = product_filter(select(products.Product), name=name, province=province)
         if producer is not None:
             pk = _pk(producers.Producer, producer, "Producer", "producer")
             stmt = stmt.where(products.Product.producer_id == pk)
@@ -144,7 +151,11 @@ class CatalogQueries:
             stmt = stmt.where(products.Product.gtin == gtin.zfill(14))
         return paginate(info, Product, stmt, [products.Product.ledger_seq], first, after)
 
-    @strawberry.field(description="Certifications, in the order they were granted.")
+    @strawberry.field(
+        description="Certifications, in the order they were granted. `productName` (any part "
+        "of the product's Vietnamese name) and `province` (the producer's, whole) accept "
+        "Vietnamese with or without diacritics, in any case."
+    )
     def certifications(
         self,
         info: Info,
@@ -153,6 +164,8 @@ class CatalogQueries:
         product: strawberry.ID | None = None,
         scheme: CertificationScheme | None = None,
         stars: int | None = None,
+        product_name: str | None = None,
+        province: str | None = None,
         expires_within_days: Annotated[
             int | None,
             strawberry.argument(
@@ -161,7 +174,9 @@ class CatalogQueries:
             ),
         ] = None,
     ) -> Connection[Certification]:
-        stmt = select(products.Certification)
+        stmt = certification_filter(
+            select(products.Certification), product_name=product_name, province=province
+        )
         if product is not None:
             pk = _pk(products.Product, product, "Product", "product")
             stmt = stmt.where(products.Certification.product_id == pk)

@@ -121,6 +121,22 @@ def list_tokens(session: Session, producer: str | None = None) -> list[ApiToken]
     return list(session.execute(query).scalars())
 
 
+def token_page(
+    session: Session, before: str | None, size: int
+) -> tuple[list[ApiToken], str | None]:
+    """``size`` tokens, newest first, older than the token ``before`` (a public ID; unknown:
+    from the newest), and the cursor of the next (older) page: a keyset on the primary key,
+    so a page costs the same whatever the number of tokens."""
+    query = select(ApiToken)
+    if before:
+        mark = select(ApiToken.id).where(ApiToken.public_id == before).scalar_subquery()
+        if session.execute(select(mark)).scalar() is not None:
+            query = query.where(ApiToken.id < mark)
+    found = list(session.execute(query.order_by(ApiToken.id.desc()).limit(size + 1)).scalars())
+    older = found[size - 1].public_id if len(found) > size else None
+    return found[:size], older
+
+
 def revoke_token(session: Session, public_id: str, producer: str | None = None) -> ApiToken:
     """Revoke a token at once: the next request with it is refused (``authenticate`` reads the
     row every time). With ``producer``, only that producer's own tokens."""

@@ -114,6 +114,8 @@ OFFICE_TEXTS = Texts(
         "ofc_invite": ("Mời chủ cơ sở", "Invite the owner"),
         "ofc_tokens": ("Mã API", "API tokens"),
         "ofc_tokens_all": ("Tất cả mã API", "All API tokens"),
+        "tokens_older": ("Mã cũ hơn", "Older tokens"),
+        "tokens_newest": ("Mới nhất", "Newest"),
         "ofc_token_for": ("Tạo mã API cho chủ thể này", "Create a token for this producer"),
         "ofc_token_producer": ("Chủ thể {name}", "Producer {name}"),
         "ofc_token_role_admin": ("văn phòng (admin)", "office (admin)"),

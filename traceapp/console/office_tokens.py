@@ -1,4 +1,4 @@
-"""The office's API tokens: every token with its producer, a new token for a producer (the
+"""The office's API tokens: every token with its producer (a page at a time, newest first), a new token for a producer (the
 secret shown once, only its hash kept), revocation. The same ``auth.services`` calls as
 ``traceapp tokens create|list|revoke``; only the office admin creates or revokes."""
 
@@ -9,7 +9,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from traceapp.accounts.office import TOKENS, VIEW, may
-from traceapp.auth.services import create_token, list_tokens, revoke_token
+from traceapp.auth.services import create_token, revoke_token, token_page
+from traceapp.console.batch_log import LOG_PAGE
 from traceapp.console.core import bp, current, error_text, not_found, render, signed_in, t
 from traceapp.console.office import refusal
 from traceapp.console.office_producer import find_producer, producer_page
@@ -27,7 +28,8 @@ def office_tokens() -> Page:
     if refused:
         return refused
     session = get_session()
-    tokens = list_tokens(session)
+    # Paged as the batch log is: LOG_PAGE tokens, newest first, "older" by a keyset cursor.
+    tokens, older = token_page(session, request.args.get("before", "")[:40] or None, LOG_PAGE)
     names = {
         row.public_id: row.name
         for row in session.execute(
@@ -40,6 +42,7 @@ def office_tokens() -> Page:
     return render(
         "console/office_tokens.html",
         tokens=tokens,
+        older=older,
         names=names,
         may_tokens=may(current(), TOKENS),
         done=done,

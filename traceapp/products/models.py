@@ -42,6 +42,8 @@ class Product(Base):
     gtin: Mapped[str] = mapped_column(String(14), unique=True)
     name_vi: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str | None] = mapped_column(String(300))
+    # The name filter's key (``i18n.search_key`` of ``name_vi``), kept by the projections.
+    name_key: Mapped[str] = mapped_column(String(300))
     group: Mapped[str] = mapped_column(String(40))
     description: Mapped[str | None] = mapped_column(Text)
     image_url: Mapped[str | None] = mapped_column(String(1000))

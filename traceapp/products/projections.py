@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from traceapp.i18n import search_key
 from traceapp.ledger_store.projections import Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
@@ -30,6 +31,7 @@ def product_registered(session: Session, appended: Appended) -> None:
             gtin=s["gtin"],
             name_vi=s["name"]["vi"],
             name_en=s["name"]["en"],
+            name_key=search_key(s["name"]["vi"]),
             group=s["group"],
             description=s["description"],
             image_url=s["image"],
@@ -47,6 +49,7 @@ def product_updated(session: Session, appended: Appended) -> None:
     if "name" in changes:
         values["name_vi"] = changes["name"]["vi"]
         values["name_en"] = changes["name"]["en"]
+        values["name_key"] = search_key(changes["name"]["vi"])
     for key, column in (
         ("group", "group"),
         ("description", "description"),

@@ -5,10 +5,17 @@ Metrics of ``stat_counts`` and what their keys hold:
 - ``producers``: k1 kind, k2 status; ``products``: k1 group;
 - ``certificates``: k1 scheme, k2 stars ('' when none), k3 valid until (ISO date) or
   ``revoked``: a certificate's status on a day is read from its row's k3;
+- ``cert_months`` and ``cert_years``: the certificates not revoked, k1 and k2 as above, k3 the
+  month (YYYY-MM) or year (YYYY) they end. The certificates in force today are those ending
+  in a later year, a later month of this year or a day of this month from today on: three
+  ranges of rows bounded by the provinces, stars and months of a year (and the years a
+  certificate runs), however many certificates and days there are (``services._in_force``);
 - ``items``: k1 month (YYYY-MM) the items were issued (entry time); ``events``: k1 month the
   events were recorded (entry time);
 - ``batches``: k1 production month, k2 product public ID, k3 unit ('' when none); n batches,
-  ``amount_milli`` their quantities.
+  ``amount_milli`` their quantities;
+- ``batch_totals``: k1 product public ID; n its batches ever: the capacity's ranking reads a
+  row a product, not a row a product and month (``services.capacity``).
 
 The catalogue's counts of a producer are recomputed from its rows whenever a statement changes
 them (``refresh_producer``: a producer has tens of products, so this is a few small reads) and
@@ -33,7 +40,7 @@ from traceapp.products.models import Certification, Product
 from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount
 from traceapp.statistics.provinces import UNKNOWN, current_province
 
-CATALOGUE = ("producers", "products", "certificates")
+CATALOGUE = ("producers", "products", "certificates", "cert_months", "cert_years")
 REVOKED = "revoked"
 ACTIVE = "active"
 
@@ -123,6 +130,9 @@ def _wanted(session: Session, producer: Producer) -> Counter[Key]:
     for scheme, stars, valid_until, revoked, n in certificates:
         k3 = REVOKED if revoked else valid_until.isoformat()
         wanted["certificates", me, province, commune, scheme, str(stars or ""), k3] += n
+        if not revoked:
+            wanted["cert_months", me, province, commune, scheme, str(stars or ""), k3[:7]] += n
+            wanted["cert_years", me, province, commune, scheme, str(stars or ""), k3[:4]] += n
     return wanted
 
 
@@ -204,7 +214,8 @@ def _batch_created(session: Session, appended: Appended) -> None:
         s["unit"] or "",
     )
     amount = int(Decimal(s["quantity"]) * 1000) if s["quantity"] is not None else 0
-    add(session, Counter({key: 1}), Counter({key: amount}))
+    total: Key = ("batch_totals", key[1], key[2], "", row.product, "", "")
+    add(session, Counter({key: 1, total: 1}), Counter({key: amount}))
 
 
 def _items_issued(session: Session, appended: Appended) -> None:

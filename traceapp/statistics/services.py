@@ -8,6 +8,7 @@ the checkpoint they were read at reads both in one snapshot session (``Database.
 from __future__ import annotations
 
 import base64
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from traceapp.ledger_store.reads import latest_checkpoint_head
-from traceapp.producers.models import PRODUCER_KINDS
+from traceapp.producers.models import PRODUCER_KINDS, Producer
 from traceapp.products.models import PRODUCT_GROUPS, Product
 from traceapp.statistics.errors import InvalidFilter
 from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount, StatScan
@@ -189,11 +190,30 @@ def _tally(rows: list[Any], index: int) -> Counter[str]:
     return counts
 
 
-def _valid(today: date, until: date | None = None) -> list[Any]:
-    conditions: list[Any] = [StatCount.k3 != REVOKED, StatCount.k3 >= today.isoformat()]
-    if until is not None:
-        conditions.append(StatCount.k3 <= until.isoformat())
-    return conditions
+def _valid(today: date, until: date) -> list[Any]:
+    """The day rows of certificates not revoked that end from ``today`` to ``until``."""
+    return [
+        StatCount.k3 != REVOKED,
+        StatCount.k3 >= today.isoformat(),
+        StatCount.k3 <= until.isoformat(),
+    ]
+
+
+def _in_force(session: Session, scope: Scope, today: date, *columns: str) -> list[Any]:
+    """The certificates in force today (not revoked, ending today or later), summed by
+    ``columns`` as ``_by`` does: those ending in a later year (``cert_years``), in a later
+    month of this year (``cert_months``) and on a day of this month from today on (the day
+    rows). Each is a range of ``ix_stat_counts_ranges``, so the rows read are bounded by the
+    provinces, stars and the days of a month, months of a year and years a certificate runs,
+    never by the certificates nor by the days gone by; the figure stays exact to the day."""
+    year, month = f"{today.year:04d}", f"{today.year:04d}-{today.month:02d}"
+    month_end = today.replace(day=monthrange(today.year, today.month)[1])
+    later_months = [StatCount.k3 > month, StatCount.k3 <= f"{year}-12"]
+    return [
+        *_by(session, scope, "cert_years", *columns, extra=[StatCount.k3 > year]),
+        *_by(session, scope, "cert_months", *columns, extra=later_months),
+        *_by(session, scope, "certificates", *columns, extra=_valid(today, month_end)),
+    ]
 
 
 def _months(today: date, count: int) -> tuple[str, ...]:
@@ -211,7 +231,7 @@ def statistics(session: Session, origin: str, scope: Scope, today: date) -> Stat
     producers = _by(session, scope, "producers", "province", "k1", "k2")
     communes = _by(session, scope, "producers", "commune") if scope.province else []
     products = _by(session, scope, "products", "province", "k1")
-    certificates = _by(session, scope, "certificates", "province", "k1", "k2", extra=_valid(today))
+    certificates = _in_force(session, scope, today, "province", "k1", "k2")
     ocop = [row for row in certificates if row[1] == "OCOP"]
     months = _months(today, MONTHS)
     since = [StatCount.k1 >= months[0]]
@@ -259,33 +279,77 @@ def _product_names(session: Session, ids: list[str]) -> dict[str, str]:
     )
 
 
+def _owners(session: Session, products: list[str]) -> list[str]:
+    """The public IDs of the producers of ``products``."""
+    return list(
+        session.execute(
+            select(Producer.public_id)
+            .join(Product, Product.producer_id == Producer.id)
+            .where(Product.public_id.in_(products))
+            .distinct()
+        ).scalars()
+    )
+
+
+def _top_products(session: Session, scope: Scope, top: int) -> list[str]:
+    """The ``top`` products by batches ever made, from ``batch_totals``: a row a product (and
+    province), not a row a product and month."""
+    batches = func.sum(StatCount.n)
+    return list(
+        session.execute(
+            select(StatCount.k1)
+            .where(*_filters(session, scope, "batch_totals"))
+            .group_by(StatCount.k1)
+            .order_by(batches.desc(), StatCount.k1)
+            .limit(top)
+        ).scalars()
+    )
+
+
+def _volumes_of(session: Session, scope: Scope, products: list[str], since: str) -> list[Any]:
+    """The month rows (k1, k2, k3, n, amount) of ``products`` since ``since``, summed from
+    their producers' own rows (a producer's few products and months): the sum of a scope's
+    roll-ups, read without the roll-ups' row a product and month of the whole scope."""
+    if not products:
+        return []
+    owners = [scope.producer] if scope.producer else _owners(session, products)
+    conditions: list[Any] = [
+        StatCount.metric == "batches",
+        StatCount.producer.in_(owners),
+        StatCount.k1 >= since,
+        StatCount.k2.in_(products),
+    ]
+    if scope.province:
+        conditions.append(StatCount.province == scope.province)
+    columns = (StatCount.k1, StatCount.k2, StatCount.k3)
+    return list(
+        session.execute(
+            select(*columns, func.sum(StatCount.n), func.sum(StatCount.amount_milli))
+            .where(*conditions)
+            .group_by(*columns)
+        ).all()
+    )
+
+
 def capacity(
     session: Session, scope: Scope, today: date, *, top: int | None = TOP
 ) -> list[Capacity]:
-    """Batch volumes by product and production month, the last MONTHS months; the ``top``
-    products by batches (None: all of them). The ranking is summed and cut in SQL: the rows
-    grow with the catalogue (a product a month), the answer does not."""
+    """Batch volumes by product and production month, the last MONTHS months: of the ``top``
+    products by batches ever made (their months read alone, ``_volumes_of``: the rows read
+    grow with neither the catalogue nor the months of history), or with ``top`` None of
+    every product with batches in those months, most batches first (exports).
+
+    Batches are counted by province, not commune: a commune's scope has no capacity rows."""
     since = _months(today, MONTHS)[0]
-    recent = [StatCount.k1 >= since]
-    chosen: list[str] | None = None
     if top is not None:
-        batches = func.sum(StatCount.n)
-        chosen = list(
-            session.execute(
-                select(StatCount.k2)
-                .where(*_filters(session, scope, "batches", recent))
-                .group_by(StatCount.k2)
-                .order_by(batches.desc(), StatCount.k2)
-                .limit(top)
-            ).scalars()
-        )
-        recent.append(StatCount.k2.in_(chosen))
-    rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=recent)
-    if chosen is None:
+        chosen = [] if scope.commune is not None else _top_products(session, scope, top)
+        rows = _volumes_of(session, scope, chosen, since)
+    else:
+        rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=[StatCount.k1 >= since])
         per_product: Counter[str] = Counter()
         for row in rows:
             per_product[row[1]] += int(row[-2])
-        chosen = [p for p, _ in per_product.most_common()]
+        chosen = [p for p, _ in sorted(per_product.items(), key=lambda kv: (-kv[1], kv[0]))]
     names = _product_names(session, chosen)
     found = [
         Capacity(row[1], names.get(row[1], ""), row[0], row[2], int(row[-2]), int(row[-1]) / 1000)

@@ -96,7 +96,7 @@ class AddressInput:
     description="What changes in a producer's registration (programme office): a field left "
     "null stays as it is; an address is given whole. Recorded as `producer.updated`."
 )
-class UpdateProducerInput(Idempotent):
+class UpdateProducerInput(Signable):
     producer: strawberry.ID
     name: str | None = None
     kind: ProducerKind | None = None

@@ -315,6 +315,12 @@ class PrepareQueries:
         return _prepare(info, calls.register_producer_call, input)
 
     @strawberry.field(description=PREPARE)
+    def prepare_update_producer(
+        self, info: Info, input: i.UpdateProducerInput
+    ) -> p.PreparedStatement:
+        return _prepare(info, office_calls.update_producer_call, input)
+
+    @strawberry.field(description=PREPARE)
     def prepare_register_product(
         self, info: Info, input: i.RegisterProductInput
     ) -> p.PreparedStatement:
