@@ -25,9 +25,7 @@ class TileLevels:
 
     def __init__(self, every_level: MemoryHashStore) -> None:
         self.levels = {
-            level: hashes
-            for level, hashes in enumerate(every_level._levels)
-            if tile_level(level)
+            level: hashes for level, hashes in enumerate(every_level._levels) if tile_level(level)
         }
         self.calls: list[Sequence[Span]] = []
 
