@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -53,7 +54,7 @@ from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.writer import Ledger
-from traceapp.producers.models import PRODUCER_KINDS
+from traceapp.producers.models import PRODUCER_KINDS, Producer
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.models import PRODUCT_GROUPS
 from traceapp.products.services import (
@@ -85,6 +86,10 @@ PAGE_KB = 50.0  # DESIGN §13: HTML+CSS of a console page
 PAGE_BYTES = "HTML of /console/office/statistics"
 LOGIN, PASSWORD = "thongke@ocop.example.vn", "bảng số liệu quốc gia 2026"
 PAGES = (
+    "/console/office/",
+    "/console/office/?name=hop+tac+xa&province=Quang+Nam",
+    "/console/office/?page=100",
+    "/console/office/tokens",
     "/console/office/statistics",
     "/console/office/statistics?province=quang+nam",
     "/console/office/statistics?group=food&kind=cooperative",
@@ -279,8 +284,12 @@ def measure_pages(app: Any, database: Database) -> dict[str, float]:
             samples.append((time.perf_counter() - begin) * 1000)
         found[name] = p95(samples)
 
+    with database.read_sessions() as s:
+        producer = s.execute(select(Producer.public_id).order_by(Producer.id.desc())).scalar()
     for url in PAGES:
         timed(url, lambda url=url: client.get(url).status_code)
+    newest = f"/console/office/producers/{producer}"
+    timed("/console/office/producers/<the newest>", lambda: client.get(newest).status_code)
     found[PAGE_BYTES] = len(client.get(PAGES[0]).get_data()) / 1024
     headers = {"Authorization": f"Bearer {token}"}
     timed(

@@ -94,7 +94,7 @@ Span = tuple[int, int, int]
 
 
 class SpanReader(Protocol):
-    """Reads the levels a tiled store keeps (multiples of `TILE_HEIGHT`: 0, 8, 16, ...)."""
+    """Reads the levels a strided store keeps (multiples of `STRIDE`: 0, 4, 8, ...)."""
 
     def read_spans(self, spans: Sequence[Span]) -> list[list[bytes]]:
         """For each span, its stored hashes in index order: fewer than asked where the stored
@@ -103,18 +103,24 @@ class SpanReader(Protocol):
         ...
 
 
-def tile_level(level: int) -> bool:
-    """Whether a tiled store keeps `level`: the heights c2sp.org/tlog-tiles serves."""
-    return level % TILE_HEIGHT == 0
+STRIDE = 4
+"""A strided store keeps the levels that are multiples of STRIDE. TILE_HEIGHT is one of them, so
+every c2sp.org/tlog-tiles tile is a key range of stored hashes."""
+assert TILE_HEIGHT % STRIDE == 0
 
 
-class TiledHashStore:
-    """A `HashStore` over a store that keeps only the tile levels (`tile_level`).
+def stored_level(level: int) -> bool:
+    """Whether a strided store keeps `level`."""
+    return level % STRIDE == 0
 
-    A hash at level ``8t + r`` is the perfect subtree of the ``2**r`` hashes below it at level
-    ``8t``, folded as a tlog-tiles client folds a tile (RFC 6962 §2.1). So the store holds a
-    leaf hash per entry and one hash per 256 entries above, not the ~2 hashes per entry of
-    every level, and a proof reads at most a tile (256 hashes) per tile level.
+
+class StridedHashStore:
+    """A `HashStore` over a store that keeps only every `STRIDE`-th level (`stored_level`).
+
+    A hash at level ``4t + r`` is the perfect subtree of the ``2**r`` (at most 8) hashes below
+    it at level ``4t``, folded as RFC 6962 §2.1 builds it. So the store holds a leaf hash per
+    entry and one hash per 16 entries above, not the ~2 hashes per entry of every level, and a
+    proof reads at most 16 hashes per 4 levels of the tree.
     """
 
     def __init__(self, reader: SpanReader) -> None:
@@ -141,10 +147,10 @@ class TiledHashStore:
 
 
 def _below(level: int, index: int) -> Span:
-    """The span of tile-level hashes that subtree (level, index) is the perfect tree of."""
+    """The span of stored hashes that subtree (level, index) is the perfect tree of."""
     if level < 0 or index < 0:
         raise LookupError(f"no subtree at ({level}, {index})")
-    rest = level % TILE_HEIGHT
+    rest = level % STRIDE
     return level - rest, index << rest, (index + 1) << rest
 
 

@@ -94,6 +94,9 @@ def test_each_stored_copy_is_checked_in_every_batch(
         update(LedgerHash).where(node(8, 1)).values(hash=b"\x01" * 32): (
             "ledger_hashes (level 8, idx 1) column hash: expected "
         ),
+        update(LedgerHash).where(node(4, late // 16 - 1)).values(hash=b"\x01" * 32): (
+            f"ledger_hashes (level 4, idx {late // 16 - 1}) column hash: expected "
+        ),
         delete(LedgerHash).where(node(8, 0)): (
             "ledger_hashes (level 8, idx 0): missing; found idx 1 next"
         ),
@@ -111,9 +114,10 @@ def test_each_stored_copy_is_checked_in_every_batch(
         ): f"ledger_entries: entry {size - 1} is missing (head says {size})",
     }
     height = size.bit_length()
-    # Level 0 is the entries' leaf_hash and levels between tile levels are folded, never stored.
+    # Level 0 is the entries' leaf_hash and levels between stored levels are folded, never stored.
     for level, idx, expected in (
         (8, size >> 8, size >> 8),
+        (4, size >> 4, size >> 4),
         (0, 0, 0),
         (3, 0, 0),
         (height, 0, 0),

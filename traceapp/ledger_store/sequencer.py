@@ -2,7 +2,7 @@
 
 Lock the log's head (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite the write session's
 ``BEGIN IMMEDIATE`` already holds the database's write lock), assign consecutive ``seq``, insert
-the entries and the tile-level subtree hashes they complete (``store.keeps_row``), sign and store the checkpoint, move the head.
+the entries and the subtree hashes of stored levels they complete (``store.keeps_row``), sign and store the checkpoint, move the head.
 The unique ``(log, seq)`` key makes a gap or a fork impossible even if the lock were bypassed.
 """
 

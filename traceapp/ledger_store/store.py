@@ -1,9 +1,9 @@
-"""The ledger library's subtree-hash store on SQLAlchemy: the tile levels, read in one query.
+"""The ledger library's subtree-hash store on SQLAlchemy: every fourth level, read in one query.
 
-Only the levels c2sp.org/tlog-tiles serves are stored (``ledger.tree_store.tile_level``): level
-0 is ``ledger_entries.leaf_hash`` and ``ledger_hashes`` keeps levels 8, 16, ... (one row per
-256 entries, and fewer above). Every other node is folded from the tile below it by
-``ledger.tree_store.TiledHashStore``.
+Only the levels ``ledger.tree_store.stored_level`` names are stored: level 0 is
+``ledger_entries.leaf_hash`` and ``ledger_hashes`` keeps levels 4, 8, 12, ... (a row per 16
+entries, and fewer above; the tlog-tiles levels 8, 16, ... among them). Every other node is
+folded from at most 8 hashes below it by ``ledger.tree_store.StridedHashStore``.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from functools import cache
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from ledger.tree_store import Span, TiledHashStore, tile_level
+from ledger.tree_store import Span, StridedHashStore, stored_level
 from traceapp.db.statements import Prepared
 
 
 def keeps_row(level: int) -> bool:
     """Whether ``ledger_hashes`` holds the subtree hashes of `level` (level 0 is the entries')."""
-    return level > 0 and tile_level(level)
+    return level > 0 and stored_level(level)
 
 
 @cache
@@ -63,8 +63,8 @@ class SqlSpanReader:
         return found
 
 
-class SqlHashStore(TiledHashStore):
-    """Implements ``ledger.tree_store.HashStore`` over the log's stored tile levels."""
+class SqlHashStore(StridedHashStore):
+    """Implements ``ledger.tree_store.HashStore`` over the log's stored levels."""
 
     def __init__(self, session: Session, log: str) -> None:
         super().__init__(SqlSpanReader(session, log))

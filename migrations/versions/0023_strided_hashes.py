@@ -1,7 +1,7 @@
-"""ledger_hashes keeps only the tile levels (8, 16, ...): level 0 is ledger_entries.leaf_hash and
-every other node is folded from the tile below it (ledger.tree_store.TiledHashStore). The
-table falls from ~2 rows an entry to one per 256 entries (issue 19: the ledger's own storage
-per entry). The rows are deleted past the append-only trigger, which is put back; the space
+"""ledger_hashes keeps every fourth level (4, 8, 12, ...): level 0 is ledger_entries.leaf_hash
+and every other node is folded from at most 8 hashes below it
+(ledger.tree_store.StridedHashStore). The table falls from ~2 rows an entry to one per 15
+entries (issue 19: the ledger's own storage per entry). The rows are deleted past the append-only trigger, which is put back; the space
 is reused by new rows (SQLite: ``VACUUM`` returns it to the file system, docs/operations.md).
 Downgrade recomputes the dropped levels from the leaf hashes.
 
@@ -22,7 +22,7 @@ down_revision = "0022"
 branch_labels = None
 depends_on = None
 
-NOT_KEPT = "level = 0 OR level % 8 <> 0"
+NOT_KEPT = "level = 0 OR level % 4 <> 0"
 SQLITE_TRIGGER = (
     "CREATE TRIGGER ledger_hashes_no_delete BEFORE DELETE ON ledger_hashes "
     "BEGIN SELECT RAISE(ABORT, 'ledger table ledger_hashes is append-only: "
@@ -62,7 +62,7 @@ def downgrade() -> None:
                 rows.extend(
                     {"log": log, "level": level, "idx": idx, "hash": digest}
                     for level, idx, digest in compact.append(bytes(leaf))
-                    if level == 0 or level % 8
+                    if level == 0 or level % 4
                 )
             if rows:
                 bind.execute(insert, rows)
