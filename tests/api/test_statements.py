@@ -208,7 +208,7 @@ def test_write_statement_count_does_not_grow_with_the_items_it_returns(
 # Statements of a write, fixed however much the log and the tables hold: authentication, the
 # idempotency record, the plan's reads, the append and its checkpoint, the payload's reads.
 # PostgreSQL appends the entry, its hashes and its checkpoint in one statement (a CTE).
-WRITES = {"UpdateLocation": {"sqlite": 15, "postgresql": 12}}
+WRITES = {"UpdateLocation": {"sqlite": 14, "postgresql": 12}}
 
 
 def test_update_location_statement_count_is_fixed(
