@@ -12,6 +12,12 @@ the first size's (goal: >= 0.8 at 10^6), then the database table by table and in
 per event, and the ledger's own bytes per entry beyond the entry (goal: <= 100 B): the subtree
 hashes (level 0 being the entries' ``leaf_hash`` column, 32 B each), checkpoints and head with
 their indexes; the rest of the entries' rows is quoted apart.
+
+Before measuring at a size, the database is read once into the OS cache (SQLite: the file;
+PostgreSQL: ``pg_prewarm`` of every table and index), as on a server that has run for a while
+with a database smaller than its memory. This machine's page cache gives back pages it was
+holding while memory is free (``workingset_refault_file`` in ``/proc/vmstat``): without the read,
+a proof at 10^6 entries paid reads from the disk, not its own cost (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -166,6 +172,30 @@ def measure(
     return figures
 
 
+def warm(app: Flask) -> tuple[float, float]:
+    """Read the database once into the OS cache: (MB read, seconds)."""
+    database, start = get_database(app), time.perf_counter()
+    if database.is_sqlite:
+        path = Path(database.engine.url.database or "")
+        read = 0
+        for part in (path, path.with_name(path.name + "-wal")):
+            if part.exists():
+                with part.open("rb") as f:
+                    while chunk := f.read(1 << 20):
+                        read += len(chunk)
+        return read / 1e6, time.perf_counter() - start
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_prewarm"))
+        blocks = conn.execute(
+            text(
+                "SELECT sum(pg_prewarm(c.oid, 'read')) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't')"
+            )
+        ).scalar()
+    return int(blocks or 0) * 8192 / 1e6, time.perf_counter() - start
+
+
 def verify_rate(app: Flask) -> float:
     runner = app.test_cli_runner()
     with get_database(app).read_sessions() as s:
@@ -245,12 +275,14 @@ def run(database_url: str, workdir: Path, sizes: list[int], requests: int, verif
     first: dict[str, float] = {}
     for size in sizes:
         grown = grow(app, scenario, size, state)
+        warmed = warm(app)
         figures = measure(app, scenario, token, requests, state)
         if verify:
             figures["verify --deep entries/s"] = verify_rate(app)
         first = first or figures
         print(
-            f"\n size {size:,} (bulk growth {grown:,.0f} events/s; load {os.getloadavg()[0]:.1f})"
+            f"\n size {size:,} (bulk growth {grown:,.0f} events/s; load {os.getloadavg()[0]:.1f}; "
+            f"database read into the OS cache first: {warmed[0]:,.0f} MB in {warmed[1]:.1f} s)"
         )
         for name, value in figures.items():
             ratio = value / first[name] if "p99" not in name else first[name] / value

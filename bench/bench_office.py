@@ -9,7 +9,9 @@ their pre-merger province), 17,000 products, 20,000 certificates, 200,000 batche
 items, 2,000,000 events. Every row is appended through the domain services (producers 200 to
 a transaction; then one transaction per producer: its products, certificates, batches, items
 and events, the events through the bulk ``record_events``). Run it at full size alone (it
-takes hours on the shared machine); a smoke run: ``--factor 0.0005``.
+takes hours on the shared machine); a smoke run: ``--factor 0.0005``. ``--keep DIR`` keeps the
+national set in DIR (SQLite file or the PostgreSQL database's name, with the log key) and a
+second run with the same DIR and factor measures it again without generating it.
 
 Over 400 lines: the generator, the measurements and the XLSX worker process (this file run with
 ``--xlsx-child``) stay in one file, so the benchmark is one command.
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from console.conftest import sign_in
 
 from traceapp import create_app, migrate
+from traceapp.accounts.errors import LoginTaken
 from traceapp.accounts.models import OFFICE_ADMIN
 from traceapp.accounts.services import PersonInput, create_account
 from traceapp.auth.services import create_token
@@ -135,8 +138,11 @@ def open_app(url: str, workdir: Path) -> tuple[Any, Database, Ledger, str]:
             init_ledger(s, ledger)
         with database.read_sessions() as s:
             admin = admin_key_name(s)
-    with database.write() as s:
-        create_account(s, OFFICE_ADMIN, None, PersonInput("Thống kê", LOGIN, None, PASSWORD))
+    try:
+        with database.write() as s:
+            create_account(s, OFFICE_ADMIN, None, PersonInput("Thống kê", LOGIN, None, PASSWORD))
+    except LoginTaken:
+        pass  # a kept national set (--keep)
     return app, database, ledger, admin
 
 
@@ -373,31 +379,55 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=1.0)
     parser.add_argument("--xlsx-child")
     parser.add_argument("--workdir")
+    parser.add_argument("--keep", help="a folder to keep the national set in, and reuse")
     args = parser.parse_args()
     if args.xlsx_child:
         _xlsx_child(args.xlsx_child, Path(args.workdir))
         return
     with tempfile.TemporaryDirectory(prefix="bench-office-") as tmp:
-        workdir = Path(tmp)
-        url, drop = database_url(args.engine, workdir, "national")
-        demo_url, drop_demo = database_url(args.engine, workdir, "demo")
+        workdir = Path(args.keep or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        kept = workdir / f"national-{args.engine}-x{args.factor}.json"
+        generated = bool(args.keep) and kept.exists()
+        if generated:
+            url = json.loads(kept.read_text())["url"]
+        else:
+            url, drop = database_url(args.engine, workdir, "national")
+        demo_url, drop_demo = database_url(args.engine, Path(tmp), "demo")
         try:
-            run(args.engine, args.factor, url, demo_url, workdir)
+            marker = kept if args.keep else None
+            run(args.engine, args.factor, url, demo_url, workdir, generated=generated, kept=marker)
         finally:
-            drop()
+            if not args.keep:
+                drop()
             drop_demo()
 
 
-def run(engine: str, factor: float, url: str, demo_url: str, workdir: Path) -> None:
+def run(
+    engine: str,
+    factor: float,
+    url: str,
+    demo_url: str,
+    workdir: Path,
+    *,
+    generated: bool,
+    kept: Path | None,
+) -> None:
     print(
         f"{engine}: national set x{factor} "
         + ", ".join(f"{k} {max(1, round(v * factor)):,}" for k, v in NATIONAL.items())
     )
     app, database, ledger, admin = open_app(url, workdir)
-    begin = time.perf_counter()
-    for phase, seconds in generate(database, ledger, admin, factor).items():
-        print(f"  generated {phase}: {seconds:.1f} s")
-    print(f"  generation in all: {time.perf_counter() - begin:.1f} s")
+    if generated:
+        print(f"  kept from an earlier run ({workdir}): not generated again")
+    else:
+        begin = time.perf_counter()
+        for phase, seconds in generate(database, ledger, admin, factor).items():
+            print(f"  generated {phase}: {seconds:.1f} s")
+        print(f"  generation in all: {time.perf_counter() - begin:.1f} s")
+        print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
+        if kept is not None:
+            kept.write_text(json.dumps({"url": url}))
     pages = measure_pages(app, database)
     for name, ms in pages.items():
         if name == PAGE_BYTES:

@@ -57,7 +57,8 @@ class Item(Base):
     id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
-    serial: Mapped[str] = mapped_column(String(20))
+    # Indexed: an EPC names an item by GTIN and serial, and a product's batches are unbounded.
+    serial: Mapped[str] = mapped_column(String(20), index=True)
     # SHA-256(salt || PIN) is on the ledger; the salt is not (ItemPinSalt), so PINs
     # cannot be brute-forced from the public log.
     pin_digest: Mapped[bytes | None] = mapped_column(LargeBinary(32))

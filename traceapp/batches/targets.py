@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
+from traceapp.db.statements import unindexed
 from traceapp.gs1.digital_link import DigitalLink
 from traceapp.products.models import Product
 
@@ -43,7 +44,7 @@ def find_target(session: Session, link: DigitalLink) -> Target | None:
         query = (
             select(Item, Batch)
             .join(Batch, Item.batch_id == Batch.id)
-            .where(Batch.product_id == product.id, Item.serial == link.serial)
+            .where(unindexed(Batch.product_id) == product.id, Item.serial == link.serial)
         )
         if link.lot is not None:
             query = query.where(Batch.lot == link.lot)

@@ -12,17 +12,30 @@ import re
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Dialect, Executable, Select, String, Table, bindparam, insert, text
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Executable,
+    Select,
+    String,
+    Table,
+    bindparam,
+    insert,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import QueryableAttribute, Session, SessionTransaction
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.types import TypeEngine
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -236,6 +249,17 @@ class Lookup:
 
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def unindexed(column: ColumnElement[T] | QueryableAttribute[T]) -> ColumnElement[T]:
+    """``column`` as an expression no index answers (``x || ''`` for text, ``x + 0`` else: the
+    idiom SQLite's planner documentation gives, and PostgreSQL's planner alike), so that a
+    query starts from the index that is selective: an item from its serial, not from every
+    batch of its product."""
+    element = column.expression if isinstance(column, QueryableAttribute) else column
+    if isinstance(element.type, String):
+        return element.concat(literal_column("''"))
+    return element + literal_column("0")
 
 
 class RowsInsert:

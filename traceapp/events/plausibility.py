@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
+from traceapp.db.statements import unindexed
 from traceapp.events.epc import parse_epc
 from traceapp.events.errors import EventNotice, ImplausibleEvent
 from traceapp.events.models import Event, EventEpc
@@ -97,7 +98,7 @@ _ITEM_STATES = (
     )
     .where(
         _ITEMS.c.serial.in_(bindparam("serials", expanding=True)),
-        _PRODUCTS.c.gtin.in_(bindparam("gtins", expanding=True)),
+        unindexed(_PRODUCTS.c.gtin).in_(bindparam("gtins", expanding=True)),
     )
 )
 

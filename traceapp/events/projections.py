@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ledger.jcs import canonicalize
 from traceapp.batches.models import Batch, Item
-from traceapp.db.statements import Lookup, RowsInsert, insert_together
+from traceapp.db.statements import Lookup, RowsInsert, insert_together, unindexed
 from traceapp.epcis.event_hash import web_vocabulary
 from traceapp.events.epc import parse_epc
 from traceapp.events.item_history import HISTORY_ROLES, note_steps, recount_steps
@@ -97,7 +97,7 @@ _ITEM_ID = Lookup(
             _PRODUCTS, _BATCHES.c.product_id == _PRODUCTS.c.id
         )
     )
-    .where(_PRODUCTS.c.gtin == bindparam("gtin"), _ITEMS.c.serial == bindparam("serial"))
+    .where(unindexed(_PRODUCTS.c.gtin) == bindparam("gtin"), _ITEMS.c.serial == bindparam("serial"))
 )
 _BATCH_ID = Lookup(
     select(_BATCHES.c.id)

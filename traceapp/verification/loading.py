@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
+from traceapp.db.statements import unindexed
 from traceapp.errors import NotFound
 from traceapp.events.models import Event, EventEpc
 from traceapp.gs1.digital_link import DigitalLink
@@ -91,7 +92,7 @@ def _batch_and_item(
             select(Item, Batch, Location)
             .join(Batch, Item.batch_id == Batch.id)
             .outerjoin(Location, origin)
-            .where(Batch.product_id == product.id, Item.serial == link.serial)
+            .where(unindexed(Batch.product_id) == product.id, Item.serial == link.serial)
         )
         if link.lot is not None:
             query = query.where(Batch.lot == link.lot)
