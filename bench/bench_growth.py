@@ -1,7 +1,7 @@
 """Costs as the log grows: per-request figures at 10^4, 10^5, 10^6 entries, and storage per event.
 
     .venv/bin/python bench/bench_growth.py [--engines sqlite,postgresql] [--sizes 10000,100000,1000000]
-                                           [--requests 200] [--verify]
+                                           [--requests 200] [--verify] [--pg-server machine|tuned]
 
 The log grows through the real bulk path (``record_events``, 1,000 events a transaction). At
 each size: single appends (``record_event``, one transaction each), ``recordEvent`` through
@@ -16,11 +16,16 @@ their indexes; the rest of the entries' rows is quoted apart.
 Before measuring at a size, the growth's write-ahead log is checkpointed (the bulk appends'
 pages are theirs to write back, not the measured requests') and the database is read once into
 the OS cache (SQLite: the file; PostgreSQL: ``pg_prewarm`` of every table and index), as on a
-server that has run for a while with a database smaller than its memory. On PostgreSQL the
-tables are vacuumed and analysed each time the log grows by a fifth, as autovacuum would (this
-machine's server runs with it off); that time is not counted in the bulk growth rate. This machine's page cache gives back pages it was
-holding while memory is free (``workingset_refault_file`` in ``/proc/vmstat``): without the read,
-a proof at 10^6 entries paid reads from the disk, not its own cost (docs/performance.md).
+server that has run for a while with a database smaller than its memory. This machine's page
+cache gives back pages it was holding while memory is free (``workingset_refault_file`` in
+``/proc/vmstat``): without the read, a proof at 10^6 entries paid reads from the disk, not its
+own cost (docs/performance.md).
+
+PostgreSQL: the machine's server is CI's (128 MB of buffers, autovacuum off), so the tables are
+vacuumed and analysed each time the log grows by a fifth, as autovacuum would (not counted in
+the bulk growth rate). With ``--pg-server tuned`` the benchmark runs a server of its own
+instead, set as ``docs/deployment.md`` sets a primary (``bench/pg_server.py``: buffers,
+checkpoints, autovacuum on).
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ def grow(app: Flask, scenario: Scenario, target: int, state: Growth) -> float:
         missing = target - log_size(s, ledger.origin)
     start, appended = time.perf_counter(), 0
     while missing > 0:
-        if not database.is_sqlite and state.next_event >= state.vacuumed_at * VACUUM_GROWTH:
+        if state.emulate_autovacuum and state.next_event >= state.vacuumed_at * VACUUM_GROWTH:
             start += autovacuum(app, state)  # in the background on a server: not the appends'
         state.rounds += 1
         with database.write() as s:
@@ -112,6 +117,7 @@ class Growth:
     next_event: int = 0
     rounds: int = 0
     items: list[str] = field(default_factory=list)  # the newest round's: measured on them
+    emulate_autovacuum: bool = False
     vacuumed_at: int = 1_000  # events when PostgreSQL's tables were last vacuumed and analysed
     vacuum_seconds: float = 0.0
 
@@ -300,11 +306,20 @@ def report_storage(app: Flask, events: int) -> None:
     )
 
 
-def run(database_url: str, workdir: Path, sizes: list[int], requests: int, verify: bool) -> None:
+def run(
+    database_url: str,
+    workdir: Path,
+    sizes: list[int],
+    requests: int,
+    verify: bool,
+    *,
+    autovacuum_runs: bool = True,
+) -> None:
+    """``autovacuum_runs``: False on the machine's PostgreSQL, whose autovacuum is off."""
     app, scenario = ledger_app(database_url, workdir)
     with get_database(app).write() as s:
         token = create_token(s, "producer", scenario.producer)[1]
-    state = Growth()
+    state = Growth(emulate_autovacuum=not get_database(app).is_sqlite and not autovacuum_runs)
     first: dict[str, float] = {}
     for size in sizes:
         grown = grow(app, scenario, size, state)
@@ -322,7 +337,7 @@ def run(database_url: str, workdir: Path, sizes: list[int], requests: int, verif
             f"\n size {size:,} (bulk growth {grown:,.0f} events/s; load {os.getloadavg()[0]:.1f}; "
             f"database read into the OS cache first: {warmed[0]:,.0f} MB in {warmed[1]:.1f} s)"
         )
-        if not get_database(app).is_sqlite:
+        if state.emulate_autovacuum:
             print(f"  VACUUM (ANALYZE) as autovacuum would, so far: {state.vacuum_seconds:.1f} s")
         for name, value in figures.items():
             ratio = value / first[name] if "p99" not in name else first[name] / value
@@ -353,12 +368,33 @@ def _item_paths(app: Flask, public_ids: list[str]) -> list[str]:
     return [f"/01/{gtin}/10/{lot}/21/{serial}" for gtin, lot, serial in rows]
 
 
+def run_postgresql(admin_dsn: str, work: Path, args: argparse.Namespace, tuned: bool) -> None:
+    name = f"bench_{secrets.token_hex(4)}"
+    with psycopg.connect(admin_dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
+    try:
+        url = admin_dsn.rsplit("/", 1)[0] + "/" + name
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        sizes = [int(s) for s in args.sizes.split(",")]
+        run(url, work, sizes, args.requests, args.verify, autovacuum_runs=tuned)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--verify", action="store_true")
+    parser.add_argument(
+        "--pg-server",
+        choices=("machine", "tuned"),
+        default="machine",
+        help="the machine's server (CI's settings), or one of the benchmark's own set as "
+        "docs/deployment.md sets a primary (bench/pg_server.py)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     for engine in args.engines.split(","):
@@ -367,17 +403,14 @@ def main() -> None:
             work = Path(tmp)
             if engine == "sqlite":
                 run(f"sqlite:///{work}/growth.db", work, sizes, args.requests, args.verify)
-                continue
-            name = f"bench_{secrets.token_hex(4)}"
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-            try:
-                url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-                url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-                run(url, work, sizes, args.requests, args.verify)
-            finally:
-                with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            elif args.pg_server == "tuned":
+                from pg_server import TUNED, tuned_server
+
+                print("  a server of its own: " + ", ".join(f"{k}={v}" for k, v in TUNED.items()))
+                with tuned_server() as admin_dsn:
+                    run_postgresql(admin_dsn, work, args, tuned=True)
+            else:
+                run_postgresql(PG_ADMIN, work, args, tuned=False)
     print(f"cores: {os.cpu_count()}")
 
 
