@@ -20,6 +20,7 @@ Over 400 lines: the generator, the measurements and the XLSX worker process (thi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -36,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -49,6 +50,7 @@ from traceapp.accounts.services import PersonInput, create_account
 from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.console.core import COOKIE
+from traceapp.console.office import PAGE_SIZE
 from traceapp.db.sessions import Database, get_database
 from traceapp.demo.loader import DemoLoader
 from traceapp.events.building import EventInput
@@ -92,7 +94,6 @@ LOGIN, PASSWORD = "thongke@ocop.example.vn", "bảng số liệu quốc gia 2026
 PAGES = (
     "/console/office/",
     "/console/office/?name=hop+tac+xa&province=Quang+Nam",
-    "/console/office/?page=100",
     "/console/office/tokens",
     "/console/office/statistics",
     "/console/office/statistics?province=quang+nam",
@@ -293,8 +294,16 @@ def measure_pages(app: Any, database: Database) -> dict[str, float]:
 
     with database.read_sessions() as s:
         producer = s.execute(select(Producer.public_id).order_by(Producer.id.desc())).scalar()
+        count = s.execute(select(func.count()).select_from(Producer)).scalar_one()
+        deep = s.execute(  # where page 100 began when the list had page numbers
+            select(Producer.public_id)
+            .order_by(Producer.name_key, Producer.id)
+            .offset(min(99 * PAGE_SIZE, count) - 1)
+        ).scalar()
     for url in PAGES:
         timed(url, lambda url=url: client.get(url).status_code)
+    paged = f"/console/office/?after={deep}"
+    timed("/console/office/?after=<the 2,475th producer>", lambda: client.get(paged).status_code)
     newest = f"/console/office/producers/{producer}"
     timed("/console/office/producers/<the newest>", lambda: client.get(newest).status_code)
     found[PAGE_BYTES] = len(client.get(PAGES[0]).get_data()) / 1024
@@ -374,18 +383,26 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def database_url(engine: str, workdir: Path, name: str) -> tuple[str, Callable[[], None]]:
+def database_url(
+    engine: str, workdir: Path, name: str, admin: str
+) -> tuple[str, Callable[[], None]]:
     if engine == "sqlite":
         return f"sqlite:///{workdir / name}.db", lambda: None
     db = f"bench_office_{name}_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{db}"')
 
     def drop() -> None:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
 
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{db}", drop
+    return _on(admin, db), drop
+
+
+def _on(admin: str, db: str) -> str:
+    """The SQLAlchemy URL of database ``db`` on the server of the admin DSN ``admin``."""
+    server = admin.removeprefix("postgresql://").rsplit("/", 1)[0]
+    return f"postgresql+psycopg://{server}/{db}"
 
 
 def line(name: str, figure: float, limit: float, unit: str) -> None:
@@ -403,20 +420,36 @@ def main() -> None:
     parser.add_argument("--xlsx-child")
     parser.add_argument("--workdir")
     parser.add_argument("--keep", help="a folder to keep the national set in, and reuse")
+    parser.add_argument(
+        "--pg-server",
+        choices=("machine", "tuned"),
+        default="machine",
+        help="PostgreSQL: the machine's server (CI's settings), or one of the benchmark's own set "
+        "as docs/deployment.md sets a primary (bench/pg_server.py; kept in DIR/pg with --keep)",
+    )
     args = parser.parse_args()
     if args.xlsx_child:
         _xlsx_child(args.xlsx_child, Path(args.workdir))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-office-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-office-"))
         workdir = Path(args.keep or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        kept = workdir / f"national-{args.engine}-x{args.factor}.json"
+        admin = PG_ADMIN
+        if args.engine == "postgresql" and args.pg_server == "tuned":
+            from pg_server import tuned_server
+
+            admin = stack.enter_context(tuned_server(keep=workdir / "pg" if args.keep else None))
+        server = "-tuned" if admin != PG_ADMIN else ""
+        kept = workdir / f"national-{args.engine}{server}-x{args.factor}.json"
         generated = bool(args.keep) and kept.exists()
         if generated:
             url = json.loads(kept.read_text())["url"]
+            if args.engine == "postgresql":  # the kept database on this run's port
+                url = _on(admin, url.rsplit("/", 1)[1])
         else:
-            url, drop = database_url(args.engine, workdir, "national")
-        demo_url, drop_demo = database_url(args.engine, Path(tmp), "demo")
+            url, drop = database_url(args.engine, workdir, "national", admin)
+        demo_url, drop_demo = database_url(args.engine, Path(tmp), "demo", admin)
         try:
             marker = kept if args.keep else None
             run(args.engine, args.factor, url, demo_url, workdir, generated=generated, kept=marker)

@@ -191,9 +191,9 @@ def test_0023_keeps_every_fourth_level_and_downgrade_restores_every_level(
 def test_0022_backfills_the_bounded_rollups(
     database_url: str, database: Database, ledger: Ledger, admin: str, scenario: Scenario
 ) -> None:
-    """Products' name keys; certificates by the month and year they end and batches a product,
-    at every level, as the projectors keep them (compared with the projected rows, on both engines); the
-    downgrade removes them."""
+    """Products' name keys; certificates by the month and year they end, at every level, as
+    the projectors keep them (compared with the projected rows, on both engines); the downgrade
+    removes them. (0022's batches a product are 0025's ``stat_batch_ranks`` now.)"""
     from datetime import date
 
     from sqlalchemy import select
@@ -219,7 +219,7 @@ def test_0022_backfills_the_bounded_rollups(
                     valid_until=until,
                 ),
             )
-    new = ("cert_months", "cert_years", "batch_totals")
+    new = ("cert_months", "cert_years")
     query = select(StatCount).where(StatCount.metric.in_(new))
 
     def rows() -> set[tuple[object, ...]]:
@@ -236,7 +236,6 @@ def test_0022_backfills_the_bounded_rollups(
     assert {r[0] for r in projected} == set(new)
     assert ("cert_months", "", "Lào Cai", "*", "OCOP", "3", "2027-03", 1) in projected
     assert ("cert_years", "", "Lào Cai", "*", "OCOP", "3", "2027", 1) in projected
-    assert ("batch_totals", "", "Lào Cai", "*", scenario.product, "", "", 1) in projected
     database.dispose()
     migrate.downgrade(database_url, "0021")
     assert rows() == set()
@@ -245,3 +244,65 @@ def test_0022_backfills_the_bounded_rollups(
     with database.read_sessions() as s:
         assert s.execute(keys).all() == projected_keys
     assert [r.name_key for r in projected_keys] == ["tra shan tuyet co thu"]
+
+
+def test_0025_moves_the_batch_totals_into_rankings_and_back(
+    database_url: str, database: Database, ledger: Ledger, admin: str, scenario: Scenario
+) -> None:
+    """A product's batches and scans ever, in its province and the nation, as the projector
+    and the fold keep them (compared with the projected rows, on both engines); the downgrade
+    brings back 0022's ``batch_totals`` rows at every level."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from traceapp.batches.services import BatchInput, create_batch
+    from traceapp.scans import services as scans
+    from traceapp.statistics.models import StatBatchRank, StatCount, StatScanRank
+    from traceapp.statistics.scans import fold_scans
+
+    with database.write() as s:
+        for lot in ("M-1", "M-2"):
+            create_batch(
+                s,
+                ledger,
+                scenario.producer_key,
+                BatchInput(product=scenario.product, lot=lot, production_date=date(2026, 11, 2)),
+            )
+        for client in ("c1", "c2", "c3"):
+            scans.record(
+                s, scenario.items[0], at=datetime.now(UTC), client=client, agent=None, result="ok"
+            )
+        assert fold_scans(s) == 3
+
+    def ranks() -> set[tuple[object, ...]]:
+        with database.read_sessions() as s:
+            return {
+                ("batches", r.province, r.product, r.batches)
+                for r in s.execute(select(StatBatchRank)).scalars()
+            } | {
+                ("scans", r.province, r.product, r.scans)
+                for r in s.execute(select(StatScanRank)).scalars()
+            }
+
+    totals = select(
+        StatCount.producer, StatCount.province, StatCount.commune, StatCount.k1, StatCount.n
+    ).where(StatCount.metric == "batch_totals")
+    projected = ranks()
+    assert ("batches", "*", scenario.product, 3) in projected
+    assert ("batches", "Lào Cai", scenario.product, 3) in projected
+    assert ("scans", "*", scenario.product, 3) in projected
+    assert ("scans", "Lào Cai", scenario.product, 3) in projected
+    database.dispose()
+    migrate.downgrade(database_url, "0024")
+    with database.read_sessions() as s:
+        assert set(s.execute(totals).tuples()) == {
+            (scenario.producer, "Lào Cai", "", scenario.product, 3),
+            ("", "Lào Cai", "", scenario.product, 3),
+            ("", "Lào Cai", "*", scenario.product, 3),
+        }
+    database.dispose()
+    migrate.upgrade(database_url)
+    assert ranks() == projected
+    with database.read_sessions() as s:
+        assert s.execute(totals).all() == []

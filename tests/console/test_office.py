@@ -18,7 +18,11 @@ from traceapp.accounts.services import PersonInput, create_account
 from traceapp.auth.models import ApiToken
 from traceapp.auth.services import create_token
 from traceapp.console.batch_log import LOG_PAGE
+from traceapp.console.office import PAGE_SIZE
 from traceapp.db.sessions import Database
+from traceapp.ledger_store.writer import Ledger
+from traceapp.producers.models import Producer
+from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.models import Certification
 
 from .conftest import ADMIN_EMAIL, ADMIN_PASSWORD, People, csrf_of, post_form, sign_in
@@ -322,3 +326,79 @@ def test_office_tokens_are_paged_newest_first_with_an_older_link(
     # An unknown cursor shows the newest page, not an error.
     unknown = client.get("/console/office/tokens?before=tok_unknown")
     assert re.findall(r'id="token-([^"]+)"', unknown.get_data(as_text=True)) == every[:LOG_PAGE]
+
+
+def _listed(html: str) -> list[str]:
+    return re.findall(r'href="/console/office/producers/([^"]+)"', html.split('id="found"')[1])
+
+
+def _link(html: str, rel: str) -> str | None:
+    found = re.search(rf'rel="{rel}" id="\w+" href="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_office_producers_are_paged_by_name_with_keyset_cursors(
+    signed: dict[str, FlaskClient],
+    people: People,
+    database: Database,
+    ledger: Ledger,
+    admin: str,
+) -> None:
+    """PAGE_SIZE producers a page in name order (ties by registration), "next" and "previous"
+    by a keyset cursor that keeps the filters: walked forward and back, every producer is on
+    exactly one page, the same pages both ways; an unknown cursor shows the first page."""
+    with database.write() as s:
+        for n in range(2 * PAGE_SIZE + 9):
+            register_producer(
+                s,
+                ledger,
+                admin,
+                ProducerInput(
+                    kind=("cooperative", "enterprise")[n % 2],
+                    name=f"Hợp tác xã Chè số {n % 17}",  # names repeat: ties
+                    province="Lào Cai",
+                    address_recorded_on=date(2025, 8, 1),
+                ),
+            )
+    with database.read_sessions() as s:
+        every = list(
+            s.execute(select(Producer.public_id).order_by(Producer.name_key, Producer.id)).scalars()
+        )
+        coops = list(
+            s.execute(
+                select(Producer.public_id)
+                .where(Producer.kind == "cooperative")
+                .order_by(Producer.name_key, Producer.id)
+            ).scalars()
+        )
+    client = signed["auditor"]
+    for first, expected in (
+        ("/console/office/", every),
+        ("/console/office/?kind=cooperative", coops),
+    ):
+        pages: list[list[str]] = []
+        path: str | None = first
+        html = ""
+        while path is not None:
+            html = client.get(path).get_data(as_text=True)
+            pages.append(_listed(html))
+            path = _link(html, "next")
+            if path and "kind=cooperative" in first:
+                assert "kind=cooperative" in path
+        assert [len(p) for p in pages[:-1]] == [PAGE_SIZE] * (len(pages) - 1)
+        assert [p for page in pages for p in page] == expected
+        back: list[list[str]] = [pages[-1]]
+        path = _link(html, "prev")
+        while path is not None:
+            html = client.get(path).get_data(as_text=True)
+            back.append(_listed(html))
+            path = _link(html, "prev")
+        assert back[::-1] == pages
+        assert 'id="first"' in html or len(pages) == 1
+    unknown = client.get("/console/office/?after=prd_unknown").get_data(as_text=True)
+    assert _listed(unknown) == every[:PAGE_SIZE]
+    # Before the first producer there is nothing: the first page again.
+    assert (
+        _listed(client.get(f"/console/office/?before={every[0]}").get_data(as_text=True))
+        == (every[:PAGE_SIZE])
+    )

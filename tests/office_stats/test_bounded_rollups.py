@@ -1,5 +1,5 @@
 """The certificates in force and the capacity read bounded rows (``cert_months``,
-``cert_years``, ``batch_totals``) and still equal counts made here from the ledger's
+``cert_years``, ``stat_batch_ranks``) and still equal counts made here from the ledger's
 statements, on any day; SQLite reads the certificates' ranges from their index."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from office_stats.conftest import Country, _today
 from traceapp import migrate
@@ -30,8 +30,15 @@ from traceapp.products.services import (
     register_product,
     revoke_certification,
 )
-from traceapp.statistics.models import StatCount
-from traceapp.statistics.services import MONTHS, capacity, make_scope, statistics
+from traceapp.statistics.models import StatBatchRank, StatCount, StatScanRank
+from traceapp.statistics.services import (
+    MONTHS,
+    TOP,
+    capacity,
+    make_scope,
+    ranking,
+    statistics,
+)
 
 PROVINCE_NOW = {"lào cai": "Lào Cai", "quảng nam": "Đà Nẵng"}
 
@@ -210,10 +217,10 @@ def test_capacity_ranks_on_the_totals_and_shows_the_recent_months_of_the_top(
             # The honey producer is Đà Nẵng's only one.
             whose = country.honey if province else producer
             ever, recent = _volumes(batches, today, whose)
-            ranking = sorted(ever, key=lambda p: (-ever[p], p))
+            ranked = sorted(ever, key=lambda p: (-ever[p], p))
             for top in (1, 2, None):
                 found = capacity(session, scope, today, top=top)
-                shown = ranking[:top] if top else ranking
+                shown = ranked[:top] if top else ranked
                 expected = Counter({k: v for k, v in recent.items() if k[0] in shown})
                 got = Counter({(c.product, c.month): Decimal(str(c.quantity)) for c in found})
                 assert got == expected, (producer, province, top)
@@ -228,13 +235,9 @@ def test_capacity_ranks_on_the_totals_and_shows_the_recent_months_of_the_top(
                     shown = sorted(made, key=lambda p: (-made[p], p))
                 assert order == [p for p in shown if any(k[0] == p for k in recent)]
         totals = {
-            r.k1: r.n
+            r.product: r.batches
             for r in session.execute(
-                select(StatCount).where(
-                    StatCount.metric == "batch_totals",
-                    StatCount.producer == "",
-                    StatCount.commune == "*",
-                )
+                select(StatBatchRank).where(StatBatchRank.province == "*")
             ).scalars()
         }
         # Batches are counted by province: a commune's scope has no capacity rows.
@@ -251,14 +254,15 @@ def test_rebuild_and_verify_deep_cover_the_new_rows(
             return {
                 (r.metric, r.producer, r.province, r.commune, r.k1, r.k2, r.k3, r.n)
                 for r in session.execute(
-                    select(StatCount).where(
-                        StatCount.metric.in_(("cert_months", "cert_years", "batch_totals"))
-                    )
+                    select(StatCount).where(StatCount.metric.in_(("cert_months", "cert_years")))
                 ).scalars()
+            } | {
+                ("batch_ranks", r.province, r.product, r.batches)
+                for r in session.execute(select(StatBatchRank)).scalars()
             }
 
     before = rows()
-    assert {r[0] for r in before} == {"cert_months", "cert_years", "batch_totals"}
+    assert {r[0] for r in before} == {"cert_months", "cert_years", "batch_ranks"}
     assert runner.invoke(args=["ledger", "rebuild"]).exit_code == 0
     assert rows() == before
     with database.write() as session:
@@ -297,3 +301,33 @@ def test_the_certificates_ranges_are_index_ranges(tmp_path: Path, metric: str, k
             )
         )
     assert "ix_stat_counts_ranges (metric=? AND producer=? AND commune=? AND k3>" in plan, plan
+
+
+@pytest.mark.parametrize("rank", ["batches", "scans"])
+@pytest.mark.parametrize("province", [None, "quang nam"])
+def test_the_top_products_are_the_first_rows_of_the_ranking_index(
+    database: Database, rank: str, province: str | None
+) -> None:
+    """The capacity's and the scans' top products read the first TOP rows of the ranking's
+    index in the nation's (or a province's) range, in the index's order: no sort of every
+    product of the country."""
+    model, by = (
+        (StatBatchRank, StatBatchRank.batches)
+        if rank == "batches"
+        else (StatScanRank, StatScanRank.scans)
+    )
+    query = ranking(make_scope(province=province), model, by, TOP)
+    with database.read_sessions() as session:
+        dialect = session.get_bind().dialect
+        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = " | ".join(r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            assert f"ix_stat_{'batch' if rank == 'batches' else 'scan'}_ranks_top" in plan, plan
+            assert "(province=?)" in plan and "TEMP B-TREE" not in plan, plan
+        else:
+            # The tables are small here: forbid what a large table would not choose.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL enable_sort = off"))
+            plan = " | ".join(r[0] for r in session.execute(text("EXPLAIN " + sql)))
+            assert f"ix_stat_{'batch' if rank == 'batches' else 'scan'}_ranks_top" in plan, plan
+            assert "Sort" not in plan, plan

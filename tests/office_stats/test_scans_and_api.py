@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from office_stats.conftest import Country
 from traceapp.api.ids import encode_global_id
@@ -15,7 +15,7 @@ from traceapp.auth.services import create_token
 from traceapp.db.sessions import Database
 from traceapp.scans import services as scans
 from traceapp.scans.clones import MANY_CHECKS
-from traceapp.statistics.models import StatScan
+from traceapp.statistics.models import NATION, StatScan, StatScanRank
 from traceapp.statistics.scans import fold_scans
 from traceapp.statistics.services import make_scope, scans_by
 
@@ -67,6 +67,27 @@ def test_scans_fold_into_activity_and_copies_into_signals(
         s.execute(update(StatScan).where(StatScan.province == "Lào Cai").values(scans=99))
     failed = runner.invoke(args=["ledger", "verify", "--deep"])
     assert failed.exit_code == 1 and "stat_scans" in failed.output
+    assert runner.invoke(args=["ledger", "rebuild"]).exit_code == 0
+    assert runner.invoke(args=["ledger", "verify", "--deep"]).exit_code == 0
+    # The products are ranked by their scans ever, and show those of the last months.
+    _scan(database, tea[1], MANY_CHECKS + 9, NOW - timedelta(days=800))
+    with database.write() as s:
+        fold_scans(s, now=NOW)
+    with database.read_sessions() as s:
+        ranked = {
+            (r.province, r.product): r.scans for r in s.execute(select(StatScanRank)).scalars()
+        }
+        products = [(f.key, f.scans) for f in scans_by(s, make_scope(), "product", today)]
+        top = scans_by(s, make_scope(), "product", today, top=1)
+    assert ranked[NATION, country.tea.product] == 3 + MANY_CHECKS + 9
+    assert ranked["Lào Cai", country.tea.product] == 3 + MANY_CHECKS + 9
+    assert ranked[NATION, country.honey_products[0]] == MANY_CHECKS + 4
+    assert products == [(country.honey_products[0], MANY_CHECKS + 4), (country.tea.product, 3)]
+    assert [(f.key, f.scans) for f in top] == [(country.tea.product, 3)]
+    with database.write() as s:
+        s.execute(update(StatScanRank).values(scans=StatScanRank.scans + 1))
+    failed = runner.invoke(args=["ledger", "verify", "--deep"])
+    assert failed.exit_code == 1 and "stat_scan_ranks" in failed.output
     assert runner.invoke(args=["ledger", "rebuild"]).exit_code == 0
     assert runner.invoke(args=["ledger", "verify", "--deep"]).exit_code == 0
 

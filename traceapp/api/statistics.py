@@ -75,9 +75,17 @@ class Statistics:
     certificates_by_province: list[StatisticsFigure]
     items_per_month: list[StatisticsFigure]
     events_per_month: list[StatisticsFigure]
-    capacity: list[CapacityFigure]
-    scans_by_province: list[ScanFigure]
-    scans_by_product: list[ScanFigure]
+    capacity: list[CapacityFigure] = strawberry.field(
+        description="Batches by product and production month, the last 12 months, of the 20 "
+        "products with the most batches ever made."
+    )
+    scans_by_province: list[ScanFigure] = strawberry.field(
+        description="Scans and signals of the last 12 months by province, most scans first."
+    )
+    scans_by_product: list[ScanFigure] = strawberry.field(
+        description="Scans and signals of the last 12 months of the 20 products with the most "
+        "scans ever, most scans first."
+    )
 
 
 def _figures(found: list[services.Figure]) -> list[StatisticsFigure]:

@@ -30,7 +30,7 @@ from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.models import PRODUCER_KINDS, PRODUCER_STATUSES, Producer
-from traceapp.producers.search import producer_filter
+from traceapp.producers.search import producer_filter, producer_page
 from traceapp.producers.services import ProducerInput, register_producer_as
 
 Page = tuple[str, int] | BaseResponse
@@ -73,21 +73,20 @@ def _filters() -> dict[str, str]:
 
 
 def _office_page(status: int = 200, error: str | None = None) -> tuple[str, int]:
+    """The producers by name, PAGE_SIZE a page, paged by a keyset cursor (``after`` /
+    ``before`` a producer's public ID) as the batch log and the tokens are."""
     me = current()
     session = get_session()
     filters = _filters()
     query = producer_filter(select(Producer), **{k: v or None for k, v in filters.items()})
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    rows = (
-        session.execute(
-            query.order_by(Producer.name_key, Producer.id)
-            .offset((page - 1) * PAGE_SIZE)
-            .limit(PAGE_SIZE)
-        )
-        .scalars()
-        .all()
+    args = request.args
+    found = producer_page(
+        session,
+        query,
+        after=args.get("after", "")[:40] or None,
+        before=args.get("before", "")[:40] or None,
+        size=PAGE_SIZE,
     )
     pending = pending_invitations(session, me)
     names = {
@@ -101,11 +100,12 @@ def _office_page(status: int = 200, error: str | None = None) -> tuple[str, int]
     return render(
         "console/office.html",
         status,
-        producers=rows,
+        producers=found.producers,
+        previous=found.previous,
+        following=found.next,
+        paged=bool(args.get("after") or args.get("before")),
         filters=filters,
         total=total,
-        page=page,
-        pages=pages,
         kinds=PRODUCER_KINDS,
         statuses=PRODUCER_STATUSES,
         may_register=may(me, REGISTER),

@@ -44,11 +44,14 @@ STATS_TEXTS = Texts(
         "st_items_per_month": ("Tem đã phát hành theo tháng", "Items issued per month"),
         "st_events_per_month": ("Sự kiện đã ghi theo tháng", "Events recorded per month"),
         "st_capacity": (
-            "Năng lực sản xuất: sản lượng lô 12 tháng qua",
-            "Capacity: batch volumes over the last 12 months",
+            "Năng lực sản xuất: sản lượng lô 12 tháng qua của 20 sản phẩm nhiều lô nhất",
+            "Capacity: batch volumes over the last 12 months of the 20 products with most batches",
         ),
         "st_scans_by_province": ("Lượt quét theo tỉnh", "Scans by province"),
-        "st_scans_by_product": ("Lượt quét theo sản phẩm", "Scans by product"),
+        "st_scans_by_product": (
+            "Lượt quét 12 tháng qua của 20 sản phẩm được quét nhiều nhất",
+            "Scans over the last 12 months of the 20 most scanned products",
+        ),
         "st_scans": ("Lượt quét", "Scans"),
         "st_signals": ("Dấu hiệu nghi sao chép", "Suspected-copy signals"),
         "st_batches": ("Số lô", "Batches"),

@@ -16,6 +16,7 @@ from traceapp.ledger_store.sequencer import Appended
 # Children before parents, so clearing never trips a foreign key.
 PROJECTION_TABLES = (
     "stat_counts",
+    "stat_batch_ranks",
     "event_epcs",
     "events",
     "recall_batches",
@@ -37,6 +38,7 @@ NATURAL_KEYS = {
     "batch_inputs": ("batch_id", "input_batch_id"),
     "actor_keys": ("key_name",),
     "stat_counts": ("metric", "producer", "province", "commune", "k1", "k2", "k3"),
+    "stat_batch_ranks": ("province", "product"),
     "producer_changes": ("seq",),
 }
 

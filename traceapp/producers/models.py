@@ -58,6 +58,8 @@ class Producer(Base):
     __table_args__ = (
         Index("ix_producers_province_key", "province_key", "commune_key"),
         Index("ix_producers_commune_key", "commune_key"),
+        # The office's list in name order, a keyset page at a time (``search.producer_page``).
+        Index("ix_producers_name_key", "name_key", "id"),
     )
 
     @property

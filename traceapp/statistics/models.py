@@ -1,5 +1,6 @@
-"""The statistics' aggregates: counters kept by projectors on append (``stat_counts``), scan
-activity folded in from the scans table (``stat_scans``)."""
+"""The statistics' aggregates: counters kept by projectors on append (``stat_counts``,
+``stat_batch_ranks``), scan activity folded in from the scans table (``stat_scans``,
+``stat_scan_ranks``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from traceapp.db.base import Base
 from traceapp.types import UtcDateTime
 
+NATION = "*"
+"""The ``province`` of a ranking's national row: every province together."""
 NATIONAL = ""
 """The ``producer`` of a roll-up row: every producer of the province together."""
 ALL_COMMUNES = "*"
@@ -47,6 +50,21 @@ class StatCount(Base):
     __table_args__ = (Index("ix_stat_counts_ranges", "metric", "producer", "commune", "k3"),)
 
 
+class StatBatchRank(Base):
+    """A product's batches ever made, in its province and in the nation (``province`` '*').
+    The capacity's top products are a scope's first rows of ``ix_stat_batch_ranks_top``: 20
+    rows read however many products the country has. Its own table, as ``n`` in
+    ``stat_counts``'s indexes would end the counters' HOT updates on PostgreSQL."""
+
+    __tablename__ = "stat_batch_ranks"
+
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product: Mapped[str] = mapped_column(String(32), primary_key=True)
+    batches: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_stat_batch_ranks_top", "province", batches.desc(), "product"),)
+
+
 class StatScan(Base):
     """Scans and suspected-copy signals per province, product and month, folded in from
     ``scans`` up to ``StatScanMark.last_scan_id`` (scans are not in the ledger)."""
@@ -59,6 +77,19 @@ class StatScan(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     scans: Mapped[int] = mapped_column(BigInteger)
     signals: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatScanRank(Base):
+    """A product's scans ever folded, in its province and in the nation (``province`` '*'):
+    the scan activity's top products, read as ``StatBatchRank`` is."""
+
+    __tablename__ = "stat_scan_ranks"
+
+    province: Mapped[str] = mapped_column(String(100), primary_key=True)
+    product: Mapped[str] = mapped_column(String(32), primary_key=True)
+    scans: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_stat_scan_ranks_top", "province", scans.desc(), "product"),)
 
 
 class StatScanFlag(Base):

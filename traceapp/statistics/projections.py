@@ -13,9 +13,10 @@ Metrics of ``stat_counts`` and what their keys hold:
 - ``items``: k1 month (YYYY-MM) the items were issued (entry time); ``events``: k1 month the
   events were recorded (entry time);
 - ``batches``: k1 production month, k2 product public ID, k3 unit ('' when none); n batches,
-  ``amount_milli`` their quantities;
-- ``batch_totals``: k1 product public ID; n its batches ever: the capacity's ranking reads a
-  row a product, not a row a product and month (``services.capacity``).
+  ``amount_milli`` their quantities.
+
+A product's batches ever are also kept in ``stat_batch_ranks`` (its province's row and the
+nation's), the capacity's ranking (``services.capacity``).
 
 The catalogue's counts of a producer are recomputed from its rows whenever a statement changes
 them (``refresh_producer``: a producer has tens of products, so this is a few small reads) and
@@ -37,7 +38,7 @@ from traceapp.ledger_store.projections import BatchProjector, Projector
 from traceapp.ledger_store.sequencer import Appended
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
-from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount
+from traceapp.statistics.models import ALL_COMMUNES, NATION, NATIONAL, StatCount
 from traceapp.statistics.provinces import UNKNOWN, current_province
 
 CATALOGUE = ("producers", "products", "certificates", "cert_months", "cert_years")
@@ -57,6 +58,10 @@ _DROP_EMPTY = text(
     "DELETE FROM stat_counts WHERE metric = :metric AND producer = :producer "
     "AND province = :province AND commune = :commune AND k1 = :k1 AND k2 = :k2 AND k3 = :k3 "
     "AND n = 0 AND amount_milli = 0"
+)
+_RANK_BATCH = text(
+    "INSERT INTO stat_batch_ranks (province, product, batches) VALUES (:province, :product, 1) "
+    "ON CONFLICT (province, product) DO UPDATE SET batches = stat_batch_ranks.batches + 1"
 )
 _FIELDS = ("metric", "producer", "province", "commune", "k1", "k2", "k3")
 
@@ -214,8 +219,9 @@ def _batch_created(session: Session, appended: Appended) -> None:
         s["unit"] or "",
     )
     amount = int(Decimal(s["quantity"]) * 1000) if s["quantity"] is not None else 0
-    total: Key = ("batch_totals", key[1], key[2], "", row.product, "", "")
-    add(session, Counter({key: 1, total: 1}), Counter({key: amount}))
+    add(session, Counter({key: 1}), Counter({key: amount}))
+    ranked = [{"province": p, "product": row.product} for p in (key[2], NATION)]
+    session.execute(_RANK_BATCH, ranked)
 
 
 def _items_issued(session: Session, appended: Appended) -> None:

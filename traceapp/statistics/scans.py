@@ -5,7 +5,8 @@ be one hot row that every scan of a popular product waits on. So the scans stay 
 written, and the statistics fold in those recorded since the last fold (``StatScanMark``): the
 cost of a fold is the number of new scans, never of all of them. A suspected-copy signal is an
 item whose totals crossed the many-checks rule (``scans.clones``), counted once, in the month
-of the fold that saw it.
+of the fold that saw it. A product's scans ever are also kept in ``stat_scan_ranks`` (its
+province's row and the nation's), the ranking of the products' scan activity.
 """
 
 from __future__ import annotations
@@ -22,7 +23,14 @@ from traceapp.producers.models import Producer
 from traceapp.products.models import Product
 from traceapp.scans.clones import MANY_CHECKS, MANY_CLIENTS
 from traceapp.scans.models import Scan, ScanTotals
-from traceapp.statistics.models import NATIONAL, StatScan, StatScanFlag, StatScanMark
+from traceapp.statistics.models import (
+    NATION,
+    NATIONAL,
+    StatScan,
+    StatScanFlag,
+    StatScanMark,
+    StatScanRank,
+)
 from traceapp.statistics.provinces import current_province
 
 FOLD_LIMIT = 200_000
@@ -33,6 +41,10 @@ _ADD = text(
     "VALUES (:producer, :province, :product, :month, :scans, :signals) "
     "ON CONFLICT (producer, province, product, month) DO UPDATE SET "
     "scans = stat_scans.scans + excluded.scans, signals = stat_scans.signals + excluded.signals"
+)
+_RANK = text(
+    "INSERT INTO stat_scan_ranks (province, product, scans) VALUES (:province, :product, :scans) "
+    "ON CONFLICT (province, product) DO UPDATE SET scans = stat_scan_ranks.scans + excluded.scans"
 )
 ScanKey = tuple[str, str, str, str]  # producer, province, product, month
 
@@ -141,11 +153,26 @@ def _add(session: Session, scans: Counter[ScanKey], signals: Counter[ScanKey]) -
     ]
     if rows:
         session.execute(_ADD, rows)
+    ranked = _ranks(scans)
+    if ranked:
+        session.execute(
+            _RANK,
+            [{"province": p, "product": q, "scans": n} for (p, q), n in sorted(ranked.items())],
+        )
+
+
+def _ranks(scans: Counter[ScanKey]) -> Counter[tuple[str, str]]:
+    """(province, product) scans of ``scans``, and (NATION, product)."""
+    ranked: Counter[tuple[str, str]] = Counter()
+    for (_, province, product, _), n in scans.items():
+        ranked[province, product] += n
+        ranked[NATION, product] += n
+    return ranked
 
 
 def refold_scans(session: Session) -> int:
     """Start over: forget every fold and fold every scan again (``traceapp ledger rebuild``)."""
-    for model in (StatScan, StatScanFlag, StatScanMark):
+    for model in (StatScan, StatScanRank, StatScanFlag, StatScanMark):
         session.execute(delete(model))
     folded = total = fold_scans(session)
     while folded:
@@ -188,6 +215,15 @@ def check_scan_statistics(session: Session, origin: str) -> None:
         if expected[key] != found[key]:
             raise AuditFailure(
                 f"stat_scans {key}: expected {expected[key]} scans, found {found[key]}"
+            )
+    ranked = _ranks(Counter({k: n for k, n in expected.items() if k[0] != NATIONAL}))
+    kept = Counter(
+        {(r.province, r.product): r.scans for r in session.execute(select(StatScanRank)).scalars()}
+    )
+    for rank in sorted(ranked.keys() | kept.keys()):
+        if ranked[rank] != kept[rank]:
+            raise AuditFailure(
+                f"stat_scan_ranks {rank}: expected {ranked[rank]} scans, found {kept[rank]}"
             )
     flags = list(session.execute(select(StatScanFlag.item_public_id)).scalars())
     flagged: Counter[tuple[str, str, str]] = Counter()

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.producers.models import PRODUCER_KINDS, Producer
 from traceapp.products.models import PRODUCT_GROUPS, Product
 from traceapp.statistics.errors import InvalidFilter
-from traceapp.statistics.models import ALL_COMMUNES, NATIONAL, StatCount, StatScan
+from traceapp.statistics.models import (
+    ALL_COMMUNES,
+    NATION,
+    NATIONAL,
+    StatBatchRank,
+    StatCount,
+    StatScan,
+    StatScanRank,
+)
 from traceapp.statistics.projections import REVOKED
 from traceapp.statistics.provinces import UNKNOWN, current_province, fold, provinces
 
@@ -291,19 +299,30 @@ def _owners(session: Session, products: list[str]) -> list[str]:
     )
 
 
+def ranking(
+    scope: Scope,
+    rank: type[StatBatchRank] | type[StatScanRank],
+    by: InstrumentedAttribute[int],
+    top: int,
+) -> Select[tuple[str]]:
+    """The ``top`` products of ``rank`` (``StatBatchRank`` or ``StatScanRank``) in ``scope`` by
+    ``by``, most first: the first rows of the ranking's index in the province's (or the
+    nation's) range, however many products there are; a producer's among its own products."""
+    query = select(rank.product).where(rank.province == (scope.province or NATION))
+    if scope.producer is not None:
+        own = (
+            select(Product.public_id)
+            .join(Producer, Product.producer_id == Producer.id)
+            .where(Producer.public_id == scope.producer)
+        )
+        query = query.where(rank.product.in_(own))
+    return query.order_by(by.desc(), rank.product).limit(top)
+
+
 def _top_products(session: Session, scope: Scope, top: int) -> list[str]:
-    """The ``top`` products by batches ever made, from ``batch_totals``: a row a product (and
-    province), not a row a product and month."""
-    batches = func.sum(StatCount.n)
-    return list(
-        session.execute(
-            select(StatCount.k1)
-            .where(*_filters(session, scope, "batch_totals"))
-            .group_by(StatCount.k1)
-            .order_by(batches.desc(), StatCount.k1)
-            .limit(top)
-        ).scalars()
-    )
+    """The ``top`` products by batches ever made (``stat_batch_ranks``)."""
+    ranked = ranking(scope, StatBatchRank, StatBatchRank.batches, top)
+    return list(session.execute(ranked).scalars())
 
 
 def _volumes_of(session: Session, scope: Scope, products: list[str], since: str) -> list[Any]:
@@ -362,7 +381,10 @@ def capacity(
 def scans_by(
     session: Session, scope: Scope, by: str, today: date, *, top: int | None = TOP
 ) -> list[ScanFigure]:
-    """Scans and suspected-copy signals of the last MONTHS months by ``province`` or ``product``."""
+    """Scans and suspected-copy signals of the last MONTHS months by ``province`` or
+    ``product``, most scans first. With ``top``, the products are the ``top`` by scans ever
+    (``stat_scan_ranks``: the rows read grow with neither the catalogue nor the months), each
+    with its figures of those months; with ``top`` None, every product (exports)."""
     if by not in ("province", "product"):
         raise InvalidFilter("province or product", field="by")
     column = StatScan.province if by == "province" else StatScan.product
@@ -372,6 +394,10 @@ def scans_by(
     ]
     if scope.province:
         conditions.append(StatScan.province == scope.province)
+    if by == "product" and top is not None:
+        conditions.append(
+            StatScan.product.in_(ranking(scope, StatScanRank, StatScanRank.scans, top))
+        )
     query = (
         select(column, func.sum(StatScan.scans), func.sum(StatScan.signals))
         .where(*conditions)
