@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Literal, TypeAlias
 
@@ -32,6 +32,10 @@ _DATETIME_FORMATS: dict[Language, str] = {"vi": "HH:mm dd/MM/yyyy", "en": "d MMM
 # for a text that counts (its ``count`` parameter picks the form).
 Plural: TypeAlias = Mapping[str, str]
 Entry: TypeAlias = tuple[str | Plural, str | Plural]
+
+VIETNAM = timezone(timedelta(hours=7))
+"""Vietnam's time (UTC+7, no daylight saving): expiry, validity and the office's days are its
+dates."""
 
 
 def search_key(value: str | None) -> str | None:

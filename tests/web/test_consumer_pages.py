@@ -21,10 +21,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from support.scenario import Scenario
 
+from traceapp.accounts.office import resume_producer, suspend_producer
 from traceapp.batches.models import Item
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import get_database
+from traceapp.i18n import VIETNAM
 from traceapp.ledger_runtime import get_ledger
+from traceapp.ledger_store.service import WriteRequest
 from traceapp.products.services import ProductInput, register_product
 from traceapp.recalls.services import RecallInput, issue_recall
 from traceapp.verification.ratelimit import Limit
@@ -302,6 +305,39 @@ def test_verdict_order(
     assert "THU HỒI (mức cao) từ ngày 20/11/2026: Phát hiện nấm mốc." in recalled
     english = get(client, item_path(serials[3]), "en")
     assert "RECALLED (high) since 20 Nov 2026" in english
+
+
+def test_a_suspended_producer_is_said_until_resumed(
+    app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str], admin: str
+) -> None:
+    """The office's suspension of the producer is on its items' pages (the headline below an
+    OCOP rating problem, the date in Vietnam and the office's reason, proven like every shown
+    entry), in the JSON's warnings, and gone once the producer is resumed."""
+    database, ledger = get_database(app), get_ledger(app)
+    with database.write() as session:
+        suspend_producer(
+            session, ledger, WriteRequest(admin), scenario.producer, "Kiểm tra chất lượng"
+        )
+    today = datetime.now(UTC).astimezone(VIETNAM).date()
+    page = get(client, item_path(serials[0]), "vi")
+    assert verdict_of(page) == "Chủ thể sản xuất đang bị tạm dừng"
+    assert (
+        "Văn phòng chương trình OCOP đã tạm dừng chủ thể sản xuất này từ ngày "
+        f"{today:%d/%m/%Y}: Kiểm tra chất lượng." in page
+    )
+    assert "Tạm dừng chủ thể" in page  # its entry among the page's proofs
+    assert "The OCOP programme office suspended this producer on" in get(
+        client, item_path(serials[0]), "en"
+    )
+    answer = client.get(item_path(serials[0]), headers={"Accept": "application/json"}).get_json()
+    (warning,) = [w for w in answer["warnings"] if w["code"] == "producer_suspended"]
+    assert warning["severity"] == "warning"
+    assert all(p["verified"] for p in answer["proofs"]["entries"])
+    with database.write() as session:
+        resume_producer(session, ledger, WriteRequest(admin), scenario.producer, None)
+    page = get(client, item_path(serials[0]), "vi")
+    assert verdict_of(page) == "Sản phẩm thật, có trong hệ thống OCOP"
+    assert "tạm dừng" not in page
 
 
 # --- numbers, dates, plurals -------------------------------------------------------------------

@@ -5,7 +5,7 @@ same domain services as the GraphQL mutations, signed for the member."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,14 +33,13 @@ from traceapp.events.services import declare_error_as, record_event_as_noticed
 from traceapp.events.steps import STEPS, step, step_of
 from traceapp.gs1.digital_link import DigitalLink, parse_path
 from traceapp.gs1.errors import Gs1Error
-from traceapp.i18n import format_datetime
+from traceapp.i18n import VIETNAM, format_datetime
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri, producer_locations
 from traceapp.products.models import Product
 from traceapp.recalls.models import SEVERITIES, Recall, RecallBatch
 from traceapp.recalls.services import RecallInput, issue_recall_as
 
-VIETNAM = timezone(timedelta(hours=7))
 ERROR_REASONS = ("incorrect_data", "did_not_occur")
 MAX_CODES = 1000
 LOG_PAGE = 25

@@ -6,7 +6,7 @@ the office's key and naming the member; who may do which is ``accounts.office.ma
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from flask import g, redirect, request, url_for
@@ -30,7 +30,7 @@ from traceapp.console.forms import field_errors, new_key
 from traceapp.console.office import office_write, refusal
 from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError
-from traceapp.i18n import format_date
+from traceapp.i18n import VIETNAM, format_date
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.service import perform
 from traceapp.producers.changes import AddressInput, ProducerChanges, plan_update_producer
@@ -44,7 +44,6 @@ from traceapp.products.services import (
 )
 
 Page = tuple[str, int] | BaseResponse
-VIETNAM = timezone(timedelta(hours=7))
 EDIT_FIELDS = ("name", "kind", "taxCode", "gln", "province", "commune", "street", "recordedOn")
 GRANT_FIELDS = (
     "product",

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from traceapp.i18n import VIETNAM
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 
 # OCOP certificates are dated in Vietnam: which are valid follows Vietnam's calendar.
-VIETNAM = timezone(timedelta(hours=7))
 
 
 def vietnam_today(now: datetime | None = None) -> date:

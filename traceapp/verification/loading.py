@@ -176,6 +176,8 @@ def shown_entries(loaded: Loaded) -> dict[int, str]:
         subjects[loaded.product.photo_seq] = "product_photo"
     if loaded.producer.logo_seq is not None:
         subjects[loaded.producer.logo_seq] = "producer_logo"
+    if loaded.producer.suspended_seq is not None:
+        subjects[loaded.producer.suspended_seq] = "producer_suspended"
     for cert in loaded.certifications:
         subjects[cert.ledger_seq] = "certification"
         if cert.revoked_seq is not None:

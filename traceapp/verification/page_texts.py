@@ -45,6 +45,16 @@ PAGE_TEXTS = Texts(
             "Mã truy xuất là thật, nhưng sản phẩm chưa có xếp hạng OCOP được ghi nhận.",
             "The code is genuine, but no OCOP rating is recorded for this product.",
         ),
+        "v_producer_suspended": (
+            "Chủ thể sản xuất đang bị tạm dừng",
+            "The producer is suspended",
+        ),
+        "v_producer_suspended_help": (
+            "Mã truy xuất là thật, nhưng văn phòng chương trình OCOP đang tạm dừng chủ thể sản "
+            "xuất này. Xem lý do bên dưới.",
+            "The code is genuine, but the OCOP programme office has suspended this producer. "
+            "See the reason below.",
+        ),
         "v_claimed": ("Mã đã được người mua khác kích hoạt", "Already claimed by another buyer"),
         "v_claimed_help": (
             "Nếu bạn vừa mua sản phẩm còn nguyên tem, mã có thể bị sao chép.",
@@ -91,6 +101,7 @@ PAGE_TEXTS = Texts(
         "severity_high": ("mức cao", "high"),
         "severity_critical": ("mức nghiêm trọng", "critical"),
         "m_producer": ("chủ thể", "producer"),
+        "m_producer_suspended": ("việc tạm dừng chủ thể", "the producer's suspension"),
         "m_product": ("sản phẩm", "product"),
         "m_certification": ("chứng nhận", "certificate"),
         "m_batch": ("lô", "batch"),

@@ -216,6 +216,8 @@ def _warnings(
     snap: Snapshot, link: DigitalLink, ocop: CertificateView | None, today: date
 ) -> tuple[Notice, ...]:
     warnings: list[Notice] = [*snap.integrity, *snap.recalls]
+    if snap.suspension is not None:
+        warnings.append(snap.suspension)
     item = snap.item
     if item is not None and item.status == "destroyed":
         warnings.append(Notice("destroyed", "danger"))

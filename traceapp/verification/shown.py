@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta, timezone
 from typing import Any, NamedTuple
 
+from ledger.entry import parse_recorded
 from traceapp.events.models import Event
 from traceapp.events.projections import parse_event_time, short_cbv
+from traceapp.i18n import VIETNAM
 from traceapp.locations.models import Location
 from traceapp.locations.services import GLN_URI, LOCATION_URN
 from traceapp.products.models import Certification, certificate_status
@@ -43,6 +45,8 @@ class Shown(NamedTuple):
     """The index of the entry that set the item's status."""
     recalls: tuple[Notice, ...]
     journey: tuple[JourneyStep, ...]
+    suspension: Notice | None
+    """The office's suspension of the producer, while in force."""
 
 
 def everything(st: Statements, today: date) -> Shown:
@@ -57,6 +61,7 @@ def everything(st: Statements, today: date) -> Shown:
         status_seq=status_seq,
         recalls=recalls(st),
         journey=journey(st),
+        suspension=suspension(st),
     )
 
 
@@ -291,6 +296,20 @@ def _short_reason(reason: str | None) -> str | None:
     """CBV error reasons (``https://ref.gs1.org/cbv/ER-incorrect_data``) by their short name."""
     prefix = "https://ref.gs1.org/cbv/ER-"
     return reason[len(prefix) :] if reason and reason.startswith(prefix) else reason
+
+
+def suspension(st: Statements) -> Notice | None:
+    """The programme office's suspension of the producer, while in force: since when (the
+    ``producer.suspended`` entry's day in Vietnam) and the reason the office recorded."""
+    row = st.loaded.producer
+    if row.suspended_seq is None:
+        return None
+    s = st.find(row.suspended_seq, "producer.suspended", "producer_suspended", id=row.public_id)
+    recorded = st.recorded(row.suspended_seq)
+    if s is None or recorded is None:  # unproven: the mismatch warning says so instead
+        return None
+    since = parse_recorded(recorded).astimezone(VIETNAM).date().isoformat()
+    return Notice("producer_suspended", "warning", {"date": since, "reason": s["reason"]})
 
 
 def recalls(st: Statements) -> tuple[Notice, ...]:

@@ -59,6 +59,8 @@ class Snapshot:
     status_changed_at: datetime | None
     """When the item became sold or claimed: the ``recorded`` time of that ledger entry."""
     recalls: tuple[Notice, ...]
+    suspension: Notice | None
+    """The programme office's suspension of the producer, while in force."""
     journey: tuple[JourneyStep, ...]
     integrity: tuple[Notice, ...]
     """A ``projection_mismatch`` warning when rows name entries that do not back them."""
@@ -171,6 +173,7 @@ def build(session: Session, ledger: Ledger, link: DigitalLink, head: Head, today
         item=views.item,
         status_changed_at=_status_time(st, views.item, views.status_seq),
         recalls=views.recalls,
+        suspension=views.suspension,
         journey=views.journey,
         integrity=_integrity(st),
         proofs=prove(session, ledger, subjects, entries, head),

@@ -205,6 +205,11 @@ TEXTS = (
                 "Chứng nhận OCOP đã bị thu hồi.",
                 "The OCOP certificate was revoked.",
             ),
+            "w_producer_suspended": (
+                "Văn phòng chương trình OCOP đã tạm dừng chủ thể sản xuất này từ ngày {date}: "
+                "{reason}.",
+                "The OCOP programme office suspended this producer on {date}: {reason}.",
+            ),
             "w_clone_many_checks": (
                 "Mã này đã được kiểm tra {count} từ {clients}: nhiều hơn bình thường.",
                 "This code was checked {count} from {clients}: more than usual.",
@@ -275,6 +280,7 @@ TEXTS = (
             "p_location": ("Địa điểm", "Location"),
             "p_location_update": ("Cập nhật địa điểm", "Location update"),
             "p_recall": ("Thu hồi lô", "Recall"),
+            "p_producer_suspended": ("Tạm dừng chủ thể", "Producer suspended"),
             # Product photo and producer logo (verify/photo.html, verify/logo.html).
             "p_product_photo": ("Ảnh sản phẩm", "Product photo"),
             "p_producer_logo": ("Logo chủ thể", "Producer logo"),

@@ -3,8 +3,8 @@
 The page's facts (warnings, clone signals, certificate states, proofs) are many; the verdict
 is the most serious of them, in this order: recalled (do not use) > the record cannot be
 verified > the code may have been copied > the product has expired > the OCOP rating is
-revoked, expired or absent > someone else claimed this code > a caution about scans >
-genuine. The cryptographic check is shown apart from it, as a quieter line.
+revoked, expired or absent > the programme office suspended the producer > someone else
+claimed this code > a caution about scans > genuine. The cryptographic check is shown apart from it, as a quieter line.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def verdict(view: Verification, *, claimed_by_viewer: bool = False) -> Verdict:
         return Verdict("copy", "danger")
     if "expired" in codes:
         return Verdict("expired", "danger")
-    for code in ("ocop_revoked", "ocop_expired", "no_ocop"):
+    for code in ("ocop_revoked", "ocop_expired", "no_ocop", "producer_suspended"):
         if code in codes:
             return Verdict(code, "warning")
     if "claimed" in codes and not claimed_by_viewer:

@@ -7,18 +7,17 @@ through these, so they negotiate, format and refuse alike.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Response, current_app, render_template, request
 
 from traceapp.config import get_settings
-from traceapp.i18n import LANGUAGES, negotiate
+from traceapp.i18n import LANGUAGES, VIETNAM, negotiate
 from traceapp.verification.texts import text
 from traceapp.web.consumer import page_context
 from traceapp.web.gs1resolver import problem, requested_format
 
-VN_TIME = timezone(timedelta(hours=7))  # expiry and certificate validity are Vietnamese dates
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; "
@@ -49,7 +48,7 @@ def raw_path(prefix: str = "") -> str:
 
 def now_and_today() -> tuple[datetime, date]:
     now = datetime.now(UTC)
-    return now, now.astimezone(VN_TIME).date()
+    return now, now.astimezone(VIETNAM).date()
 
 
 def lang_url(lang: str) -> str:

@@ -29,6 +29,7 @@ from traceapp.errors import NotFound
 from traceapp.gs1.compression import decompress_segment, looks_compressed
 from traceapp.gs1.digital_link import DigitalLink, parse_path, query_link_type
 from traceapp.gs1.errors import Gs1Error
+from traceapp.i18n import VIETNAM
 from traceapp.ledger_runtime import get_ledger
 from traceapp.scans.group import GroupCommit
 from traceapp.verification.loading import load
@@ -39,7 +40,6 @@ from traceapp.verification.services import verify_code, verify_scanned_item
 from traceapp.verification.texts import text
 from traceapp.verification.verdict import verdict
 from traceapp.web.answers import (
-    VN_TIME,
     error_page,
     finish,
     lang_url,
@@ -215,7 +215,7 @@ def _page(
         claim=claim,
         claim_message=claim_message,
         banner=banner,
-        vn=VN_TIME,
+        vn=VIETNAM,
         action=raw_path() + (f"?lang={lang}" if "lang" in request.args else ""),
         witnessed=witnessed(
             get_session(),

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from traceapp.api.ids import encode_global_id
+from traceapp.i18n import VIETNAM
 
 # OCOP certificates are dated in Vietnam; a certificate's status follows Vietnam's calendar.
-VIETNAM = timezone(timedelta(hours=7))
 
 
 def vietnam_today() -> date:
