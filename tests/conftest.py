@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,13 @@ from hypothesis import settings
 from support.scenario import Scenario, build_scenario
 
 from traceapp import create_app, migrate
+from traceapp.clients import STORE_KEY
 from traceapp.db.sessions import Database, get_database
 from traceapp.keys.services import admin_key_name, init_ledger
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.log import create_log_key
 from traceapp.ledger_store.writer import Ledger
+from traceapp.verification.ratelimit_store import DatabaseStore
 
 # CI explores a fixed sequence of examples, so a red run is reproducible; developers' runs
 # keep exploring new ones.
@@ -204,3 +206,19 @@ def admin(database: Database) -> str:
 def scenario(database: Database, ledger: Ledger, admin: str) -> Scenario:
     """A tea cooperative in Lào Cai with a product, a batch, items and a journey."""
     return build_scenario(database, ledger, admin)
+
+
+@pytest.fixture
+def still_clock(app: Flask) -> Callable[[], None]:
+    """Rate limits counted in the database store at one instant, mid-window: the store's
+    windows are aligned to the wall clock, and a test's few requests would otherwise start a
+    new window when they straddle the end of a minute. Calling the result moves the clock to
+    the next window (every count starts again)."""
+    instant = [1_000_020.0]
+
+    def next_window() -> None:
+        instant[0] += 3600.0
+        app.extensions[STORE_KEY] = DatabaseStore(get_database(app), clock=lambda: instant[0])
+
+    app.extensions[STORE_KEY] = DatabaseStore(get_database(app), clock=lambda: instant[0])
+    return next_window

@@ -172,6 +172,7 @@ def test_cross_site_posts_are_refused(
     assert by_referer.status_code == 200
 
 
+@pytest.mark.usefixtures("still_clock")
 def test_public_endpoints_are_rate_limited(
     app: Flask, client: FlaskClient, scenario: Scenario, serials: list[str]
 ) -> None:
