@@ -3,6 +3,7 @@ office's pages, the statistics query, a full CSV export and the peak RSS of an X
 each against its limit; the same pages on the demo data set, and their ratio.
 
     .venv/bin/python bench/bench_office.py [--engine sqlite|postgresql] [--factor 1.0]
+                                           [--keep DIR] [--pg-server machine|tuned]
 
 Factor 1 is issue 17's national set: 12,000 producers in 34 provinces (half recorded under
 their pre-merger province), 17,000 products, 20,000 certificates, 200,000 batches, 1,000,000
@@ -12,6 +13,9 @@ and events, the events through the bulk ``record_events``). Run it at full size 
 takes hours on the shared machine); a smoke run: ``--factor 0.0005``. ``--keep DIR`` keeps the
 national set in DIR (SQLite file or the PostgreSQL database's name, with the log key) and a
 second run with the same DIR and factor measures it again without generating it.
+``--pg-server tuned`` runs PostgreSQL on a server of the benchmark's own, set as
+docs/deployment.md sets a primary (``bench/pg_server.py``; with ``--keep`` its cluster stays in
+DIR/pg); the machine's own server is CI's (autovacuum off, 128 MB of buffers).
 
 Over 400 lines: the generator, the measurements and the XLSX worker process (this file run with
 ``--xlsx-child``) stay in one file, so the benchmark is one command.
@@ -41,6 +45,7 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
+from bench_growth import warm
 from console.conftest import sign_in
 
 from traceapp import create_app, migrate
@@ -484,6 +489,8 @@ def run(
         print(f"  load {os.getloadavg()[0]:.1f}", flush=True)
         if kept is not None:
             kept.write_text(json.dumps({"url": url}))
+    read, seconds = warm(app)  # this machine's page cache gives back pages while memory is free
+    print(f"  read into the OS cache before measuring: {read:,.0f} MB in {seconds:.1f} s")
     pages = measure_pages(app, database)
     for name, ms in pages.items():
         if name == PAGE_BYTES:
