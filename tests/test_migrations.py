@@ -306,3 +306,36 @@ def test_0025_moves_the_batch_totals_into_rankings_and_back(
     assert ranks() == projected
     with database.read_sessions() as s:
         assert s.execute(totals).all() == []
+
+
+def test_0026_adds_the_provinces_scans_of_every_product(
+    database_url: str, database: Database, scenario: Scenario
+) -> None:
+    """The rows of producer and product '*' as the fold keeps them (compared with the folded
+    rows, on both engines); the downgrade removes them."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from traceapp.scans import services as scans
+    from traceapp.statistics.models import StatScan
+    from traceapp.statistics.scans import fold_scans
+
+    with database.write() as s:
+        for n, item in enumerate(scenario.items[:3]):
+            scans.record(s, item, at=datetime.now(UTC), client=f"c{n}", agent=None, result="ok")
+        assert fold_scans(s) == 3
+    every = select(StatScan.province, StatScan.month, StatScan.scans).where(
+        StatScan.producer == "*", StatScan.product == "*"
+    )
+    with database.read_sessions() as s:
+        folded = s.execute(every).all()
+    assert [(p, n) for p, _, n in folded] == [("Lào Cai", 3)]
+    database.dispose()
+    migrate.downgrade(database_url, "0025")
+    with database.read_sessions() as s:
+        assert s.execute(every).all() == []
+    database.dispose()
+    migrate.upgrade(database_url)
+    with database.read_sessions() as s:
+        assert s.execute(every).all() == folded

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskCliRunner
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from office_stats.conftest import Country, _today
 from traceapp import migrate
@@ -37,6 +38,7 @@ from traceapp.statistics.services import (
     capacity,
     make_scope,
     ranking,
+    rollup_rows,
     statistics,
 )
 
@@ -331,3 +333,23 @@ def test_the_top_products_are_the_first_rows_of_the_ranking_index(
             plan = " | ".join(r[0] for r in session.execute(text("EXPLAIN " + sql)))
             assert f"ix_stat_{'batch' if rank == 'batches' else 'scan'}_ranks_top" in plan, plan
             assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("metric", ["producers", "products"])
+def test_the_provinces_rollups_are_read_from_the_ranges_index(tmp_path: Path, metric: str) -> None:
+    """A national figure reads the provinces' roll-ups (commune '*') from
+    ix_stat_counts_ranges, never every commune's roll-up through the primary key: SQLite's
+    planner, without statistics, takes the primary key unless told (PostgreSQL plans from
+    the statistics its autovacuum gathers)."""
+    path = tmp_path / "plan.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    columns = [StatCount.province, StatCount.k1] + ([StatCount.k2] if metric == "producers" else [])
+    query = (
+        select(*columns, func.sum(StatCount.n))
+        .where(*rollup_rows(make_scope(), metric))
+        .group_by(*columns)
+    )
+    sql = str(query.compile(dialect=sqlite_dialect(), compile_kwargs={"literal_binds": True}))
+    with closing(sqlite3.connect(path)) as conn:
+        plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "ix_stat_counts_ranges (metric=? AND producer=? AND commune=?" in plan, plan

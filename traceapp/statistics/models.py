@@ -13,7 +13,8 @@ from traceapp.db.base import Base
 from traceapp.types import UtcDateTime
 
 NATION = "*"
-"""The ``province`` of a ranking's national row: every province together."""
+"""The ``province`` of a ranking's national row: every province together; the ``producer`` and
+``product`` of a province's scans of every product (``StatScan``)."""
 NATIONAL = ""
 """The ``producer`` of a roll-up row: every producer of the province together."""
 ALL_COMMUNES = "*"
@@ -67,7 +68,10 @@ class StatBatchRank(Base):
 
 class StatScan(Base):
     """Scans and suspected-copy signals per province, product and month, folded in from
-    ``scans`` up to ``StatScanMark.last_scan_id`` (scans are not in the ledger)."""
+    ``scans`` up to ``StatScanMark.last_scan_id`` (scans are not in the ledger). Each is
+    counted in the producer's row, in the province's row of the product (``producer`` '') and
+    in the province's row of every product (``producer`` and ``product`` '*'): the scans by
+    province read a row a province and month, however many products there are."""
 
     __tablename__ = "stat_scans"
 

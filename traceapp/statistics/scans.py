@@ -137,8 +137,8 @@ def _add(session: Session, scans: Counter[ScanKey], signals: Counter[ScanKey]) -
     total: Counter[tuple[str, ScanKey]] = Counter()
     for name, counts in (("scans", scans), ("signals", signals)):
         for key, n in counts.items():
-            total[name, key] += n
-            total[name, (NATIONAL, *key[1:])] += n
+            for rollup in _rollups(key):
+                total[name, rollup] += n
     keys = sorted({key for _, key in total})
     rows = [
         {
@@ -159,6 +159,13 @@ def _add(session: Session, scans: Counter[ScanKey], signals: Counter[ScanKey]) -
             _RANK,
             [{"province": p, "product": q, "scans": n} for (p, q), n in sorted(ranked.items())],
         )
+
+
+def _rollups(key: ScanKey) -> tuple[ScanKey, ScanKey, ScanKey]:
+    """Where a producer's count goes: its row, its province's row of the product, and its
+    province's row of every product."""
+    _, province, product, month = key
+    return key, (NATIONAL, province, product, month), (NATION, province, NATION, month)
 
 
 def _ranks(scans: Counter[ScanKey]) -> Counter[tuple[str, str]]:
@@ -204,8 +211,8 @@ def check_scan_statistics(session: Session, origin: str) -> None:
     for (item, month), n in per_item.items():
         if item in places:
             producer, province, product = places[item]
-            expected[producer, province, product, month] += n
-            expected[NATIONAL, province, product, month] += n
+            for rollup in _rollups((producer, province, product, month)):
+                expected[rollup] += n
     found: Counter[ScanKey] = Counter()
     signals: Counter[tuple[str, str, str]] = Counter()
     for row in session.execute(select(StatScan)).scalars():
@@ -216,7 +223,7 @@ def check_scan_statistics(session: Session, origin: str) -> None:
             raise AuditFailure(
                 f"stat_scans {key}: expected {expected[key]} scans, found {found[key]}"
             )
-    ranked = _ranks(Counter({k: n for k, n in expected.items() if k[0] != NATIONAL}))
+    ranked = _ranks(Counter({k: n for k, n in expected.items() if k[0] not in (NATIONAL, NATION)}))
     kept = Counter(
         {(r.province, r.product): r.scans for r in session.execute(select(StatScanRank)).scalars()}
     )
@@ -228,8 +235,8 @@ def check_scan_statistics(session: Session, origin: str) -> None:
     flags = list(session.execute(select(StatScanFlag.item_public_id)).scalars())
     flagged: Counter[tuple[str, str, str]] = Counter()
     for producer, province, product in _places(session, sorted(flags)).values():
-        flagged[producer, province, product] += 1
-        flagged[NATIONAL, province, product] += 1
+        for rollup in _rollups((producer, province, product, "")):
+            flagged[rollup[:3]] += 1
     for place in sorted(flagged.keys() | signals.keys()):
         if flagged[place] != signals[place]:
             raise AuditFailure(

@@ -133,13 +133,19 @@ def checkpoint(session: Session, origin: str) -> Checkpoint:
     return Checkpoint(size, base64.b64encode(root).decode())
 
 
-def _where(scope: Scope, metric: str, by_commune: bool = False) -> list[Any]:
+def rollup_rows(scope: Scope, metric: str, by_commune: bool = False) -> list[Any]:
+    """The conditions of ``metric``'s rows in ``scope``: a producer's own rows, else the
+    provinces' roll-ups (or, ``by_commune`` or with a commune filter, the communes')."""
     conditions: list[Any] = [
         StatCount.metric == metric,
         StatCount.producer == (scope.producer or NATIONAL),
     ]
     if scope.producer is None and scope.commune is None and not by_commune:
         conditions.append(StatCount.commune == ALL_COMMUNES)  # the provinces' roll-ups
+        # Every row: a range on k3 names ix_stat_counts_ranges (metric, producer, commune, k3),
+        # which SQLite's planner, without statistics, passes over for the primary key's
+        # (metric, producer), reading every commune's roll-up too (ten times the rows).
+        conditions.append(StatCount.k3 >= "")
     elif scope.producer is None:
         conditions.append(StatCount.commune != ALL_COMMUNES)  # the communes' roll-ups
     if scope.province:
@@ -162,7 +168,7 @@ def _communes(session: Session, scope: Scope) -> list[str]:
     assert scope.commune is not None
     recorded = session.execute(
         select(StatCount.commune)
-        .where(*_where(scope, "producers", by_commune=True))
+        .where(*rollup_rows(scope, "producers", by_commune=True))
         .group_by(StatCount.commune)
     ).scalars()
     return [name for name in recorded if fold(name) == fold(scope.commune)]
@@ -172,7 +178,7 @@ def _filters(
     session: Session, scope: Scope, metric: str, extra: Any = (), by_commune: bool = False
 ) -> list[Any]:
     """The rows of ``metric`` in ``scope``: ``_where`` and, with a commune filter, its communes."""
-    conditions = [*_where(scope, metric, by_commune), *extra]
+    conditions = [*rollup_rows(scope, metric, by_commune), *extra]
     if scope.commune is not None:
         conditions.append(StatCount.commune.in_(_communes(session, scope)))
     return conditions
@@ -382,22 +388,30 @@ def scans_by(
     session: Session, scope: Scope, by: str, today: date, *, top: int | None = TOP
 ) -> list[ScanFigure]:
     """Scans and suspected-copy signals of the last MONTHS months by ``province`` or
-    ``product``, most scans first. With ``top``, the products are the ``top`` by scans ever
-    (``stat_scan_ranks``: the rows read grow with neither the catalogue nor the months), each
-    with its figures of those months; with ``top`` None, every product (exports)."""
+    ``product``, most scans first. A nation's or province's figures by province read a row a
+    province and month; by product, with ``top``, the ``top`` products by scans ever
+    (``stat_scan_ranks``), each with its figures of those months read from its producer's
+    rows, as ``capacity`` reads its months; with ``top`` None, every product (exports)."""
     if by not in ("province", "product"):
         raise InvalidFilter("province or product", field="by")
     column = StatScan.province if by == "province" else StatScan.product
-    conditions: list[Any] = [
-        StatScan.producer == (scope.producer or NATIONAL),
-        StatScan.month >= _months(today, MONTHS)[0],
-    ]
+    conditions: list[Any] = [StatScan.month >= _months(today, MONTHS)[0]]
     if scope.province:
         conditions.append(StatScan.province == scope.province)
-    if by == "product" and top is not None:
-        conditions.append(
-            StatScan.product.in_(ranking(scope, StatScanRank, StatScanRank.scans, top))
+    if scope.producer is not None:
+        conditions.append(StatScan.producer == scope.producer)
+    elif by == "province":
+        conditions.append(StatScan.producer == NATION)  # the provinces' rows of every product
+    elif top is None:
+        conditions.append(StatScan.producer == NATIONAL)
+    else:
+        chosen = list(
+            session.execute(ranking(scope, StatScanRank, StatScanRank.scans, top)).scalars()
         )
+        conditions += [
+            StatScan.producer.in_(_owners(session, chosen)),
+            StatScan.product.in_(chosen),
+        ]
     query = (
         select(column, func.sum(StatScan.scans), func.sum(StatScan.signals))
         .where(*conditions)
