@@ -39,10 +39,10 @@ def _warm_master() -> None:
 
     get_schema(introspection=True)
     get_schema(introspection=False)
-    _freeze()
+    freeze_heap()
 
 
-def _freeze() -> None:
+def freeze_heap() -> None:
     """Move every object alive now out of the collector's reach (``gc.freeze``): a full
     collection walks every tracked object, ~145,000 once the modules and schemas are loaded
     (~100 ms), and a request that set one off waited for it. Frozen in the master before the
@@ -53,7 +53,7 @@ def _freeze() -> None:
 
 
 def _post_worker_init(_worker: object) -> None:
-    _freeze()
+    freeze_heap()
 
 
 def run_gunicorn(bind: str, workers: int, threads: int) -> None:
