@@ -177,7 +177,8 @@ def _communes(session: Session, scope: Scope) -> list[str]:
 def _filters(
     session: Session, scope: Scope, metric: str, extra: Any = (), by_commune: bool = False
 ) -> list[Any]:
-    """The rows of ``metric`` in ``scope``: ``_where`` and, with a commune filter, its communes."""
+    """The rows of ``metric`` in ``scope``: ``rollup_rows`` and, with a commune filter, its
+    communes."""
     conditions = [*rollup_rows(scope, metric, by_commune), *extra]
     if scope.commune is not None:
         conditions.append(StatCount.commune.in_(_communes(session, scope)))
