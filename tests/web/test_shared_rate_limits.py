@@ -158,14 +158,20 @@ def test_the_database_store_counts_in_aligned_windows(app_config: dict[str, Any]
 def test_two_gunicorn_workers_share_the_page_budget(
     app_config: dict[str, Any], tmp_path: Path
 ) -> None:
-    """The documented 60 pages a minute per client, for `traceapp serve --workers 2` as a whole."""
-    with serving(app_config, tmp_path / "serve.log") as base:
+    """The documented 60 pages a minute per client, for `traceapp serve --workers 2` as a whole.
+    A page whose count waited past SQLite's lock wait (a loaded machine) is served uncounted,
+    by design, and logged: it is the only way past the budget."""
+    log = tmp_path / "serve.log"
+    with serving(app_config, log) as base:
         _fresh_window(60)
         # In parallel, so that both workers take requests (each serves one at a time).
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(get_status, [f"{base}/?lang=en"] * 90))
-    assert statuses.count(200) == DEFAULT_LIMITS["page"].requests, statuses
-    assert statuses.count(429) == 90 - DEFAULT_LIMITS["page"].requests
+    uncounted = log.read_text().count("rate limit not counted")
+    assert uncounted <= 3, log.read_text()[-2000:]
+    allowed = DEFAULT_LIMITS["page"].requests + uncounted
+    assert statuses.count(200) == allowed, statuses
+    assert statuses.count(429) == 90 - allowed
 
 
 @pytest.mark.parametrize(("proxies", "separate"), [(0, False), (1, True)])
