@@ -21,7 +21,7 @@ from traceapp.console.batch_log import LOG_PAGE
 from traceapp.console.office import PAGE_SIZE
 from traceapp.db.sessions import Database
 from traceapp.ledger_store.writer import Ledger
-from traceapp.producers.models import Producer
+from traceapp.producers.models import PRODUCER_KINDS, PRODUCER_STATUSES, Producer
 from traceapp.producers.services import ProducerInput, register_producer
 from traceapp.products.models import Certification
 
@@ -288,6 +288,7 @@ def test_office_admin_registers_updates_certifies_suspends_and_resumes(
     assert api.post("/graphql", json=ask, headers=headers).status_code == 401
     listed = client.get("/console/office/?status=suspended").get_data(as_text=True)
     assert "Hợp tác xã Sâm Ngọc Linh Trà Linh" in listed
+    _totals_are_the_producers_counted(client, database)
     resumed = post_form(
         client, page_path, f"{page_path}/resume", {"reason": "", "key": "console-resume-1"}
     )
@@ -295,6 +296,27 @@ def test_office_admin_registers_updates_certifies_suspends_and_resumes(
     page = client.get(page_path).get_data(as_text=True)
     assert "Cho hoạt động lại" in page.split('id="history"', 1)[1]
     assert 'id="suspended"' not in page
+
+
+def _totals_are_the_producers_counted(client: FlaskClient, database: Database) -> None:
+    """Without a name or place, the list's total is read from the statistics' roll-ups: it is
+    the producers table's own count, for every kind and status (a suspension included)."""
+    with database.read_sessions() as s:
+        every = list(s.execute(select(Producer)).scalars())
+    assert any(p.suspended_seq is not None for p in every)
+    for kind in ("", *PRODUCER_KINDS):
+        for status in ("", *PRODUCER_STATUSES):
+            counted = sum(
+                1
+                for p in every
+                if kind in ("", p.kind)
+                and status in ("", "suspended" if p.suspended_seq else "active")
+            )
+            html = client.get(f"/console/office/?kind={kind}&status={status}").get_data(
+                as_text=True
+            )
+            found = re.search(r'<p id="found">(\d+) ', html)
+            assert found and found[1] == str(counted), (kind, status)
 
 
 def test_office_tokens_are_paged_newest_first_with_an_older_link(

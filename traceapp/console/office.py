@@ -32,6 +32,7 @@ from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.models import PRODUCER_KINDS, PRODUCER_STATUSES, Producer
 from traceapp.producers.search import producer_filter, producer_page
 from traceapp.producers.services import ProducerInput, register_producer_as
+from traceapp.statistics.services import producers_total
 
 Page = tuple[str, int] | BaseResponse
 T = TypeVar("T")
@@ -79,7 +80,12 @@ def _office_page(status: int = 200, error: str | None = None) -> tuple[str, int]
     session = get_session()
     filters = _filters()
     query = producer_filter(select(Producer), **{k: v or None for k, v in filters.items()})
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    if filters["name"] or filters["province"] or filters["commune"]:
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    else:  # the roll-ups carry kind and status: the whole list's total without reading it
+        total = producers_total(
+            session, kind=filters["kind"] or None, status=filters["status"] or None
+        )
     args = request.args
     found = producer_page(
         session,

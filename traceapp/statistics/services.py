@@ -277,6 +277,13 @@ def statistics(session: Session, origin: str, scope: Scope, today: date) -> Stat
     )
 
 
+def producers_total(session: Session, *, kind: str | None = None, status: str | None = None) -> int:
+    """How many producers there are (of ``kind``, in ``status``), from the provinces' roll-ups:
+    a few dozen rows where a count of the producers reads every one (the office's list)."""
+    rows = _by(session, Scope(kind=kind), "producers", "k2")
+    return sum(int(row[-2]) for row in rows if status is None or row[0] == status)
+
+
 def _expiring_count(session: Session, scope: Scope, today: date, days: int) -> int:
     rows = _by(session, scope, "certificates", extra=_valid(today, today + timedelta(days=days)))
     return sum(int(r[-2]) for r in rows)
