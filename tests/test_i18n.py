@@ -8,12 +8,14 @@ from decimal import Decimal
 import pytest
 
 from traceapp.i18n import (
+    VIETNAM,
     Texts,
     format_date,
     format_datetime,
     format_number,
     negotiate,
     plural_category,
+    vietnam_today,
 )
 
 
@@ -84,3 +86,12 @@ def test_the_person_s_setting_comes_before_accept_language(
     header: str | None, preferred: str | None, chosen: str
 ) -> None:
     assert negotiate(header, preferred) == chosen
+
+
+def test_the_day_is_vietnams_day_from_seven_in_the_evening_utc() -> None:
+    """Validity, expiry and the office's figures are judged on Vietnam's calendar day, which
+    begins at 17:00 UTC: a certificate valid until 6 December has ended at 00:30 on the 7th in
+    Hà Nội, while it is still the 6th in UTC."""
+    assert vietnam_today(datetime(2026, 12, 6, 16, 59, tzinfo=UTC)) == date(2026, 12, 6)
+    assert vietnam_today(datetime(2026, 12, 6, 17, 30, tzinfo=UTC)) == date(2026, 12, 7)
+    assert vietnam_today(datetime(2026, 12, 7, 0, 30, tzinfo=VIETNAM)) == date(2026, 12, 7)

@@ -38,6 +38,12 @@ VIETNAM = timezone(timedelta(hours=7))
 dates."""
 
 
+def vietnam_today(now: datetime | None = None) -> date:
+    """The day in Vietnam at ``now`` (default: this instant): the day a certificate's or a
+    batch's validity, an expiry warning and the office's figures are judged on."""
+    return (now or datetime.now(VIETNAM)).astimezone(VIETNAM).date()
+
+
 def search_key(value: str | None) -> str | None:
     """The form filters compare: without diacritics (NFD, combining marks dropped, đ → d),
     case-folded, spaces collapsed, so "Quang Nam", "quảng nam" and "QUẢNG NAM" are one key."""

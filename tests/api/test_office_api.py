@@ -17,9 +17,9 @@ from support.scenario import Scenario
 from ledger.entry import parse_entry
 from ledger.signing import Signer
 from traceapp.accounts.office import suspend_producer
-from traceapp.api.types.common import vietnam_today
 from traceapp.db.sessions import Database
 from traceapp.events.models import Event
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from support.scenario import VN, Scenario
 
-from traceapp.api.types.common import vietnam_today
 from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import Database
 from traceapp.events.building import EventInput
 from traceapp.events.services import record_event
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.writer import Ledger
 from traceapp.locations.services import LocationInput, register_location
 from traceapp.producers.services import ProducerInput, register_producer

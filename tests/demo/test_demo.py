@@ -23,6 +23,7 @@ from traceapp.demo.data import load_samples
 from traceapp.events.models import Event
 from traceapp.gs1.digital_link import parse_uri
 from traceapp.gs1.identifiers import is_valid_gtin
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.media.store import open_store
 from traceapp.producers.models import Producer
@@ -85,7 +86,7 @@ def test_catalogue(session: Session) -> None:
 
 
 def test_certificates(session: Session) -> None:
-    today = date.today()
+    today = vietnam_today()
     certificates = session.execute(select(Certification, Product.name_vi).join(Product)).all()
     status = {name: cert.status(today) for cert, name in certificates}
     assert status["Trà Sâm dây Ngọc Linh Lâm Thịnh"] == "expired"  # rated in 2020

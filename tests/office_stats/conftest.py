@@ -14,6 +14,7 @@ from traceapp.batches.services import BatchInput, create_batch, issue_items
 from traceapp.db.sessions import Database
 from traceapp.events.building import EventInput
 from traceapp.events.services import record_event
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.writer import Ledger
 from traceapp.producers.services import ProducerInput, producer_key, register_producer
 from traceapp.products.services import (
@@ -34,7 +35,7 @@ class Country:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return vietnam_today()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ reproduces the aggregates; ``verify --deep`` finds an aggregate changed behind i
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from office_stats.conftest import Country
 from traceapp.db.sessions import Database
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.writer import Ledger
 from traceapp.statistics.errors import InvalidFilter
@@ -24,7 +25,7 @@ PROVINCE_NOW = {"lào cai": "Lào Cai", "quảng nam": "Đà Nẵng"}
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return vietnam_today()
 
 
 def replayed(

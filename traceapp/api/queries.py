@@ -16,7 +16,7 @@ from traceapp.api.nodes import event_scope, item_scope, resolve_nodes
 from traceapp.api.paging import paginate
 from traceapp.api.types.batches import Batch, Item
 from traceapp.api.types.catalog import Certification, Location, Producer, Product
-from traceapp.api.types.common import Connection, Node, vietnam_today
+from traceapp.api.types.common import Connection, Node
 from traceapp.api.types.enums import (
     CertificationScheme,
     EventType,
@@ -33,6 +33,7 @@ from traceapp.auth import models as auth
 from traceapp.batches import models as batches
 from traceapp.events import models as events
 from traceapp.events.projections import short_cbv, stored_epc
+from traceapp.i18n import vietnam_today
 from traceapp.locations import models as locations
 from traceapp.producers import models as producers
 from traceapp.producers.search import producer_filter

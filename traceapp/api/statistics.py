@@ -6,7 +6,6 @@ Office (admin) and auditor tokens read any scope; a producer token reads its own
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import strawberry
@@ -15,6 +14,7 @@ from traceapp.api.context import context_of
 from traceapp.api.errors import ApiError
 from traceapp.api.ids import public_id_of
 from traceapp.api.permissions import PRODUCER
+from traceapp.i18n import vietnam_today
 from traceapp.statistics import services
 
 Info = strawberry.Info[Any, Any]
@@ -159,7 +159,7 @@ class StatisticsQueries:
         scope = services.make_scope(
             province=province, producer=producer, commune=commune, group=group, kind=kind
         )
-        today = datetime.now(UTC).date()
+        today = vietnam_today()
         with context.database.snapshot_sessions() as session, session.begin():
             found = services.statistics(session, context.origin, scope, today)
         return _convert(found)

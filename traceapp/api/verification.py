@@ -17,7 +17,7 @@ from strawberry.scalars import JSON
 from traceapp.api.context import context_of
 from traceapp.api.errors import ApiError
 from traceapp.api.ids import encode_global_id
-from traceapp.api.types.common import UserError, vietnam_today
+from traceapp.api.types.common import UserError
 from traceapp.api.types.enums import (
     CertificationScheme,
     CertificationStatus,
@@ -31,6 +31,7 @@ from traceapp.clients import rate_limited
 from traceapp.errors import DomainError
 from traceapp.gs1.digital_link import DigitalLink, parse_path, parse_uri
 from traceapp.gs1.errors import Gs1Error
+from traceapp.i18n import vietnam_today
 from traceapp.verification import model
 from traceapp.verification.serialize import notice_text
 from traceapp.verification.services import verify_code

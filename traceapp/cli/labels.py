@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date
 from pathlib import Path
 from typing import overload
 
@@ -19,6 +18,7 @@ from traceapp.config import get_settings
 from traceapp.db.sessions import get_database
 from traceapp.gs1.digital_link import parse_path
 from traceapp.gs1.errors import Gs1Error
+from traceapp.i18n import vietnam_today
 from traceapp.labels.sheet import Label, SheetLayout, render_label_sheet
 from traceapp.labels.stamps import batch_labels
 
@@ -134,7 +134,7 @@ def labels(
     settings = get_settings()
     with get_database().read_sessions() as session:
         found = find_batch(session, batch)
-        sheet = batch_labels(session, found, settings.public_url, date.today())
+        sheet = batch_labels(session, found, settings.public_url, vietnam_today())
     if not sheet:
         raise click.UsageError(f"batch {found.public_id} ({found.lot}) has no items to label")
     pdf = render(sheet, layout, progress=len(sheet) >= PROGRESS_FROM)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from traceapp.batches.models import Batch, Item
+from traceapp.i18n import vietnam_today
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 from traceapp.recalls.models import RecallBatch
@@ -41,7 +42,7 @@ class Overview:
 def overview(session: Session, producer_public_id: str, today: date | None = None) -> Overview:
     """Open batches: not expired and not recalled. Certificates ending soon: valid, not revoked,
     ending within 60 days."""
-    today = today or datetime.now(UTC).date()
+    today = today or vietnam_today()
     producer = session.execute(
         select(Producer.id, Producer.name).where(Producer.public_id == producer_public_id)
     ).one()

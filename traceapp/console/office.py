@@ -10,7 +10,6 @@ an office member whose role may not do an action gets 403 with the reason.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import TypeVar
 
 from flask import redirect, request, url_for
@@ -26,6 +25,7 @@ from traceapp.console.forms import field_errors, form_key, new_key
 from traceapp.console.producer import invitation_page
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import DomainError
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_runtime import get_ledger
 from traceapp.ledger_store.service import WriteRequest
 from traceapp.ledger_store.writer import Ledger
@@ -155,7 +155,9 @@ def office_register() -> Page:
         return refused
     if request.method == "GET":
         values = dict.fromkeys(REGISTER_FIELDS, "")
-        values.update(kind="cooperative", addressRecordedOn=date.today().isoformat(), key=new_key())
+        values.update(
+            kind="cooperative", addressRecordedOn=vietnam_today().isoformat(), key=new_key()
+        )
         return render(
             "console/office_register.html", values=values, errors={}, kinds=PRODUCER_KINDS
         )

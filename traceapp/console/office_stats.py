@@ -8,7 +8,7 @@ Figures are read with the checkpoint in one snapshot session.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -23,7 +23,7 @@ from traceapp.db.sessions import get_database
 from traceapp.errors import DomainError
 from traceapp.exports.stream import Rows, export_chunks
 from traceapp.exports.writers import CSV_TYPE, FORMATS, XLSX_TYPE
-from traceapp.i18n import Language, format_number
+from traceapp.i18n import Language, format_number, vietnam_today
 from traceapp.ledger_runtime import get_ledger
 from traceapp.producers.models import PRODUCER_KINDS
 from traceapp.products.models import PRODUCT_GROUPS
@@ -56,7 +56,7 @@ def _reader() -> Account | None:
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    return vietnam_today()
 
 
 def _scope(args: MultiDict[str, str]) -> Scope:

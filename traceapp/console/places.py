@@ -7,8 +7,6 @@ recalled) come first in the list.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import redirect, request, url_for
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,6 +18,7 @@ from traceapp.console.forms import field_errors, form_key, member_write, new_key
 from traceapp.db.sessions import get_session
 from traceapp.errors import DomainError
 from traceapp.events.models import Event, EventEpc
+from traceapp.i18n import vietnam_today
 from traceapp.locations.models import LOCATION_KINDS, Location
 from traceapp.locations.services import (
     LocationChanges,
@@ -195,7 +194,7 @@ def _products(producer: str) -> list[Product]:
 
 def _open_flag() -> ColumnElement[int]:
     """1 for a batch still on sale (not expired, not recalled), else 0."""
-    today = datetime.now(UTC).date()
+    today = vietnam_today()
     live = and_(
         or_(Batch.expiry_date.is_(None), Batch.expiry_date >= today),
         Batch.id.not_in(select(RecallBatch.batch_id)),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -27,6 +26,7 @@ from traceapp.config import get_settings
 from traceapp.console.core import bp, current, error_text, not_found, render, signed_in, t
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import DomainError
+from traceapp.i18n import vietnam_today
 from traceapp.labels.sheet import render_label_sheet
 from traceapp.labels.stamps import batch_labels
 from traceapp.ledger_runtime import get_ledger
@@ -162,7 +162,7 @@ def issue_stamps(public_id: str) -> Page:
         )
         .scalars()
     )
-    today = datetime.now(UTC).date()
+    today = vietnam_today()
     labels = batch_labels(
         get_session(),
         own.batch,

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from traceapp.i18n import VIETNAM
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product
 
 # OCOP certificates are dated in Vietnam: which are valid follows Vietnam's calendar.
-
-
-def vietnam_today(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(VIETNAM).date()
 
 
 @dataclass(frozen=True)

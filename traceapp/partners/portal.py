@@ -26,11 +26,11 @@ from traceapp.batches.models import Batch, BatchInput, Item
 from traceapp.events.models import Event, EventEpc
 from traceapp.events.vocabulary import web_uri
 from traceapp.gs1.digital_link import DigitalLink, format_uri
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.locations.models import Location
 from traceapp.locations.services import location_uri
 from traceapp.media.images import WEBP, media_path
-from traceapp.partners.common import vietnam_today
 from traceapp.partners.errors import InvalidFilter
 from traceapp.producers.models import Producer
 from traceapp.products.models import Certification, Product

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ledger.bundle import build_bundle
 from traceapp.gs1.digital_link import DigitalLink
+from traceapp.i18n import vietnam_today
 from traceapp.ledger_store import reads
 from traceapp.ledger_store.models import LedgerEntry
 from traceapp.ledger_store.store import SqlHashStore
@@ -38,7 +38,7 @@ def item_bundle(
     checkpoint = reads.latest_checkpoint(session, ledger.origin)
     size = checkpoint.size
     st, _, entries = read_statements(session, ledger, load(session, link), size)
-    views = shown.everything(st, datetime.now(UTC).date())
+    views = shown.everything(st, vietnam_today())
     upstream.upstream(st)
     with_contact(st, views.producer)
     if st.mismatches:

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from flask import Response, current_app, render_template, request
 
 from traceapp.config import get_settings
-from traceapp.i18n import LANGUAGES, VIETNAM, negotiate
+from traceapp.i18n import LANGUAGES, negotiate, vietnam_today
 from traceapp.verification.texts import text
 from traceapp.web.consumer import page_context
 from traceapp.web.gs1resolver import problem, requested_format
@@ -48,7 +48,7 @@ def raw_path(prefix: str = "") -> str:
 
 def now_and_today() -> tuple[datetime, date]:
     now = datetime.now(UTC)
-    return now, now.astimezone(VIETNAM).date()
+    return now, vietnam_today(now)
 
 
 def lang_url(lang: str) -> str:

@@ -22,8 +22,8 @@ from traceapp.clients import limit_blueprint
 from traceapp.config import get_settings
 from traceapp.db.sessions import get_database, get_session
 from traceapp.errors import DomainError, PermissionDenied, ValidationFailed
-from traceapp.i18n import VIETNAM
-from traceapp.partners.common import catalogue_version, vietnam_today
+from traceapp.i18n import VIETNAM, vietnam_today
+from traceapp.partners.common import catalogue_version
 from traceapp.partners.feed import FeedFilter, as_jsonld, certified_products, csv_rows
 from traceapp.partners.masterdata import master_data
 from traceapp.partners.portal import (

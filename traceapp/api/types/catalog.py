@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import strawberry
 
 from traceapp.api.planner import Rel
-from traceapp.api.types.common import Node, vietnam_today
+from traceapp.api.types.common import Node
 from traceapp.api.types.enums import (
     CertificationScheme,
     CertificationStatus,
@@ -21,6 +21,7 @@ from traceapp.api.types.enums import (
 )
 from traceapp.api.types.media import Photo
 from traceapp.gs1.digital_link import DigitalLink, format_uri
+from traceapp.i18n import vietnam_today
 from traceapp.locations import models as locations
 from traceapp.locations.services import location_uri
 from traceapp.producers import models as producers

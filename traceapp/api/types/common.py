@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from traceapp.api.ids import encode_global_id
-from traceapp.i18n import VIETNAM
 
 # OCOP certificates are dated in Vietnam; a certificate's status follows Vietnam's calendar.
-
-
-def vietnam_today() -> date:
-    return datetime.now(UTC).astimezone(VIETNAM).date()
 
 
 @strawberry.interface(description="An object with an opaque global ID: base64 of 'Type:publicId'.")
