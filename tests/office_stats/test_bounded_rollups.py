@@ -4,6 +4,7 @@ statements, on any day; SQLite reads the certificates' ranges from their index."
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import Counter
 from contextlib import closing
@@ -353,3 +354,34 @@ def test_the_provinces_rollups_are_read_from_the_ranges_index(tmp_path: Path, me
     with closing(sqlite3.connect(path)) as conn:
         plan = " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
     assert "ix_stat_counts_ranges (metric=? AND producer=? AND commune=?" in plan, plan
+
+
+@pytest.mark.parametrize("metric", ["items", "events", "batches"])
+@pytest.mark.parametrize("province", [None, "quang nam"])
+def test_the_months_since_are_a_range_of_the_months_index(
+    database: Database, metric: str, province: str | None
+) -> None:
+    """The items, events and batches of the last months are a range of ix_stat_counts_months
+    (metric, producer, commune, k1): the rows read are those months', however many months
+    the ledger has run."""
+    since = "2026-01"
+    query = (
+        select(StatCount.k1, func.sum(StatCount.n))
+        .where(*rollup_rows(make_scope(province=province), metric, since=since))
+        .group_by(StatCount.k1)
+    )
+    with database.read_sessions() as session:
+        dialect = session.get_bind().dialect
+        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = " | ".join(r[3] for r in session.execute(text("EXPLAIN QUERY PLAN " + sql)))
+            # A province's rows: its range of the primary key does as well.
+            index = "ix_stat_counts_months" if province is None else r"\w+"
+            wanted = rf"USING (COVERING )?INDEX {index} \(metric=\? AND producer=\? AND "
+            assert re.search(wanted + r"(province=\? AND )?commune=\? AND k1>\?\)", plan), plan
+        else:
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " | ".join(r[0] for r in session.execute(text("EXPLAIN " + sql)))
+            if province is None:
+                assert "ix_stat_counts_months" in plan, plan
+            assert f"(k1)::text >= '{since}'::text" in plan.split("Index Cond:", 1)[1], plan

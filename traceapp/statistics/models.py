@@ -47,8 +47,13 @@ class StatCount(Base):
 
     # A scope's rows of one metric in ``k3`` order: the certificates' ranges of expiry dates,
     # months and years read the rows in range alone, never those of every day gone by (nor
-    # the communes' rows of a national figure). No ``n`` in it: counting stays a HOT update.
-    __table_args__ = (Index("ix_stat_counts_ranges", "metric", "producer", "commune", "k3"),)
+    # the communes' rows of a national figure); in ``k1`` order: the months of the items,
+    # events and batches since a month, never every month the ledger has run. No ``n`` in
+    # either: counting stays a HOT update, and a new key is the only index write.
+    __table_args__ = (
+        Index("ix_stat_counts_ranges", "metric", "producer", "commune", "k3"),
+        Index("ix_stat_counts_months", "metric", "producer", "commune", "k1"),
+    )
 
 
 class StatBatchRank(Base):

@@ -133,19 +133,25 @@ def checkpoint(session: Session, origin: str) -> Checkpoint:
     return Checkpoint(size, base64.b64encode(root).decode())
 
 
-def rollup_rows(scope: Scope, metric: str, by_commune: bool = False) -> list[Any]:
+def rollup_rows(
+    scope: Scope, metric: str, by_commune: bool = False, since: str | None = None
+) -> list[Any]:
     """The conditions of ``metric``'s rows in ``scope``: a producer's own rows, else the
-    provinces' roll-ups (or, ``by_commune`` or with a commune filter, the communes')."""
+    provinces' roll-ups (or, ``by_commune`` or with a commune filter, the communes'); of a
+    month metric, ``since`` a month (YYYY-MM) on."""
     conditions: list[Any] = [
         StatCount.metric == metric,
         StatCount.producer == (scope.producer or NATIONAL),
     ]
+    if since is not None:  # a range of ix_stat_counts_months (metric, producer, commune, k1)
+        conditions.append(StatCount.k1 >= since)
     if scope.producer is None and scope.commune is None and not by_commune:
         conditions.append(StatCount.commune == ALL_COMMUNES)  # the provinces' roll-ups
-        # Every row: a range on k3 names ix_stat_counts_ranges (metric, producer, commune, k3),
-        # which SQLite's planner, without statistics, passes over for the primary key's
-        # (metric, producer), reading every commune's roll-up too (ten times the rows).
-        conditions.append(StatCount.k3 >= "")
+        if since is None:
+            # Every row: a range on k3 names ix_stat_counts_ranges (metric, producer, commune,
+            # k3), which SQLite's planner, without statistics, passes over for the primary
+            # key's (metric, producer), reading every commune's roll-up too (ten times the rows).
+            conditions.append(StatCount.k3 >= "")
     elif scope.producer is None:
         conditions.append(StatCount.commune != ALL_COMMUNES)  # the communes' roll-ups
     if scope.province:
@@ -175,20 +181,33 @@ def _communes(session: Session, scope: Scope) -> list[str]:
 
 
 def _filters(
-    session: Session, scope: Scope, metric: str, extra: Any = (), by_commune: bool = False
+    session: Session,
+    scope: Scope,
+    metric: str,
+    extra: Any = (),
+    by_commune: bool = False,
+    since: str | None = None,
 ) -> list[Any]:
     """The rows of ``metric`` in ``scope``: ``rollup_rows`` and, with a commune filter, its
     communes."""
-    conditions = [*rollup_rows(scope, metric, by_commune), *extra]
+    conditions = [*rollup_rows(scope, metric, by_commune, since), *extra]
     if scope.commune is not None:
         conditions.append(StatCount.commune.in_(_communes(session, scope)))
     return conditions
 
 
-def _by(session: Session, scope: Scope, metric: str, *columns: str, extra: Any = ()) -> list[Any]:
-    """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back)."""
+def _by(
+    session: Session,
+    scope: Scope,
+    metric: str,
+    *columns: str,
+    extra: Any = (),
+    since: str | None = None,
+) -> list[Any]:
+    """Sums of n and amount grouped by ``columns`` (the SQL groups: a few hundred rows back),
+    of a month metric ``since`` a month on."""
     cols = [getattr(StatCount, c) for c in columns]
-    conditions = _filters(session, scope, metric, extra, by_commune="commune" in columns)
+    conditions = _filters(session, scope, metric, extra, "commune" in columns, since)
     query = select(*cols, func.sum(StatCount.n), func.sum(StatCount.amount_milli)).where(
         *conditions
     )
@@ -249,9 +268,8 @@ def statistics(session: Session, origin: str, scope: Scope, today: date) -> Stat
     certificates = _in_force(session, scope, today, "province", "k1", "k2")
     ocop = [row for row in certificates if row[1] == "OCOP"]
     months = _months(today, MONTHS)
-    since = [StatCount.k1 >= months[0]]
-    items = _by(session, scope, "items", "k1", extra=since)
-    events = _by(session, scope, "events", "k1", extra=since)
+    items = _by(session, scope, "items", "k1", since=months[0])
+    events = _by(session, scope, "events", "k1", since=months[0])
     return Statistics(
         checkpoint=cp,
         today=today,
@@ -378,7 +396,7 @@ def capacity(
         chosen = [] if scope.commune is not None else _top_products(session, scope, top)
         rows = _volumes_of(session, scope, chosen, since)
     else:
-        rows = _by(session, scope, "batches", "k1", "k2", "k3", extra=[StatCount.k1 >= since])
+        rows = _by(session, scope, "batches", "k1", "k2", "k3", since=since)
         per_product: Counter[str] = Counter()
         for row in rows:
             per_product[row[1]] += int(row[-2])
