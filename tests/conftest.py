@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from hypothesis import settings
 from support.scenario import Scenario, build_scenario
+from support.statements import StatementCounter, counting_statements
 
 from traceapp import create_app, migrate
 from traceapp.clients import STORE_KEY
@@ -222,3 +223,9 @@ def still_clock(app: Flask) -> Callable[[], None]:
 
     app.extensions[STORE_KEY] = DatabaseStore(get_database(app), clock=lambda: instant[0])
     return next_window
+
+
+@pytest.fixture
+def count_statements(database: Database) -> Iterator[StatementCounter]:
+    with counting_statements(database) as counter:
+        yield counter

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from support.scenario import Scenario
 
 from traceapp.auth.services import create_token
@@ -60,33 +58,6 @@ def gql(client: FlaskClient) -> Gql:
 
 def operation(name: str) -> str:
     return (OPERATIONS / f"{name}.graphql").read_text(encoding="utf-8")
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@pytest.fixture
-def count_statements(database: Database) -> Iterator[StatementCounter]:
-    """Counts every SQL statement the app's engine executes (pragmas and BEGIN excluded, and on
-    SQLite the insert of the subtree hashes an append completes: one every 16 entries or so,
-    ``ledger_store.store.keeps_row``, so it comes and goes from one write to the next)."""
-    counter = StatementCounter()
-
-    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().startswith("INSERT INTO ledger_hashes"):
-            return
-        if not statement.lstrip().upper().startswith(("PRAGMA", "BEGIN")):
-            counter.statements.append(statement)
-
-    event.listen(database.engine, "before_cursor_execute", before)
-    yield counter
-    event.remove(database.engine, "before_cursor_execute", before)
 
 
 def global_id(type_name: str, public_id: str) -> str:

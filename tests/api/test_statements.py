@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from support.scenario import VN, Scenario
+from support.statements import StatementCounter
 
 from traceapp.auth.services import create_token
 from traceapp.batches.services import BatchInput, create_batch, issue_items
@@ -26,7 +27,7 @@ from traceapp.products.services import (
 )
 from traceapp.recalls.services import RecallInput, issue_recall
 
-from .conftest import Gql, StatementCounter, global_id, operation
+from .conftest import Gql, global_id, operation
 
 GTINS = ["8938505974026", "8938505974033", "8938505974040", "8938505974057"]
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import select, update
+from support.statements import StatementCounter
 
 from office_stats.conftest import Country
 from traceapp.api.ids import encode_global_id
@@ -144,3 +145,75 @@ def test_statistics_for_portals_and_for_a_producer_itself(
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     bad = _post(client, tokens["admin"], province="Atlantis")
     assert bad["errors"][0]["extensions"]["code"] == "INVALID"
+
+
+# Every field of ``Statistics`` with what to select under it; a test below checks the list
+# against the schema, so a field added later is tested here too.
+FIELDS = {
+    "checkpoint": "{ size rootHash }",
+    "province": "",
+    "producers": "",
+    "products": "",
+    "certificatesValid": "",
+    "certificatesEndingIn30Days": "",
+    "certificatesEndingIn90Days": "",
+    "producersByProvince": "{ key count }",
+    "producersByCommune": "{ key count }",
+    "producersByKind": "{ key count }",
+    "producersByStatus": "{ key count }",
+    "productsByGroup": "{ key count }",
+    "productsByProvince": "{ key count }",
+    "certificatesByStars": "{ key count }",
+    "certificatesByProvince": "{ key count }",
+    "itemsPerMonth": "{ key count }",
+    "eventsPerMonth": "{ key count }",
+    "capacity": "{ productPublicId productName month unit batches quantity }",
+    "scansByProvince": "{ key name scans signals }",
+    "scansByProduct": "{ key name scans signals }",
+}
+
+
+def _ask(client: FlaskClient, token: str, query: str) -> dict:  # type: ignore[type-arg]
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.post("/graphql", json={"query": query}, headers=headers)
+    body = response.get_json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("province", [None, "Quảng Nam"])
+def test_a_query_reads_only_the_statistics_it_selects(
+    client: FlaskClient,
+    tokens: dict[str, str],
+    country: Country,
+    database: Database,
+    count_statements: StatementCounter,
+    province: str | None,
+) -> None:
+    """Each field asked alone (or through a fragment) equals the same field asked with every
+    other, and costs only its own statements: a portal's two counts are not the page's
+    twenty reads."""
+    _scan(database, country.honey_items[0], 2, datetime.now(UTC))
+    with database.write() as s:
+        fold_scans(s)
+    schema = _ask(client, tokens["admin"], '{ __type(name: "Statistics") { fields { name } } }')
+    assert {f["name"] for f in schema["__type"]["fields"]} == set(FIELDS)
+    scope = f'(province: "{province}")' if province else ""
+    every = " ".join(f"{name} {under}" for name, under in FIELDS.items())
+    before = count_statements.count
+    whole = _ask(client, tokens["auditor"], f"{{ statistics{scope} {{ {every} }} }}")["statistics"]
+    all_statements = count_statements.count - before
+    assert whole["producers"] == (1 if province else 2) and whole["scansByProduct"]
+    assert bool(whole["producersByCommune"]) == bool(province)
+    for name, under in FIELDS.items():
+        before = count_statements.count
+        alone = _ask(client, tokens["auditor"], f"{{ statistics{scope} {{ {name} {under} }} }}")
+        statements = count_statements.count - before
+        assert alone["statistics"] == {name: whole[name]}, name
+        assert statements < all_statements / 2, (name, statements, all_statements)
+    fragment = (
+        f"query {{ statistics{scope} {{ ...Counts }} }} "
+        "fragment Counts on Statistics { producers itemsPerMonth { key count } }"
+    )
+    found = _ask(client, tokens["auditor"], fragment)["statistics"]
+    assert found == {"producers": whole["producers"], "itemsPerMonth": whole["itemsPerMonth"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from calendar import monthrange
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -79,26 +80,42 @@ class ScanFigure:
     signals: int
 
 
+PARTS = (
+    "producers",
+    "communes",
+    "products",
+    "certificates",
+    "expiring",
+    "items",
+    "events",
+    "capacity",
+    "scans_by_province",
+    "scans_by_product",
+)
+"""What ``statistics`` can read, each with its own statements: a caller names the parts it
+shows (a GraphQL query, what it selects) and the others stay zero and empty."""
+
+
 @dataclass(frozen=True)
 class Statistics:
     checkpoint: Checkpoint
     today: date
     scope: Scope
-    producers: int
-    products: int
-    certificates_valid: int
-    producers_by_province: list[Figure]
-    producers_by_commune: list[Figure]
-    producers_by_kind: list[Figure]
-    producers_by_status: list[Figure]
-    products_by_group: list[Figure]
-    products_by_province: list[Figure]
-    certificates_by_stars: list[Figure]
-    certificates_by_province: list[Figure]
-    expiring_30: int
-    expiring_90: int
-    items_per_month: list[Figure]
-    events_per_month: list[Figure]
+    producers: int = 0
+    products: int = 0
+    certificates_valid: int = 0
+    producers_by_province: list[Figure] = field(default_factory=list)
+    producers_by_commune: list[Figure] = field(default_factory=list)
+    producers_by_kind: list[Figure] = field(default_factory=list)
+    producers_by_status: list[Figure] = field(default_factory=list)
+    products_by_group: list[Figure] = field(default_factory=list)
+    products_by_province: list[Figure] = field(default_factory=list)
+    certificates_by_stars: list[Figure] = field(default_factory=list)
+    certificates_by_province: list[Figure] = field(default_factory=list)
+    expiring_30: int = 0
+    expiring_90: int = 0
+    items_per_month: list[Figure] = field(default_factory=list)
+    events_per_month: list[Figure] = field(default_factory=list)
     capacity: list[Capacity] = field(default_factory=list)
     scans_by_province: list[ScanFigure] = field(default_factory=list)
     scans_by_product: list[ScanFigure] = field(default_factory=list)
@@ -259,40 +276,58 @@ def _months(today: date, count: int) -> tuple[str, ...]:
     return tuple(reversed(months))
 
 
-def statistics(session: Session, origin: str, scope: Scope, today: date) -> Statistics:
-    """Every figure of the office's page (and of the GraphQL ``statistics`` field)."""
+def statistics(
+    session: Session, origin: str, scope: Scope, today: date, parts: Collection[str] = PARTS
+) -> Statistics:
+    """The figures of the office's page (and of the GraphQL ``statistics`` field): the
+    ``parts`` named (``PARTS``, every one by default)."""
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        raise ValueError(f"no statistics part {', '.join(sorted(unknown))}")
     cp = checkpoint(session, origin)
-    producers = _by(session, scope, "producers", "province", "k1", "k2")
-    communes = _by(session, scope, "producers", "commune") if scope.province else []
-    products = _by(session, scope, "products", "province", "k1")
-    certificates = _in_force(session, scope, today, "province", "k1", "k2")
-    ocop = [row for row in certificates if row[1] == "OCOP"]
+    found: dict[str, Any] = {}
+    if "producers" in parts:
+        producers = _by(session, scope, "producers", "province", "k1", "k2")
+        found.update(
+            producers=sum(int(r[-2]) for r in producers),
+            producers_by_province=_figures(_tally(producers, 0)),
+            producers_by_kind=_figures(_tally(producers, 1), PRODUCER_KINDS),
+            producers_by_status=_figures(_tally(producers, 2)),
+        )
+    if "communes" in parts and scope.province:
+        communes = _by(session, scope, "producers", "commune")
+        found["producers_by_commune"] = _figures(_tally(communes, 0))
+    if "products" in parts:
+        products = _by(session, scope, "products", "province", "k1")
+        found.update(
+            products=sum(int(r[-2]) for r in products),
+            products_by_group=_figures(_tally(products, 1), PRODUCT_GROUPS),
+            products_by_province=_figures(_tally(products, 0)),
+        )
+    if "certificates" in parts:
+        certificates = _in_force(session, scope, today, "province", "k1", "k2")
+        ocop = [row for row in certificates if row[1] == "OCOP"]
+        found.update(
+            certificates_valid=sum(int(r[-2]) for r in certificates),
+            certificates_by_stars=_figures(_tally(ocop, 2), STARS),
+            certificates_by_province=_figures(_tally(certificates, 0)),
+        )
+    if "expiring" in parts:
+        found.update(
+            expiring_30=_expiring_count(session, scope, today, 30),
+            expiring_90=_expiring_count(session, scope, today, 90),
+        )
     months = _months(today, MONTHS)
-    items = _by(session, scope, "items", "k1", since=months[0])
-    events = _by(session, scope, "events", "k1", since=months[0])
-    return Statistics(
-        checkpoint=cp,
-        today=today,
-        scope=scope,
-        producers=sum(int(r[-2]) for r in producers),
-        products=sum(int(r[-2]) for r in products),
-        certificates_valid=sum(int(r[-2]) for r in certificates),
-        producers_by_province=_figures(_tally(producers, 0)),
-        producers_by_commune=_figures(_tally(communes, 0)),
-        producers_by_kind=_figures(_tally(producers, 1), PRODUCER_KINDS),
-        producers_by_status=_figures(_tally(producers, 2)),
-        products_by_group=_figures(_tally(products, 1), PRODUCT_GROUPS),
-        products_by_province=_figures(_tally(products, 0)),
-        certificates_by_stars=_figures(_tally(ocop, 2), STARS),
-        certificates_by_province=_figures(_tally(certificates, 0)),
-        expiring_30=_expiring_count(session, scope, today, 30),
-        expiring_90=_expiring_count(session, scope, today, 90),
-        items_per_month=_figures(_tally(items, 0), months),
-        events_per_month=_figures(_tally(events, 0), months),
-        capacity=capacity(session, scope, today),
-        scans_by_province=scans_by(session, scope, "province", today),
-        scans_by_product=scans_by(session, scope, "product", today),
-    )
+    for metric in ("items", "events"):
+        if metric in parts:
+            rows = _by(session, scope, metric, "k1", since=months[0])
+            found[f"{metric}_per_month"] = _figures(_tally(rows, 0), months)
+    if "capacity" in parts:
+        found["capacity"] = capacity(session, scope, today)
+    for by in ("province", "product"):
+        if f"scans_by_{by}" in parts:
+            found[f"scans_by_{by}"] = scans_by(session, scope, by, today)
+    return Statistics(cp, today, scope, **found)
 
 
 def producers_total(session: Session, *, kind: str | None = None, status: str | None = None) -> int:

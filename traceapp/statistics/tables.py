@@ -248,10 +248,12 @@ def _reports(session: Session, req: Request) -> Table:
 
 
 def _figures(
-    pick: Callable[[services.Statistics], list[services.Figure]], name: str
+    pick: Callable[[services.Statistics], list[services.Figure]], name: str, part: str
 ) -> Callable[[Session, Request, str], Table]:
+    """A table of one figure, read alone (``part`` of ``services.PARTS``)."""
+
     def table(session: Session, req: Request, origin: str) -> Table:
-        stats = services.statistics(session, origin, req.scope, req.today)
+        stats = services.statistics(session, origin, req.scope, req.today, (part,))
         return Table((name, "count"), iter([(f.key, f.count) for f in pick(stats)]))
 
     return table
@@ -286,16 +288,18 @@ LISTS: dict[str, Callable[[Session, Request], Table]] = {
     "reports": _reports,
 }
 STATISTICS: dict[str, Callable[[Session, Request, str], Table]] = {
-    "producers_by_province": _figures(lambda s: s.producers_by_province, "province"),
-    "producers_by_commune": _figures(lambda s: s.producers_by_commune, "commune"),
-    "producers_by_kind": _figures(lambda s: s.producers_by_kind, "kind"),
-    "producers_by_status": _figures(lambda s: s.producers_by_status, "status"),
-    "products_by_group": _figures(lambda s: s.products_by_group, "group"),
-    "products_by_province": _figures(lambda s: s.products_by_province, "province"),
-    "certificates_by_stars": _figures(lambda s: s.certificates_by_stars, "stars"),
-    "certificates_by_province": _figures(lambda s: s.certificates_by_province, "province"),
-    "items_per_month": _figures(lambda s: s.items_per_month, "month"),
-    "events_per_month": _figures(lambda s: s.events_per_month, "month"),
+    "producers_by_province": _figures(lambda s: s.producers_by_province, "province", "producers"),
+    "producers_by_commune": _figures(lambda s: s.producers_by_commune, "commune", "communes"),
+    "producers_by_kind": _figures(lambda s: s.producers_by_kind, "kind", "producers"),
+    "producers_by_status": _figures(lambda s: s.producers_by_status, "status", "producers"),
+    "products_by_group": _figures(lambda s: s.products_by_group, "group", "products"),
+    "products_by_province": _figures(lambda s: s.products_by_province, "province", "products"),
+    "certificates_by_stars": _figures(lambda s: s.certificates_by_stars, "stars", "certificates"),
+    "certificates_by_province": _figures(
+        lambda s: s.certificates_by_province, "province", "certificates"
+    ),
+    "items_per_month": _figures(lambda s: s.items_per_month, "month", "items"),
+    "events_per_month": _figures(lambda s: s.events_per_month, "month", "events"),
     "capacity": _capacity,
     "scans_by_province": _scans("province"),
     "scans_by_product": _scans("product"),
