@@ -385,3 +385,19 @@ def test_the_months_since_are_a_range_of_the_months_index(
             if province is None:
                 assert "ix_stat_counts_months" in plan, plan
             assert f"(k1)::text >= '{since}'::text" in plan.split("Index Cond:", 1)[1], plan
+
+
+def test_postgresql_plans_the_statistics_for_their_values_in_their_transaction_only(
+    database: Database, ledger: Ledger, country: Country
+) -> None:
+    """The roll-ups' '' and '*' keys hold most of a metric's rows, which a generic plan of a
+    prepared statement cannot see: statistics() has PostgreSQL plan each of its statements
+    for its values, for its own transaction, and the pooled connection goes back as it was."""
+    if database.is_sqlite:
+        pytest.skip("PostgreSQL's plan cache")
+    setting = text("SELECT current_setting('plan_cache_mode')")
+    with database.snapshot_sessions() as session, session.begin():
+        statistics(session, ledger.origin, make_scope(), _today())
+        assert session.execute(setting).scalar() == "force_custom_plan"
+    with database.snapshot_sessions() as session, session.begin():
+        assert session.execute(setting).scalar() == "auto"

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from traceapp.db.statements import Prepared, bound_connection
 from traceapp.ledger_store.reads import latest_checkpoint_head
 from traceapp.producers.models import PRODUCER_KINDS, Producer
 from traceapp.products.models import PRODUCT_GROUPS, Product
@@ -143,6 +144,18 @@ def make_scope(
     return Scope(
         wanted, producer or None, (commune or "").strip() or None, group or None, kind or None
     )
+
+
+# The roll-ups' keys ('' producer, '*' commune) hold most of a metric's rows: a generic plan,
+# which psycopg's prepared statements get from their sixth run, sees an average key and
+# reads far more rows than a plan for the values (``statistics`` 15 → 10 ms nationally).
+_CUSTOM_PLANS = Prepared(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
+
+
+def _plan_for_the_values(session: Session) -> None:
+    """On PostgreSQL, the rest of the transaction's statements planned for their values."""
+    if bound_connection(session).dialect.name == "postgresql":
+        _CUSTOM_PLANS.all(session, {})
 
 
 def checkpoint(session: Session, origin: str) -> Checkpoint:
@@ -284,6 +297,7 @@ def statistics(
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise ValueError(f"no statistics part {', '.join(sorted(unknown))}")
+    _plan_for_the_values(session)
     cp = checkpoint(session, origin)
     found: dict[str, Any] = {}
     if "producers" in parts:
