@@ -233,6 +233,7 @@ def test_a_producers_day_offline_and_back_in_chromium(
             assert phone.evaluate("() => navigator.serviceWorker.ready.then(r => !!r.active)")
             phone.goto(f"{base}/console/queue")  # kept by the service worker from now on
             assert phone.evaluate("!!navigator.serviceWorker.controller")
+            phone.wait_for_selector("#queue-list li")  # drawn from IndexedDB, after the load
             assert "Không có sự kiện nào chờ gửi." in phone.inner_text("#queue-list")
             shot(phone, "queue-empty")
 
