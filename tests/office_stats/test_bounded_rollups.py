@@ -17,6 +17,7 @@ import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
+from support.statements import counting_statements
 
 from office_stats.conftest import Country, _today
 from traceapp import migrate
@@ -391,13 +392,20 @@ def test_postgresql_plans_the_statistics_for_their_values_in_their_transaction_o
     database: Database, ledger: Ledger, country: Country
 ) -> None:
     """The roll-ups' '' and '*' keys hold most of a metric's rows, which a generic plan of a
-    prepared statement cannot see: statistics() has PostgreSQL plan each of its statements
-    for its values, for its own transaction, and the pooled connection goes back as it was."""
+    prepared statement cannot see: statistics() (and the exports' capacity and scans) have
+    PostgreSQL plan each of their statements for its values, set once for their own
+    transaction, and the pooled connection goes back as it was."""
     if database.is_sqlite:
         pytest.skip("PostgreSQL's plan cache")
     setting = text("SELECT current_setting('plan_cache_mode')")
-    with database.snapshot_sessions() as session, session.begin():
+    snapshot = database.snapshot_sessions
+    with counting_statements(database) as counted, snapshot() as session, session.begin():
         statistics(session, ledger.origin, make_scope(), _today())
         assert session.execute(setting).scalar() == "force_custom_plan"
+    assert sum("plan_cache_mode" in sql for sql in counted.statements) == 2  # set once, read
     with database.snapshot_sessions() as session, session.begin():
         assert session.execute(setting).scalar() == "auto"
+    # An export's capacity (every product) reads alone: the same in its transaction.
+    with database.snapshot_sessions() as session, session.begin():
+        capacity(session, make_scope(), _today(), top=None)
+        assert session.execute(setting).scalar() == "force_custom_plan"

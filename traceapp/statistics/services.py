@@ -152,10 +152,19 @@ def make_scope(
 _CUSTOM_PLANS = Prepared(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
 
 
+_PLANNED = "traceapp.statistics.custom_plans"
+
+
 def _plan_for_the_values(session: Session) -> None:
-    """On PostgreSQL, the rest of the transaction's statements planned for their values."""
+    """On PostgreSQL, the rest of the transaction's statements planned for their values (set
+    once a transaction: ``statistics`` calls ``capacity`` and ``scans_by``, exports call them
+    alone)."""
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_PLANNED) is transaction:
+        return
     if bound_connection(session).dialect.name == "postgresql":
         _CUSTOM_PLANS.all(session, {})
+    session.info[_PLANNED] = session.get_transaction()
 
 
 def checkpoint(session: Session, origin: str) -> Checkpoint:
@@ -440,6 +449,7 @@ def capacity(
     every product with batches in those months, most batches first (exports).
 
     Batches are counted by province, not commune: a commune's scope has no capacity rows."""
+    _plan_for_the_values(session)
     since = _months(today, MONTHS)[0]
     if top is not None:
         chosen = [] if scope.commune is not None else _top_products(session, scope, top)
@@ -469,6 +479,7 @@ def scans_by(
     rows, as ``capacity`` reads its months; with ``top`` None, every product (exports)."""
     if by not in ("province", "product"):
         raise InvalidFilter("province or product", field="by")
+    _plan_for_the_values(session)
     column = StatScan.province if by == "province" else StatScan.product
     conditions: list[Any] = [StatScan.month >= _months(today, MONTHS)[0]]
     if scope.province:
