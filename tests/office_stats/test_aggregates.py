@@ -18,7 +18,8 @@ from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.writer import Ledger
 from traceapp.statistics.errors import InvalidFilter
 from traceapp.statistics.models import StatCount
-from traceapp.statistics.services import Statistics, make_scope, statistics
+from traceapp.statistics.scopes import make_scope
+from traceapp.statistics.services import Statistics, statistics
 
 # The test's own reading of the merger for the provinces it uses (Resolution 202/2025/QH15).
 PROVINCE_NOW = {"lào cai": "Lào Cai", "quảng nam": "Đà Nẵng"}

@@ -34,15 +34,8 @@ from traceapp.products.services import (
     revoke_certification,
 )
 from traceapp.statistics.models import StatBatchRank, StatCount, StatScanRank
-from traceapp.statistics.services import (
-    MONTHS,
-    TOP,
-    capacity,
-    make_scope,
-    ranking,
-    rollup_rows,
-    statistics,
-)
+from traceapp.statistics.scopes import make_scope, rollup_rows
+from traceapp.statistics.services import MONTHS, TOP, capacity, ranking, statistics
 
 PROVINCE_NOW = {"lào cai": "Lào Cai", "quảng nam": "Đà Nẵng"}
 

@@ -18,7 +18,8 @@ from traceapp.scans import services as scans
 from traceapp.scans.clones import MANY_CHECKS
 from traceapp.statistics.models import NATION, StatScan, StatScanRank
 from traceapp.statistics.scans import fold_scans
-from traceapp.statistics.services import make_scope, scans_by
+from traceapp.statistics.scopes import make_scope
+from traceapp.statistics.services import scans_by
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 

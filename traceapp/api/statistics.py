@@ -17,6 +17,7 @@ from traceapp.api.permissions import PRODUCER
 from traceapp.api.planner import fields_of
 from traceapp.i18n import vietnam_today
 from traceapp.statistics import services
+from traceapp.statistics.scopes import make_scope
 
 Info = strawberry.Info[Any, Any]
 
@@ -187,7 +188,7 @@ class StatisticsQueries:
             if producer is not None and producer != principal.producer:
                 raise ApiError("a producer token reads its own figures only", "FORBIDDEN")
             producer = principal.producer
-        scope = services.make_scope(
+        scope = make_scope(
             province=province, producer=producer, commune=commune, group=group, kind=kind
         )
         today = vietnam_today()

@@ -30,7 +30,8 @@ from traceapp.products.models import PRODUCT_GROUPS
 from traceapp.statistics import inbox, tables
 from traceapp.statistics.provinces import UNKNOWN
 from traceapp.statistics.scans import fold_scans, has_new_scans
-from traceapp.statistics.services import Figure, Scope, make_scope, province_names, statistics
+from traceapp.statistics.scopes import Scope, make_scope
+from traceapp.statistics.services import Figure, province_names, statistics
 
 Page = tuple[str, int] | BaseResponse
 FILTERS = ("province", "commune", "group", "kind")

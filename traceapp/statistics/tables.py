@@ -23,7 +23,7 @@ from traceapp.statistics import services
 from traceapp.statistics.errors import InvalidFilter
 from traceapp.statistics.inbox import inbox
 from traceapp.statistics.provinces import current_province, fold
-from traceapp.statistics.services import Scope
+from traceapp.statistics.scopes import Scope
 
 Row = Sequence[Any]
 STREAM = 2000
