@@ -4,16 +4,14 @@ reproduces the aggregates; ``verify --deep`` finds an aggregate changed behind i
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 
 import pytest
 from flask.testing import FlaskCliRunner
 from sqlalchemy import select, update
 
-from office_stats.conftest import Country
+from office_stats.conftest import Country, _today
 from traceapp.db.sessions import Database
-from traceapp.i18n import vietnam_today
 from traceapp.ledger_store.entries import stream_entries
 from traceapp.ledger_store.writer import Ledger
 from traceapp.statistics.errors import InvalidFilter
@@ -23,10 +21,6 @@ from traceapp.statistics.services import Statistics, statistics
 
 # The test's own reading of the merger for the provinces it uses (Resolution 202/2025/QH15).
 PROVINCE_NOW = {"lào cai": "Lào Cai", "quảng nam": "Đà Nẵng"}
-
-
-def _today() -> date:
-    return vietnam_today()
 
 
 def replayed(

@@ -8,7 +8,6 @@ Figures are read with the checkpoint in one snapshot session.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -54,10 +53,6 @@ def num(value: float) -> str:
 def _reader() -> Account | None:
     me = current()
     return me if inbox.may_read(me) else None
-
-
-def _today() -> date:
-    return vietnam_today()
 
 
 def _scope(args: MultiDict[str, str]) -> Scope:
@@ -163,7 +158,7 @@ def office_statistics() -> Page:
         error, status, scope = error_text(exc), 422, Scope()
     _fold_new_scans()
     with get_database().snapshot_sessions() as session, session.begin():
-        stats = statistics(session, get_ledger().origin, scope, _today())
+        stats = statistics(session, get_ledger().origin, scope, vietnam_today())
     return render(
         "console/office_statistics.html",
         status,
@@ -191,7 +186,7 @@ def office_ending() -> Page:
         scope = _scope(request.args)
     except DomainError as exc:
         error, status, scope = error_text(exc), 422, Scope()
-    req = tables.Request(scope, _today(), days=days)
+    req = tables.Request(scope, vietnam_today(), days=days)
     with get_database().snapshot_sessions() as session, session.begin():
         found = tables.table(session, "certificates", req, get_ledger().origin)
         rows = [
@@ -222,7 +217,7 @@ def office_export(name: str, fmt: str) -> Page:
     except DomainError as exc:
         return render("console/message.html", 422, title="st_title", detail=error_text(exc))
     days = {"30": 30, "90": 90}.get(request.args.get("days", ""))
-    req = tables.Request(scope, _today(), days=days, account=me)
+    req = tables.Request(scope, vietnam_today(), days=days, account=me)
     origin = get_ledger().origin
     if name in tables.STATISTICS or name == "reports":
         _fold_new_scans()
@@ -233,7 +228,7 @@ def office_export(name: str, fmt: str) -> Page:
 
     filters = sorted(_filters(request.args).items()) + ([("days", str(days))] if days else [])
     chunks = export_chunks(get_database().snapshot_sessions, origin, name, fmt, build, filters)
-    stamp = _today().isoformat()
+    stamp = vietnam_today().isoformat()
     response = Response(chunks, mimetype=XLSX_TYPE if fmt == "xlsx" else CSV_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="ocop-{name}-{stamp}.{fmt}"'
     return response
